@@ -1,0 +1,3 @@
+from sfwizard.cli import main
+
+raise SystemExit(main())

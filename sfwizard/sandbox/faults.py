@@ -1,0 +1,119 @@
+"""Fault injection: latency, 5xx answers, dropped connections, expiring tokens, API limits, 429s.
+
+``--fault`` specs (repeatable; the scenario's ``faults:`` block takes the same keys):
+  latency=MS[~JITTER]   every answer waits MS (± JITTER) milliseconds
+  error=RATE[:STATUS]   that fraction of requests answers STATUS (500 or 503; default 503)
+  drop=RATE             that fraction of requests has its connection closed unanswered
+  expire-token=N        an access token dies after N API calls (INVALID_SESSION_ID)
+  request-limit=N       the org answers REQUEST_LIMIT_EXCEEDED after N API calls
+  px-rate=N             the platform API answers 429 above N requests a second
+  px-429=RATE           that fraction of platform API calls answers 429
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+
+from sfwizard.errors import SfwizardError
+from sfwizard.sandbox.http import Request, Response, json_response, sf_error
+from sfwizard.sandbox.store import Faults
+
+log = logging.getLogger("sfwizard.sandbox")
+
+FAULT_KEYS = ("latency", "error", "drop", "expire-token", "request-limit", "px-rate", "px-429")
+
+
+def _rate(text: str, spec: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{spec}: a rate is a fraction between 0 and 1")
+    return value
+
+
+def apply_spec(faults: Faults, spec: str) -> None:
+    """Apply one ``key=value`` spec; raise SfwizardError naming the bad part."""
+    key, sep, value = spec.partition("=")
+    key = key.strip().lower()
+    try:
+        if not sep or key not in FAULT_KEYS:
+            raise ValueError(f"unknown fault {key!r}")
+        if key == "latency":
+            base, _, jitter = value.partition("~")
+            faults.latency_ms, faults.jitter_ms = int(base), int(jitter or 0)
+        elif key == "error":
+            rate, _, status = value.partition(":")
+            faults.error_rate = _rate(rate, spec)
+            faults.error_status = int(status or 503)
+            if faults.error_status not in (500, 502, 503, 504):
+                raise ValueError("the status is 500, 502, 503 or 504")
+        elif key == "drop":
+            faults.drop_rate = _rate(value, spec)
+        elif key == "expire-token":
+            faults.token_expires_after = int(value)
+        elif key == "request-limit":
+            faults.request_limit_after = int(value)
+        elif key == "px-rate":
+            faults.px_rate_per_second = int(value)
+        elif key == "px-429":
+            faults.px_429_rate = _rate(value, spec)
+    except ValueError as exc:
+        raise SfwizardError(f"bad --fault {spec!r}: {exc}",
+                            "use one of " + ", ".join(k + "=…" for k in FAULT_KEYS)) from None
+
+
+class FaultInjector:
+    """Decides, per request, whether to delay, fail or drop it. Deterministic from the scenario seed."""
+
+    def __init__(self, faults: Faults, seed: int = 0) -> None:
+        self.faults = faults
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._px_window: list[float] = []
+
+    def _roll(self) -> float:
+        with self._lock:
+            return self._rng.random()
+
+    def before(self, req: Request) -> Response | None:
+        """Run before routing: sleeps for latency, may answer or drop instead of the real handler."""
+        f = self.faults
+        if f.latency_ms or f.jitter_ms:
+            delay = f.latency_ms + (self._roll() * 2 - 1) * f.jitter_ms
+            if delay > 0:
+                time.sleep(delay / 1000)
+        if req.path.startswith("/__sandbox__") or req.path == "/":
+            return None  # the sandbox's own control surface never fails on purpose
+        if f.drop_rate and self._roll() < f.drop_rate:
+            log.warning("fault: dropped connection on %s %s", req.method, req.path)
+            return Response(drop=True)
+        if f.error_rate and self._roll() < f.error_rate:
+            log.warning("fault: %d on %s %s", f.error_status, req.method, req.path)
+            if req.path.startswith("/services/data"):
+                return sf_error(f.error_status, "SERVER_UNAVAILABLE" if f.error_status == 503 else
+                                "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please try again.")
+            return json_response({"error": "server_error"}, f.error_status)
+        if req.path.startswith("/px/"):
+            return self._px_limit(req)
+        return None
+
+    def _px_limit(self, req: Request) -> Response | None:
+        f = self.faults
+        limited = False
+        if f.px_429_rate and self._roll() < f.px_429_rate:
+            limited = True
+        if f.px_rate_per_second:
+            now = time.monotonic()
+            with self._lock:
+                self._px_window = [t for t in self._px_window if now - t < 1.0]
+                if len(self._px_window) >= f.px_rate_per_second:
+                    limited = True
+                else:
+                    self._px_window.append(now)
+        if limited:
+            log.warning("fault: 429 on %s %s", req.method, req.path)
+            return json_response({"type": "error", "message": "Too many requests"}, 429,
+                                 headers=[("Retry-After", "1")])
+        return None

@@ -1,0 +1,175 @@
+"""The platforms' side of the sandbox: Gainsight PX's integration, Skilljar's, and a status page.
+
+Plain state here; the HTTP surfaces live in ``px.py`` (the PX REST API), ``admin.py`` (what people
+click in the vendors' web UIs) and ``statuspage.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Iterator
+
+
+@dataclass
+class Mapping:
+    """One field mapping between a Salesforce field and a platform attribute."""
+
+    salesforce: str  # "Account.Industry"
+    platform: str  # "account.industry" or "user.email"
+    direction: str  # "sf_to_px" or "px_to_sf"
+
+    @property
+    def sf_object(self) -> str:
+        return self.salesforce.split(".", 1)[0]
+
+    @property
+    def sf_field(self) -> str:
+        return self.salesforce.split(".", 1)[1]
+
+    @property
+    def px_object(self) -> str:
+        return self.platform.split(".", 1)[0]
+
+    @property
+    def px_attribute(self) -> str:
+        return self.platform.split(".", 1)[1]
+
+
+@dataclass
+class Attribute:
+    """A PX attribute as the attribute-model API lists it."""
+
+    api_name: str
+    display_name: str
+    type: str  # STRING NUMBER BOOLEAN DATE DATETIME
+    custom: bool = False
+
+
+@dataclass
+class SyncJob:
+    """A Synchronize click: runs for a few seconds, advancing ``done`` towards ``total``."""
+
+    started_at: datetime
+    total: int
+    duration_s: float
+    done: int = 0
+    state: str = "RUNNING"  # RUNNING COMPLETED FAILED
+    finished_at: datetime | None = None
+    error: str | None = None
+    pushed: int = 0
+
+
+@dataclass
+class KnowledgeSettings:
+    enabled: bool = False
+    categories: list[str] = field(default_factory=list)  # "Group.Category"
+    accessibility: list[str] = field(default_factory=list)  # Public Partner Customer Internal
+
+
+@dataclass
+class PxIntegration:
+    """PX's Salesforce data integration: whose token it holds and how the sync went."""
+
+    org_key: str  # the org the (last) authorization was made against
+    user_id: str | None  # the Salesforce user who approved it (the integration user)
+    client_id: str  # PX's connected app
+    status: str = "UP"  # UP or DOWN, as the monitoring API reports it
+    authorized: bool = True
+    disconnected_at: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    records_processed: int = 0
+    access_token: str | None = None  # the integration's own token (held by the platform)
+    refresh_token: str | None = None
+    matching: dict[str, dict[str, str]] = field(default_factory=dict)  # account/user → {salesforce, platform}
+    mappings: list[Mapping] = field(default_factory=list)
+    custom_objects: list[str] = field(default_factory=list)
+    push_enabled: bool = True
+    push_schedule_gmt: list[str] = field(default_factory=lambda: ["03:00", "11:00", "19:00"])
+    fetch_gmt: str = "00:00"
+    map_gmt: str = "04:00"
+    sync_duration_s: float = 4.0
+    job: SyncJob | None = None
+    history: list[SyncJob] = field(default_factory=list)
+
+
+@dataclass
+class PxRecordView:
+    """Platform records as seen by PX: a function over the Salesforce rows plus PX's own copies.
+
+    ``values`` holds what PX last synced for each Salesforce Id; rows never synced fall back to
+    ``fallback(sf_row)`` so a 250,000-account tenant needs no dict per row.
+    """
+
+    count: Callable[[], int]
+    row: Callable[[int], dict[str, Any]]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for i in range(self.count()):
+            yield self.row(i)
+
+
+@dataclass
+class PxState:
+    integration: PxIntegration
+    knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
+    region: str = "US"
+    attributes: dict[str, list[Attribute]] = field(default_factory=dict)  # "account"/"user" → list
+    # What PX holds per Salesforce Id: attribute → value as of its last sync (stale until synced).
+    synced: dict[str, dict[str, Any]] = field(default_factory=dict)
+    synced_at: datetime | None = None  # data in PX reflects Salesforce as of this time
+    accounts: PxRecordView | None = None
+    users: PxRecordView | None = None
+
+
+@dataclass
+class Backfill:
+    started_at: datetime
+    window_start: datetime
+    window_end: datetime
+    records: int
+    state: str = "COMPLETED"
+
+
+@dataclass
+class SkilljarState:
+    org_key: str
+    user_id: str | None
+    client_id: str
+    status: str = "connected"  # connected or disconnected
+    disconnected_at: datetime | None = None
+    last_sync_at: datetime | None = None
+    backfills: list[Backfill] = field(default_factory=list)
+    backfill_used_for: datetime | None = None  # the disconnect a backfill already caught up
+    pending: list[dict[str, Any]] = field(default_factory=list)  # Skilljar-side changes not yet pushed
+    window_days: int = 21
+
+
+@dataclass
+class StatusComponent:
+    name: str
+    status: str = "operational"  # operational degraded_performance partial_outage major_outage under_maintenance
+    id: str = ""
+
+
+@dataclass
+class Incident:
+    name: str
+    status: str  # investigating identified monitoring resolved postmortem
+    impact: str  # none minor major critical
+    created_at: datetime
+    updates: list[dict[str, Any]] = field(default_factory=list)  # {status, body, created_at}
+    components: list[str] = field(default_factory=list)
+    id: str = ""
+    shortlink: str = ""
+
+
+@dataclass
+class StatusPageState:
+    name: str = "Gainsight"
+    url: str = "https://status.gainsight.com"
+    indicator: str = "none"  # none minor major critical
+    description: str = "All Systems Operational"
+    components: list[StatusComponent] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)

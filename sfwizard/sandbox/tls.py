@@ -1,0 +1,131 @@
+"""The sandbox's own certificate authority and a leaf for localhost, 127.0.0.1 and ::1.
+
+Made once on first use and cached in the user data directory (private keys mode 0600), so later
+starts only load files. EC P-256 keeps creation to a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sfwizard import paths
+
+_RENEW_BEFORE = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class CertPaths:
+    ca_cert: Path
+    ca_key: Path
+    cert: Path
+    key: Path
+
+
+def cert_paths(directory: Path | None = None) -> CertPaths:
+    d = directory or paths.tls_dir()
+    return CertPaths(d / "ca.pem", d / "ca.key", d / "localhost.pem", d / "localhost.key")
+
+
+def _write(path: Path, data: bytes, private: bool) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def _still_good(p: CertPaths) -> bool:
+    if not all(x.exists() for x in (p.ca_cert, p.ca_key, p.cert, p.key)):
+        return False
+    from cryptography import x509
+
+    now = dt.datetime.now(dt.timezone.utc)
+    for cert_file in (p.ca_cert, p.cert):
+        cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+        if cert.not_valid_after_utc - now < _RENEW_BEFORE:
+            return False
+    return True
+
+
+def ensure_certificates(directory: Path | None = None) -> CertPaths:
+    """Return the certificate files, creating them first if missing or near expiry."""
+    p = cert_paths(directory)
+    if _still_good(p):
+        return p
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sfwizard sandbox"),
+        x509.NameAttribute(NameOID.COMMON_NAME, "sfwizard sandbox local CA"),
+    ])
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name).issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                     content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf_cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        # 397 days: browsers refuse longer-lived server certificates.
+        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=397))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False,
+                                     content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=True,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([
+            x509.DNSName("localhost"),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            x509.IPAddress(ipaddress.ip_address("::1")),
+        ]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    key_format = dict(encoding=pem, format=serialization.PrivateFormat.PKCS8,
+                      encryption_algorithm=serialization.NoEncryption())
+    _write(p.ca_key, ca_key.private_bytes(**key_format), private=True)
+    _write(p.key, leaf_key.private_bytes(**key_format), private=True)
+    _write(p.ca_cert, ca_cert.public_bytes(pem), private=False)
+    # The leaf file carries the chain so clients that only trust the CA can build the path.
+    _write(p.cert, leaf_cert.public_bytes(pem), private=False)
+    return p
+
+
+def leaf_spki_sha256(p: CertPaths) -> str:
+    """Base64 SHA-256 of the leaf's public key, for Chromium's --ignore-certificate-errors-spki-list."""
+    import base64
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    cert = x509.load_pem_x509_certificate(p.cert.read_bytes())
+    der = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
