@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from sfwizard import __version__
 from sfwizard.errors import SfwizardError
@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scenarios", help="list the built-in sandbox scenarios")
     p.set_defaults(func=_cmd_scenarios)
+
+    from sfwizard.check_cli import add_check_command
+
+    add_check_command(sub)
     return parser
 
 

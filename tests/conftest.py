@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -67,6 +67,8 @@ def ca_session(tls_certs):
 
     s = requests.Session()
     s.verify = str(tls_certs.ca_cert)
+    # Otherwise a REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE in the environment overrides .verify (requests #3829).
+    s.trust_env = False
     yield s
     s.close()
 

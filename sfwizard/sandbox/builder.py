@@ -6,8 +6,9 @@ The scenario loader turns YAML into these calls; tests may call them directly.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from sfwizard import ids
 from sfwizard.sandbox.schema import SKILLJAR_OBJECTS, custom_object, standard_objects

@@ -6,9 +6,10 @@ click in the vendors' web UIs) and ``statuspage.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from typing import Any
 
 
 @dataclass

@@ -8,9 +8,10 @@ float, None, ``date``, aware ``datetime``) and only become wire JSON at the HTTP
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from sfwizard import ids
 
@@ -154,6 +155,16 @@ class GeneratedTable(Table):
 
     def _row(self, i: int) -> Record:
         return self._changed.get(i) or self._factory(i)
+
+    # Positional access, so a query can keep row numbers instead of rows (soql.py pages lazily).
+    @property
+    def generated_count(self) -> int:
+        """Rows the factory makes; rows inserted later live in the base table after them."""
+        return self._count
+
+    def row_at(self, position: int) -> Record:
+        """The generated row at ``position`` (0 ≤ position < generated_count), changes applied."""
+        return self._row(position)
 
     def __len__(self) -> int:
         deleted = sum(1 for r in self._changed.values() if r.get("IsDeleted"))

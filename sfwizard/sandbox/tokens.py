@@ -53,6 +53,8 @@ class TokenStore:
     # Filled by oauth.py: authorization codes, device codes, login sessions.
     codes: dict[str, Any] = field(default_factory=dict)
     devices: dict[str, Any] = field(default_factory=dict)
+    sessions: dict[str, Any] = field(default_factory=dict)  # browser session cookie → signed-in user
+    pending: dict[str, Any] = field(default_factory=dict)  # authorize/device transactions in the browser
 
     def issue(self, state: SandboxState, grant: Grant, with_refresh: bool,
               from_refresh: str | None = None) -> tuple[AccessToken, RefreshToken | None]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 from sfwizard.sandbox.store import FieldDef
+from sfwizard.sftime import format_datetime, parse_datetime
 
-
-def format_datetime(value: datetime) -> str:
-    value = value.astimezone(timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+__all__ = ["format_datetime", "parse_datetime", "to_json", "from_json", "WireValueError"]
 
 
 def to_json(value: Any) -> Any:
@@ -19,19 +17,6 @@ def to_json(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
-
-
-def parse_datetime(text: str) -> datetime:
-    """Salesforce accepts ``Z``, ``+0000`` and ``+00:00`` offsets, with or without milliseconds."""
-    t = text.strip()
-    if t.endswith("Z"):
-        t = t[:-1] + "+00:00"
-    if len(t) >= 5 and t[-5] in "+-" and t[-3] != ":":
-        t = t[:-2] + ":" + t[-2:]
-    value = datetime.fromisoformat(t)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 class WireValueError(ValueError):

@@ -1,0 +1,193 @@
+"""What checks share: the API clients, the profile, the snapshot, and facts fetched once.
+
+Every fact is memoized, so twenty checks that need the integration user's permissions cost the
+three queries once. Queries aggregate (COUNT(), MAX) or take samples: a run's API cost does not
+grow with the number of records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from sfwizard.profiles import Profile
+from sfwizard.salesforce import SalesforceAPI, in_clause, soql_quote
+
+T = TypeVar("T")
+
+
+@dataclass
+class UserAccess:
+    """One user's effective permissions, read through the same objects an admin sees in Setup."""
+
+    user: dict[str, Any]
+    permission_sets: list[dict[str, Any]]
+    api_enabled: bool
+    modify_all: bool
+    view_all: bool
+    objects: dict[str, dict[str, bool]]  # SobjectType → {read, create, edit, delete}
+    fields: dict[str, dict[str, bool]]  # "Account.PX_Score__c" → {read, edit}
+
+    def object_perm(self, sobject: str, perm: str) -> bool:
+        if self.modify_all or (perm == "read" and self.view_all):
+            return True
+        return self.objects.get(sobject, {}).get(perm, False)
+
+    def field_perm(self, field_name: str, perm: str) -> bool:
+        """Custom fields need field-level security; standard fields follow the object."""
+        sobject, _, name = field_name.partition(".")
+        if not self.object_perm(sobject, "read" if perm == "read" else "edit"):
+            return False
+        if self.modify_all or not name.endswith("__c"):
+            return True
+        if perm == "read" and self.view_all:
+            return True
+        return self.fields.get(field_name, {}).get(perm, False)
+
+
+@dataclass
+class CheckContext:
+    profile: Profile
+    sf: SalesforceAPI | None = None
+    px: Any = None  # platform_api.PxAPI
+    status: Any = None  # platform_api.StatusPageAPI
+    snapshot: Any = None  # snapshot.Snapshot
+    reauthorized_at: datetime | None = None  # when the person clicked Authorize/Reconnect (session)
+    disconnected_at: datetime | None = None  # when the integration stopped (admin's word or inferred)
+    known_article: str | None = None  # a Knowledge article title the admin knows exists
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    results: dict[str, Any] = field(default_factory=dict)  # id → CheckResult of this run so far
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    # -- availability --------------------------------------------------------------------------
+    def has(self, need: str) -> bool:
+        return {"salesforce": self.sf is not None, "platform": self.px is not None,
+                "status": self.status is not None, "snapshot": self.snapshot is not None}.get(need, False)
+
+    def why_missing(self, need: str) -> str:
+        return {
+            "salesforce": "not signed in to Salesforce (run: sfwizard login)",
+            "platform": f"no {self.profile.vendor} API access (set SFWIZARD_PX_API_KEY)"
+            if self.profile.platform_api else f"{self.profile.vendor} has no public API for this",
+            "status": "no status page configured",
+            "snapshot": "no mapping snapshot yet (run: sfwizard snapshot -o mappings.yaml)",
+        }.get(need, f"needs {need}")
+
+    def memo(self, key: str, fn: Callable[[], T]) -> T:
+        if key not in self._memo:
+            self._memo[key] = fn()
+        return self._memo[key]
+
+    @property
+    def salesforce(self) -> SalesforceAPI:
+        assert self.sf is not None
+        return self.sf
+
+    # -- Salesforce facts ----------------------------------------------------------------------
+    def organization(self) -> dict[str, Any]:
+        return self.memo("org", lambda: self.salesforce.query(
+            "SELECT Id, Name, IsSandbox, InstanceName, OrganizationType FROM Organization")[0])
+
+    def app_tokens(self) -> list[dict[str, Any]]:
+        """OauthToken rows of the integration's connected app (every user)."""
+        app = soql_quote(self.profile.connected_app)
+        return self.memo("app_tokens", lambda: self.salesforce.query(
+            "SELECT Id, AppName, UserId, User.Username, User.Name, CreatedDate, LastUsedDate, UseCount "
+            f"FROM OauthToken WHERE AppName = {app} ORDER BY LastUsedDate DESC NULLS LAST LIMIT 50"))
+
+    def app_logins(self) -> list[dict[str, Any]]:
+        """The app's recent logins, successes and failures (LoginHistory keeps six months)."""
+        app = soql_quote(self.profile.connected_app)
+        return self.memo("app_logins", lambda: self.salesforce.query(
+            "SELECT Id, UserId, LoginTime, LoginType, Status, Application FROM LoginHistory "
+            f"WHERE Application = {app} AND LoginTime = LAST_N_DAYS:30 ORDER BY LoginTime DESC LIMIT 50"))
+
+    def integration_user(self) -> dict[str, Any] | None:
+        """The Salesforce user the integration runs as: the snapshot's, else the app's token owner."""
+        def find() -> dict[str, Any] | None:
+            username = _snapshot_attr(self.snapshot, "integration_user", "username")
+            where = ""
+            if username:
+                where = f"Username = {soql_quote(username)}"
+            else:
+                user_ids = [t["UserId"] for t in self.app_tokens()] or [
+                    row["UserId"] for row in self.app_logins() if row.get("Status") == "Success"]
+                if not user_ids:
+                    return None
+                where = f"Id = {soql_quote(user_ids[0])}"
+            rows = self.salesforce.query(
+                "SELECT Id, Username, Name, IsActive, ProfileId, Profile.Name, LastPasswordChangeDate, "
+                f"LastLoginDate FROM User WHERE {where} LIMIT 1")
+            return rows[0] if rows else None
+
+        return self.memo("integration_user", find)
+
+    def user_access(self, user_id: str) -> UserAccess:
+        """Three queries, whatever the number of mapped fields: sets, object and field permissions."""
+        def fetch() -> UserAccess:
+            sf = self.salesforce
+            uid = soql_quote(user_id)
+            user = sf.query(f"SELECT Id, Username, Name, IsActive, ProfileId FROM User WHERE Id = {uid}")[0]
+            psets = sf.query(
+                "SELECT Id, Name, Label, IsOwnedByProfile, PermissionsApiEnabled, PermissionsModifyAllData, "
+                "PermissionsViewAllData FROM PermissionSet WHERE Id IN "
+                f"(SELECT PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = {uid})")
+            ids = [p["Id"] for p in psets]
+            objects: dict[str, dict[str, bool]] = {}
+            fields: dict[str, dict[str, bool]] = {}
+            if ids:
+                for op in sf.query("SELECT SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit, "
+                                   f"PermissionsDelete FROM ObjectPermissions WHERE ParentId IN {in_clause(ids)}"):
+                    slot = objects.setdefault(op["SobjectType"], {})
+                    for perm in ("Read", "Create", "Edit", "Delete"):
+                        slot[perm.lower()] = slot.get(perm.lower(), False) or bool(op.get(f"Permissions{perm}"))
+                for fp in sf.query("SELECT Field, PermissionsRead, PermissionsEdit FROM FieldPermissions "
+                                   f"WHERE ParentId IN {in_clause(ids)}"):
+                    slot = fields.setdefault(fp["Field"], {})
+                    slot["read"] = slot.get("read", False) or bool(fp.get("PermissionsRead"))
+                    slot["edit"] = slot.get("edit", False) or bool(fp.get("PermissionsEdit"))
+            return UserAccess(
+                user=user, permission_sets=psets,
+                api_enabled=any(p.get("PermissionsApiEnabled") for p in psets),
+                modify_all=any(p.get("PermissionsModifyAllData") for p in psets),
+                view_all=any(p.get("PermissionsViewAllData") for p in psets),
+                objects=objects, fields=fields,
+            )
+
+        return self.memo(f"access:{user_id}", fetch)
+
+    def describes(self, objects: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Describe results for the mapped objects, fetched in one batch for all checks."""
+        def fetch() -> dict[str, dict[str, Any] | None]:
+            return self.salesforce.describe(sorted(set(objects)))
+        return self.memo("describe:" + ",".join(sorted(set(objects))), fetch)
+
+    # -- platform facts ------------------------------------------------------------------------
+    def px_integration(self) -> Any:
+        def fetch() -> Any:
+            rows = self.px.integrations()
+            return next((r for r in rows if r.name.lower().startswith("salesforce")), None)
+        return self.memo("px_integration", fetch)
+
+    def px_attributes(self, kind: str) -> list[dict[str, Any]]:
+        return self.memo(f"px_attributes:{kind}", lambda: self.px.attributes(kind))
+
+    def status_summary(self) -> Any:
+        return self.memo("status", self.status.summary)
+
+    # -- the snapshot --------------------------------------------------------------------------
+    def mappings(self) -> list[Any]:
+        """Field mappings documented in the snapshot (no public platform API lists them)."""
+        return list(_snapshot_attr(self.snapshot, "mappings") or [])
+
+
+def _snapshot_attr(snapshot: Any, *path: str) -> Any:
+    """Read a snapshot attribute whether it is a dataclass or a plain dict."""
+    value = snapshot
+    for name in path:
+        if value is None:
+            return None
+        value = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+    return value

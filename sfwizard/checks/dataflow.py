@@ -1,0 +1,142 @@
+"""Data flow in both directions, judged on bounded samples so the cost never grows with the tenant."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sfwizard.checks.base import Outcome, check, fail, ok, skipped
+from sfwizard.checks.context import CheckContext, _snapshot_attr
+from sfwizard.salesforce import chunks, in_clause, soql_quote
+from sfwizard.sftime import format_datetime
+
+PX_SAMPLE = 1000  # one platform page
+
+
+def _since(ctx: CheckContext) -> datetime | None:
+    return ctx.disconnected_at or ctx.reauthorized_at
+
+
+def _px_value(record: dict[str, Any], attribute: str) -> Any:
+    if attribute in record:
+        return record[attribute]
+    return (record.get("customAttributes") or {}).get(attribute)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a in (None, "") and b in (None, ""):
+        return True
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return abs(float(a) - float(b)) < 1e-6
+    return str(a) == str(b)
+
+
+def next_runs(schedule: list[dict[str, str]], now: datetime, count: int = 3) -> list[dict[str, str]]:
+    """The next scheduled runs, in GMT and in this machine's local time."""
+    out = []
+    for day in range(3):
+        for item in schedule:
+            hh, mm = (int(x) for x in item["time"].split(":"))
+            at = (now.astimezone(timezone.utc) + timedelta(days=day)).replace(hour=hh, minute=mm, second=0,
+                                                                               microsecond=0)
+            if at > now:
+                out.append({"gmt": at.strftime("%a %H:%M GMT"), "local": at.astimezone().strftime("%a %H:%M %Z"),
+                            "activity": item["activity"], "direction": item["direction"], "_at": at.isoformat()})
+    out.sort(key=lambda r: r["_at"])
+    return [{k: v for k, v in r.items() if k != "_at"} for r in out[:count]]
+
+
+@check("flow.salesforce_to_platform", "Salesforce → platform data is current", "validate",
+       profiles=("gainsight-px",), needs=("salesforce", "platform", "snapshot"))
+def salesforce_to_platform(ctx: CheckContext) -> Outcome:
+    maps = [m for m in ctx.mappings() if _snapshot_attr(m, "direction") == "sf_to_px"
+            and _snapshot_attr(m, "salesforce").startswith("Account.")
+            and _snapshot_attr(m, "platform").startswith("account.")]
+    if not maps:
+        return skipped("no Account → account mappings documented in the snapshot")
+    sample = ctx.memo("px_sample_accounts", lambda: list(ctx.px.accounts(max_rows=PX_SAMPLE)))
+    by_id = {a["sfdcId"][:15]: a for a in sample if a.get("sfdcId")}
+    fields = sorted({_snapshot_attr(m, "salesforce").split(".", 1)[1] for m in maps})
+    since = _since(ctx)
+    changed_filter = f" AND LastModifiedDate > {format_datetime(since)}" if since else ""
+    changed_total = ctx.salesforce.count(f"SELECT COUNT() FROM Account WHERE Id != null{changed_filter}") \
+        if since else None
+    rows: list[dict[str, Any]] = []
+    for chunk in chunks(list(by_id)):
+        rows += ctx.salesforce.query(f"SELECT Id, LastModifiedDate, {', '.join(fields)} FROM Account "
+                                     f"WHERE Id IN {in_clause(chunk)}{changed_filter}")
+    stale = []
+    for row in rows:
+        px = by_id.get(row["Id"][:15], {})
+        for m in maps:
+            sf_field = _snapshot_attr(m, "salesforce").split(".", 1)[1]
+            attr = _snapshot_attr(m, "platform").split(".", 1)[1]
+            if not _same(row.get(sf_field), _px_value(px, attr)):
+                stale.append({"sfdcId": row["Id"], "field": sf_field, "salesforce": row.get(sf_field),
+                              "platform": _px_value(px, attr)})
+                break
+    evidence = {"sampled_platform_accounts": len(by_id), "compared": len(rows),
+                "changed_since_disconnect_in_org": changed_total, "stale": len(stale), "examples": stale[:5],
+                "next_runs": next_runs(list(ctx.profile.schedule_gmt), ctx.now)}
+    if stale:
+        nxt = evidence["next_runs"][0] if evidence["next_runs"] else None
+        return fail(f"{len(stale)} of {len(rows)} sampled accounts changed in Salesforce are stale in the platform",
+                    "no sync has completed since the disconnect (or a backfill is still processing)",
+                    "click Synchronize on the Salesforce card and wait for it; historical data may take 2–3 sync "
+                    "cycles" + (f" — next scheduled {nxt['activity'].lower()}: {nxt['local']} ({nxt['gmt']})"
+                                 if nxt else ""), **evidence)
+    return ok(f"{len(rows)} sampled accounts match between Salesforce and the platform", **evidence)
+
+
+@check("flow.platform_to_salesforce", "Platform → Salesforce pushes arrive in PX_ fields", "validate",
+       profiles=("gainsight-px",), needs=("salesforce", "snapshot"))
+def platform_to_salesforce(ctx: CheckContext) -> Outcome:
+    user = ctx.integration_user()
+    if user is None:
+        return skipped("the integration user is not known yet")
+    pushes = [_snapshot_attr(m, "salesforce") for m in ctx.mappings() if _snapshot_attr(m, "direction") == "px_to_sf"]
+    if not pushes:
+        return skipped("the snapshot documents no pushes to Salesforce")
+    since = ctx.reauthorized_at or ctx.disconnected_at
+    by_object: dict[str, list[str]] = {}
+    for p in pushes:
+        obj, _, name = p.partition(".")
+        by_object.setdefault(obj, []).append(name)
+    evidence: dict[str, Any] = {"integration_user": user["Username"], "since": since.isoformat() if since else None}
+    written = 0
+    for obj, names in sorted(by_object.items()):
+        where = f"LastModifiedById = {soql_quote(user['Id'])}"
+        if since:
+            where += f" AND LastModifiedDate > {format_datetime(since)}"
+        n = ctx.salesforce.count(f"SELECT COUNT() FROM {obj} WHERE {where}")
+        filled = ctx.salesforce.count(f"SELECT COUNT() FROM {obj} WHERE {where} AND {names[0]} != null")
+        evidence[obj] = {"written_by_integration": n, f"with_{names[0]}": filled}
+        written += filled
+    integ = ctx.px_integration() if ctx.px is not None else None
+    if integ is not None and integ.last_error and "push" in integ.last_error.lower():
+        return fail(f"the platform's last push failed: {integ.last_error}",
+                    "a push target is not a PX_ field or the integration user cannot write it",
+                    "fix the push mappings (PX_ fields only) and the user's field access, then Synchronize",
+                    last_error=integ.last_error, **evidence)
+    if written == 0:
+        return fail("no PX_ field has been written by the integration user since the re-authorization",
+                    "no push has run yet (pushes run at 03:00, 11:00 and 19:00 GMT) or pushes fail",
+                    "click Synchronize, then run this check again", **evidence)
+    return ok(f"{written} record(s) received platform values in PX_ fields from {user['Username']}", **evidence)
+
+
+@check("flow.schedule", "Sync schedule", "impact", needs=())
+def schedule(ctx: CheckContext) -> Outcome:
+    sched = list(ctx.profile.schedule_gmt)
+    if not sched:
+        return skipped(f"{ctx.profile.vendor} runs no fixed schedule")
+    runs = next_runs(sched, ctx.now, count=5)
+    table = [f"{s['time']} GMT ({_local(s['time'])}): {s['direction']} — {s['activity']}" for s in sched]
+    nxt = runs[0]
+    return ok(f"next: {nxt['activity']} at {nxt['local']} ({nxt['gmt']})", schedule=table, next_runs=runs)
+
+
+def _local(hhmm: str) -> str:
+    hh, mm = (int(x) for x in hhmm.split(":"))
+    today = datetime.now(timezone.utc).replace(hour=hh, minute=mm, second=0, microsecond=0)
+    return today.astimezone().strftime("%H:%M %Z")

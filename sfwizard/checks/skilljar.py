@@ -1,0 +1,89 @@
+"""Skilljar: the Last Sync Date seen from Salesforce, the 21-day backfill window, and what arrived."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sfwizard.checks.base import Outcome, check, fail, manual, ok, skipped, warn
+from sfwizard.checks.context import CheckContext
+from sfwizard.salesforce import soql_quote
+from sfwizard.sftime import format_datetime, parse_datetime
+
+
+def _objects(ctx: CheckContext) -> list[str]:
+    return list((ctx.profile.backfill or {}).get("objects", []))
+
+
+def last_sync(ctx: CheckContext) -> datetime | None:
+    """The newest write by the integration user into the package's objects: one aggregate per object."""
+    def fetch() -> datetime | None:
+        user = ctx.integration_user()
+        if user is None:
+            return None
+        latest = None
+        for obj in _objects(ctx):
+            rows = ctx.salesforce.query(f"SELECT MAX(LastModifiedDate) m FROM {obj} "
+                                        f"WHERE LastModifiedById = {soql_quote(user['Id'])}")
+            value = rows[0].get("m") if rows else None
+            if value and (latest is None or parse_datetime(value) > latest):
+                latest = parse_datetime(value)
+        return latest
+    return ctx.memo("skilljar_last_sync", fetch)
+
+
+@check("skilljar.backfill_window", "Self-service backfill eligibility", "sync", profiles=("skilljar",))
+def backfill_window(ctx: CheckContext) -> Outcome:
+    window = int((ctx.profile.backfill or {}).get("window_days", 21))
+    synced = last_sync(ctx)
+    disconnected = ctx.disconnected_at or synced
+    evidence: dict[str, Any] = {"last_sync_date_seen_in_salesforce": synced.isoformat() if synced else None,
+                                "disconnected_at": disconnected.isoformat() if disconnected else None,
+                                "window_days": window}
+    if disconnected is None:
+        return manual("read the disconnect date from the alert on Integrations → Salesforce in the Skilljar "
+                      "dashboard", "enter it so the wizard can tell whether Backfill is offered", **evidence)
+    age = ctx.now - disconnected
+    evidence["days_disconnected"] = round(age.total_seconds() / 86400, 1)
+    if age > timedelta(days=window):
+        return fail(f"disconnected {age.days} days ago: past the {window}-day self-service window",
+                    "Skilljar offers Backfill only within 21 days of the disconnect",
+                    f"Reconnect now, then {ctx.profile.support} Include: the disconnect date "
+                    f"({disconnected:%Y-%m-%d}), the Last Sync Date ({synced:%Y-%m-%d %H:%M} UTC) " if synced else
+                    f"Reconnect now, then {ctx.profile.support}", **evidence)
+    start = synced or disconnected
+    evidence["backfill_window"] = f"{start:%Y-%m-%d %H:%M} UTC → now"
+    return ok(f"Backfill is available ({age.days} of {window} days used): it will push {start:%Y-%m-%d %H:%M} UTC "
+              "→ now, once per click", **evidence)
+
+
+@check("skilljar.backfill_arrived", "Backfilled records arrived in Salesforce", "validate", profiles=("skilljar",))
+def backfill_arrived(ctx: CheckContext) -> Outcome:
+    user = ctx.integration_user()
+    if user is None:
+        return skipped("the integration user is not known yet")
+    since = ctx.reauthorized_at or ctx.disconnected_at
+    if since is None:
+        return skipped("no re-authorization recorded yet: reconnect first")
+    counts = {}
+    for obj in _objects(ctx):
+        counts[obj] = ctx.salesforce.count(
+            f"SELECT COUNT() FROM {obj} WHERE LastModifiedById = {soql_quote(user['Id'])} "
+            f"AND LastModifiedDate >= {format_datetime(since)}")
+    total = sum(counts.values())
+    if total == 0:
+        return warn("nothing from Skilljar has arrived in Salesforce since the reconnect",
+                    "Backfill was not clicked yet, or it is still running",
+                    "click Backfill once on Integrations → Salesforce and run this check again", records=counts)
+    return ok(f"{total} Skilljar record(s) written to Salesforce since the reconnect", records=counts)
+
+
+@check("skilljar.package", "Skilljar package objects are readable", "before", profiles=("skilljar",))
+def package(ctx: CheckContext) -> Outcome:
+    described = ctx.describes(_objects(ctx))
+    missing = [name for name, d in described.items() if d is None]
+    if missing:
+        return fail(f"the Skilljar package object(s) are missing or hidden: {', '.join(missing)}",
+                    "the managed package is not installed in this org, or the user cannot see its objects",
+                    "check you are in the right org; install the Skilljar package or grant access", missing=missing)
+    return ok("the Skilljar package's objects are present", objects=sorted(described))

@@ -1,0 +1,80 @@
+"""The integration's token: a fresh OAuth grant for its connected app, and the platform seeing it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sfwizard.checks.base import Outcome, check, fail, ok, warn
+from sfwizard.checks.context import CheckContext
+from sfwizard.sftime import parse_datetime
+
+_BLOCKED_WORDS = ("uninstalled", "approval", "oauth_approval", "blocked", "not approved")
+
+
+def _when(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+@check("token.fresh", "A fresh token for the integration's connected app", "reauthorize")
+def fresh_token(ctx: CheckContext) -> Outcome:
+    app = ctx.profile.connected_app
+    user = ctx.integration_user()
+    tokens = ctx.app_tokens()
+    logins = ctx.app_logins()
+    since = ctx.reauthorized_at or ctx.disconnected_at
+    evidence = {"app": app, "integration_user": user["Username"] if user else None,
+                "since": since.isoformat() if since else None,
+                "tokens": [{"user": (t.get("User") or {}).get("Username"), "created": t.get("CreatedDate"),
+                            "last_used": t.get("LastUsedDate"), "use_count": t.get("UseCount")} for t in tokens[:5]],
+                "recent_logins": [{"at": r.get("LoginTime"), "status": r.get("Status")} for r in logins[:5]]}
+    failures = [r for r in logins if r.get("Status") != "Success"
+                and (since is None or (_when(r.get("LoginTime")) or since) >= since)]
+    blocked = [r for r in failures if any(w in str(r.get("Status", "")).lower() for w in _BLOCKED_WORDS)]
+    if blocked:
+        return fail(f"Salesforce blocked the {app} connected app: {blocked[0].get('Status')}",
+                    "since 2025 Salesforce blocks connected apps that are not installed in the org",
+                    f"install the {app} connected app in Setup → Connected Apps OAuth Usage (Install), or give "
+                    "the approving user 'Approve Uninstalled Connected Apps', then authorize again", **evidence)
+    mine = [t for t in tokens if user and t.get("UserId") == user["Id"]]
+    fresh = [t for t in mine if since is None or max(
+        filter(None, (_when(t.get("CreatedDate")), _when(t.get("LastUsedDate")))), default=since - timedelta(1)
+    ) >= since]
+    if fresh:
+        t = fresh[0]
+        return ok(f"{app} holds a token for {user['Username']} created {t.get('CreatedDate')}, "
+                  f"last used {t.get('LastUsedDate')}", **evidence)
+    if failures:
+        return fail(f"the last {app} login failed: {failures[0].get('Status')}",
+                    "the authorization was attempted but Salesforce refused it",
+                    "check the integration user's password, API Enabled and profile, then authorize again",
+                    **evidence)
+    if tokens and not mine:
+        other = (tokens[0].get("User") or {}).get("Username")
+        return fail(f"{app}'s token belongs to {other}, not the integration user",
+                    "the connection was approved by a different Salesforce user",
+                    "authorize again logged in as the integration user", **evidence)
+    return fail(f"no {app} token has been granted since the disconnect",
+                "the authorization never completed (a blocked pop-up, or the approval was not finished)",
+                "allow pop-ups for the platform's site, use a private window, click Authorize again and finish "
+                "the Salesforce approval", **evidence)
+
+
+@check("token.platform_status", "Platform reports the integration UP", "reauthorize",
+       profiles=("gainsight-px",), needs=("platform",))
+def platform_status(ctx: CheckContext) -> Outcome:
+    integ = ctx.px_integration()
+    if integ is None:
+        return fail("PX lists no Salesforce integration", "it is not set up in this subscription",
+                    "check the PX subscription (region and API key)")
+    evidence = {"status": integ.status, "last_success": integ.last_success.isoformat() if integ.last_success
+                else None, "last_error": integ.last_error, "records_processed": integ.records_processed}
+    if integ.status != "UP":
+        return fail(f"PX reports the Salesforce integration {integ.status}: {integ.last_error or 'no error given'}",
+                    "the integration's OAuth token is revoked or expired",
+                    "the platform admin clicks Authorize on the Salesforce card and the Salesforce admin approves",
+                    **evidence)
+    if integ.last_success and ctx.now - integ.last_success > timedelta(hours=26):
+        return warn(f"UP, but the last successful sync was {integ.last_success:%Y-%m-%d %H:%M} UTC",
+                    "no sync has completed since the re-authorization",
+                    "click Synchronize on the Salesforce card and watch it finish", **evidence)
+    return ok(f"PX reports the Salesforce integration UP, last success {integ.last_success}", **evidence)
