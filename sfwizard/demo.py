@@ -1,0 +1,123 @@
+"""``--demo``: the bundled sandbox started in-process for one run, signed in as its Salesforce admin.
+
+The sign-in goes through the same PKCE web flow production uses; only the person who clicks Allow
+is stood in for by ``approve_in_sandbox`` (it fills the sandbox's own login and Allow pages).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import datetime
+from typing import Any, Iterator
+from urllib.parse import urljoin
+
+from sfwizard.client import Endpoints, IntegrationClient
+from sfwizard.errors import SfwizardError
+
+log = logging.getLogger("sfwizard")
+
+
+def approve_in_sandbox(authorize_url: str, info: dict[str, Any]) -> None:
+    """Stand in for the Salesforce admin: log in on the sandbox's page and click Allow.
+
+    Only ever used against the bundled sandbox (its CA, its generated password).
+    """
+    import re
+
+    import httpx
+
+    from sfwizard.transport import tls_verify
+
+    with httpx.Client(verify=tls_verify(info["ca_cert"]), follow_redirects=False, timeout=10) as http:
+        url = authorize_url
+        for _ in range(10):
+            resp = http.get(url) if not isinstance(url, tuple) else http.post(url[0], data=url[1])
+            if resp.status_code in (301, 302, 303, 307):
+                location = urljoin(str(resp.request.url), resp.headers["location"])
+                if not location.startswith(info["login_url"]):
+                    http.get(location)  # the loopback listener: the flow is complete
+                    return
+                url = location
+                continue
+            form = _first_form(resp.text)
+            if form is None:
+                raise SfwizardError("the sandbox's authorize page had no form", "run with --debug")
+            action, fields = form
+            if "password" in fields or "pw" in fields:
+                fields.update({k: info["username"] for k in fields if k in ("username", "un")})
+                fields.update({k: info["password"] for k in fields if k in ("password", "pw")})
+            elif re.search(r'name="(allow|approve)"', resp.text, re.I):
+                fields.setdefault("allow", "Allow")
+            url = (urljoin(str(resp.request.url), action), fields)
+        raise SfwizardError("the sandbox sign-in did not finish", "run with --debug")
+
+
+def _first_form(html: str) -> tuple[str, dict[str, str]] | None:
+    import html as html_mod
+    import re
+
+    m = re.search(r"<form[^>]*action=\"([^\"]*)\"[^>]*>(.*?)</form>", html, re.S | re.I)
+    if not m:
+        return None
+    fields: dict[str, str] = {}
+    for inp in re.finditer(r"<(?:input|button)[^>]*>", m.group(2), re.I):
+        tag = inp.group(0)
+        name = re.search(r'name="([^"]*)"', tag)
+        if not name:
+            continue
+        kind = re.search(r'type="([^"]*)"', tag)
+        if kind and kind.group(1).lower() == "submit" and tag.lower().startswith("<button"):
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        fields[name.group(1)] = html_mod.unescape(value.group(1)) if value else ""
+    return html_mod.unescape(m.group(1)), fields
+
+
+@contextlib.contextmanager
+def demo_sandbox(scenario: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    from sfwizard.sandbox.scenario import load_scenario
+    from sfwizard.sandbox.server import Sandbox
+
+    state = load_scenario(scenario)
+    sandbox = Sandbox(state, port=0).start()
+    try:
+        yield sandbox, sandbox.info()
+    finally:
+        sandbox.stop()
+
+
+@contextlib.contextmanager
+def demo_client(scenario: str, profile: str | None = None) -> Iterator[tuple[IntegrationClient, dict[str, Any]]]:
+    """A signed-in IntegrationClient against a fresh sandbox, plus the check context's inputs."""
+    with demo_sandbox(scenario) as (sandbox, info):
+        session = demo_sign_in(info)
+        endpoints = Endpoints(
+            instance_url=session["instance_url"], access_token=session["access_token"],
+            api_version=info.get("api_version", "60.0"), px_api_url=info["px_api_url"],
+            px_api_key=info["px_api_key"], status_url=info["status_url"], ca_cert=info["ca_cert"])
+        client = IntegrationClient(profile or info.get("profile") or "gainsight-px", endpoints)
+        try:
+            yield client, {"snapshot": demo_snapshot(client, info)}
+        finally:
+            client.close()
+
+
+def demo_sign_in(info: dict[str, Any]) -> dict[str, Any]:
+    """PKCE sign-in through the production code path, approved by the stand-in."""
+    from sfwizard import signin
+
+    return signin.demo_sign_in(info, approve=lambda url: approve_in_sandbox(url, info))
+
+
+def demo_snapshot(client: IntegrationClient, info: dict[str, Any]) -> Any:
+    """The mapping snapshot the admin would have documented before the recovery.
+
+    In the demo the admin's reading of the platform's mapping screens comes from the sandbox's admin
+    state; everything else is pre-filled from the APIs exactly as ``sfwizard snapshot`` does it.
+    """
+    from sfwizard import snapshot
+
+    resp = client.http.request("GET", info["admin_url"].rstrip("/") + "/__sandbox__/state", label="sandbox")
+    facts = resp.json()
+    return snapshot.from_sandbox_state(facts, taken_at=datetime.now().astimezone())

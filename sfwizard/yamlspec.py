@@ -1,0 +1,274 @@
+"""YAML with positions: safe_load only, duplicate keys refused, and a small schema language whose
+errors read ``file:line:column: message`` — for scenario files and mapping snapshots alike."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+import yaml
+
+from sfwizard.errors import SfwizardError
+
+
+class LDict(dict):
+    """A mapping that remembers where it and each of its keys stood in the file."""
+
+    mark: tuple[int, int] = (0, 0)
+    key_marks: dict[str, tuple[int, int]]
+
+
+class LList(list):
+    mark: tuple[int, int] = (0, 0)
+    item_marks: list[tuple[int, int]]
+
+
+def _pos(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> LDict:
+    out = LDict()
+    out.mark = _pos(node)
+    out.key_marks = {}
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in out:
+            line, col = _pos(key_node)
+            raise _Positioned(line, col, f"duplicate key {key!r} (first at line {out.key_marks[key][0]})")
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.key_marks[key] = _pos(key_node)
+    return out
+
+
+def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LList:
+    out = LList(loader.construct_object(child, deep=True) for child in node.value)
+    out.mark = _pos(node)
+    out.item_marks = [_pos(child) for child in node.value]
+    return out
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+
+
+class _Positioned(Exception):
+    def __init__(self, line: int, col: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.col, self.message = line, col, message
+
+
+def load_text(text: str, filename: str) -> Any:
+    """Parse YAML (safe tags only) into LDict/LList; any error becomes ``file:line:column: message``."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
+    except _Positioned as exc:
+        raise SfwizardError(f"{filename}:{exc.line}:{exc.col}: {exc.message}", "fix the file and try again") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        raise SfwizardError(f"{filename}:{where}: {problem}", "fix the YAML syntax and try again") from None
+    except yaml.YAMLError as exc:
+        raise SfwizardError(f"{filename}:1:1: {str(exc).splitlines()[0]}", "fix the YAML and try again") from None
+
+
+# -- schema --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Where:
+    filename: str
+    line: int
+    col: int
+    path: str
+
+    def error(self, message: str) -> SfwizardError:
+        return SfwizardError(f"{self.filename}:{self.line}:{self.col}: {self.path}: {message}",
+                             "fix the file and try again")
+
+    def at_key(self, parent: Any, key: str) -> "Where":
+        line, col = getattr(parent, "key_marks", {}).get(key, (self.line, self.col))
+        return Where(self.filename, line, col, f"{self.path}.{key}" if self.path else str(key))
+
+    def at_item(self, parent: Any, i: int) -> "Where":
+        marks = getattr(parent, "item_marks", [])
+        line, col = marks[i] if i < len(marks) else (self.line, self.col)
+        return Where(self.filename, line, col, f"{self.path}[{i}]")
+
+
+class Spec:
+    name = "value"
+
+    def check(self, value: Any, where: Where) -> Any:
+        raise NotImplementedError
+
+
+@dataclass
+class Scalar(Spec):
+    types: tuple[type, ...]
+    name: str = "value"
+    test: Callable[[Any], bool] | None = None
+    hint: str = ""
+
+    def check(self, value: Any, where: Where) -> Any:
+        if isinstance(value, bool) and bool not in self.types:
+            raise where.error(f"expected {self.name}, got a boolean")
+        if not isinstance(value, self.types):
+            raise where.error(f"expected {self.name}, got {_kind(value)}")
+        if self.test is not None and not self.test(value):
+            raise where.error(self.hint or f"not a valid {self.name}: {value!r}")
+        return value
+
+
+def Str() -> Scalar:
+    return Scalar((str,), "a string")
+
+
+def Int(minimum: int | None = None) -> Scalar:
+    return Scalar((int,), "an integer", (lambda v: v >= minimum) if minimum is not None else None,
+                  f"must be at least {minimum}")
+
+
+def Float(lo: float | None = None, hi: float | None = None) -> Scalar:
+    def test(v: Any) -> bool:
+        return (lo is None or v >= lo) and (hi is None or v <= hi)
+    return Scalar((int, float), "a number", test, f"must be between {lo} and {hi}")
+
+
+def Bool() -> Scalar:
+    return Scalar((bool,), "true or false")
+
+
+@dataclass
+class Enum(Spec):
+    values: tuple[str, ...]
+
+    def check(self, value: Any, where: Where) -> Any:
+        if value not in self.values:
+            raise where.error(f"expected one of {', '.join(map(str, self.values))}; got {value!r}")
+        return value
+
+
+@dataclass
+class ListOf(Spec):
+    item: Spec
+
+    def check(self, value: Any, where: Where) -> Any:
+        if not isinstance(value, list):
+            raise where.error(f"expected a list, got {_kind(value)}")
+        return [self.item.check(v, where.at_item(value, i)) for i, v in enumerate(value)]
+
+
+@dataclass
+class MapOf(Spec):
+    value: Spec
+
+    def check(self, value: Any, where: Where) -> Any:
+        if not isinstance(value, dict):
+            raise where.error(f"expected a mapping, got {_kind(value)}")
+        return {str(k): self.value.check(v, where.at_key(value, k)) for k, v in value.items()}
+
+
+@dataclass
+class Obj(Spec):
+    """A mapping with known keys; unknown keys are errors, ``required`` keys must be there."""
+
+    fields: dict[str, Spec]
+    required: tuple[str, ...] = ()
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    def check(self, value: Any, where: Where) -> Any:
+        if not isinstance(value, dict):
+            raise where.error(f"expected a mapping, got {_kind(value)}")
+        for key in value:
+            if key not in self.fields:
+                raise where.at_key(value, key).error(
+                    f"unknown key {key!r} (expected one of: {', '.join(self.fields)})")
+        for key in self.required:
+            if key not in value:
+                raise where.error(f"missing required key {key!r}")
+        out = dict(self.defaults)
+        for key, spec in self.fields.items():
+            if key in value:
+                out[key] = None if value[key] is None and isinstance(spec, Optional) else \
+                    spec.check(value[key], where.at_key(value, key))
+        return out
+
+
+@dataclass
+class Optional(Spec):
+    inner: Spec
+
+    def check(self, value: Any, where: Where) -> Any:
+        return None if value is None else self.inner.check(value, where)
+
+
+@dataclass
+class OneOf(Spec):
+    """The first alternative that accepts the value; otherwise the last alternative's error."""
+
+    options: tuple[Spec, ...]
+
+    def check(self, value: Any, where: Where) -> Any:
+        last: SfwizardError | None = None
+        for spec in self.options:
+            try:
+                return spec.check(value, where)
+            except SfwizardError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+
+class AnyValue(Spec):
+    def check(self, value: Any, where: Where) -> Any:
+        return value
+
+
+_REL = re.compile(r"^\s*(now|[-+]?\d+(?:\.\d+)?\s*[smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class RelTime(Spec):
+    """``now``, ``-3d``, ``-2h``, ``-30m``, ``+1w`` (relative to load time) or an ISO-8601 datetime."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now
+
+    def check(self, value: Any, where: Where) -> Any:
+        now = self.now or datetime.now(timezone.utc)
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        if not isinstance(value, str):
+            raise where.error(f"expected a time like -3d, -2h, now or an ISO datetime; got {_kind(value)}")
+        m = _REL.match(value)
+        if m:
+            text = m.group(1)
+            if text == "now":
+                return now
+            number, unit = float(text[:-1]), text[-1]
+            return now + timedelta(**{_UNITS[unit]: number})
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise where.error(f"not a time: {value!r} (use -3d, -2h, -30m, now or an ISO datetime)") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def validate(data: Any, spec: Spec, filename: str) -> Any:
+    mark = getattr(data, "mark", (1, 1))
+    return spec.check(data, Where(filename, mark[0], mark[1], ""))
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    return {dict: "a mapping", LDict: "a mapping", list: "a list", LList: "a list", str: f"the string {value!r}",
+            bool: "a boolean", int: "a number", float: "a number"}.get(type(value), type(value).__name__)

@@ -1,0 +1,82 @@
+"""The check runner's rules, without a sandbox: errors become results, a used-up limit stops the rest."""
+
+from __future__ import annotations
+
+import pytest
+
+from sfwizard.cancel import CancelToken, Cancelled
+from sfwizard.checks.base import CheckSpec, Status, fail, ok, run_checks
+from sfwizard.checks.context import CheckContext
+from sfwizard.errors import SfwizardError
+from sfwizard.profiles import load_profile
+from sfwizard.salesforce import ApiError, ApiLimitExceeded
+
+
+def _ctx() -> CheckContext:
+    return CheckContext(load_profile("gainsight-px"), sf=object())  # type: ignore[arg-type]
+
+
+def _spec(cid: str, func, needs=("salesforce",)) -> CheckSpec:
+    return CheckSpec(cid, cid, "validate", func, ("gainsight-px",), tuple(needs))
+
+
+def _raise(exc: Exception):
+    def f(ctx):
+        raise exc
+    return f
+
+
+def test_an_api_error_becomes_that_checks_result_and_the_rest_still_run() -> None:
+    specs = [_spec("a", _raise(ApiError("INVALID_FIELD", "No such column 'X'", 400))),
+             _spec("b", lambda ctx: ok("fine"))]
+    results = run_checks(_ctx(), specs)
+    assert [r.status for r in results] == [Status.FAIL, Status.PASS]
+    assert results[0].evidence["errorCode"] == "INVALID_FIELD" and "No such column" in results[0].cause
+
+
+def test_a_used_up_api_limit_stops_later_checks_but_keeps_earlier_results() -> None:
+    specs = [_spec("a", lambda ctx: ok("done before")),
+             _spec("b", _raise(ApiLimitExceeded("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", 403))),
+             _spec("c", lambda ctx: ok("never"))]
+    results = run_checks(_ctx(), specs)
+    assert [r.status for r in results] == [Status.PASS, Status.FAIL, Status.SKIPPED]
+    assert "API limit" in results[2].summary
+
+
+def test_a_crashing_check_is_reported_not_raised() -> None:
+    results = run_checks(_ctx(), [_spec("a", _raise(KeyError("boom"))), _spec("b", lambda ctx: ok("x"))])
+    assert results[0].status == Status.FAIL and "KeyError" in results[0].summary
+    assert results[1].status == Status.PASS
+
+
+def test_missing_prerequisite_skips_with_the_reason() -> None:
+    results = run_checks(_ctx(), [_spec("a", lambda ctx: ok("x"), needs=("platform",))])
+    assert results[0].status == Status.SKIPPED and "SFWIZARD_PX_API_KEY" in results[0].summary
+
+
+def test_cancel_stops_between_checks() -> None:
+    token = CancelToken()
+
+    def cancel_then_ok(ctx):
+        token.cancel()
+        return ok("first")
+
+    with pytest.raises(Cancelled):
+        run_checks(_ctx(), [_spec("a", cancel_then_ok), _spec("b", lambda ctx: ok("never"))], cancel=token)
+
+
+def test_sfwizard_error_carries_its_hint_as_resolution() -> None:
+    results = run_checks(_ctx(), [_spec("a", _raise(SfwizardError("no route", "check the URL")))])
+    assert results[0].resolution == "check the URL"
+
+
+def test_troubleshooting_names_the_symptom_from_other_results() -> None:
+    from sfwizard.checks.base import REGISTRY, specs_for
+
+    specs_for("gainsight-px")  # registers every check
+    ctx = _ctx()
+    push = _spec("mapping.push_targets", lambda c: fail("1 push target(s) lack the PX_ prefix: Account.Score__c",
+                                                        "the platform only pushes into PX_ fields", "rename"))
+    results = run_checks(ctx, [push, REGISTRY["ts.push_without_prefix"], REGISTRY["ts.wrong_org"]])
+    assert results[1].status == Status.FAIL and "PX_" in results[1].resolution
+    assert results[2].status == Status.SKIPPED  # what it looks at did not run
