@@ -10,7 +10,7 @@ import contextlib
 import logging
 from datetime import datetime
 from typing import Any, Iterator
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from sfwizard.client import Endpoints, IntegrationClient
 from sfwizard.errors import SfwizardError
@@ -35,20 +35,23 @@ def approve_in_sandbox(authorize_url: str, info: dict[str, Any]) -> None:
             resp = http.get(url) if not isinstance(url, tuple) else http.post(url[0], data=url[1])
             if resp.status_code in (301, 302, 303, 307):
                 location = urljoin(str(resp.request.url), resp.headers["location"])
-                if not location.startswith(info["login_url"]):
-                    http.get(location)  # the loopback listener: the flow is complete
+                path = urlsplit(location).path
+                if not (location.startswith(info["login_url"]) and path.startswith(("/services/oauth2/", "/setup/"))):
+                    http.get(location)  # the redirect_uri (a loopback listener or a callback): done
                     return
                 url = location
                 continue
             form = _first_form(resp.text)
             if form is None:
-                raise SfwizardError("the sandbox's authorize page had no form", "run with --debug")
+                raise SfwizardError(f"the sandbox answered {resp.status_code} without a form: {resp.text[:300]}", "run with --debug")
             action, fields = form
             if "password" in fields or "pw" in fields:
                 fields.update({k: info["username"] for k in fields if k in ("username", "un")})
                 fields.update({k: info["password"] for k in fields if k in ("password", "pw")})
-            elif re.search(r'name="(allow|approve)"', resp.text, re.I):
-                fields.setdefault("allow", "Allow")
+            else:  # the Allow page: press the button whose value says allow
+                button = re.search(r'<button[^>]*name="([^"]+)"[^>]*value="(allow|approve)"', resp.text, re.I)
+                if button:
+                    fields[button.group(1)] = button.group(2)
             url = (urljoin(str(resp.request.url), action), fields)
         raise SfwizardError("the sandbox sign-in did not finish", "run with --debug")
 

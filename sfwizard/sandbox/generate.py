@@ -90,6 +90,7 @@ def account(seed: int, i: int, org: Org, owner_ids: list[str], now: datetime) ->
         "BillingCountry": country, "AnnualRevenue": float(employees * (80_000 + (h >> 16) % 90_000)),
         "NumberOfEmployees": employees, "Description": None, "AccountNumber": f"AC-{i + 1:07d}",
         "Rating": _pick(("Hot", "Warm", "Cold"), h, 56), "ParentId": None, "LastActivityDate": None,
+        "Customer_Tier__c": _pick(("Gold", "Silver", "Bronze"), h, 58),
         "OwnerId": owner_ids[(h >> 60) % len(owner_ids)], "CreatedById": owner_ids[0],
         "LastModifiedById": owner_ids[0], "CreatedDate": created, "LastModifiedDate": modified,
         "SystemModstamp": modified,
