@@ -82,10 +82,15 @@ def demo_sandbox(scenario: str) -> Iterator[tuple[Any, dict[str, Any]]]:
     from sfwizard.sandbox.scenario import load_scenario
     from sfwizard.sandbox.server import Sandbox
 
+    from sfwizard import redact
+
     state = load_scenario(scenario)
     sandbox = Sandbox(state, port=0).start()
+    info = sandbox.info()
+    redact.default().add(info["password"], info["client_secret"], info["px_api_key"],
+                         *(u["password"] for u in info["users"]))
     try:
-        yield sandbox, sandbox.info()
+        yield sandbox, info
     finally:
         sandbox.stop()
 

@@ -15,7 +15,7 @@ def _failed(results: Results, cid: str, *words: str) -> CheckResult | None:
     r = results.get(cid)
     if r is None or r.status != Status.FAIL:
         return None
-    if words and not any(w in (r.summary + " " + r.cause).lower() for w in words):
+    if words and not any(w in r.summary.lower() for w in words):
         return None
     return r
 
@@ -39,7 +39,7 @@ SYMPTOMS = (
     Symptom("ts.app_blocked", "Connected app blocked by Salesforce",
             "Salesforce blocks connected apps that are not installed in the org (since 2025)",
             "install the connected app in the org, or grant 'Approve Uninstalled Connected Apps' to the approver",
-            lambda r: _failed(r, "token.fresh", "blocked"), ("token.fresh",)),
+            lambda r: _failed(r, "token.fresh", "salesforce blocked the"), ("token.fresh",)),
     Symptom("ts.access_denied", "\"Access Denied\" in Salesforce",
             "the integration user lacks API access or object/field permissions",
             "grant API Enabled and the object and field permissions named by the permission checks",
@@ -59,8 +59,8 @@ SYMPTOMS = (
     Symptom("ts.push_without_prefix", "PX → Salesforce push failing",
             "a push mapping points at a Salesforce field without the PX_ prefix",
             "create PX_-prefixed fields and point the push mappings at them",
-            lambda r: _failed(r, "mapping.push_targets", "prefix")
-            or _failed(r, "flow.platform_to_salesforce", "px_", "prefix"),
+            lambda r: _failed(r, "mapping.push_targets", "lack the")
+            or _failed(r, "flow.platform_to_salesforce", "last push failed"),
             ("mapping.push_targets", "flow.platform_to_salesforce"), ("gainsight-px",)),
     Symptom("ts.knowledge_no_results", "Knowledge Center bot shows no results",
             "the Salesforce Knowledge Base toggle is off, or categories/accessibility exclude every article",

@@ -424,9 +424,28 @@ def _build_px(state: SandboxState, p: dict[str, Any], user_ids: dict[tuple[str, 
                                              categories=knowledge.get("categories", []),
                                              accessibility=knowledge.get("accessibility", [])))
     px.attributes = _px_attributes(org, mappings, p.get("attributes") or {})
+    _push_history(state, org, user_id, mappings, (disconnected or last_success) - timedelta(hours=1))
     px.synced_at = last_success
     px.synced = _changes_since(state, org, last_success, mappings)
     state.platform = px
+
+
+def _push_history(state: SandboxState, org: Org, user_id: str, mappings: list[Mapping], at: datetime) -> None:
+    """What the last push before ``at`` wrote: PX values in PX_ fields, by the integration user."""
+    from sfwizard.sandbox.px import platform_value
+
+    for obj in sorted({m.sf_object for m in mappings if m.direction == "px_to_sf"}):
+        maps = [m for m in mappings if m.direction == "px_to_sf" and m.sf_object == obj]
+        table = org.table(obj)
+        for row in _first_rows(table, 200):
+            values: dict[str, Any] = {"LastModifiedById": user_id, "LastModifiedDate": at, "SystemModstamp": at}
+            for m in maps:
+                f = table.sobject.field(m.sf_field)
+                if f is None:
+                    continue
+                v = platform_value(m.px_attribute, row["Id"], at)
+                values[f.name] = datetime.fromtimestamp(v / 1000, at.tzinfo) if f.type == "datetime" else v
+            table.update(row["Id"], values)
 
 
 def _px_attributes(org: Org, mappings: list[Mapping], extra: dict[str, Any]) -> dict[str, list[Attribute]]:

@@ -1,0 +1,224 @@
+"""The mapping snapshot: what the integration looked like before the recovery, as versioned YAML.
+
+Pre-filled from what the APIs show; the admin completes what no API shows (``to_complete``).
+Loading is safe_load-only through ``yamlspec`` (duplicate keys, unknown keys and wrong types are
+``file:line:column`` errors), and ``diff`` compares two snapshots line by line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sfwizard import yamlspec as y
+from sfwizard.errors import SfwizardError
+
+SCHEMA_VERSION = 1
+DIRECTIONS = ("sf_to_px", "px_to_sf")
+
+
+@dataclass(frozen=True)
+class OrgIdentity:
+    id: str = ""
+    name: str = ""
+    instance: str = ""
+    sandbox: bool = False
+
+
+@dataclass(frozen=True)
+class IntegrationUser:
+    username: str = ""
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    salesforce: str  # Account.Industry
+    platform: str  # account.industry
+    direction: str  # sf_to_px | px_to_sf
+    type: str = ""  # the platform attribute's type, when known
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    used: bool = False
+    enabled: bool = False
+    categories: tuple[str, ...] = ()
+    accessibility: tuple[str, ...] = ()
+    known_article: str = ""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    schema_version: int
+    taken_at: str
+    profile: str
+    org: OrgIdentity
+    integration_user: IntegrationUser
+    flows: tuple[str, ...]
+    matching: dict[str, dict[str, str]]
+    mappings: tuple[FieldMapping, ...]
+    custom_objects: tuple[str, ...]
+    push: dict[str, Any]
+    schedule_gmt: dict[str, Any]
+    knowledge: Knowledge
+    to_complete: tuple[str, ...] = ()
+
+
+_MAPPING = y.Obj({"salesforce": y.Str(), "platform": y.Str(), "direction": y.Enum(DIRECTIONS), "type": y.Str()},
+                 required=("salesforce", "platform", "direction"))
+SPEC = y.Obj({
+    "schema_version": y.Enum((SCHEMA_VERSION,)), "taken_at": y.OneOf((y.Str(), y.AnyValue())),
+    "profile": y.Enum(("gainsight-px", "skilljar")),
+    "org": y.Obj({"id": y.Str(), "name": y.Str(), "instance": y.Str(), "sandbox": y.Bool()}, required=("id",)),
+    "integration_user": y.Obj({"username": y.Str(), "id": y.Str()}),
+    "flows": y.ListOf(y.Str()),
+    "matching": y.MapOf(y.Obj({"salesforce": y.Str(), "platform": y.Str()}, required=("salesforce", "platform"))),
+    "mappings": y.ListOf(_MAPPING), "custom_objects": y.ListOf(y.Str()),
+    "push": y.Obj({"enabled": y.Bool(), "prefix": y.Str(), "fields": y.ListOf(y.Str()),
+                   "schedule_gmt": y.ListOf(y.Str())}),
+    "schedule_gmt": y.Obj({"fetch": y.Str(), "map": y.Str(), "push": y.ListOf(y.Str())}),
+    "knowledge": y.Obj({"used": y.Bool(), "enabled": y.Bool(), "categories": y.ListOf(y.Str()),
+                        "accessibility": y.ListOf(y.Enum(("Public", "Customer", "Partner", "Internal"))),
+                        "known_article": y.Str()}),
+    "to_complete": y.ListOf(y.Str()),
+}, required=("schema_version", "profile", "org", "mappings"))
+
+
+def build(facts: dict[str, Any]) -> Snapshot:
+    """A snapshot from plain facts (what the APIs showed, plus the admin's reading of the mapping screens)."""
+    org = facts.get("org") or {}
+    user = facts.get("integration_user") or {}
+    mappings = tuple(FieldMapping(m["salesforce"], m["platform"], m["direction"], m.get("type", ""))
+                     for m in facts.get("mappings", []))
+    push_fields = [m.salesforce for m in mappings if m.direction == "px_to_sf"]
+    knowledge = facts.get("knowledge") or {}
+    to_complete = list(facts.get("to_complete", []))
+    if not mappings:
+        to_complete.append("field mappings: copy them from the platform's Salesforce mapping screens "
+                           "(no public API lists them)")
+    if not user.get("username"):
+        to_complete.append("integration_user.username: the Salesforce user the integration runs as")
+    return Snapshot(
+        schema_version=SCHEMA_VERSION,
+        taken_at=facts.get("taken_at") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        profile=facts.get("profile", "gainsight-px"),
+        org=OrgIdentity(org.get("id", ""), org.get("name", ""), org.get("instance", ""), bool(org.get("sandbox"))),
+        integration_user=IntegrationUser(user.get("username", ""), user.get("id", "")),
+        flows=tuple(facts.get("flows", ("Data Integration (bi-directional)",))),
+        matching={k: dict(v) for k, v in (facts.get("matching") or {}).items()},
+        mappings=mappings, custom_objects=tuple(facts.get("custom_objects", ())),
+        push={"enabled": bool((facts.get("push") or {}).get("enabled", bool(push_fields))), "prefix": "PX_",
+              "fields": push_fields,
+              "schedule_gmt": list((facts.get("push") or {}).get("schedule_gmt", ["03:00", "11:00", "19:00"]))},
+        schedule_gmt={"fetch": "00:00", "map": "04:00",
+                      "push": list((facts.get("push") or {}).get("schedule_gmt", ["03:00", "11:00", "19:00"]))},
+        knowledge=Knowledge(bool(knowledge.get("used", knowledge.get("enabled", False))),
+                            bool(knowledge.get("enabled", False)), tuple(knowledge.get("categories", ())),
+                            tuple(knowledge.get("accessibility", ())), knowledge.get("known_article", "")),
+        to_complete=tuple(to_complete))
+
+
+def from_sandbox_state(state: dict[str, Any], taken_at: datetime | None = None) -> Snapshot:
+    """The demo's stand-in for the admin documenting the PX screens (``/__sandbox__/state``)."""
+    px = state.get("px") or {}
+    org = next((o for o in state.get("orgs", []) if o["id"] == px.get("org_id")), (state.get("orgs") or [{}])[0])
+    facts: dict[str, Any] = {
+        "profile": state.get("profile", "gainsight-px"),
+        "taken_at": (taken_at or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+        "org": {"id": org.get("id", ""), "name": org.get("name", ""), "instance": org.get("instance", ""),
+                "sandbox": org.get("is_sandbox", False)},
+        "integration_user": {"username": px.get("username") or (state.get("skilljar") or {}).get("username", "")},
+        "matching": px.get("matching", {}), "mappings": px.get("mappings", []),
+        "custom_objects": px.get("custom_objects", []), "push": px.get("push", {}),
+        "knowledge": {**px.get("knowledge", {}), "used": bool(px)},
+        "flows": ["Data Integration (bi-directional)", "Knowledge Center (Salesforce → PX)"] if px
+        else ["Data Integration (Skilljar → Salesforce)"],
+    }
+    return build(facts)
+
+
+def to_dict(s: Snapshot) -> dict[str, Any]:
+    d = asdict(s)
+    for key in ("flows", "custom_objects", "to_complete"):
+        d[key] = list(d[key])
+    d["mappings"] = [{k: v for k, v in m.items() if v != "" or k != "type"} for m in d["mappings"]]
+    d["knowledge"]["categories"] = list(d["knowledge"]["categories"])
+    d["knowledge"]["accessibility"] = list(d["knowledge"]["accessibility"])
+    return d
+
+
+def dump(s: Snapshot) -> str:
+    import yaml
+
+    header = ("# sfwizard mapping snapshot — what the integration looked like before the recovery.\n"
+              "# Pre-filled from Salesforce and the platform's APIs. Complete what is listed under to_complete\n"
+              "# from the platform's Salesforce screens (matching, mappings, push settings), then keep this file:\n"
+              "# after the recovery, `sfwizard check --snapshot THIS` compares it with the live org and platform.\n")
+    return header + yaml.safe_dump(to_dict(s), sort_keys=False, allow_unicode=True, width=110)
+
+
+def save(s: Snapshot, path: Path) -> None:
+    from sfwizard.fileio import write_atomic
+
+    write_atomic(path, dump(s).encode())
+
+
+def load(path: str | Path) -> Snapshot:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SfwizardError(f"cannot read snapshot {p}: {exc.strerror}", "check the path") from None
+    raw = y.load_text(text, str(p))
+    d = y.validate(raw, SPEC, str(p))
+    return build({**d, "org": d["org"], "push": d.get("push") or {},
+                  "to_complete": d.get("to_complete", []), "knowledge": d.get("knowledge") or {}})
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    kind: str  # added removed changed
+    before: Any = None
+    after: Any = None
+
+    def __str__(self) -> str:
+        if self.kind == "added":
+            return f"+ {self.path}: {self.after!r}"
+        if self.kind == "removed":
+            return f"- {self.path}: {self.before!r}"
+        return f"~ {self.path}: {self.before!r} → {self.after!r}"
+
+
+def _flatten(s: Snapshot) -> dict[str, Any]:
+    d = to_dict(s)
+    out: dict[str, Any] = {}
+    for m in d.pop("mappings"):
+        key = f"mappings[{m['salesforce']}]"
+        out[f"{key}.platform"] = m["platform"]
+        out[f"{key}.direction"] = m["direction"]
+    d.pop("taken_at", None)
+    d.pop("to_complete", None)
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        elif isinstance(value, list):
+            out[prefix] = sorted(map(str, value))
+        else:
+            out[prefix] = value
+
+    walk("", d)
+    return out
+
+
+def diff(before: Snapshot, after: Snapshot) -> list[Change]:
+    a, b = _flatten(before), _flatten(after)
+    changes = [Change(k, "removed", before=a[k]) for k in a if k not in b]
+    changes += [Change(k, "added", after=b[k]) for k in b if k not in a]
+    changes += [Change(k, "changed", a[k], b[k]) for k in a if k in b and a[k] != b[k]]
+    return sorted(changes, key=lambda c: c.path)
