@@ -89,10 +89,20 @@ def demo_sandbox(scenario: str) -> Iterator[tuple[Any, dict[str, Any]]]:
     info = sandbox.info()
     redact.default().add(info["password"], info["client_secret"], info["px_api_key"],
                          *(u["password"] for u in info["users"]))
+    _CURRENT.append(info)
     try:
         yield sandbox, info
     finally:
+        _CURRENT.remove(info)
         sandbox.stop()
+
+
+_CURRENT: list[dict[str, Any]] = []
+
+
+def _current_info() -> dict[str, Any]:
+    """The connection line of the innermost running demo sandbox (for tests playing the people's part)."""
+    return _CURRENT[-1]
 
 
 @contextlib.contextmanager

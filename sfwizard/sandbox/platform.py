@@ -122,6 +122,9 @@ class PxState:
     synced_at: datetime | None = None  # data in PX reflects Salesforce as of this time
     accounts: PxRecordView | None = None
     users: PxRecordView | None = None
+    # The org PX's records came from at its last sync (None: the integration's org). An Authorize
+    # against another org changes whose token PX holds; only the next sync changes its data.
+    data_org_key: str | None = None
 
 
 @dataclass
@@ -145,6 +148,8 @@ class SkilljarState:
     backfill_used_for: datetime | None = None  # the disconnect a backfill already caught up
     pending: list[dict[str, Any]] = field(default_factory=list)  # Skilljar-side changes not yet pushed
     window_days: int = 21
+    access_token: str | None = None  # the connection's own tokens, once Reconnect has made them
+    refresh_token: str | None = None
 
 
 @dataclass

@@ -1,0 +1,125 @@
+"""Each scenario's diagnosis through the real client, the recovery turning checks green, and API economy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from sfwizard.checks.base import Status
+from sfwizard.demo import approve_in_sandbox, demo_client
+
+
+def _run(scenario: str, **kw: Any) -> tuple[dict[str, Any], dict[str, int]]:
+    with demo_client(scenario) as (client, ctx_kwargs):
+        results = client.run_checks(client.context(**ctx_kwargs), **kw)
+        return {r.id: r for r in results}, dict(client.counter.counts)
+
+
+def _failing(results: dict[str, Any]) -> set[str]:
+    return {cid for cid, r in results.items() if r.status == Status.FAIL}
+
+
+EXPECTED = {
+    "healthy": set(),
+    "revoked-token": {"token.fresh", "token.platform_status", "flow.salesforce_to_platform",
+                      "ts.authorization_incomplete", "ts.stale_data"},
+    "missing-permissions": {"perm.api_enabled", "perm.edit_targets", "ts.access_denied"},
+    "push-missing-prefix": {"mapping.push_targets", "flow.platform_to_salesforce", "ts.push_without_prefix"},
+    "wrong-org": {"identity.right_org", "ts.wrong_org"},
+    "status-incident": {"before.status_page"},
+    "stale-data": {"flow.salesforce_to_platform", "ts.stale_data"},
+    "skilljar-expired": {"skilljar.backfill_window"},
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_each_scenario_gets_its_diagnosis(scenario: str) -> None:
+    results, _ = _run(scenario)
+    failing = _failing(results)
+    assert EXPECTED[scenario] <= failing, failing
+    if scenario == "healthy":
+        assert failing == set() and {r.status for r in results.values()} <= {Status.PASS, Status.MANUAL}
+    for cid in EXPECTED[scenario]:
+        r = results[cid]
+        assert r.cause and r.resolution and r.evidence, cid  # named with cause, resolution and evidence
+
+
+def test_skilljar_recent_offers_the_backfill_window() -> None:
+    results, _ = _run("skilljar-recent")
+    window = results["skilljar.backfill_window"]
+    assert window.status == Status.PASS and "→ now" in window.summary
+    assert 8.5 < window.evidence["days_disconnected"] < 9.5
+
+
+def test_expired_skilljar_names_the_support_route() -> None:
+    results, _ = _run("skilljar-expired")
+    assert "Skilljar Support" in results["skilljar.backfill_window"].resolution
+
+
+def test_wrong_org_evidence_names_both_orgs() -> None:
+    results, _ = _run("wrong-org")
+    r = results["identity.right_org"]
+    assert r.evidence["snapshot_org_id"] != r.evidence["org_id"] and "private" in r.resolution
+
+
+def test_recovery_turns_the_checks_green() -> None:
+    """Authorize as the integration user, Synchronize, then the same checks pass."""
+    import httpx
+
+    from sfwizard.transport import tls_verify
+
+    with demo_client("revoked-token") as (client, ctx_kwargs):
+        info = client.endpoints
+        before = {r.id: r for r in client.run_checks(client.context(**ctx_kwargs))}
+        assert before["token.fresh"].status == Status.FAIL
+        # the person's part: click Authorize, the integration user approves, click Synchronize
+        admin = info.px_api_url.rsplit("/px/", 1)[0] + "/"
+        with httpx.Client(verify=tls_verify(info.ca_cert)) as http:
+            state = http.get(admin + "__sandbox__/state").json()
+            r = http.get(admin + "__sandbox__/px/authorize")
+            from sfwizard.demo import _current_info
+
+            sandbox_info = _current_info()
+            integ = next(u for u in sandbox_info["users"] if u["username"] == state["px"]["username"])
+            approve_in_sandbox(sandbox_info["login_url"] + r.headers["location"], {**sandbox_info, **integ})
+            sandbox_state = http.get(admin + "__sandbox__/state").json()
+            assert sandbox_state["px"]["status"] == "UP"
+            http.post(admin + "__sandbox__/px/sync")
+            deadline = time.monotonic() + 30
+            while http.get(admin + "__sandbox__/px/sync").json()["state"] == "RUNNING":
+                assert time.monotonic() < deadline
+                time.sleep(0.1)  # a background job; polled with a deadline
+        after = {r.id: r for r in client.run_checks(client.context(**ctx_kwargs))}
+    for cid in ("token.fresh", "token.platform_status", "flow.salesforce_to_platform",
+                "flow.platform_to_salesforce", "ts.authorization_incomplete", "ts.stale_data"):
+        assert after[cid].status == Status.PASS, (cid, after[cid].summary)
+
+
+def test_api_calls_do_not_grow_with_the_tenant() -> None:
+    _, healthy = _run("healthy")
+    _, large = _run("large-tenant")
+    assert healthy["salesforce"] <= 35 and healthy["platform"] <= 8
+    assert large["salesforce"] <= healthy["salesforce"] + 5 and large["platform"] <= healthy["platform"]
+
+
+def test_check_command_json_and_exit_codes(tmp_path) -> None:
+    env_home = {"SFWIZARD_HOME": str(tmp_path)}
+    import os
+
+    env = {**os.environ, **env_home}
+    ok = subprocess.run([sys.executable, "-m", "sfwizard", "check", "--demo", "--scenario", "healthy", "--json"],
+                        capture_output=True, text=True, env=env, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    rows = json.loads(ok.stdout)
+    assert {"id", "title", "status", "summary", "evidence", "cause", "resolution"} <= set(rows[0])
+    bad = subprocess.run([sys.executable, "-m", "sfwizard", "check", "--demo", "--only", "token.fresh"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 1 and "FAIL" in bad.stdout
+    cannot = subprocess.run([sys.executable, "-m", "sfwizard", "check", "--demo", "--only", "no.such"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert cannot.returncode == 2 and "unknown check" in cannot.stderr and "Traceback" not in cannot.stderr
