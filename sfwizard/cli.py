@@ -56,10 +56,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scenarios", help="list the built-in sandbox scenarios")
     p.set_defaults(func=_cmd_scenarios)
 
+    from sfwizard.account_cli import add_account_commands
     from sfwizard.check_cli import add_check_command
+    from sfwizard.records_cli import add_record_commands
 
     add_check_command(sub)
+    add_account_commands(sub)
+    add_record_commands(sub)
     return parser
+
+
+def _add_log_file() -> None:
+    """A log in the user data folder for the support bundle (redacted like every other output)."""
+    from logging.handlers import RotatingFileHandler
+
+    from sfwizard import paths
+
+    try:
+        handler = RotatingFileHandler(paths.data_dir() / "sfwizard.log", maxBytes=1_000_000, backupCount=2)
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     from sfwizard.redact import install_log_redaction
 
+    if args.command not in (None, "sandbox", "scenarios"):
+        _add_log_file()
     for handler in logging.getLogger().handlers:
         install_log_redaction(handler)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
@@ -84,3 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: one line for the person, the traceback behind --debug
+        if args.debug:
+            raise
+        print(f"sfwizard: unexpected error: {type(exc).__name__}: {exc} — run again with --debug and "
+              "send the output with the support bundle (sfwizard report)", file=sys.stderr)
+        return 2

@@ -1,0 +1,158 @@
+"""The recovery session: saved atomically after every step, resumable, one wizard at a time.
+
+A kill -9 at any moment loses at most the step under way: ``session.json`` is replaced by rename
+(the previous good copy kept as ``session.json.bak``), and the JSONL history is appended with fsync
+and read back skipping a torn last line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sfwizard import paths
+from sfwizard.errors import SfwizardError
+from sfwizard.fileio import write_atomic
+
+SCHEMA_VERSION = 1
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def sessions_dir() -> Path:
+    d = paths.data_dir() / "sessions"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@dataclass
+class Session:
+    id: str
+    profile: str
+    created_at: str = field(default_factory=_now)
+    updated_at: str = field(default_factory=_now)
+    step: str = "before"
+    completed: list[str] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)  # the latest result of each check
+    confirmations: list[dict[str, Any]] = field(default_factory=list)  # {step, item, who, role, at}
+    snapshot_path: str | None = None
+    identity: dict[str, Any] = field(default_factory=dict)  # org and user, never a token
+    reauthorized_at: str | None = None
+    disconnected_at: str | None = None
+    notes: list[str] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+    _lock: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def dir(self) -> Path:
+        return sessions_dir() / self.id
+
+    # -- life cycle ------------------------------------------------------------------------------
+    @classmethod
+    def new(cls, profile: str) -> "Session":
+        s = cls(id=datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2), profile=profile)
+        s.dir.mkdir(parents=True, exist_ok=True)
+        s.acquire()
+        s.save()
+        return s
+
+    @classmethod
+    def load(cls, session_id: str, lock: bool = True) -> "Session":
+        path = sessions_dir() / session_id / "session.json"
+        data = _read_json(path)
+        if data is None:
+            backup = _read_json(path.with_name("session.json.bak"))
+            if backup is None:
+                raise SfwizardError(f"session {session_id} cannot be read ({path})",
+                                    "start a new one; the history file next to it is kept")
+            data = backup
+        known = {f for f in cls.__dataclass_fields__ if not f.startswith("_")}
+        s = cls(**{k: v for k, v in data.items() if k in known})
+        if lock:
+            s.acquire()
+        return s
+
+    @classmethod
+    def latest(cls, profile: str) -> "Session | None":
+        for sid in sorted((p.name for p in sessions_dir().iterdir() if p.is_dir()), reverse=True):
+            data = _read_json(sessions_dir() / sid / "session.json") or {}
+            if data.get("profile") == profile:
+                return cls.load(sid)
+        return None
+
+    def acquire(self) -> None:
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(self.dir / ".lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            owner = (self.dir / ".owner").read_text().strip() if (self.dir / ".owner").exists() else "?"
+            raise SfwizardError(f"another sfwizard is working on session {self.id} (pid {owner})",
+                                "finish or close it first, or start a new session") from None
+        (self.dir / ".owner").write_text(str(os.getpid()))
+        self._lock = lock
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    # -- saving ----------------------------------------------------------------------------------
+    def save(self) -> None:
+        self.updated_at = _now()
+        path = self.dir / "session.json"
+        if _read_json(path) is not None:  # keep the last good copy; load() falls back to it
+            os.replace(path, path.with_name("session.json.bak"))
+        data = self.to_dict()
+        write_atomic(path, json.dumps(data, indent=2, default=str).encode(), mode=0o600)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+
+    def complete_step(self, step: str, next_step: str) -> None:
+        if step not in self.completed:
+            self.completed.append(step)
+        self.step = next_step
+        self.save()
+
+    def confirm(self, step: str, item: str, who: str, role: str) -> None:
+        self.confirmations.append({"step": step, "item": item, "who": who, "role": role, "at": _now()})
+        self.save()
+
+    def record_run(self, results: list[dict[str, Any]], calls: dict[str, int] | None = None) -> None:
+        """Keep the latest result of each check and append the run to history.jsonl."""
+        latest = {r["id"]: r for r in self.results}
+        latest.update({r["id"]: r for r in results})
+        self.results = list(latest.values())
+        line = json.dumps({"at": _now(), "results": results, "api_calls": calls or {}}, default=str)
+        with open(self.dir / "history.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.save()
+
+    def history(self) -> list[dict[str, Any]]:
+        path = self.dir / "history.jsonl"
+        out = []
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    continue  # a torn last line from a killed process
+        return out
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
