@@ -7,10 +7,12 @@ import json
 import sys
 from typing import Any
 
-from sfwizard.checks.base import CheckResult, Status
+from typing import TYPE_CHECKING
 
-MARKS = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.WARN: "WARN", Status.MANUAL: "ASK ",
-         Status.SKIPPED: "SKIP"}
+if TYPE_CHECKING:  # the checks load only when they run, keeping `check --help` quick
+    from sfwizard.checks.base import CheckResult
+
+MARKS = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "manual": "ASK ", "skipped": "SKIP"}
 
 
 def add_check_command(sub: Any) -> None:
@@ -31,14 +33,14 @@ def add_check_command(sub: Any) -> None:
 def render_table(results: list[CheckResult], out: Any = sys.stdout) -> None:
     width = max((len(r.id) for r in results), default=10)
     for r in results:
-        out.write(f"{MARKS[r.status]}  {r.id:<{width}}  {_one_line(r.summary)}\n")
-        if r.status in (Status.FAIL, Status.WARN):
+        out.write(f"{MARKS[r.status.value]}  {r.id:<{width}}  {_one_line(r.summary)}\n")
+        if r.status.value in ("fail", "warn"):
             if r.cause:
                 out.write(f"{'':6}{'':<{width}}  cause: {_one_line(r.cause)}\n")
             if r.resolution:
                 out.write(f"{'':6}{'':<{width}}  fix:   {_one_line(r.resolution)}\n")
-    counts = {s: sum(1 for r in results if r.status == s) for s in Status}
-    out.write("\n" + ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) + "\n")
+    counts = {s: sum(1 for r in results if r.status.value == s) for s in MARKS}
+    out.write("\n" + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + "\n")
 
 
 def _one_line(text: str) -> str:
@@ -47,7 +49,7 @@ def _one_line(text: str) -> str:
 
 
 def exit_code(results: list[CheckResult]) -> int:
-    return 1 if any(r.status == Status.FAIL for r in results) else 0
+    return 1 if any(r.status.value == "fail" for r in results) else 0
 
 
 def run_check_command(args: argparse.Namespace) -> int:

@@ -28,9 +28,9 @@ DEFAULT_PAGE = 25  # PX's default on /users and /accounts
 ACCOUNT_FIELDS = {"name", "trackedSubscriptionId", "sfdcId", "lastSeenDate", "dunsNumber", "industry",
                   "numberOfEmployees", "sicCode", "website", "naicsCode", "plan", "numberOfUsers",
                   "parentGroupId", "renewalDate", "healthScore", "gsId", "nps", "csm"}
-USER_FIELDS = {"type", "gender", "email", "firstName", "lastName", "lastSeenDate", "signUpDate", "firstVisitDate",
-               "title", "phone", "score", "role", "subscriptionId", "accountId", "numberOfVisits",
-               "globalUnsubscribe", "sfdcContactId"}
+USER_FIELDS = {"type", "gender", "email", "firstName", "lastName", "lastSeenDate", "signUpDate",
+               "firstVisitDate", "title", "phone", "score", "role", "subscriptionId", "accountId",
+               "numberOfVisits", "globalUnsubscribe", "sfdcContactId"}
 _INT_FIELDS = {"numberOfEmployees", "numberOfUsers", "healthScore", "score", "numberOfVisits"}
 _WIRE_TYPE = {"DATE": "DATE_TIME", "DATETIME": "DATE_TIME"}
 
@@ -110,7 +110,8 @@ def user_json(state: SandboxState, px: PxState, row: Record) -> dict[str, Any]:
         "aptrinsicId": str(uuid.UUID(bytes=hashlib.blake2b(row["Id"].encode(), digest_size=16).digest())),
         "identifyId": identify, "id": identify, "type": "USER", "gender": None,
         "email": row.get("Email"), "firstName": row.get("FirstName"), "lastName": row.get("LastName"),
-        "lastSeenDate": platform_value("lastSeenDate", row["Id"], ref), "signUpDate": _ms(row.get("CreatedDate")),
+        "lastSeenDate": platform_value("lastSeenDate", row["Id"], ref),
+        "signUpDate": _ms(row.get("CreatedDate")),
         "title": row.get("Title"), "phone": row.get("Phone"), "score": None, "role": None,
         "accountId": row.get("AccountId"), "numberOfVisits": platform_value("visits", row["Id"], ref),
         "location": None, "propertyKeys": [_property_key(state)], "createDate": _ms(row.get("CreatedDate")),
@@ -133,7 +134,8 @@ def _span(table: Table) -> int:
     return table.count(include_deleted=True)
 
 
-def _row_at(table: Table, position: int, stored: list[Record] | None) -> tuple[Record | None, list[Record] | None]:
+def _row_at(table: Table, position: int,
+            stored: list[Record] | None) -> tuple[Record | None, list[Record] | None]:
     """The row at ``position`` (None if deleted), and the stored-row list once it had to be made."""
     if isinstance(table, GeneratedTable):
         if position < table.generated_count:
@@ -263,7 +265,8 @@ def attributes(state: SandboxState, req: Request, m: Any) -> Response:
         body = [{"id": f"{kind}-{a.api_name}", "name": a.display_name, "apiName": a.api_name,
                  "internalName": a.api_name if not a.custom else f"custom_{a.api_name}", "description": "",
                  "type": _WIRE_TYPE.get(a.type, a.type), "state": "ENABLED",
-                 "origin": "CUSTOM" if a.custom else "DEFAULT", "createdDate": created, "modifiedDate": created}
+                 "origin": "CUSTOM" if a.custom else "DEFAULT", "createdDate": created,
+                 "modifiedDate": created}
                 for a in attrs]
     return json_response(body)
 

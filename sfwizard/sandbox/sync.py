@@ -131,7 +131,8 @@ def authorization_refused(state: SandboxState, kind: str, error: str, descriptio
 
 def revoke(state: SandboxState, kind: str) -> int:
     """Simulate the security advisory: every token of the integration's app and user dies."""
-    target: PxIntegration | SkilljarState = px_state(state).integration if kind == "px" else skilljar_state(state)
+    target: PxIntegration | SkilljarState = (px_state(state).integration if kind == "px"
+                                             else skilljar_state(state))
     org = state.orgs[target.org_key]
     n = token_store(state).revoke_grant(target.org_key, target.user_id or "", target.client_id)
     app = state.connected_apps.get(target.client_id)
@@ -159,7 +160,7 @@ def start_sync(state: SandboxState) -> SyncJob:
     if integ.job is not None and integ.job.state == "RUNNING":
         raise Refused(409, "conflict", "a sync is already running")
     if not integ.authorized:
-        raise Refused(409, "not_authorized", "the Salesforce card shows Not authorized: click Authorize first")
+        raise Refused(409, "not_authorized", "the Salesforce card shows Not authorized: Authorize first")
     org = state.orgs[integ.org_key]
     total = len(org.table("Account")) + len(org.table("Contact"))
     total += sum(len(org.table(o)) for o in integ.custom_objects if org.sobject(o) is not None)
@@ -240,9 +241,9 @@ def _push_error(org: Org, user: Record, m: Mapping) -> str | None:
         return (f"Push failed: INSUFFICIENT_ACCESS_OR_READONLY: insufficient access rights on {m.sf_object} "
                 f"(field {m.salesforce})")
     if not access.field_perm(sobject, f, "edit"):
-        return (f"Push failed: INVALID_FIELD_FOR_INSERT_UPDATE: Unable to create/update fields: {m.sf_field}. "
-                "Please check the security settings of this field and verify that it is read/write for your "
-                "profile or permission set.")
+        return (f"Push failed: INVALID_FIELD_FOR_INSERT_UPDATE: Unable to create/update fields: "
+                f"{m.sf_field}. Please check the security settings of this field and verify that it is "
+                "read/write for your profile or permission set.")
     return None
 
 
@@ -277,7 +278,8 @@ def _push(state: SandboxState, org: Org, user: Record, mappings: list[Mapping], 
             if len(ids) >= PUSH_LIMIT:
                 break
         for rid in ids:
-            values: dict[str, Any] = {"LastModifiedById": user["Id"], "LastModifiedDate": now, "SystemModstamp": now}
+            values: dict[str, Any] = {"LastModifiedById": user["Id"], "LastModifiedDate": now,
+                                      "SystemModstamp": now}
             for m in maps:
                 ftype = table.sobject.field(m.sf_field).type  # type: ignore[union-attr]
                 values[m.sf_field] = _sf_value(ftype, platform_value(m.px_attribute, rid, ref), now.tzinfo)
@@ -320,16 +322,17 @@ def set_knowledge(state: SandboxState, body: dict[str, Any]) -> dict[str, Any]:
         raise Refused(400, "bad_request", "categories and accessibility are lists")
     unknown = [c for c in cats if str(c).lower() not in known]
     if unknown:
-        raise Refused(400, "bad_request", f"unknown data categories in {org.name}: {', '.join(map(str, unknown))}"
-                      f" (known: {', '.join(sorted(known.values()))})")
+        raise Refused(400, "bad_request", f"unknown data categories in {org.name}: "
+                      f"{', '.join(map(str, unknown))} (known: {', '.join(sorted(known.values()))})")
     bad = [a for a in access if a not in ACCESSIBILITY]
     if bad:
-        raise Refused(400, "bad_request", f"accessibility is one of {', '.join(ACCESSIBILITY)}, not {', '.join(bad)}")
+        raise Refused(400, "bad_request",
+                      f"accessibility is one of {', '.join(ACCESSIBILITY)}, not {', '.join(bad)}")
     enabled = body.get("enabled", k.enabled)
     enabled = enabled is True or str(enabled).lower() in ("true", "on", "1")
     if enabled and not k.enabled and not px.integration.authorized:
-        raise Refused(409, "not_authorized", "the Knowledge Center shares the Data Integration's Salesforce token: "
-                      "authorize the Salesforce card first")
+        raise Refused(409, "not_authorized", "the Knowledge Center shares the Data Integration's Salesforce "
+                      "token: authorize the Salesforce card first")
     k.enabled, k.categories, k.accessibility = enabled, [known[str(c).lower()] for c in cats], list(access)
     return {"enabled": k.enabled, "categories": k.categories, "accessibility": k.accessibility}
 
@@ -366,14 +369,16 @@ def backfill_offer(state: SandboxState) -> tuple[bool, str]:
 
 
 def run_backfill(state: SandboxState) -> Backfill:
-    """One catch-up: everything created or updated from the Last Sync Date to now, pushed as the connection."""
+    """One catch-up: what was created or updated from the Last Sync Date to now, pushed as the connection."""
     sj = skilljar_state(state)
     offered, reason = backfill_offer(state)
     if not offered:
         raise Refused(409, "not_offered", reason)
-    checked = token_identity(state, sj.access_token) if sj.status == "connected" else "the integration is disconnected"
+    checked = (token_identity(state, sj.access_token) if sj.status == "connected"
+               else "the integration is disconnected")
     if isinstance(checked, str):
-        raise Refused(409, "not_connected", f"click Reconnect and complete the authentication first ({checked})")
+        raise Refused(409, "not_connected",
+                      f"click Reconnect and complete the authentication first ({checked})")
     org, user = checked
     sobject = org.sobject("skilljar__Student__c")
     if sobject is None:
@@ -403,7 +408,8 @@ def _write_student(org: Org, user_id: str, p: dict[str, Any], now: datetime) -> 
     stamp = {"OwnerId": user_id, "CreatedById": user_id, "LastModifiedById": user_id, "CreatedDate": now,
              "LastModifiedDate": now, "SystemModstamp": now}
     students = org.table("skilljar__Student__c")
-    existing = next((r for r in students.scan() if r.get("skilljar__Skilljar_Id__c") == p["skilljar_id"]), None)
+    existing = next((r for r in students.scan() if r.get("skilljar__Skilljar_Id__c") == p["skilljar_id"]),
+                    None)
     fields = {"Name": f"{p['first_name']} {p['last_name']}", "skilljar__Email__c": p["email"],
               "skilljar__First_Name__c": p["first_name"], "skilljar__Last_Name__c": p["last_name"],
               "skilljar__Skilljar_Id__c": p["skilljar_id"], "skilljar__Last_Active_At__c": p["updated_at"]}
@@ -413,7 +419,8 @@ def _write_student(org: Org, user_id: str, p: dict[str, Any], now: datetime) -> 
         student = existing
     else:
         student = students.insert({**fields, **stamp})
-    course = next((c for c in org.table("skilljar__Published_Course__c").scan() if c["Name"] == p["course"]), None)
+    courses = org.table("skilljar__Published_Course__c").scan()
+    course = next((c for c in courses if c["Name"] == p["course"]), None)
     org.table("skilljar__Course_Progress__c").insert({
         "Name": f"{p['first_name']} – {p['course']}", "skilljar__Student__c": student["Id"],
         "skilljar__Published_Course__c": course["Id"] if course else None,
@@ -438,8 +445,8 @@ def state_json(state: SandboxState) -> dict[str, Any]:
     """Everything the admin page shows, with no token, code or password in it."""
     out: dict[str, Any] = {
         "scenario": state.scenario_name, "description": state.scenario_description, "profile": state.profile,
-        "orgs": [{"key": o.key, "id": o.id, "name": o.name, "is_sandbox": o.is_sandbox, "instance": o.instance_name}
-                 for o in state.orgs.values()]}
+        "orgs": [{"key": o.key, "id": o.id, "name": o.name, "is_sandbox": o.is_sandbox,
+                  "instance": o.instance_name} for o in state.orgs.values()]}
     if state.platform is not None:
         advance(state)
         px, i = state.platform, state.platform.integration
