@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import time
 
-from sfwizard.demo import demo_client, demo_sandbox
+from sfwizard.demo import demo_client
 
 
 def run(scenario: str) -> dict:
     t0 = time.perf_counter()
     with demo_client(scenario) as (client, ctx_kwargs):
-        from sfwizard.demo import _CURRENT  # noqa: F401 - the sandbox of this run
-
         results = client.run_checks(client.context(**ctx_kwargs))
         calls = dict(client.counter.counts)
     wall = time.perf_counter() - t0
@@ -43,7 +41,6 @@ def main() -> None:
         print(f"{scenario:13} {r['checks']} checks, API calls {r['calls']}, wall {r['wall']:.2f} s: "
               f"sandbox {busy:.2f} s ({busy / r['wall']:.0%}) over {shares['requests']} requests, "
               f"ours {r['wall'] - busy:.2f} s")
-    del demo_sandbox
 
 
 if __name__ == "__main__":

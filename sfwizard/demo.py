@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from sfwizard.client import Endpoints, IntegrationClient
@@ -43,7 +44,8 @@ def approve_in_sandbox(authorize_url: str, info: dict[str, Any]) -> None:
                 continue
             form = _first_form(resp.text)
             if form is None:
-                raise SfwizardError(f"the sandbox answered {resp.status_code} without a form: {resp.text[:300]}", "run with --debug")
+                raise SfwizardError(f"the sandbox answered HTTP {resp.status_code} without a form",
+                                    "run with --debug")
             action, fields = form
             if "password" in fields or "pw" in fields:
                 fields.update({k: info["username"] for k in fields if k in ("username", "un")})
@@ -79,10 +81,9 @@ def _first_form(html: str) -> tuple[str, dict[str, str]] | None:
 
 @contextlib.contextmanager
 def demo_sandbox(scenario: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    from sfwizard import redact
     from sfwizard.sandbox.scenario import load_scenario
     from sfwizard.sandbox.server import Sandbox
-
-    from sfwizard import redact
 
     state = load_scenario(scenario)
     sandbox = Sandbox(state, port=0).start()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from sfwizard import credentials, settings, signin
 from sfwizard.client import Endpoints, IntegrationClient
@@ -24,7 +25,8 @@ def live_client(args: argparse.Namespace) -> Iterator[tuple[IntegrationClient, d
     conf = settings.resolve({"profile": getattr(args, "profile", None)})
     tokens = credentials.load()
     if tokens is None:
-        raise SfwizardError("not signed in to Salesforce", "sign in first: sfwizard login (or try: sfwizard check --demo)")
+        raise SfwizardError("not signed in to Salesforce",
+                            "sign in first: sfwizard login (or try: sfwizard check --demo)")
     current = {"tokens": tokens}
 
     def refresh() -> str:

@@ -128,8 +128,8 @@ class SalesforceAPI:
         yield page
         while not page.get("done", True) and page.get("nextRecordsUrl"):
             next_url = page["nextRecordsUrl"]
-            page = self._call(lambda sf: sf.query_more(next_url, identifier_is_url=True,
-                                                       include_deleted=include_deleted))
+            page = self._call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True,
+                                                                     include_deleted=include_deleted))
             yield page
 
     def count(self, soql: str) -> int:
@@ -158,8 +158,8 @@ class SalesforceAPI:
             batch = names[start:start + DESCRIBE_BATCH]
             body = {"batchRequests": [{"method": "GET", "url": f"v{self.version}/sobjects/{n}/describe"}
                                       for n in batch]}
-            result = self._call(lambda sf: sf.restful("composite/batch", method="POST", json=body))
-            for name, sub in zip(batch, result.get("results", [])):
+            result = self._call(lambda sf, body=body: sf.restful("composite/batch", method="POST", json=body))
+            for name, sub in zip(batch, result.get("results", []), strict=False):
                 out[name] = sub.get("result") if sub.get("statusCode") == 200 else None
         return out
 

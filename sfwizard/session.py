@@ -56,7 +56,7 @@ class Session:
 
     # -- life cycle ------------------------------------------------------------------------------
     @classmethod
-    def new(cls, profile: str) -> "Session":
+    def new(cls, profile: str) -> Session:
         s = cls(id=datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2), profile=profile)
         s.dir.mkdir(parents=True, exist_ok=True)
         s.acquire()
@@ -64,7 +64,7 @@ class Session:
         return s
 
     @classmethod
-    def load(cls, session_id: str, lock: bool = True) -> "Session":
+    def load(cls, session_id: str, lock: bool = True) -> Session:
         path = sessions_dir() / session_id / "session.json"
         data = _read_json(path)
         if data is None:
@@ -80,7 +80,7 @@ class Session:
         return s
 
     @classmethod
-    def latest(cls, profile: str) -> "Session | None":
+    def latest(cls, profile: str) -> Session | None:
         for sid in sorted((p.name for p in sessions_dir().iterdir() if p.is_dir()), reverse=True):
             data = _read_json(sessions_dir() / sid / "session.json") or {}
             if data.get("profile") == profile:

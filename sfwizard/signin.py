@@ -19,9 +19,10 @@ import subprocess
 import threading
 import time
 import webbrowser
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sfwizard.cancel import NEVER, CancelToken
@@ -61,7 +62,7 @@ class TokenSet:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> "TokenSet":
+    def from_json(cls, text: str) -> TokenSet:
         return cls(**json.loads(text))
 
     def describe(self) -> str:
@@ -129,7 +130,7 @@ _PAGE = ("<!doctype html><meta charset=utf-8><title>sfwizard</title><body style=
 
 
 class _Callback(BaseHTTPRequestHandler):
-    server: "_Listener"
+    server: _Listener
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the URL holds the code
         pass

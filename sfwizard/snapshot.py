@@ -7,7 +7,7 @@ Loading is safe_load-only through ``yamlspec`` (duplicate keys, unknown keys and
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any

@@ -4,9 +4,10 @@ errors read ``file:line:column: message`` — for scenario files and mapping sna
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -93,11 +94,11 @@ class Where:
         return SfwizardError(f"{self.filename}:{self.line}:{self.col}: {self.path}: {message}",
                              "fix the file and try again")
 
-    def at_key(self, parent: Any, key: str) -> "Where":
+    def at_key(self, parent: Any, key: str) -> Where:
         line, col = getattr(parent, "key_marks", {}).get(key, (self.line, self.col))
         return Where(self.filename, line, col, f"{self.path}.{key}" if self.path else str(key))
 
-    def at_item(self, parent: Any, i: int) -> "Where":
+    def at_item(self, parent: Any, i: int) -> Where:
         marks = getattr(parent, "item_marks", [])
         line, col = marks[i] if i < len(marks) else (self.line, self.col)
         return Where(self.filename, line, col, f"{self.path}[{i}]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfwizard.cancel import CancelToken, Cancelled
+from sfwizard.cancel import Cancelled, CancelToken
 from sfwizard.checks.base import CheckSpec, Status, fail, ok, run_checks
 from sfwizard.checks.context import CheckContext
 from sfwizard.errors import SfwizardError

@@ -6,8 +6,9 @@ Every value of row ``i`` comes from ``_mix(seed, kind, i)`` — no ``random.Rand
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from sfwizard import ids
 from sfwizard.sandbox.store import Org, Record

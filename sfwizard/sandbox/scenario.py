@@ -204,7 +204,6 @@ def _with_now(spec: y.Spec, now: datetime) -> y.Spec:
 
 
 def _build(state: SandboxState, s: dict[str, Any], display: str, source: str) -> SandboxState:
-    now = state.loaded_at
     state.scenario_name = s["name"]
     state.scenario_description = s.get("description", "")
     state.scenario_path = display
@@ -239,7 +238,6 @@ def _build(state: SandboxState, s: dict[str, Any], display: str, source: str) ->
 
 
 def _build_org(state: SandboxState, key: str, o: dict[str, Any], user_ids: dict[tuple[str, str], str]) -> None:
-    now = state.loaded_at
     api = o.get("api") or {}
     org = builder.add_org(state, key, o["name"], instance_name=o.get("instance_name", "USA612"),
                           is_sandbox=o.get("is_sandbox", False),
@@ -268,7 +266,7 @@ def _build_org(state: SandboxState, key: str, o: dict[str, Any], user_ids: dict[
         user_ids[(key, role)] = rec["Id"]
     owners = [uid for (k, role), uid in user_ids.items() if k == key and role != "integration"] \
         or [uid for (k, _), uid in user_ids.items() if k == key]
-    _build_records(state, org, o.get("records") or {}, owners, now)
+    _build_records(state, org, o.get("records") or {}, owners, state.loaded_at)
     _build_knowledge(state, org, o)
 
 

@@ -665,11 +665,11 @@ def _aggregate_rows(org: Org, scope: _Scope, q: Query, source: _Source, pred: Pr
             key: Any = norms[0](raw[0])
         else:
             raw = [get(r) for get in gets]
-            key = tuple([norm(v) for norm, v in zip(norms, raw)])
+            key = tuple([norm(v) for norm, v in zip(norms, raw, strict=False)])
         slot = table.get(key)
         if slot is None:
             slot = table[key] = (raw, [_Acc(*spec) for spec in specs])
-        for acc, get in zip(slot[1], agg_gets):
+        for acc, get in zip(slot[1], agg_gets, strict=False):
             acc.add(get(r))
     results = [(values, [a.result() for a in accs]) for values, accs in table.values()]
     if orders:
