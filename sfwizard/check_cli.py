@@ -50,6 +50,24 @@ def exit_code(results: list[CheckResult]) -> int:
     return 1 if any(r.status.value == "fail" for r in results) else 0
 
 
+def _record(results: list[CheckResult], calls: dict[str, int], profile: str) -> None:
+    """Append the run to the profile's recovery session (skipped while a wizard holds it)."""
+    import logging
+
+    from sfwizard.errors import SfwizardError
+    from sfwizard.session import Session
+
+    try:
+        session = Session.latest(profile) or Session.new(profile)
+    except SfwizardError as exc:
+        logging.getLogger("sfwizard").info("run not recorded: %s", exc.message)
+        return
+    try:
+        session.record_run([r.to_dict() for r in results], calls)
+    finally:
+        session.release()
+
+
 def run_check_command(args: argparse.Namespace) -> int:
     from sfwizard.checks.base import specs_for
 
@@ -70,6 +88,7 @@ def run_check_command(args: argparse.Namespace) -> int:
         with live_client(args) as (client, ctx_kwargs):
             results = client.run_checks(client.context(**ctx_kwargs), only=only)
             calls = client.counter.counts
+    _record(results, calls, client.profile.name)
     if args.json:
         json.dump([r.to_dict() for r in results], sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
