@@ -85,6 +85,8 @@ def demo_sandbox(scenario: str) -> Iterator[tuple[Any, dict[str, Any]]]:
     from sfwizard.sandbox.scenario import load_scenario
     from sfwizard.sandbox.server import Sandbox
 
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("sfwizard.sandbox").setLevel(logging.WARNING)  # its chatter is not the user's
     state = load_scenario(scenario)
     sandbox = Sandbox(state, port=0).start()
     info = sandbox.info()

@@ -226,7 +226,7 @@ def web_login(login_url: str, client_id: str, *, port: int = 1717, timeout: floa
     body = _post_token(login_url, {"grant_type": "authorization_code", "code": listener.result,
                                    "client_id": client_id, "redirect_uri": redirect_uri,
                                    "code_verifier": verifier}, ca_cert)
-    log.info("signed in through the browser (PKCE)")
+    log.debug("signed in through the browser (PKCE)")
     return _token_set(body, login_url, client_id, "web")
 
 
