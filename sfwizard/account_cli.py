@@ -19,6 +19,8 @@ def add_account_commands(sub: Any) -> None:
     p.add_argument("--no-browser", action="store_true", help="print the URL but do not open a browser")
     p.add_argument("--demo", action="store_true", help="sign in to the bundled sandbox (then sign out again)")
     p.add_argument("--scenario", default="revoked-token", help="sandbox scenario for --demo")
+    p.add_argument("--store-px-key", action="store_true",
+                   help="read the Gainsight PX API key from the terminal and keep it in the OS keychain")
     p.set_defaults(func=_login)
     p = sub.add_parser("logout", help="revoke the saved Salesforce sign-in and delete it")
     p.set_defaults(func=_logout)
@@ -34,6 +36,8 @@ def _login(args: argparse.Namespace) -> int:
     from sfwizard.client import Endpoints, IntegrationClient
     from sfwizard.live import identity_line
 
+    if args.store_px_key:
+        return _store_px_key()
     if args.demo:
         from sfwizard.demo import demo_client
 
@@ -61,6 +65,22 @@ def _login(args: argparse.Namespace) -> int:
         client.close()
     where = credentials.save(tokens)
     print(line + (" (kept in the OS keychain)" if where == "keyring" else ""))
+    return 0
+
+
+def _store_px_key() -> int:
+    import getpass
+
+    from sfwizard import credentials
+    from sfwizard.errors import SfwizardError
+
+    key = getpass.getpass("Gainsight PX API key (Administration → REST API; input hidden): ").strip()
+    if not key:
+        raise SfwizardError("no key entered", "run again and paste the key")
+    if not credentials.keyring_set("px_api_key", key):
+        raise SfwizardError("no working OS keychain to keep the key in",
+                            "set SFWIZARD_PX_API_KEY in the environment instead")
+    print("Kept the Gainsight PX API key in the OS keychain.")
     return 0
 
 

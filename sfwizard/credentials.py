@@ -46,6 +46,10 @@ def keyring_get(name: str) -> str | None:
     return _keyring_call("get_password", name)[1]
 
 
+def keyring_set(name: str, value: str) -> bool:
+    return _keyring_call("set_password", name, value)[0]
+
+
 def _file() -> Path:
     return paths.data_dir() / "session.json"
 

@@ -163,6 +163,42 @@ class SalesforceAPI:
                 out[name] = sub.get("result") if sub.get("statusCode") == 200 else None
         return out
 
+    def extract(self, soql: str, *, progress: ProgressFn = no_progress, label: str = "",
+                page_rows: int = 50_000, poll_seconds: float = 1.0) -> Iterator[dict[str, str]]:
+        """A large extract through the Bulk API 2.0 query path: a job, polls, then CSV pages by locator.
+
+        Costs a few calls per 50,000 rows instead of one per 2,000; rows come back as CSV text fields.
+        """
+        import csv
+        import io
+
+        job = self.post("jobs/query", {"operation": "query", "query": soql})
+        job_id = job["id"]
+        while job.get("state") not in ("JobComplete", "Failed", "Aborted"):
+            self.cancel.wait(poll_seconds)
+            job = self.get(f"jobs/query/{job_id}")
+        if job["state"] != "JobComplete":
+            raise ApiError("BULK_JOB_FAILED", str(job.get("errorMessage") or job["state"]),
+                           hint="run the query with a narrower filter, or try again later")
+        locator: str | None = None
+        done = 0
+        while True:
+            params: dict[str, Any] = {"maxRecords": page_rows}
+            if locator:
+                params["locator"] = locator
+            resp = self._call(lambda sf, params=params: sf.session.get(
+                f"{self.instance_url}/services/data/v{self.version}/jobs/query/{job_id}/results",
+                headers={**sf.headers, "Accept": "text/csv"}, params=params))
+            if resp.status_code >= 400:
+                raise ApiError("BULK_RESULTS_FAILED", resp.text[:200], resp.status_code)
+            for row in csv.DictReader(io.StringIO(resp.text)):
+                done += 1
+                yield row
+            progress(Progress(label or "Extracting from Salesforce", done, job.get("numberRecordsProcessed")))
+            locator = resp.headers.get("Sforce-Locator")
+            if not locator or locator == "null":
+                return
+
     def userinfo(self) -> dict[str, Any]:
         """The signed-in user and org (``/services/oauth2/userinfo`` on the instance)."""
         def fetch(sf: Any) -> Any:
