@@ -85,8 +85,10 @@ def demo_sandbox(scenario: str) -> Iterator[tuple[Any, dict[str, Any]]]:
     from sfwizard.sandbox.scenario import load_scenario
     from sfwizard.sandbox.server import Sandbox
 
+    sandbox_log = logging.getLogger("sfwizard.sandbox")
+    level = sandbox_log.level
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
-        logging.getLogger("sfwizard.sandbox").setLevel(logging.WARNING)  # its chatter is not the user's
+        sandbox_log.setLevel(logging.WARNING)  # its chatter is not the user's
     state = load_scenario(scenario)
     sandbox = Sandbox(state, port=0).start()
     info = sandbox.info()
@@ -96,6 +98,7 @@ def demo_sandbox(scenario: str) -> Iterator[tuple[Any, dict[str, Any]]]:
     try:
         yield sandbox, info
     finally:
+        sandbox_log.setLevel(level)
         _CURRENT.remove(info)
         sandbox.stop()
 
