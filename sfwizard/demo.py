@@ -95,15 +95,18 @@ def demo_sandbox(scenario: str) -> Iterator[tuple[Any, dict[str, Any]]]:
     redact.default().add(info["password"], info["client_secret"], info["px_api_key"],
                          *(u["password"] for u in info["users"]))
     _CURRENT.append(info)
+    _SANDBOXES.append(sandbox)
     try:
         yield sandbox, info
     finally:
         sandbox_log.setLevel(level)
         _CURRENT.remove(info)
+        _SANDBOXES.remove(sandbox)
         sandbox.stop()
 
 
 _CURRENT: list[dict[str, Any]] = []
+_SANDBOXES: list[Any] = []  # the running demo sandboxes, innermost last (tests and benchmarks look in)
 
 
 def _current_info() -> dict[str, Any]:
