@@ -296,6 +296,8 @@ def _build_records(state: SandboxState, org: Org, records: dict[str, Any], owner
         sobject = org.table("Account").sobject
         table = GeneratedTable(sobject, n_accounts, lambda i: generate.account(seed, i, org, owners, now), org.pod)
         table.set_id_index(generate.account_index(org))
+        newest = now - timedelta(days=4)  # generate.account keeps LastModifiedDate older than this
+        table.field_max = {"LastModifiedDate": newest, "SystemModstamp": newest, "CreatedDate": newest}
         org.tables["Account"] = table
         sample = [table.row_at(i) for i in range(min(n_accounts, 400))]
     elif n_accounts is not None:

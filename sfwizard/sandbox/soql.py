@@ -449,6 +449,33 @@ class _RecordsSource(_Source):
         return range(len(self.stored))
 
 
+class _ChangedSource(_Source):
+    """A generated table's changed rows and stored rows only: what a ``field > X`` index lookup reads
+    when X is newer than every untouched generated row."""
+
+    def __iter__(self) -> Iterator[tuple[int, Record]]:
+        keep_deleted = self.include_deleted
+        for i in self.table.changed_positions():
+            r = self.row_at(i)
+            if keep_deleted or not r.get("IsDeleted"):
+                yield i, r
+        yield from enumerate(self.stored, self.gen)
+
+
+def _newer_than_generated(where: Condition | None, table: Table) -> bool:
+    """True when the WHERE requires a datetime field to be newer than any untouched generated row."""
+    bounds = getattr(table, "field_max", None)
+    if not bounds or where is None:
+        return False
+    if isinstance(where, BoolOp):
+        return where.op == "AND" and any(_newer_than_generated(p, table) for p in where.parts)
+    if not isinstance(where, Comparison) or where.op not in (">", ">=") or len(where.field.parts) != 1:
+        return False
+    limit = next((v for k, v in bounds.items() if k.lower() == where.field.parts[0].lower()), None)
+    value = where.value
+    return limit is not None and isinstance(value, Literal) and value.kind == "datetime" and value.value > limit
+
+
 def _id_filter(where: Condition | None) -> list[str] | None:
     """The Ids a WHERE pins down (``Id = 'x'``, ``Id IN (...)``, or either ANDed with more), else None."""
     if isinstance(where, BoolOp) and where.op == "AND":
@@ -736,11 +763,21 @@ def run_query(state: Any, org: Org, user: Record | str | None, soql: str, *, inc
         if pred is None:
             total = table.count(include_deleted)
         else:
-            rows_in = found if found is not None else table.scan(include_deleted)
+            if found is not None:
+                rows_in = found
+            elif _newer_than_generated(q.where, table):
+                rows_in = (r for _, r in _ChangedSource(table, include_deleted))
+            else:
+                rows_in = table.scan(include_deleted)
             total = sum(1 for r in rows_in if pred(r))
         a, b = window(total)
         return QueryResult(b - a, [], name)
-    source = _RecordsSource(found) if found is not None else _Source(table, include_deleted)
+    if found is not None:
+        source: _Source = _RecordsSource(found)
+    elif _newer_than_generated(q.where, table):
+        source = _ChangedSource(table, include_deleted)
+    else:
+        source = _Source(table, include_deleted)
     if aggregate:
         rows = _aggregate_rows(org, scope, q, source, pred)
         a, b = window(len(rows))

@@ -148,6 +148,12 @@ class GeneratedTable(Table):
         self._factory = factory
         self._changed: dict[int, Record] = {}
         self._index_of_id: Callable[[str], int | None] | None = None
+        # The newest value any untouched generated row holds per datetime field; lets a query for
+        # "LastModifiedDate > X" skip them as Salesforce's index would (changed rows are still read).
+        self.field_max: dict[str, Any] = {}
+
+    def changed_positions(self) -> list[int]:
+        return sorted(self._changed)
 
     def set_id_index(self, index_of_id: Callable[[str], int | None]) -> None:
         """How to map an Id back to its row number (the generator knows its own Id scheme)."""
