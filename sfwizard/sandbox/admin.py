@@ -1,9 +1,9 @@
 """What people click in the vendors' web UIs: an admin page at ``/`` and controls under ``/__sandbox__/``.
 
-Every action is a POST (GET reads state) answering JSON ``{"error", "reason"}`` on refusal; a form
-post from the page gets a 303 back to ``/`` with the outcome shown once. PX Authorize and Skilljar
-Reconnect go through the real authorize → login → Allow pages with PKCE and redeem the code with
-``oauth.token_grant``, so the platform ends up holding whoever approved, in whichever org.
+Actions are POSTs (Authorize/Reconnect also answer GET, so a link works) and refuse with JSON
+``{"error", "reason"}``; a form post from the page gets a 303 back to ``/`` with the outcome shown once.
+PX Authorize and Skilljar Reconnect go through the real authorize → login → Allow pages with PKCE and
+redeem the code with ``oauth.token_grant``, so the platform holds whoever approved, in whichever org.
 """
 
 from __future__ import annotations
@@ -259,8 +259,8 @@ def _px_card(p: dict[str, Any]) -> str:
     return (
         "<section><h2>Gainsight PX · Administration → Integrations · Salesforce</h2>"
         f"<p>Status: {authorized} <span class=muted>(monitoring: {e(p['status'])})</span></p>"
-        f"<p>Connected to: {e(p['org_name'])} <code>{e(p['org_id'])}</code>{sandbox} "
-        f"as {e(p['username'])}</p>"
+        f"<p>Salesforce org: {e(p['org_name'])} <code>{e(p['org_id'])}</code>{sandbox} · "
+        f"user {e(p['username'])}</p>"
         f"<p>Last sync: {e(p['last_success'])} · records processed {e(p['records_processed'])}</p>"
         f"<p>Last error: <span class=warn>{e(p['last_error'])}</span></p>"
         f"<p>Synchronize: {run}</p><div class=actions>"
@@ -300,7 +300,7 @@ def _skilljar_card(j: dict[str, Any]) -> str:
                    for b in j["backfills"])
     return (
         "<section><h2>Skilljar · Integrations · Salesforce</h2>" + alert
-        + f"<p>Status: <b>{e(j['status'])}</b> · connected as {e(j['username'])} in {e(j['org_name'])}</p>"
+        + f"<p>Status: <b>{e(j['status'])}</b> · Salesforce user {e(j['username'])} in {e(j['org_name'])}</p>"
         + f"<p>Last Sync Date: {e(j['last_sync_at'])}</p><div class=actions>"
         + _button("/__sandbox__/skilljar/reconnect", "Reconnect") + backfill
         + _button("/__sandbox__/skilljar/revoke", "Simulate a security advisory", kind="danger") + "</div>"
