@@ -80,13 +80,15 @@ def run_check_command(args: argparse.Namespace) -> int:
         from sfwizard.demo import demo_client
 
         with demo_client(args.scenario, profile=args.profile) as (client, ctx_kwargs):
-            results = client.run_checks(client.context(**ctx_kwargs), only=only)
+            ctx = client.context(**ctx_kwargs)
+            results = client.run_checks(ctx, only=only)
             calls = client.counter.counts
     else:
         from sfwizard.live import live_client
 
         with live_client(args) as (client, ctx_kwargs):
-            results = client.run_checks(client.context(**ctx_kwargs), only=only)
+            ctx = client.context(**ctx_kwargs)
+            results = client.run_checks(ctx, only=only)
             calls = client.counter.counts
     _record(results, calls, client.profile.name)
     if args.json:
@@ -95,4 +97,7 @@ def run_check_command(args: argparse.Namespace) -> int:
     else:
         render_table(results)
         print("API calls: " + ", ".join(f"{k} {v}" for k, v in sorted(calls.items())), file=sys.stderr)
+    if ctx.sign_in_required:
+        print("sfwizard: the Salesforce sign-in is no longer valid — sign in again: sfwizard login", file=sys.stderr)
+        return 2
     return exit_code(results)

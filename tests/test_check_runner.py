@@ -80,3 +80,18 @@ def test_troubleshooting_names_the_symptom_from_other_results() -> None:
     results = run_checks(ctx, [push, REGISTRY["ts.push_without_prefix"], REGISTRY["ts.wrong_org"]])
     assert results[1].status == Status.FAIL and "PX_" in results[1].resolution
     assert results[2].status == Status.SKIPPED  # what it looks at did not run
+
+
+def test_sign_in_required_stops_salesforce_checks_once() -> None:
+    from sfwizard.signin import SignInRequired
+
+    calls = []
+
+    def needs_refresh(ctx):
+        calls.append(1)
+        raise SignInRequired("expired access/refresh token")
+
+    ctx = _ctx()
+    results = run_checks(ctx, [_spec("a", needs_refresh), _spec("b", needs_refresh)])
+    assert [r.status for r in results] == [Status.FAIL, Status.SKIPPED] and len(calls) == 1
+    assert ctx.sign_in_required and "sfwizard login" in results[0].resolution

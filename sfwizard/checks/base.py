@@ -135,6 +135,7 @@ def run_checks(ctx: Any, specs: list[CheckSpec], *, cancel: CancelToken = NEVER,
                on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
     """Run each check; an error becomes that check's result, a used-up API limit stops the rest."""
     from sfwizard.salesforce import ApiError, ApiLimitExceeded
+    from sfwizard.signin import SignInRequired
 
     results: list[CheckResult] = []
     stop_reason = ""
@@ -151,6 +152,11 @@ def run_checks(ctx: Any, specs: list[CheckSpec], *, cancel: CancelToken = NEVER,
                     else spec.func(ctx)
             except Cancelled:
                 raise
+            except SignInRequired as exc:
+                stop_reason = "the Salesforce sign-in is no longer valid (sign in again: sfwizard login)"
+                ctx.sign_in_required = True
+                outcome = fail(exc.message, "the token was revoked or expired and could not be refreshed",
+                               exc.hint)
             except ApiLimitExceeded as exc:
                 stop_reason = "the Salesforce API limit is used up"
                 outcome = fail("Salesforce's daily API limit is used up", exc.message, exc.hint)

@@ -59,6 +59,7 @@ class CheckContext:
     known_article: str | None = None  # a Knowledge article title the admin knows exists
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     results: dict[str, Any] = field(default_factory=dict)  # id → CheckResult of this run so far
+    sign_in_required: bool = False  # set by the runner: the checks could not run
     _memo: dict[str, Any] = field(default_factory=dict)
 
     # -- availability --------------------------------------------------------------------------
