@@ -43,11 +43,15 @@ def approve_in_sandbox(authorize_url: str, info: dict[str, Any]) -> None:
                 url = location
                 continue
             form = _first_form(resp.text)
+            if form is None and isinstance(url, tuple) and resp.status_code == 200:
+                return  # a page with nothing left to submit after our last post: the flow is done
             if form is None:
                 raise SfwizardError(f"the sandbox answered HTTP {resp.status_code} without a form",
                                     "run with --debug")
             action, fields = form
-            if "password" in fields or "pw" in fields:
+            if "user_code" in fields and info.get("user_code"):
+                fields["user_code"] = info["user_code"]  # the device flow's verification page
+            elif "password" in fields or "pw" in fields:
                 fields.update({k: info["username"] for k in fields if k in ("username", "un")})
                 fields.update({k: info["password"] for k in fields if k in ("password", "pw")})
             else:  # the Allow page: press the button whose value says allow
