@@ -35,7 +35,8 @@ def test_snapshot_round_trips(tmp_path: Path, snap) -> None:
 
 
 @pytest.mark.parametrize("edit,where,words", [
-    (lambda t: t.replace("profile: gainsight-px", "profile: gainsight-px\nprofile: skilljar"), ":8:1:", "duplicate key"),
+    (lambda t: t.replace("profile: gainsight-px", "profile: gainsight-px\nprofile: skilljar"), ":8:1:",
+     "duplicate key"),
     (lambda t: t.replace("  sandbox: false", "  sandbox: false\n  colour: blue"), ":13:3:", "unknown key 'colour'"),
     (lambda t: t.replace("  sandbox: false", "  sandbox: maybe"), ":12:3:", "expected true or false"),
     (lambda t: t.replace("direction: sf_to_px", "direction: sideways", 1), ":", "expected one of sf_to_px"),
@@ -90,7 +91,8 @@ def test_a_second_process_cannot_take_the_same_session(sfwizard_home: Path) -> N
     holder = subprocess.Popen(
         [sys.executable, "-c", f"from sfwizard.session import Session; s = Session.load({s.id!r}); "
                                "print('held', flush=True); input()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, "SFWIZARD_HOME": str(sfwizard_home)})
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "SFWIZARD_HOME": str(sfwizard_home)})
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(SfwizardError) as err:

@@ -458,7 +458,8 @@ def test_field_without_read_does_not_exist(w):
 def test_relationship_to_unreadable_object_is_not_understood(w):
     e = w.error("SELECT Name, Account.Name FROM Contact", user=w.narrow)
     assert e.code == "INVALID_TYPE"  # Contact itself first
-    w.org.table("ObjectPermissions").insert({"ParentId": _profile_ps(w, "No FLS"), "SobjectType": "skilljar__Student__c",
+    w.org.table("ObjectPermissions").insert({"ParentId": _profile_ps(w, "No FLS"),
+                                             "SobjectType": "skilljar__Student__c",
                                              "PermissionsRead": True})
     w.org.invalidate_access()
     e = w.error("SELECT Name, skilljar__Contact__r.Email FROM skilljar__Student__c", user=w.nofls)
