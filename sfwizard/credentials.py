@@ -51,7 +51,7 @@ def keyring_set(name: str, value: str) -> bool:
 
 
 def _file() -> Path:
-    return paths.data_dir() / "session.json"
+    return paths.data_dir() / "signin.json"
 
 
 def save(tokens: TokenSet) -> str:
