@@ -86,9 +86,18 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         record.msg, record.args = self.redactor.text(message), None
+        if record.exc_info and not record.exc_text:
+            # Formatters print exc_text when it is set, so the traceback (and the exception's message,
+            # which may carry a token) is formatted here once and redacted like the message.
+            record.exc_text = _FORMATTER.formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = self.redactor.text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redactor.text(record.stack_info)
         return True
+
+
+_FORMATTER = logging.Formatter()
 
 
 def install_log_redaction(handler: logging.Handler, redactor: Redactor | None = None) -> None:

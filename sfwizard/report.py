@@ -27,19 +27,23 @@ def md(text: Any) -> str:
 def render(session: Session, redactor: Redactor | None = None) -> str:
     r = redactor or default()
     now = datetime.now(timezone.utc)
-    ident = session.identity
-    lines = [f"# sfwizard recovery report — {md(session.profile)}", "",
+    # Redact before escaping: md() puts backslashes inside a secret (``_`` → ``\_``), and then neither
+    # the exact match nor the token shapes would find it in the finished text.
+    ident = r.obj(session.identity)
+    results: list[dict[str, Any]] = r.obj(session.results)
+    confirmations: list[dict[str, Any]] = r.obj(session.confirmations)
+    lines = [f"# sfwizard recovery report — {md(r.text(session.profile))}", "",
              f"- Session: `{session.id}`, started {session.created_at}, updated {session.updated_at}",
              f"- Written: {now:%Y-%m-%d %H:%M} UTC ({now.astimezone():%Y-%m-%d %H:%M %Z} local)",
              f"- Salesforce org: {md(ident.get('org_name', '?'))} ({md(ident.get('org_id', '?'))}, "
              f"{'SANDBOX' if ident.get('is_sandbox') else 'production'})",
              f"- Salesforce user: {md(ident.get('username', '?'))}",
-             f"- Snapshot: {md(session.snapshot_path or 'none taken')}", ""]
+             f"- Snapshot: {md(r.text(session.snapshot_path or 'none taken'))}", ""]
     by_step: dict[str, list[dict[str, Any]]] = {}
-    for res in session.results:
+    for res in results:
         by_step.setdefault(res.get("step", ""), []).append(res)
     lines += ["## Final checklist", ""]
-    for res in session.results:
+    for res in results:
         tick = "x" if res["status"] == "pass" else " "
         lines.append(f"- [{tick}] {md(res['title'])} — {res['status']}")
     lines.append("")
@@ -60,9 +64,9 @@ def render(session: Session, redactor: Redactor | None = None) -> str:
                 lines += [f"<details><summary>Evidence: {md(res['id'])}</summary>", "", "```json",
                           json.dumps(res["evidence"], indent=1, default=str).replace("```", "'''"), "```",
                           "</details>", ""]
-    if session.confirmations:
+    if confirmations:
         lines += ["## Confirmed by people", ""]
-        lines += [f"- {md(c['item'])} — {md(c['who'])} ({md(c['role'])}), {c['at']}" for c in session.confirmations]
+        lines += [f"- {md(c['item'])} — {md(c['who'])} ({md(c['role'])}), {c['at']}" for c in confirmations]
         lines.append("")
     history = session.history()
     if history:

@@ -132,9 +132,13 @@ class Session:
         latest = {r["id"]: r for r in self.results}
         latest.update({r["id"]: r for r in results})
         self.results = list(latest.values())
-        line = json.dumps({"at": _now(), "results": results, "api_calls": calls or {}}, default=str)
-        with open(self.dir / "history.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        line = json.dumps({"at": _now(), "results": results, "api_calls": calls or {}}, default=str) + "\n"
+        with open(self.dir / "history.jsonl", "ab+") as fh:
+            if fh.seek(0, os.SEEK_END) > 0:
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":  # a torn line from a killed process: never glue this run onto it
+                    line = "\n" + line
+            fh.write(line.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
         self.save()
@@ -152,7 +156,11 @@ class Session:
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
+    """A session file's data, or None when it is missing, not JSON or not a session (a JSON list, ``{}``…)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("profile"), str):
+        return None
+    return data

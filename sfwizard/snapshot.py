@@ -118,7 +118,7 @@ def build(facts: dict[str, Any]) -> Snapshot:
         knowledge=Knowledge(bool(knowledge.get("used", knowledge.get("enabled", False))),
                             bool(knowledge.get("enabled", False)), tuple(knowledge.get("categories", ())),
                             tuple(knowledge.get("accessibility", ())), knowledge.get("known_article", "")),
-        to_complete=tuple(to_complete))
+        to_complete=tuple(dict.fromkeys(to_complete)))  # a loaded snapshot already lists what build adds
 
 
 def from_sandbox_state(state: dict[str, Any], taken_at: datetime | None = None) -> Snapshot:
@@ -169,9 +169,16 @@ def save(s: Snapshot, path: Path) -> None:
 def load(path: str | Path) -> Snapshot:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        data = p.read_bytes()
     except OSError as exc:
         raise SfwizardError(f"cannot read snapshot {p}: {exc.strerror}", "check the path") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SfwizardError(f"{p}:{line}:{col}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                            "save the snapshot as UTF-8 YAML") from None
     raw = y.load_text(text, str(p))
     d = y.validate(raw, SPEC, str(p))
     return build({**d, "org": d["org"], "push": d.get("push") or {},

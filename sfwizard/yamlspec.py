@@ -41,6 +41,11 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LDict:
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            line, col = _pos(key_node)
+            raise _Positioned(line, col, "found unhashable key (a list or mapping cannot be a key)") from None
         if key in out:
             line, col = _pos(key_node)
             raise _Positioned(line, col, f"duplicate key {key!r} (first at line {out.key_marks[key][0]})")
@@ -91,7 +96,8 @@ class Where:
     path: str
 
     def error(self, message: str) -> SfwizardError:
-        return SfwizardError(f"{self.filename}:{self.line}:{self.col}: {self.path}: {message}",
+        where = f"{self.path}: " if self.path else ""  # the document itself has no path to name
+        return SfwizardError(f"{self.filename}:{self.line}:{self.col}: {where}{message}",
                              "fix the file and try again")
 
     def at_key(self, parent: Any, key: str) -> Where:
