@@ -10,11 +10,6 @@ from typing import Any
 from sfwizard.errors import SfwizardError
 from sfwizard.transport import Http
 
-PX_REGIONS = {
-    "US": "https://api.aptrinsic.com/v1",
-    "EU": "https://api-eu.aptrinsic.com/v1",
-    "US2": "https://api-us2.aptrinsic.com/v1",
-}
 PX_PAGE = 1000  # the API's largest page
 
 

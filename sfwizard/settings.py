@@ -18,7 +18,6 @@ LOGIN_HOSTS = {"production": "https://login.salesforce.com", "test": "https://te
 PX_REGIONS = {"US": "https://api.aptrinsic.com/v1", "EU": "https://api-eu.aptrinsic.com/v1",
               "US2": "https://api-us2.aptrinsic.com/v1"}
 CONFIG_KEYS = {"client_id", "login_url", "port", "api_version", "px_region", "profile", "status_url"}
-KEYRING_SERVICE = "sfwizard"
 
 
 @dataclass(frozen=True)

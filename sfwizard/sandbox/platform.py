@@ -6,7 +6,6 @@ click in the vendors' web UIs) and ``statuspage.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -96,22 +95,6 @@ class PxIntegration:
 
 
 @dataclass
-class PxRecordView:
-    """Platform records as seen by PX: a function over the Salesforce rows plus PX's own copies.
-
-    ``values`` holds what PX last synced for each Salesforce Id; rows never synced fall back to
-    ``fallback(sf_row)`` so a 250,000-account tenant needs no dict per row.
-    """
-
-    count: Callable[[], int]
-    row: Callable[[int], dict[str, Any]]
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for i in range(self.count()):
-            yield self.row(i)
-
-
-@dataclass
 class PxState:
     integration: PxIntegration
     knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
@@ -120,8 +103,6 @@ class PxState:
     # What PX holds per Salesforce Id: attribute → value as of its last sync (stale until synced).
     synced: dict[str, dict[str, Any]] = field(default_factory=dict)
     synced_at: datetime | None = None  # data in PX reflects Salesforce as of this time
-    accounts: PxRecordView | None = None
-    users: PxRecordView | None = None
     # The org PX's records came from at its last sync (None: the integration's org). An Authorize
     # against another org changes whose token PX holds; only the next sync changes its data.
     data_org_key: str | None = None
