@@ -172,6 +172,11 @@ class CheckContext:
             return next((r for r in rows if r.name.lower().startswith("salesforce")), None)
         return self.memo("px_integration", fetch)
 
+    def px_sample(self, kind: str) -> list[dict[str, Any]]:
+        """One page (1,000) of the platform's accounts or users: the bounded sample checks compare."""
+        fetch = self.px.accounts if kind == "accounts" else self.px.users
+        return self.memo(f"px_sample_{kind}", lambda: list(fetch(max_rows=1000)))
+
     def px_attributes(self, kind: str) -> list[dict[str, Any]]:
         return self.memo(f"px_attributes:{kind}", lambda: self.px.attributes(kind))
 

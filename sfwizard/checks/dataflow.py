@@ -10,8 +10,6 @@ from sfwizard.checks.context import CheckContext, _snapshot_attr
 from sfwizard.salesforce import chunks, in_clause, soql_quote
 from sfwizard.sftime import format_datetime
 
-PX_SAMPLE = 1000  # one platform page
-
 
 def _since(ctx: CheckContext) -> datetime | None:
     return ctx.disconnected_at or ctx.reauthorized_at
@@ -54,7 +52,7 @@ def salesforce_to_platform(ctx: CheckContext) -> Outcome:
             and _snapshot_attr(m, "platform").startswith("account.")]
     if not maps:
         return skipped("no Account → account mappings documented in the snapshot")
-    sample = ctx.memo("px_sample_accounts", lambda: list(ctx.px.accounts(max_rows=PX_SAMPLE)))
+    sample = ctx.px_sample("accounts")
     by_id = {a["sfdcId"][:15]: a for a in sample if a.get("sfdcId")}
     fields = sorted({_snapshot_attr(m, "salesforce").split(".", 1)[1] for m in maps})
     since = _since(ctx)

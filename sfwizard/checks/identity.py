@@ -7,7 +7,7 @@ from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
 from sfwizard.checks.context import CheckContext, _snapshot_attr
 from sfwizard.salesforce import in_clause
 
-SAMPLE = 200  # platform records whose Salesforce Ids are looked up: one IN clause each
+SAMPLE = 200  # platform records whose Salesforce Ids are looked up: one IN clause each (of a 1,000 page)
 
 
 @check("identity.org", "Connected org", "reauthorize")
@@ -35,12 +35,8 @@ def right_org(ctx: CheckContext) -> Outcome:
         if not ids.same_id(snap_org, org["Id"]):
             problems.append(f"the snapshot was taken in org {snap_org}, this is {org['Id']}")
     if ctx.px is not None:
-        accounts = [a.get("sfdcId") for a in ctx.memo("px_sample_accounts",
-                                                      lambda: list(ctx.px.accounts(max_rows=SAMPLE)))]
-        account_ids = [a for a in accounts if a]
-        users = [u.get("sfdcContactId") for u in ctx.memo("px_sample_users",
-                                                          lambda: list(ctx.px.users(max_rows=SAMPLE)))]
-        contact_ids = [c for c in users if c]
+        account_ids = [a["sfdcId"] for a in ctx.px_sample("accounts") if a.get("sfdcId")][:SAMPLE]
+        contact_ids = [u["sfdcContactId"] for u in ctx.px_sample("users") if u.get("sfdcContactId")][:SAMPLE]
         found_a = ctx.salesforce.count(f"SELECT COUNT() FROM Account WHERE Id IN {in_clause(account_ids)}") \
             if account_ids else 0
         found_c = ctx.salesforce.count(f"SELECT COUNT() FROM Contact WHERE Id IN {in_clause(contact_ids)}") \
