@@ -6,9 +6,9 @@ terminal. A rotated refresh token is saved here before any further API call is m
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import sys
+import threading
 from pathlib import Path
 
 from sfwizard import paths
@@ -24,22 +24,31 @@ _warned = False
 
 
 def _keyring_call(fn_name: str, *args: str) -> tuple[bool, str | None]:
-    """(worked, value). Any failure, missing backend or timeout counts as 'did not work'."""
-    def call() -> str | None:
-        import keyring
-        from keyring.backends import fail
+    """(worked, value). Any failure, missing backend or timeout counts as 'did not work'.
 
-        if isinstance(keyring.get_keyring(), fail.Keyring):
-            raise RuntimeError("no keyring backend")
-        return getattr(keyring, fn_name)(SERVICE, *args)
+    The call runs on a daemon thread: a keychain that never answers is abandoned, and the interpreter
+    does not wait for it at exit (a ThreadPoolExecutor worker would be joined there, hanging the CLI).
+    """
+    box: dict[str, object] = {}
 
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    try:
-        return True, pool.submit(call).result(timeout=KEYRING_TIMEOUT)
-    except Exception:  # noqa: BLE001 - every keyring failure means: use the file
+    def call() -> None:
+        try:
+            import keyring
+            from keyring.backends import fail
+
+            if isinstance(keyring.get_keyring(), fail.Keyring):
+                raise RuntimeError("no keyring backend")
+            box["value"] = getattr(keyring, fn_name)(SERVICE, *args)
+        except Exception as exc:  # noqa: BLE001 - every keyring failure means: use the file
+            box["error"] = exc
+
+    worker = threading.Thread(target=call, name="sfwizard-keyring", daemon=True)
+    worker.start()
+    worker.join(KEYRING_TIMEOUT)
+    if worker.is_alive() or "error" in box or "value" not in box:
         return False, None
-    finally:
-        pool.shutdown(wait=False)
+    value = box["value"]
+    return True, value if isinstance(value, str) else None
 
 
 def keyring_get(name: str) -> str | None:
@@ -71,11 +80,17 @@ def save(tokens: TokenSet) -> str:
 
 def load() -> TokenSet | None:
     ok, value = _keyring_call("get_password", ACCOUNT)
-    if ok and value:
+    where = "the OS keychain"
+    if not (ok and value) and _file().exists():
+        value, where = _file().read_text(encoding="utf-8", errors="replace"), str(_file())
+    if not value:
+        return None
+    try:
         return TokenSet.from_json(value)
-    if _file().exists():
-        return TokenSet.from_json(_file().read_text(encoding="utf-8"))
-    return None
+    except (ValueError, TypeError):
+        from sfwizard.signin import SignInRequired
+
+        raise SignInRequired(f"the saved sign-in in {where} is damaged") from None
 
 
 def delete() -> None:

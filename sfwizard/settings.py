@@ -99,7 +99,7 @@ def resolve(flags: dict[str, Any] | None = None) -> Settings:
         login_url=login_url(str(pick("login_url", "production"))), client_id=pick("client_id"),
         port=int(pick("port", 1717)), api_version=str(pick("api_version", "60.0")),
         profile=str(pick("profile", "gainsight-px")), px_region=region,
-        px_api_key=os.environ.get("SFWIZARD_PX_API_KEY") or flags.get("px_api_key") or px_key_from_keyring(),
+        px_api_key=flags.get("px_api_key") or os.environ.get("SFWIZARD_PX_API_KEY") or px_key_from_keyring(),
         status_url=pick("status_url"),
         # A CA to trust in addition (the bundled sandbox's, or a corporate proxy's); verification stays on.
         ca_cert=os.environ.get("SFWIZARD_CA_CERT") or None)

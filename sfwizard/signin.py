@@ -20,7 +20,7 @@ import threading
 import time
 import webbrowser
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -46,11 +46,11 @@ class SignInRequired(SfwizardError):
 class TokenSet:
     """A signed-in session. Never printed or logged: ``describe()`` is the safe form."""
 
-    access_token: str
+    access_token: str = field(repr=False)
     instance_url: str
     login_url: str
     client_id: str
-    refresh_token: str | None = None
+    refresh_token: str | None = field(default=None, repr=False)
     id_url: str = ""
     issued_at: str = ""
     org_id: str = ""
