@@ -24,6 +24,16 @@ def md(text: Any) -> str:
     return _MD.sub(r"\\\1", " ".join(str(text).split()))
 
 
+def when(value: Any) -> str:
+    """A timestamp in UTC and in the reader's local time (the runbooks' schedules are in GMT)."""
+    try:
+        dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return md(value)
+    dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return f"{dt.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC ({dt.astimezone():%Y-%m-%d %H:%M %Z} local)"
+
+
 def render(session: Session, redactor: Redactor | None = None) -> str:
     r = redactor or default()
     now = datetime.now(timezone.utc)
@@ -33,27 +43,33 @@ def render(session: Session, redactor: Redactor | None = None) -> str:
     results: list[dict[str, Any]] = r.obj(session.results)
     confirmations: list[dict[str, Any]] = r.obj(session.confirmations)
     lines = [f"# sfwizard recovery report — {md(r.text(session.profile))}", "",
-             f"- Session: `{session.id}`, started {session.created_at}, updated {session.updated_at}",
-             f"- Written: {now:%Y-%m-%d %H:%M} UTC ({now.astimezone():%Y-%m-%d %H:%M %Z} local)",
+             f"- Session: {md(session.id)}, started {when(session.created_at)}, "
+             f"updated {when(session.updated_at)}",
+             f"- Written: {when(now)}",
              f"- Salesforce org: {md(ident.get('org_name', '?'))} ({md(ident.get('org_id', '?'))}, "
              f"{'SANDBOX' if ident.get('is_sandbox') else 'production'})",
              f"- Salesforce user: {md(ident.get('username', '?'))}",
              f"- Snapshot: {md(r.text(session.snapshot_path or 'none taken'))}", ""]
+    # Partial results (an older session, a hand-edited file) still render: missing fields read as empty.
+    results = [{"id": "", "title": "", "status": "", "summary": "", "cause": "", "resolution": "",
+                **res} for res in results if isinstance(res, dict)]
     by_step: dict[str, list[dict[str, Any]]] = {}
     for res in results:
-        by_step.setdefault(res.get("step", ""), []).append(res)
+        by_step.setdefault(res.get("step") or "", []).append(res)
     lines += ["## Final checklist", ""]
     for res in results:
         tick = "x" if res["status"] == "pass" else " "
-        lines.append(f"- [{tick}] {md(res['title'])} — {res['status']}")
+        lines.append(f"- [{tick}] {md(res['title'] or res['id'])} — {md(res['status'])}")
     lines.append("")
-    for step, title in STEPS:
-        rows = by_step.get(step)
+    known = {step for step, _ in STEPS}
+    sections = [(title, by_step.get(step, [])) for step, title in STEPS]
+    sections.append(("Other checks", [res for step, rows in by_step.items() if step not in known for res in rows]))
+    for title, rows in sections:
         if not rows:
             continue
         lines += [f"## {title}", "", "| | Check | Result |", "|---|---|---|"]
         for res in rows:
-            lines.append(f"| {ICON.get(res['status'], '')} | {md(res['title'])} | {md(res['summary'])} |")
+            lines.append(f"| {ICON.get(res['status'], '')} | {md(res['title'] or res['id'])} | {md(res['summary'])} |")
         lines.append("")
         for res in rows:
             if res["status"] in ("fail", "warn"):
@@ -66,16 +82,22 @@ def render(session: Session, redactor: Redactor | None = None) -> str:
                           "</details>", ""]
     if confirmations:
         lines += ["## Confirmed by people", ""]
-        lines += [f"- {md(c['item'])} — {md(c['who'])} ({md(c['role'])}), {c['at']}" for c in confirmations]
+        lines += [f"- {md(c.get('item', ''))} — {md(c.get('who', '?'))} ({md(c.get('role', ''))}), "
+                  f"{when(c.get('at', ''))}" for c in confirmations if isinstance(c, dict)]
         lines.append("")
+    notes = [n for n in r.obj(session.notes) if n]
+    if notes:
+        lines += ["## Notes", ""] + [f"- {md(n)}" for n in notes] + [""]
     history = session.history()
     if history:
         lines += ["## Steps tried (check runs)", ""]
         for run in history:
             counts: dict[str, int] = {}
             for res in run["results"]:
-                counts[res["status"]] = counts.get(res["status"], 0) + 1
-            lines.append(f"- {run['at']}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+                status = str(res.get("status", "?")) if isinstance(res, dict) else "?"
+                counts[status] = counts.get(status, 0) + 1
+            lines.append(f"- {when(run.get('at', ''))}: "
+                         + md(", ".join(f"{n} {s}" for s, n in sorted(counts.items()))))
         lines.append("")
     return r.text("\n".join(lines))
 
@@ -93,9 +115,9 @@ def write_bundle(session: Session, out_dir: Path, log_file: Path | None = None) 
                                "session.json": json.dumps(r.obj(session.to_dict()), indent=2, default=str)}
     history = session.dir / "history.jsonl"
     if history.exists():
-        members["history.jsonl"] = history.read_text(encoding="utf-8")
+        members["history.jsonl"] = history.read_text(encoding="utf-8", errors="replace")
     if session.snapshot_path and Path(session.snapshot_path).exists():
-        members["snapshot.yaml"] = Path(session.snapshot_path).read_text(encoding="utf-8")
+        members["snapshot.yaml"] = Path(session.snapshot_path).read_text(encoding="utf-8", errors="replace")
     if log_file and log_file.exists():
         members["sfwizard.log"] = log_file.read_text(encoding="utf-8", errors="replace")
     buf = io.BytesIO()

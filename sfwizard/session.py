@@ -8,6 +8,7 @@ and read back skipping a torn last line.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 from dataclasses import dataclass, field, fields
@@ -20,6 +21,7 @@ from sfwizard.errors import SfwizardError
 from sfwizard.fileio import write_atomic
 
 SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
 
 
 def _now() -> str:
@@ -65,40 +67,56 @@ class Session:
 
     @classmethod
     def load(cls, session_id: str, lock: bool = True) -> Session:
+        bad_id = not session_id or "/" in session_id or "\\" in session_id or session_id.startswith(".")
         path = sessions_dir() / session_id / "session.json"
-        data = _read_json(path)
-        if data is None:
-            backup = _read_json(path.with_name("session.json.bak"))
-            if backup is None:
-                raise SfwizardError(f"session {session_id} cannot be read ({path})",
-                                    "start a new one; the history file next to it is kept")
-            data = backup
-        known = {f for f in cls.__dataclass_fields__ if not f.startswith("_")}
-        s = cls(**{k: v for k, v in data.items() if k in known})
-        if lock:
-            s.acquire()
+        if bad_id or not path.parent.is_dir():
+            raise SfwizardError(f"no recovery session {session_id!r} in {sessions_dir()}",
+                                "check the session id, or start a new session")
+        # Lock before reading: a holder that saves and exits just before us must not leave us a stale copy.
+        held = _acquire(path.parent, session_id) if lock else None
+        try:
+            data = _read_json(path)
+            if data is None:
+                backup = _read_json(path.with_name("session.json.bak"))
+                if backup is None:
+                    raise SfwizardError(f"session {session_id} cannot be read ({path})",
+                                        "start a new session; the history file next to it is kept")
+                log.warning("%s is damaged or missing; resuming from the previous save (session.json.bak)", path)
+                data = backup
+            known = {f for f in cls.__dataclass_fields__ if not f.startswith("_")}
+            s = cls(**{k: v for k, v in data.items() if k in known})
+        except BaseException:
+            if held is not None:
+                held.release()
+            raise
+        s._lock = held
         return s
 
     @classmethod
     def latest(cls, profile: str) -> Session | None:
-        for sid in sorted((p.name for p in sessions_dir().iterdir() if p.is_dir()), reverse=True):
-            data = _read_json(sessions_dir() / sid / "session.json") or {}
-            if data.get("profile") == profile:
-                return cls.load(sid)
+        """The newest session of ``profile`` (locked), or None."""
+        for info in cls.list_sessions():
+            if info["profile"] == profile:
+                return cls.load(info["id"])
         return None
 
-    def acquire(self) -> None:
-        from filelock import FileLock, Timeout
+    resume = latest
 
-        lock = FileLock(str(self.dir / ".lock"))
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            owner = (self.dir / ".owner").read_text().strip() if (self.dir / ".owner").exists() else "?"
-            raise SfwizardError(f"another sfwizard is working on session {self.id} (pid {owner})",
-                                "finish or close it first, or start a new session") from None
-        (self.dir / ".owner").write_text(str(os.getpid()))
-        self._lock = lock
+    @staticmethod
+    def list_sessions() -> list[dict[str, Any]]:
+        """Every readable session, newest first: id, profile, step, completed count, updated_at."""
+        out = []
+        for sid in sorted((p.name for p in sessions_dir().iterdir() if p.is_dir()), reverse=True):
+            d = sessions_dir() / sid
+            data = _read_json(d / "session.json") or _read_json(d / "session.json.bak")
+            if data is not None:
+                out.append({"id": sid, "profile": data["profile"], "step": data.get("step", ""),
+                            "completed": len(data.get("completed") or []), "updated_at": data.get("updated_at")})
+        return out
+
+    def acquire(self) -> None:
+        if self._lock is None:
+            self._lock = _acquire(self.dir, self.id)
 
     def release(self) -> None:
         if self._lock is not None:
@@ -147,12 +165,30 @@ class Session:
         path = self.dir / "history.jsonl"
         out = []
         if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
                 try:
-                    out.append(json.loads(line))
+                    run = json.loads(line)
                 except ValueError:
                     continue  # a torn last line from a killed process
+                if isinstance(run, dict) and isinstance(run.get("results"), list):
+                    out.append(run)
         return out
+
+
+def _acquire(directory: Path, session_id: str) -> Any:
+    """The session's lock, taken without waiting; a clear error naming the holder when it is taken."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(directory / ".lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        owner = directory / ".owner"
+        pid = owner.read_text().strip() if owner.exists() else "?"
+        raise SfwizardError(f"another sfwizard is working on session {session_id} (pid {pid or '?'})",
+                            "finish or close it first, or start a new session") from None
+    (directory / ".owner").write_text(str(os.getpid()))
+    return lock
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

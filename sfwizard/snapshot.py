@@ -7,6 +7,7 @@ Loading is safe_load-only through ``yamlspec`` (duplicate keys, unknown keys and
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +18,7 @@ from sfwizard.errors import SfwizardError
 
 SCHEMA_VERSION = 1
 DIRECTIONS = ("sf_to_px", "px_to_sf")
+DEFAULT_PUSH_GMT = ("03:00", "11:00", "19:00")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,21 @@ class Snapshot:
     to_complete: tuple[str, ...] = ()
 
 
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class _Time(y.Spec):
+    """A GMT time "HH:MM". Unquoted, YAML 1.1 reads 04:00 as the number 240, so say so."""
+
+    def check(self, value: Any, where: y.Where) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise where.error(f"expected a time like \"04:00\" in quotes (unquoted, YAML reads it as the number "
+                              f"{value})")
+        if not isinstance(value, str) or not _HHMM.match(value):
+            raise where.error(f"expected a time like \"04:00\" (24-hour, GMT); got {value!r}")
+        return value
+
+
 _MAPPING = y.Obj({"salesforce": y.Str(), "platform": y.Str(), "direction": y.Enum(DIRECTIONS), "type": y.Str()},
                  required=("salesforce", "platform", "direction"))
 SPEC = y.Obj({
@@ -78,8 +95,8 @@ SPEC = y.Obj({
     "matching": y.MapOf(y.Obj({"salesforce": y.Str(), "platform": y.Str()}, required=("salesforce", "platform"))),
     "mappings": y.ListOf(_MAPPING), "custom_objects": y.ListOf(y.Str()),
     "push": y.Obj({"enabled": y.Bool(), "prefix": y.Str(), "fields": y.ListOf(y.Str()),
-                   "schedule_gmt": y.ListOf(y.Str())}),
-    "schedule_gmt": y.Obj({"fetch": y.Str(), "map": y.Str(), "push": y.ListOf(y.Str())}),
+                   "schedule_gmt": y.ListOf(_Time())}),
+    "schedule_gmt": y.Obj({"fetch": _Time(), "map": _Time(), "push": y.ListOf(_Time())}),
     "knowledge": y.Obj({"used": y.Bool(), "enabled": y.Bool(), "categories": y.ListOf(y.Str()),
                         "accessibility": y.ListOf(y.Enum(("Public", "Customer", "Partner", "Internal"))),
                         "known_article": y.Str()}),
@@ -88,12 +105,21 @@ SPEC = y.Obj({
 
 
 def build(facts: dict[str, Any]) -> Snapshot:
-    """A snapshot from plain facts (what the APIs showed, plus the admin's reading of the mapping screens)."""
+    """A snapshot from plain facts (what the APIs showed, plus the admin's reading of the mapping screens).
+
+    What the facts give is kept as given (a loaded snapshot comes back exactly as written); what they
+    leave out gets the platform's defaults, and what only a person can supply is listed in to_complete.
+    """
     org = facts.get("org") or {}
     user = facts.get("integration_user") or {}
-    mappings = tuple(FieldMapping(m["salesforce"], m["platform"], m["direction"], m.get("type", ""))
+    profile = facts.get("profile", "gainsight-px")
+    mappings = tuple(FieldMapping(m["salesforce"], m["platform"], m["direction"], m.get("type") or "")
                      for m in facts.get("mappings", []))
-    push_fields = [m.salesforce for m in mappings if m.direction == "px_to_sf"]
+    push_in, sched_in = facts.get("push") or {}, facts.get("schedule_gmt") or {}
+    # push fields: the ones written down plus every Salesforce target of a platform → Salesforce mapping
+    push_fields = list(dict.fromkeys([*push_in.get("fields", ()),
+                                      *(m.salesforce for m in mappings if m.direction == "px_to_sf")]))
+    push_gmt = list(push_in.get("schedule_gmt") or sched_in.get("push") or DEFAULT_PUSH_GMT)
     knowledge = facts.get("knowledge") or {}
     to_complete = list(facts.get("to_complete", []))
     if not mappings:
@@ -101,20 +127,21 @@ def build(facts: dict[str, Any]) -> Snapshot:
                            "(no public API lists them)")
     if not user.get("username"):
         to_complete.append("integration_user.username: the Salesforce user the integration runs as")
+    taken_at = facts.get("taken_at") or datetime.now(timezone.utc)
+    if isinstance(taken_at, datetime):  # an unquoted timestamp in YAML arrives as a datetime
+        taken_at = taken_at.isoformat(timespec="seconds")
     return Snapshot(
-        schema_version=SCHEMA_VERSION,
-        taken_at=facts.get("taken_at") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        profile=facts.get("profile", "gainsight-px"),
+        schema_version=SCHEMA_VERSION, taken_at=str(taken_at), profile=profile,
         org=OrgIdentity(org.get("id", ""), org.get("name", ""), org.get("instance", ""), bool(org.get("sandbox"))),
         integration_user=IntegrationUser(user.get("username", ""), user.get("id", "")),
         flows=tuple(facts.get("flows", ("Data Integration (bi-directional)",))),
         matching={k: dict(v) for k, v in (facts.get("matching") or {}).items()},
         mappings=mappings, custom_objects=tuple(facts.get("custom_objects", ())),
-        push={"enabled": bool((facts.get("push") or {}).get("enabled", bool(push_fields))), "prefix": "PX_",
-              "fields": push_fields,
-              "schedule_gmt": list((facts.get("push") or {}).get("schedule_gmt", ["03:00", "11:00", "19:00"]))},
-        schedule_gmt={"fetch": "00:00", "map": "04:00",
-                      "push": list((facts.get("push") or {}).get("schedule_gmt", ["03:00", "11:00", "19:00"]))},
+        push={"enabled": bool(push_in.get("enabled", bool(push_fields))),
+              "prefix": push_in.get("prefix", "PX_" if profile == "gainsight-px" else ""),
+              "fields": push_fields, "schedule_gmt": push_gmt},
+        schedule_gmt={"fetch": sched_in.get("fetch", "00:00"), "map": sched_in.get("map", "04:00"),
+                      "push": list(sched_in.get("push") or push_gmt)},
         knowledge=Knowledge(bool(knowledge.get("used", knowledge.get("enabled", False))),
                             bool(knowledge.get("enabled", False)), tuple(knowledge.get("categories", ())),
                             tuple(knowledge.get("accessibility", ())), knowledge.get("known_article", "")),
@@ -133,6 +160,8 @@ def from_sandbox_state(state: dict[str, Any], taken_at: datetime | None = None) 
         "integration_user": {"username": px.get("username") or (state.get("skilljar") or {}).get("username", "")},
         "matching": px.get("matching", {}), "mappings": px.get("mappings", []),
         "custom_objects": px.get("custom_objects", []), "push": px.get("push", {}),
+        "schedule_gmt": {k: v for k, v in (("fetch", (px.get("schedule") or {}).get("fetch_gmt")),
+                                           ("map", (px.get("schedule") or {}).get("map_gmt"))) if v},
         "knowledge": {**px.get("knowledge", {}), "used": bool(px)},
         "flows": ["Data Integration (bi-directional)", "Knowledge Center (Salesforce → PX)"] if px
         else ["Data Integration (Skilljar → Salesforce)"],
@@ -200,13 +229,37 @@ class Change:
         return f"~ {self.path}: {self.before!r} → {self.after!r}"
 
 
+def _mapping_keys(mappings: list[dict[str, Any]]) -> list[str]:
+    """``mappings[Account.Industry]``; a field mapped twice is told apart by direction, then by target."""
+    def count(key: Any) -> dict[Any, int]:
+        out: dict[Any, int] = {}
+        for m in mappings:
+            out[key(m)] = out.get(key(m), 0) + 1
+        return out
+
+    by_sf = count(lambda m: m["salesforce"])
+    by_dir = count(lambda m: (m["salesforce"], m["direction"]))
+    keys = []
+    for m in mappings:
+        sf = m["salesforce"]
+        if by_sf[sf] == 1:
+            keys.append(f"mappings[{sf}]")
+        elif by_dir[(sf, m["direction"])] == 1:
+            keys.append(f"mappings[{sf} {m['direction']}]")
+        else:
+            keys.append(f"mappings[{sf} → {m['platform']}]")
+    return keys
+
+
 def _flatten(s: Snapshot) -> dict[str, Any]:
     d = to_dict(s)
     out: dict[str, Any] = {}
-    for m in d.pop("mappings"):
-        key = f"mappings[{m['salesforce']}]"
+    mappings = d.pop("mappings")
+    for key, m in zip(_mapping_keys(mappings), mappings, strict=True):
         out[f"{key}.platform"] = m["platform"]
         out[f"{key}.direction"] = m["direction"]
+        if m.get("type"):
+            out[f"{key}.type"] = m["type"]
     d.pop("taken_at", None)
     d.pop("to_complete", None)
 

@@ -94,6 +94,7 @@ class Where:
     line: int
     col: int
     path: str
+    now: datetime | None = None  # what relative times count from; one value for the whole document
 
     def error(self, message: str) -> SfwizardError:
         where = f"{self.path}: " if self.path else ""  # the document itself has no path to name
@@ -102,12 +103,12 @@ class Where:
 
     def at_key(self, parent: Any, key: str) -> Where:
         line, col = getattr(parent, "key_marks", {}).get(key, (self.line, self.col))
-        return Where(self.filename, line, col, f"{self.path}.{key}" if self.path else str(key))
+        return Where(self.filename, line, col, f"{self.path}.{key}" if self.path else str(key), self.now)
 
     def at_item(self, parent: Any, i: int) -> Where:
         marks = getattr(parent, "item_marks", [])
         line, col = marks[i] if i < len(marks) else (self.line, self.col)
-        return Where(self.filename, line, col, f"{self.path}[{i}]")
+        return Where(self.filename, line, col, f"{self.path}[{i}]", self.now)
 
 
 class Spec:
@@ -146,7 +147,8 @@ def Int(minimum: int | None = None) -> Scalar:
 def Float(lo: float | None = None, hi: float | None = None) -> Scalar:
     def test(v: Any) -> bool:
         return (lo is None or v >= lo) and (hi is None or v <= hi)
-    return Scalar((int, float), "a number", test, f"must be between {lo} and {hi}")
+    bounds = [f"at least {lo}"] * (lo is not None) + [f"at most {hi}"] * (hi is not None)
+    return Scalar((int, float), "a number", test, f"must be {' and '.join(bounds)}")
 
 
 def Bool() -> Scalar:
@@ -244,13 +246,16 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 
 class RelTime(Spec):
-    """``now``, ``-3d``, ``-2h``, ``-30m``, ``+1w`` (relative to load time) or an ISO-8601 datetime."""
+    """``now``, ``-3d``, ``-2h``, ``-30m``, ``+1w`` (relative to load time) or an ISO-8601 datetime.
+
+    Counts from ``validate(..., now=)`` so every time in one document agrees; ``now`` here pins it.
+    """
 
     def __init__(self, now: datetime | None = None) -> None:
         self.now = now
 
     def check(self, value: Any, where: Where) -> Any:
-        now = self.now or datetime.now(timezone.utc)
+        now = self.now or where.now or datetime.now(timezone.utc)
         if isinstance(value, datetime):
             return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         if not isinstance(value, str):
@@ -269,9 +274,10 @@ class RelTime(Spec):
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def validate(data: Any, spec: Spec, filename: str) -> Any:
+def validate(data: Any, spec: Spec, filename: str, now: datetime | None = None) -> Any:
+    """Check ``data`` (from ``load_text``) against ``spec``; the first problem raises a positioned error."""
     mark = getattr(data, "mark", (1, 1))
-    return spec.check(data, Where(filename, mark[0], mark[1], ""))
+    return spec.check(data, Where(filename, mark[0], mark[1], "", now or datetime.now(timezone.utc)))
 
 
 def _kind(value: Any) -> str:

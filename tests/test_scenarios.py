@@ -6,12 +6,15 @@ import subprocess
 import sys
 import tracemalloc
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sfwizard import ids
 from sfwizard.errors import SfwizardError
 from sfwizard.sandbox.scenario import builtin_scenarios, load_scenario
+from sfwizard.sandbox.tokens import token_store
 
 BUILTINS = [name for name, _ in builtin_scenarios()]
 REQUIRED = {"healthy", "revoked-token", "wrong-org", "missing-permissions", "stale-data", "push-missing-prefix",
@@ -142,3 +145,147 @@ def test_large_tenant_date_index_gives_the_same_answer_as_a_scan() -> None:
         slow = [r["Id"] for r in run_query(state, org, None, soql).rows[:]]
         table.field_max = bounds
     assert fast == slow and len(fast) >= 300  # the 300 records changed since the disconnect (and pushes)
+
+
+# -- connection line, tokens, platform state ------------------------------------------------------
+
+CONNECTION_KEYS = {"instance_url", "login_url", "ca_cert", "client_id", "client_secret", "username", "password",
+                   "px_api_url", "px_api_key", "status_url", "admin_url", "scenario", "profile", "org_id",
+                   "api_version", "integration_username", "users"}
+
+
+def _info(name: str) -> tuple[Any, dict[str, Any]]:
+    from sfwizard.sandbox.scenario import connection_info
+    from sfwizard.sandbox.tls import CertPaths
+
+    state = load_scenario(name)
+    state.base_url = "https://127.0.0.1:8443"
+    certs = CertPaths(Path("/x/ca.pem"), Path("/x/ca.key"), Path("/x/cert.pem"), Path("/x/key.pem"))
+    return state, connection_info(state, certs)
+
+
+def test_connection_line_has_every_key_and_secrets_only_where_meant() -> None:
+    state, info = _info("wrong-org")
+    assert CONNECTION_KEYS <= set(info)
+    base = "https://127.0.0.1:8443"
+    assert info["instance_url"] == info["login_url"] == base and info["admin_url"] == base + "/"
+    assert info["px_api_url"] == base + "/px/v1" and info["status_url"] == base + "/status"
+    assert info["ca_cert"] == "/x/ca.pem" and info["org_id"] == state.default_org.id
+    wizard = state.connected_apps[info["client_id"]]
+    assert wizard.name == "sfwizard" and info["client_secret"] == wizard.client_secret
+    assert info["integration_username"] == "px.integration@northwind.example"
+    # Every login a trainee may need, with the role key the scenario gave it; wrong-org needs the UAT admin.
+    logins = {(u["org"], u["username"]): u for u in info["users"]}
+    assert len(logins) == len(state.passwords)
+    assert logins[("prod", "jordan.rep@northwind.example")]["role"] == "rep"
+    assert logins[("uat", "avery.admin@northwind.example.uat")]["role"] == "admin"
+    assert info["password"] == logins[("prod", info["username"])]["password"]
+    # Secrets appear only in the fields that exist to carry them.
+    secrets = {info["client_secret"], info["px_api_key"], *state.passwords.values()}
+    allowed = {"password", "client_secret", "px_api_key"}
+    for key, value in info.items():
+        if key == "users":
+            for u in value:
+                assert not any(s in str(v) for s in secrets for k, v in u.items() if k != "password")
+        elif key not in allowed:
+            assert not any(s in str(value) for s in secrets), key
+
+
+def test_healthy_integration_has_working_tokens_and_login_history() -> None:
+    state = load_scenario("healthy")
+    integ, org = state.platform.integration, state.default_org
+    store = token_store(state)
+    assert integ.status == "UP" and integ.disconnected_at is None
+    assert not store.access[integ.access_token].revoked and not store.refresh[integ.refresh_token].revoked
+    app = state.connected_apps[integ.client_id]
+    tokens = [r for r in org.table("OauthToken").scan() if r["AppName"] == app.name]
+    assert len(tokens) == 1 and tokens[0]["UserId"] == integ.user_id and tokens[0]["UseCount"] > 0
+    assert tokens[0]["CreatedDate"] < tokens[0]["LastUsedDate"] <= state.loaded_at
+    logins = [r for r in org.table("LoginHistory").scan() if r["UserId"] == integ.user_id]
+    assert len(logins) > 20 and {(r["LoginType"], r["Application"], r["Status"]) for r in logins} == \
+        {("Remote Access 2.0", app.name, "Success")}
+    assert not state.platform.synced  # nothing changed since the last sync: PX shows live values
+
+
+def test_revoked_token_has_no_usable_token_and_an_error() -> None:
+    state = load_scenario("revoked-token")
+    integ, org = state.platform.integration, state.default_org
+    assert integ.status == "DOWN" and integ.refresh_token is None and "INVALID_SESSION_ID" in integ.last_error
+    app = state.connected_apps[integ.client_id]
+    assert not [r for r in org.table("OauthToken").scan() if r["AppName"] == app.name]
+    live = [t for t in token_store(state).refresh.values() if t.grant.client_id == integ.client_id and not t.revoked]
+    assert live == []
+    last_login = max(r["LoginTime"] for r in org.table("LoginHistory").scan() if r["UserId"] == integ.user_id)
+    assert last_login <= integ.disconnected_at
+
+
+def test_healthy_permission_set_grants_what_the_mappings_need() -> None:
+    state = load_scenario("healthy")
+    org, integ = state.default_org, state.platform.integration
+    access = org.access(integ.user_id)
+    assert access.api_enabled and not access.modify_all
+    for m in integ.mappings:
+        sobject = org.sobject(m.sf_object)
+        f = sobject.field(m.sf_field)
+        assert access.field_perm(sobject, f, "read"), m
+        if f.custom:  # exactly what the mappings need: edit on push targets, read on the rest
+            assert access.field_perm(sobject, f, "edit") == (m.direction == "px_to_sf"), m
+    pushes = [m for m in integ.mappings if m.direction == "px_to_sf"]
+    assert pushes and all(m.sf_field.startswith("PX_") for m in pushes)
+    assert "Subscription__c" in integ.custom_objects and org.sobject("Subscription__c").key_prefix == "a05"
+
+
+def test_px_has_an_attribute_for_every_mapped_target() -> None:
+    px = load_scenario("healthy").platform
+    for m in px.integration.mappings:
+        names = {a.api_name for a in px.attributes[m.px_object]}
+        assert m.px_attribute in names, m
+
+
+@pytest.mark.parametrize("name,check", [
+    ("push-missing-prefix", lambda s: any(m.direction == "px_to_sf" and not m.sf_field.startswith("PX_")
+                                          for m in s.platform.integration.mappings)),
+    ("knowledge-off", lambda s: not s.platform.knowledge.enabled
+     and len(s.default_org.table("KnowledgeArticleVersion")) > 0),
+    ("status-incident", lambda s: any(i.status != "resolved" and "Salesforce Integration" in i.components
+                                      for i in s.status_page.incidents)),
+    ("stale-data", lambda s: s.platform.integration.status == "UP" and len(s.platform.synced) >= 50
+     and s.loaded_at - s.platform.integration.last_success >= timedelta(days=2)),
+])
+def test_each_scenario_shows_its_problem(name: str, check) -> None:
+    assert check(load_scenario(name))
+
+
+def test_generated_people_are_plausible() -> None:
+    state = load_scenario("healthy")
+    org = state.default_org
+    accounts = {r["Id"]: r for r in org.table("Account").scan()}
+    contacts = list(org.table("Contact").scan())
+    assert len({a["Name"] for a in accounts.values()}) > 100  # real variety, not "Account 1"
+    for c in contacts[:50]:
+        domain = accounts[c["AccountId"]]["Website"].removeprefix("https://www.")
+        assert c["Email"].endswith("@" + domain) and c["Title"]
+        assert c["CreatedDate"] <= c["LastModifiedDate"] <= state.loaded_at
+    created = sorted(a["CreatedDate"] for a in accounts.values())
+    assert created[-1] - created[0] > timedelta(days=180)  # spread over the past year or more
+
+
+def test_extends_by_relative_path_and_loops(tmp_path) -> None:
+    (tmp_path / "base.yaml").write_text("schema: 1\nname: base\nextends: healthy\nseed: 5\n")
+    (tmp_path / "child.yaml").write_text("schema: 1\nname: child\nextends: base.yaml\nplatform: {status: DOWN}\n")
+    state = load_scenario(str(tmp_path / "child.yaml"))
+    assert state.scenario_name == "child" and state.seed == 5 and state.platform.integration.status == "DOWN"
+    assert len(state.platform.integration.mappings) == 13  # inherited through two levels
+    (tmp_path / "a.yaml").write_text("schema: 1\nname: a\nextends: b.yaml\norgs: {}\n")
+    (tmp_path / "b.yaml").write_text("schema: 1\nname: b\nextends: a.yaml\norgs: {}\n")
+    with pytest.raises(SfwizardError, match="loop"):
+        load_scenario(str(tmp_path / "a.yaml"))
+
+
+def test_healthy_loads_fast() -> None:
+    import time
+
+    load_scenario("healthy")
+    start = time.perf_counter()
+    load_scenario("healthy")
+    assert time.perf_counter() - start < 0.3

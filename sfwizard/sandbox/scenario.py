@@ -177,30 +177,12 @@ def load_scenario(name_or_path: str) -> SandboxState:
     """Load, validate and build a scenario. Errors are one line: ``file:line:column: message``."""
     raw, display = _resolve(name_or_path)
     state = builder.new_state()
-    spec = y.validate(raw, _with_now(SCENARIO, state.loaded_at), display)
+    spec = y.validate(raw, SCENARIO, display, now=state.loaded_at)
     try:
         return _build(state, spec, display, name_or_path)
     except KeyError as exc:
         raise SfwizardError(f"{display}: unknown reference {exc}", "check names of orgs, users, profiles, "
                                                                    "permission sets and apps") from None
-
-
-def _with_now(spec: y.Spec, now: datetime) -> y.Spec:
-    """Pin every RelTime in the schema to one 'now', so all relative times agree."""
-    if isinstance(spec, y.RelTime):
-        spec.now = now
-    for child in vars(spec).values() if hasattr(spec, "__dict__") else ():
-        if isinstance(child, y.Spec):
-            _with_now(child, now)
-        elif isinstance(child, dict):
-            for c in child.values():
-                if isinstance(c, y.Spec):
-                    _with_now(c, now)
-        elif isinstance(child, tuple):
-            for c in child:
-                if isinstance(c, y.Spec):
-                    _with_now(c, now)
-    return spec
 
 
 def _build(state: SandboxState, s: dict[str, Any], display: str, source: str) -> SandboxState:
@@ -211,22 +193,25 @@ def _build(state: SandboxState, s: dict[str, Any], display: str, source: str) ->
     state.profile = s.get("profile", "gainsight-px")
     state.api_version = s.get("api_version", "60.0")
     user_ids: dict[tuple[str, str], str] = {}
+    changed: dict[str, dict[str, int]] = {}  # org key → {object: records changed since the disconnect}
     for org_key, o in s["orgs"].items():
         _build_org(state, org_key, o, user_ids)
+        changed[org_key] = o.get("changed_since_disconnect") or {}
+    state.user_roles = {(org_key, uid): role for (org_key, role), uid in user_ids.items()}
     for key, a in (s.get("connected_apps") or {}).items():
         app = builder.add_connected_app(state, a["name"], rotate_refresh_tokens=a.get("rotate_refresh_tokens", False),
                                         installed_in=a.get("installed_in", list(state.orgs)),
                                         device_flow=a.get("device_flow", True))
-        state.app_keys = {**getattr(state, "app_keys", {}), key: app.client_id}  # type: ignore[attr-defined]
-    if "sfwizard" not in getattr(state, "app_keys", {}):
-        app = builder.add_connected_app(state, "sfwizard", installed_in=list(state.orgs))
-        state.app_keys = {**getattr(state, "app_keys", {}), "sfwizard": app.client_id}  # type: ignore[attr-defined]
+        state.app_keys[key] = app.client_id
+    if "sfwizard" not in state.app_keys:  # the wizard's own app is always there
+        wizard = builder.add_connected_app(state, "sfwizard", installed_in=list(state.orgs))
+        state.app_keys["sfwizard"] = wizard.client_id
     login = s.get("login") or {}
     if login.get("remembered_session"):
         org_key, _, role = login["remembered_session"].partition(".")
-        state.login_hint = (org_key, user_ids[(org_key, role)])  # type: ignore[attr-defined]
+        state.login_hint = (org_key, user_ids[(org_key, role)])
     if s.get("platform"):
-        _build_px(state, s["platform"], user_ids)
+        _build_px(state, s["platform"], user_ids, changed.get(s["platform"]["org"], {}))
     if s.get("skilljar"):
         _build_skilljar(state, s["skilljar"], user_ids)
     _build_status(state, s.get("status_page") or {})
@@ -246,7 +231,6 @@ def _build_org(state: SandboxState, key: str, o: dict[str, Any], user_ids: dict[
                           password_expiry_days=o.get("password_expiry_days", 90),
                           skilljar_package=o.get("skilljar_package", False))
     org.knowledge_enabled = o.get("knowledge", True)
-    org._changed_spec = o.get("changed_since_disconnect") or {}  # type: ignore[attr-defined]
     for name, c in (o.get("custom_objects") or {}).items():
         builder.add_custom_object(org, name, c["label"], c["prefix"],
                                   [_field(fname, f) for fname, f in (c.get("fields") or {}).items()])
@@ -397,11 +381,12 @@ def _issue_integration_tokens(state: SandboxState, org: Org, user_id: str, clien
     return access.token, refresh.token
 
 
-def _build_px(state: SandboxState, p: dict[str, Any], user_ids: dict[tuple[str, str], str]) -> None:
+def _build_px(state: SandboxState, p: dict[str, Any], user_ids: dict[tuple[str, str], str],
+              changed: dict[str, int]) -> None:
     now = state.loaded_at
     org = state.orgs[p["org"]]
     user_id = user_ids[(p["org"], p["integration_user"])]
-    client_id = state.app_keys[p["connected_app"]]  # type: ignore[attr-defined]
+    client_id = state.app_keys[p["connected_app"]]
     status = p.get("status", "UP")
     disconnected = p.get("disconnected")
     last_success = p.get("last_success") or (disconnected if disconnected else now - timedelta(hours=2))
@@ -426,7 +411,7 @@ def _build_px(state: SandboxState, p: dict[str, Any], user_ids: dict[tuple[str, 
     px.attributes = _px_attributes(org, mappings, p.get("attributes") or {})
     _push_history(state, org, user_id, mappings, (disconnected or last_success) - timedelta(hours=1))
     px.synced_at = last_success
-    px.synced = _changes_since(state, org, last_success, mappings)
+    px.synced = _changes_since(state, org, last_success, mappings, changed)
     state.platform = px
 
 
@@ -466,13 +451,13 @@ def _px_attributes(org: Org, mappings: list[Mapping], extra: dict[str, Any]) -> 
     return out
 
 
-def _changes_since(state: SandboxState, org: Org, since: datetime, mappings: list[Mapping]) -> dict[str, dict]:
+def _changes_since(state: SandboxState, org: Org, since: datetime, mappings: list[Mapping],
+                   spec: dict[str, int]) -> dict[str, dict]:
     """Records changed in Salesforce after PX last synced: PX still holds their old values.
 
     ``changed_since_disconnect`` in the org decides how many; each gets a new value for a mapped
     field and a LastModifiedDate after ``since``. Returns {sfdcId: {attribute: old value}}.
     """
-    spec = getattr(org, "_changed_spec", {}) or {}
     synced: dict[str, dict] = {}
     by_object: dict[str, list[Mapping]] = {}
     for m in mappings:
@@ -520,7 +505,7 @@ def _build_skilljar(state: SandboxState, s: dict[str, Any], user_ids: dict[tuple
     now = state.loaded_at
     org = state.orgs[s["org"]]
     user_id = user_ids[(s["org"], s["integration_user"])]
-    client_id = state.app_keys[s["connected_app"]]  # type: ignore[attr-defined]
+    client_id = state.app_keys[s["connected_app"]]
     disconnected = s.get("disconnected")
     last_sync = s.get("last_sync") or disconnected or now - timedelta(hours=1)
     _issue_integration_tokens(state, org, user_id, client_id, now - timedelta(days=300), last_sync,
@@ -588,7 +573,7 @@ def connection_info(state: SandboxState, certs: CertPaths) -> dict[str, Any]:
     """What ``sfwizard sandbox`` prints: everything a client needs, secrets made for this run only."""
     base = state.base_url
     org = state.default_org
-    wizard = state.connected_apps[state.app_keys["sfwizard"]]  # type: ignore[attr-defined]
+    wizard = state.connected_apps[state.app_keys["sfwizard"]]
     admin = _role_user(state, org.key, "admin")
     users = []
     for o in state.orgs.values():
@@ -624,6 +609,10 @@ def _role_user(state: SandboxState, org_key: str, role: str) -> dict[str, Any]:
 
 
 def _role_of(state: SandboxState, org: Org, user: dict[str, Any]) -> str:
+    """The scenario's role key (admin, integration, rep…); for states built in code, a guess from access."""
+    role = state.user_roles.get((org.key, user["Id"]))
+    if role:
+        return role
     access = org.access(user["Id"])
     if access.modify_all:
         return "admin"

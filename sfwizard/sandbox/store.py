@@ -402,6 +402,11 @@ class SandboxState:
         self.platform: Any = None
         self.skilljar: Any = None
         self.status_page: Any = None
+        # Filled by scenario.py: scenario app key → client_id, (org key, user Id) → role key from the
+        # YAML, and a remembered browser session (org key, user Id) the login page offers (wrong-org).
+        self.app_keys: dict[str, str] = {}
+        self.user_roles: dict[tuple[str, str], str] = {}
+        self.login_hint: tuple[str, str] | None = None
 
     @staticmethod
     def now() -> datetime:
