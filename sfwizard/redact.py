@@ -23,7 +23,10 @@ _KEY_KIND = {
     "authorization": "authorization", "cookie": "cookie", "sid": "cookie",
 }
 _KEYS = "|".join(sorted(map(re.escape, _KEY_KIND), key=len, reverse=True))
-_NOT_KEY_CHAR = r"(?<![A-Za-z0-9_\-])"  # so error_code= and status_code= are left alone
+# A key or token starts where no word character precedes it (so error_code= and status_code= are left
+# alone), or right after a percent-escape (…%3Faccess_token%3D00D… inside an encoded redirect URL).
+_NOT_KEY_CHAR = r"(?:(?<![A-Za-z0-9_\-])|(?<=%[0-9A-Fa-f]{2}))"
+_START = r"(?:\b|(?<=%[0-9A-Fa-f]{2}))"
 
 
 def _kind_of(key: str) -> str:
@@ -60,9 +63,10 @@ _SHAPES: tuple[tuple[str, re.Pattern[str], Any], ...] = (
      lambda m: f"{m.group('key')} [REDACTED:bearer]"),
     # Salesforce's own shapes: access/session tokens are <15-or-18-char org Id>!<opaque>, refresh tokens
     # start 5Aep, authorization codes aPrx.
-    ("access_token", re.compile(r"\b00D[A-Za-z0-9]{12,15}(?:!|%21)[A-Za-z0-9._\-]{20,}"), "[REDACTED:access_token]"),
-    ("refresh_token", re.compile(r"\b5Aep[A-Za-z0-9._\-%]{20,}"), "[REDACTED:refresh_token]"),
-    ("code", re.compile(r"\baPrx[A-Za-z0-9._\-%+/]{20,}=*"), "[REDACTED:code]"),
+    ("access_token", re.compile(_START + r"00D[A-Za-z0-9]{12,15}(?:!|%21)[A-Za-z0-9._\-]{20,}"),
+     "[REDACTED:access_token]"),
+    ("refresh_token", re.compile(_START + r"5Aep[A-Za-z0-9._\-%]{20,}"), "[REDACTED:refresh_token]"),
+    ("code", re.compile(_START + r"aPrx[A-Za-z0-9._\-%+/]{20,}=*"), "[REDACTED:code]"),
 )
 
 _SECRET_KEYS = frozenset(_KEY_KIND) | {"client_id_secret", "secret"}

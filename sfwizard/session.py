@@ -133,7 +133,12 @@ class Session:
         write_atomic(path, json.dumps(data, indent=2, default=str).encode(), mode=0o600)
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+        from sfwizard.redact import _secret_key
+
+        out = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+        # who and which org, never a credential, even if a caller hands one over with the identity
+        out["identity"] = {k: v for k, v in self.identity.items() if not (isinstance(k, str) and _secret_key(k))}
+        return out
 
     def complete_step(self, step: str, next_step: str) -> None:
         if step not in self.completed:

@@ -186,7 +186,23 @@ def dump(s: Snapshot) -> str:
               "# Pre-filled from Salesforce and the platform's APIs. Complete what is listed under to_complete\n"
               "# from the platform's Salesforce screens (matching, mappings, push settings), then keep this file:\n"
               "# after the recovery, `sfwizard check --snapshot THIS` compares it with the live org and platform.\n")
-    return header + yaml.safe_dump(to_dict(s), sort_keys=False, allow_unicode=True, width=110)
+    return header + yaml.dump(to_dict(s), Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=110)
+
+
+def _dumper() -> Any:
+    """SafeDumper that quotes every HH:MM time: PyYAML leaves 03:00 bare but must quote 11:00 (YAML 1.1 would
+    read it as the number 660), and a file mixing the two invites the admin to add a bare 19:00."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper: Any, value: str) -> Any:
+        style = "'" if _HHMM.match(value) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    return Dumper
 
 
 def save(s: Snapshot, path: Path) -> None:

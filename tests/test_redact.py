@@ -45,6 +45,8 @@ def _clean(r: Redactor, text: str, *secrets_: str) -> str:
                     "&client_secret=[REDACTED:client_secret]"),
     (f"https://x/cb?redirect=https%3A%2F%2Fy%2F%3Faccess_token%3D{ACCESS18}%26z%3D1", ACCESS18.split("!")[1],
      "access_token%3D[REDACTED:access_token]%26z"),
+    ("state=x&redirect=https%3A%2F%2Fy%2F%3Frefresh_token%3Dopaque-value%26z%3D1", "opaque-value",
+     "%3Frefresh_token%3D[REDACTED:refresh_token]%26z%3D1"),
     ("username=a@b.c&password=hunter2hunter2", "hunter2hunter2", "password=[REDACTED:password]"),
     (json.dumps({"access_token": "opaque-token-abc", "instance_url": "https://x"}), "opaque-token-abc",
      '"access_token": "[REDACTED:access_token]"'),
