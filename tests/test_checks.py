@@ -65,6 +65,8 @@ def test_wrong_org_evidence_names_both_orgs() -> None:
     results, _ = _run("wrong-org")
     r = results["identity.right_org"]
     assert r.evidence["snapshot_org_id"] != r.evidence["org_id"] and "private" in r.resolution
+    assert results["identity.org"].status == Status.WARN and "SANDBOX" in results["identity.org"].summary
+    assert results["mapping.live_vs_snapshot"].status == Status.FAIL
 
 
 def test_recovery_turns_the_checks_green() -> None:
