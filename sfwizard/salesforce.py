@@ -96,7 +96,9 @@ class SalesforceAPI:
                     self._token = self._refresh()
                     self._sf = None
                     continue
-                raise SfwizardError("the Salesforce session has expired", "sign in again: sfwizard login") from None
+                from sfwizard.signin import SignInRequired
+
+                raise SignInRequired("the access token has expired and cannot be refreshed") from None
             except sfe.SalesforceError as exc:
                 self._note_usage()
                 raise _translate(exc) from None

@@ -7,6 +7,7 @@ from the environment or the keyring, never from the plaintext config file.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,13 +47,45 @@ class Settings:
 
 
 def login_url(value: str) -> str:
-    """production, test, a My Domain or another https URL; loopback http is refused too (TLS always)."""
+    """production, test, a My Domain or another https URL; loopback http is refused too (TLS always).
+
+    A path is kept (an Experience Cloud site signs in below one); a query or fragment would end up
+    in the middle of the endpoint URLs built from it, so it is refused.
+    """
     url = LOGIN_HOSTS.get(value.lower(), value).rstrip("/")
     parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.netloc:
+    if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment or "@" in parts.netloc:
         raise SfwizardError(f"not a Salesforce login URL: {value!r}",
                             "use production, test or https://yourdomain.my.salesforce.com")
     return url
+
+
+def https_url(value: str, what: str) -> str:
+    url = str(value).strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc:
+        raise SfwizardError(f"{what} must be an https URL: {value!r}", "for example https://status.gainsight.com")
+    return url
+
+
+def port(value: Any) -> int:
+    """The loopback callback port; it must match a callback URL registered on the connected app."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = -1
+    if not 1 <= number <= 65535:
+        raise SfwizardError(f"not a TCP port for the sign-in callback: {value!r}",
+                            "use a number from 1024 to 65535 (default 1717)")
+    return number
+
+
+def api_version(value: Any) -> str:
+    """``60``, ``60.0`` or ``v60.0`` → ``60.0`` (Salesforce's URLs want the ``.0``)."""
+    m = re.fullmatch(r"v?(\d{2,3})(?:\.0)?", str(value).strip())
+    if not m:
+        raise SfwizardError(f"not a Salesforce API version: {value!r}", "use a version such as 60.0")
+    return f"{m.group(1)}.0"
 
 
 def _config_file() -> dict[str, Any]:
@@ -87,7 +120,7 @@ def resolve(flags: dict[str, Any] | None = None) -> Settings:
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
     config = _config_file()
     env = {k: os.environ.get(f"SFWIZARD_{k.upper()}") for k in ("client_id", "login_url", "px_region", "profile",
-                                                                 "status_url")}
+                                                                 "status_url", "port", "api_version")}
 
     def pick(key: str, default: Any = None) -> Any:
         return flags.get(key, env.get(key) or config.get(key, default))
@@ -97,9 +130,9 @@ def resolve(flags: dict[str, Any] | None = None) -> Settings:
         raise SfwizardError(f"unknown Gainsight PX region {region!r}", "use US, EU or US2")
     return Settings(
         login_url=login_url(str(pick("login_url", "production"))), client_id=pick("client_id"),
-        port=int(pick("port", 1717)), api_version=str(pick("api_version", "60.0")),
+        port=port(pick("port", 1717)), api_version=api_version(pick("api_version", "60.0")),
         profile=str(pick("profile", "gainsight-px")), px_region=region,
         px_api_key=flags.get("px_api_key") or os.environ.get("SFWIZARD_PX_API_KEY") or px_key_from_keyring(),
-        status_url=pick("status_url"),
+        status_url=https_url(pick("status_url"), "status_url") if pick("status_url") else None,
         # A CA to trust in addition (the bundled sandbox's, or a corporate proxy's); verification stays on.
         ca_cert=os.environ.get("SFWIZARD_CA_CERT") or None)

@@ -21,7 +21,7 @@ import time
 import webbrowser
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -104,8 +104,10 @@ def _post_token(login_url: str, form: dict[str, str], ca_cert: str | None) -> di
     try:
         body = resp.json()
     except ValueError:
-        raise SfwizardError(f"the login server answered HTTP {resp.status_code} with no JSON",
-                            "check --login-url") from None
+        body = None
+    if not isinstance(body, dict) or (resp.status_code == 200 and not {"access_token", "instance_url"} <= set(body)):
+        raise SfwizardError(f"the login server answered HTTP {resp.status_code} without an OAuth token answer",
+                            "check --login-url: it must be a Salesforce login host") from None
     if resp.status_code != 200:
         error = body.get("error", "error")
         detail = body.get("error_description", "")
@@ -131,6 +133,7 @@ _PAGE = ("<!doctype html><meta charset=utf-8><title>sfwizard</title><body style=
 
 class _Callback(BaseHTTPRequestHandler):
     server: _Listener
+    timeout = 10  # a silent connection (a browser's speculative preconnect) is dropped, never waited on
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the URL holds the code
         pass
@@ -142,21 +145,19 @@ class _Callback(BaseHTTPRequestHandler):
             return
         q = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if q.get("state") != self.server.expected_state:
-            self.server.result = SfwizardError("the sign-in answer did not match this sign-in (state mismatch)",
-                                               "start again with: sfwizard login")
+            self.server.finish(SfwizardError("the sign-in answer did not match this sign-in (state mismatch)",
+                                             "start again with: sfwizard login"))
             self._page(400, "Sign-in refused", "This answer does not belong to the sign-in sfwizard started.")
         elif "error" in q:
-            self.server.result = SfwizardError(
+            self.server.finish(SfwizardError(
                 f"Salesforce did not approve the sign-in: {q['error']}: {q.get('error_description', '')}".strip(),
-                "approve the connection, or ask an admin to install the connected app (see the README)")
+                "approve the connection, or ask an admin to install the connected app (see the README)"))
             self._page(200, "Sign-in not approved", html.escape(q.get("error_description", q["error"])))
         elif "code" in q:
-            self.server.result = q["code"]
+            self.server.finish(q["code"])
             self._page(200, "Signed in", "sfwizard has what it needs. Return to your terminal.")
         else:
             self._page(400, "Sign-in incomplete", "No code in the answer.")
-            return
-        self.server.done.set()
 
     def _refuse(self) -> None:
         self._page(405, "Method not allowed", "Only GET is accepted here.")
@@ -173,17 +174,32 @@ class _Callback(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class _Listener(HTTPServer):
+class _Listener(ThreadingHTTPServer):
+    """One request per thread, so a connection that never sends a request cannot hold up the callback,
+    nor the shutdown after a timeout; the first answer is the one that counts."""
+
+    daemon_threads = True
+    block_on_close = False
+
     def __init__(self, port: int, expected_state: str) -> None:
         self.expected_state = expected_state
         self.result: str | SfwizardError | None = None
         self.done = threading.Event()
+        self._lock = threading.Lock()
+        if not 0 <= port <= 65535:
+            raise SfwizardError(f"port {port} is not a TCP port", "pick one from 1024 to 65535 with --port N")
         try:
             super().__init__(("127.0.0.1", port), _Callback)
         except OSError:
             raise SfwizardError(f"port {port} is already in use, so the sign-in callback cannot listen there",
                                 "close what uses it, or pick another with --port N (and add "
                                 f"http://localhost:N{CALLBACK_PATH} to the connected app's callback URLs)") from None
+
+    def finish(self, result: str | SfwizardError) -> None:
+        with self._lock:
+            if not self.done.is_set():
+                self.result = result
+                self.done.set()
 
 
 def web_login(login_url: str, client_id: str, *, port: int = 1717, timeout: float = 300,
@@ -266,7 +282,8 @@ def _post_token_raw(login_url: str, form: dict[str, str], ca_cert: str | None) -
     try:
         resp = http.request("POST", login_url.rstrip("/") + "/services/oauth2/token", label="oauth", data=form,
                             retry=False)
-        return resp.json()
+        body = resp.json()
+        return body if isinstance(body, dict) else {}
     except ValueError:
         raise SfwizardError("the login server's answer was not JSON", "check --login-url") from None
     finally:
@@ -308,12 +325,20 @@ def sf_cli_login(target_org: str | None = None) -> TokenSet:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     except subprocess.TimeoutExpired:
         raise SfwizardError("sf org display did not answer in 60 s", "sign in with: sfwizard login") from None
+    except OSError as exc:  # a broken install: not executable, wrong architecture
+        raise SfwizardError(f"the Salesforce CLI at {sf} could not be run ({exc.strerror or exc})",
+                            "reinstall it, or sign in with: sfwizard login") from None
     try:
-        result = json.loads(out.stdout).get("result") or {}
+        answer = json.loads(out.stdout)
     except ValueError:
-        result = {}
+        answer = {}
+    answer = answer if isinstance(answer, dict) else {}
+    result = answer.get("result") if isinstance(answer.get("result"), dict) else {}
     if not result.get("accessToken"):
-        raise SfwizardError("the Salesforce CLI has no usable login" + (f" for {target_org}" if target_org else ""),
+        # sf's own words say what is wrong (no default org, expired login); shown as one line of text.
+        said = " ".join(str(answer.get("message") or "").split())[:300]
+        raise SfwizardError("the Salesforce CLI has no usable login" + (f" for {target_org}" if target_org else "")
+                            + (f": {said}" if said else ""),
                             "run: sf org login web, or sign in with: sfwizard login")
     return TokenSet(access_token=result["accessToken"], instance_url=result["instanceUrl"],
                     login_url=result.get("loginUrl") or result["instanceUrl"], client_id=result.get("clientId", ""),

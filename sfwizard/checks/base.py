@@ -133,7 +133,8 @@ def specs_for(profile: str, only: Iterable[str] | None = None, steps: Iterable[s
 def run_checks(ctx: Any, specs: list[CheckSpec], *, cancel: CancelToken = NEVER,
                progress: ProgressFn = no_progress,
                on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
-    """Run each check; an error becomes that check's result, a used-up API limit stops the rest."""
+    """Run each check; an error becomes that check's result, a used-up API limit (or a lost sign-in)
+    stops the rest of the Salesforce checks."""
     from sfwizard.salesforce import ApiError, ApiLimitExceeded
     from sfwizard.signin import SignInRequired
 
@@ -142,7 +143,7 @@ def run_checks(ctx: Any, specs: list[CheckSpec], *, cancel: CancelToken = NEVER,
     for i, spec in enumerate(specs):
         progress(Progress(spec.title, i, len(specs)))
         started = time.monotonic()
-        if stop_reason:
+        if stop_reason and "salesforce" in spec.needs:  # the rest (platform, troubleshooting) still runs
             outcome = skipped("not run: " + stop_reason, stop_reason)
         else:
             missing = [n for n in spec.needs if not ctx.has(n)]

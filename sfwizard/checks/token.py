@@ -8,7 +8,8 @@ from sfwizard.checks.base import Outcome, check, fail, ok, warn
 from sfwizard.checks.context import CheckContext
 from sfwizard.sftime import parse_datetime
 
-_BLOCKED_WORDS = ("uninstalled", "approval", "oauth_approval", "blocked", "not approved")
+_BLOCKED_WORDS = ("uninstalled", "not installed", "approval", "oauth_approval", "blocked",
+                  "not approved")  # LoginHistory says "Failed: Connected App Not Installed"
 
 
 def _when(value: str | None) -> datetime | None:
@@ -35,10 +36,12 @@ def fresh_token(ctx: CheckContext) -> Outcome:
                     "since 2025 Salesforce blocks connected apps that are not installed in the org",
                     f"install the {app} connected app in Setup → Connected Apps OAuth Usage (Install), or give "
                     "the approving user 'Approve Uninstalled Connected Apps', then authorize again", **evidence)
+    def is_fresh(t: dict) -> bool:
+        return since is None or max(filter(None, (_when(t.get("CreatedDate")), _when(t.get("LastUsedDate")))),
+                                    default=since - timedelta(1)) >= since
+
     mine = [t for t in tokens if user and t.get("UserId") == user["Id"]]
-    fresh = [t for t in mine if since is None or max(
-        filter(None, (_when(t.get("CreatedDate")), _when(t.get("LastUsedDate")))), default=since - timedelta(1)
-    ) >= since]
+    fresh = [t for t in mine if is_fresh(t)]
     if fresh:
         t = fresh[0]
         return ok(f"{app} holds a token for {user['Username']} created {t.get('CreatedDate')}, "
@@ -48,8 +51,9 @@ def fresh_token(ctx: CheckContext) -> Outcome:
                     "the authorization was attempted but Salesforce refused it",
                     "check the integration user's password, API Enabled and profile, then authorize again",
                     **evidence)
-    if tokens and not mine:
-        other = (tokens[0].get("User") or {}).get("Username")
+    others = [t for t in tokens if t not in mine and is_fresh(t)]  # approved since, by someone else
+    if others:
+        other = (others[0].get("User") or {}).get("Username")
         return fail(f"{app}'s token belongs to {other}, not the integration user",
                     "the connection was approved by a different Salesforce user",
                     "authorize again logged in as the integration user", **evidence)
