@@ -79,10 +79,13 @@ def save(tokens: TokenSet) -> str:
 
 
 def load() -> TokenSet | None:
-    ok, value = _keyring_call("get_password", ACCOUNT)
-    where = "the OS keychain"
-    if not (ok and value) and _file().exists():
+    """The saved sign-in. The file, when there is one, wins over the keychain: a save to the keychain
+    deletes the file, so a file that exists was written later (the keychain failed at that save) and
+    the keychain's copy may hold a refresh token Salesforce has since rotated away."""
+    if _file().exists():
         value, where = _file().read_text(encoding="utf-8", errors="replace"), str(_file())
+    else:
+        value, where = _keyring_call("get_password", ACCOUNT)[1], "the OS keychain"
     if not value:
         return None
     try:

@@ -69,12 +69,13 @@ def https_url(value: str, what: str) -> str:
 
 
 def port(value: Any) -> int:
-    """The loopback callback port; it must match a callback URL registered on the connected app."""
+    """The loopback callback port; it must match a callback URL registered on the connected app
+    (0 takes any free port: only for a login server that accepts any loopback callback, like the sandbox)."""
     try:
         number = int(str(value).strip())
     except ValueError:
         number = -1
-    if not 1 <= number <= 65535:
+    if not 0 <= number <= 65535:
         raise SfwizardError(f"not a TCP port for the sign-in callback: {value!r}",
                             "use a number from 1024 to 65535 (default 1717)")
     return number
