@@ -417,7 +417,7 @@ def _build_px(state: SandboxState, p: dict[str, Any], user_ids: dict[tuple[str, 
 
 def _push_history(state: SandboxState, org: Org, user_id: str, mappings: list[Mapping], at: datetime) -> None:
     """What the last push before ``at`` wrote: PX values in PX_ fields, by the integration user."""
-    from sfwizard.sandbox.px import platform_value
+    from sfwizard.sandbox.sync import platform_value, salesforce_value
 
     for obj in sorted({m.sf_object for m in mappings if m.direction == "px_to_sf"}):
         maps = [m for m in mappings if m.direction == "px_to_sf" and m.sf_object == obj]
@@ -429,7 +429,7 @@ def _push_history(state: SandboxState, org: Org, user_id: str, mappings: list[Ma
                 if f is None:
                     continue
                 v = platform_value(m.px_attribute, row["Id"], at)
-                values[f.name] = datetime.fromtimestamp(v / 1000, at.tzinfo) if f.type == "datetime" else v
+                values[f.name] = salesforce_value(f.type, v, at.tzinfo)
             table.update(row["Id"], values)
 
 

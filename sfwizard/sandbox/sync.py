@@ -247,7 +247,7 @@ def _push_error(org: Org, user: Record, m: Mapping) -> str | None:
     return None
 
 
-def _sf_value(ftype: str, v: int, tz: Any) -> Any:
+def salesforce_value(ftype: str, v: int, tz: Any) -> Any:
     if ftype == "datetime":
         return datetime.fromtimestamp(v / 1000, tz)
     if ftype == "date":
@@ -282,7 +282,7 @@ def _push(state: SandboxState, org: Org, user: Record, mappings: list[Mapping], 
                                       "SystemModstamp": now}
             for m in maps:
                 ftype = table.sobject.field(m.sf_field).type  # type: ignore[union-attr]
-                values[m.sf_field] = _sf_value(ftype, platform_value(m.px_attribute, rid, ref), now.tzinfo)
+                values[m.sf_field] = salesforce_value(ftype, platform_value(m.px_attribute, rid, ref), now.tzinfo)
             table.update(rid, values)
         job.pushed += len(ids)
         org.api_used += -(-len(ids) // 200)  # sObject Collections calls of up to 200 records
