@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from sfwizard.client import Endpoints, IntegrationClient
 from sfwizard.errors import SfwizardError
+from sfwizard.recovery.client import Endpoints, IntegrationClient
 
 log = logging.getLogger("sfwizard")
 
@@ -28,7 +28,7 @@ def approve_in_sandbox(authorize_url: str, info: dict[str, Any]) -> None:
 
     import httpx
 
-    from sfwizard.transport import tls_verify
+    from sfwizard.integrations.transport import tls_verify
 
     with httpx.Client(verify=tls_verify(info["ca_cert"]), follow_redirects=False, timeout=10) as http:
         url = authorize_url
@@ -86,7 +86,7 @@ def _first_form(html: str) -> tuple[str, dict[str, str]] | None:
 @contextlib.contextmanager
 def demo_sandbox(scenario: str) -> Iterator[tuple[Any, dict[str, Any]]]:
     from sfwizard import redact
-    from sfwizard.sandbox.scenario import load_scenario
+    from sfwizard.sandbox.scenarios.loader import load_scenario
     from sfwizard.sandbox.server import Sandbox
 
     sandbox_log = logging.getLogger("sfwizard.sandbox")
@@ -136,7 +136,7 @@ def demo_client(scenario: str, profile: str | None = None) -> Iterator[tuple[Int
 
 def demo_sign_in(info: dict[str, Any]) -> dict[str, Any]:
     """PKCE sign-in through the production code path, approved by the stand-in."""
-    from sfwizard import signin
+    from sfwizard.integrations import signin
 
     return signin.demo_sign_in(info, approve=lambda url: approve_in_sandbox(url, info))
 

@@ -35,7 +35,7 @@ def start_sandbox(tls_certs) -> Iterator[Callable]:
 
     def _start(state_or_scenario="healthy", faults: list[str] | None = None) -> Sandbox:
         if isinstance(state_or_scenario, str):
-            from sfwizard.sandbox.scenario import load_scenario
+            from sfwizard.sandbox.scenarios.loader import load_scenario
 
             state = load_scenario(state_or_scenario)
         else:

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from simple_salesforce import Salesforce
 
-from sfwizard.sandbox.scenario import load_scenario
-from sfwizard.transport import tls_verify
+from sfwizard.integrations.transport import tls_verify
+from sfwizard.sandbox.scenarios.loader import load_scenario
 
 ALLOW_PATH = "/setup/secur/RemoteAccessAuthorizationPage.apexp"
 

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from sfwizard import signin, snapshot
+from sfwizard import snapshot
 from sfwizard.checks.base import CheckResult, Status
-from sfwizard.client import Endpoints, IntegrationClient
 from sfwizard.demo import approve_in_sandbox
-from sfwizard.sandbox.admin import state_json
-from sfwizard.sandbox.scenario import load_scenario
+from sfwizard.integrations import signin
+from sfwizard.recovery.client import Endpoints, IntegrationClient
+from sfwizard.sandbox.admin.routes import state_json
+from sfwizard.sandbox.scenarios.loader import load_scenario
 from sfwizard.sandbox.server import Sandbox
 
 
@@ -120,7 +121,7 @@ def test_skilljar_package_missing_fails(tls_certs) -> None:
 def test_backfill_arrival_warns_then_passes(tls_certs) -> None:
     import httpx
 
-    from sfwizard.transport import tls_verify
+    from sfwizard.integrations.transport import tls_verify
 
     state = load_scenario("skilljar-recent")
     with signed_in(state, tls_certs) as (client, _, sb):

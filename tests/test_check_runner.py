@@ -8,8 +8,8 @@ from sfwizard.cancel import Cancelled, CancelToken
 from sfwizard.checks.base import CheckSpec, Status, fail, ok, run_checks
 from sfwizard.checks.context import CheckContext
 from sfwizard.errors import SfwizardError
+from sfwizard.integrations.salesforce import ApiError, ApiLimitExceeded
 from sfwizard.profiles import load_profile
-from sfwizard.salesforce import ApiError, ApiLimitExceeded
 
 
 def _ctx() -> CheckContext:
@@ -83,7 +83,7 @@ def test_troubleshooting_names_the_symptom_from_other_results() -> None:
 
 
 def test_sign_in_required_stops_salesforce_checks_once() -> None:
-    from sfwizard.signin import SignInRequired
+    from sfwizard.integrations.signin import SignInRequired
 
     calls = []
 

@@ -19,16 +19,17 @@ from typing import Any
 import httpx
 import pytest
 
-from sfwizard import signin, snapshot, transport
-from sfwizard.check_cli import render_table
+from sfwizard import snapshot
 from sfwizard.checks.base import REGISTRY, CheckResult, Status, specs_for
 from sfwizard.checks.troubleshoot import SYMPTOMS
-from sfwizard.client import Endpoints, IntegrationClient
+from sfwizard.cli.check import render_table
 from sfwizard.demo import approve_in_sandbox
 from sfwizard.errors import SfwizardError
-from sfwizard.sandbox.admin import state_json
+from sfwizard.integrations import signin, transport
+from sfwizard.recovery.client import Endpoints, IntegrationClient
+from sfwizard.sandbox.admin.routes import state_json
 from sfwizard.sandbox.faults import apply_spec
-from sfwizard.sandbox.scenario import load_scenario
+from sfwizard.sandbox.scenarios.loader import load_scenario
 from sfwizard.sandbox.server import Sandbox
 
 _SAME: Any = object()

@@ -73,7 +73,7 @@ def test_recovery_turns_the_checks_green() -> None:
     """Authorize as the integration user, Synchronize, then the same checks pass."""
     import httpx
 
-    from sfwizard.transport import tls_verify
+    from sfwizard.integrations.transport import tls_verify
 
     with demo_client("revoked-token") as (client, ctx_kwargs):
         info = client.endpoints

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from sfwizard import redact, report, snapshot, yamlspec
+from sfwizard import redact, snapshot, yamlspec
 from sfwizard.errors import SfwizardError
-from sfwizard.session import Session
+from sfwizard.recovery import report
+from sfwizard.recovery.session import Session
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,8 +35,8 @@ def _run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str
 
 
 def _healthy_snapshot() -> snapshot.Snapshot:
-    from sfwizard.sandbox.admin import state_json
-    from sfwizard.sandbox.scenario import load_scenario
+    from sfwizard.sandbox.admin.routes import state_json
+    from sfwizard.sandbox.scenarios.loader import load_scenario
 
     return snapshot.from_sandbox_state(state_json(load_scenario("healthy")))
 
@@ -141,8 +142,8 @@ def test_python_tags_are_refused_never_constructed(tmp_path: Path) -> None:
 # -- 2. round trip and diff -------------------------------------------------------------------------
 
 def _skilljar_snapshot() -> snapshot.Snapshot:
-    from sfwizard.sandbox.admin import state_json
-    from sfwizard.sandbox.scenario import load_scenario
+    from sfwizard.sandbox.admin.routes import state_json
+    from sfwizard.sandbox.scenarios.loader import load_scenario
 
     return snapshot.from_sandbox_state(state_json(load_scenario("skilljar-recent")))
 
@@ -247,7 +248,7 @@ def test_session_is_created_private_and_persists_across_load(sfwizard_home: Path
 
 
 _HOLD = ("import os, sys\n"
-         "from sfwizard.session import Session\n"
+         "from sfwizard.recovery.session import Session\n"
          "s = Session.load(sys.argv[1])\n"
          "print('holding', os.getpid(), flush=True)\n"
          "sys.stdin.read()\n")
@@ -276,7 +277,7 @@ def test_second_process_is_refused_while_the_lock_is_held() -> None:
 # -- 4. kill -9 while saving ------------------------------------------------------------------------
 
 _WRITER = ("import sys\n"
-           "from sfwizard.session import Session\n"
+           "from sfwizard.recovery.session import Session\n"
            "sid, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])\n"
            "s = Session.load(sid)\n"
            "for i in range(n):\n"
@@ -371,7 +372,7 @@ def _password_grant_token(info: dict) -> str:
     """A real access token from the sandbox (username-password flow), one with an ``_`` after the ``!``."""
     import httpx
 
-    from sfwizard.transport import tls_verify
+    from sfwizard.integrations.transport import tls_verify
 
     with httpx.Client(verify=tls_verify(info["ca_cert"]), timeout=10) as http:
         for _ in range(60):

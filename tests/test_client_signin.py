@@ -25,11 +25,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from sfwizard import credentials, settings, signin
 from sfwizard.cancel import CancelToken
 from sfwizard.demo import approve_in_sandbox
 from sfwizard.errors import SfwizardError
-from sfwizard.transport import tls_verify
+from sfwizard.integrations import credentials, settings, signin
+from sfwizard.integrations.transport import tls_verify
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -425,7 +425,7 @@ def test_revoke_unreachable_is_false_not_an_exception() -> None:
 
 
 def test_revoked_session_in_live_client_is_a_sign_in_error(sandbox, monkeypatch) -> None:
-    from sfwizard.live import live_client
+    from sfwizard.recovery.connection import live_client
 
     info = sandbox.info()
     monkeypatch.setenv("SFWIZARD_CA_CERT", info["ca_cert"])
@@ -579,7 +579,7 @@ def test_a_hanging_keychain_does_not_hang_the_process_at_exit(tmp_path) -> None:
     (tmp_path / "hangkr.py").write_text(_HANGING_BACKEND)
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}",
            "PYTHON_KEYRING_BACKEND": "hangkr.Hanging"}
-    code = ("from sfwizard import credentials; credentials.KEYRING_TIMEOUT = 0.2; "
+    code = ("from sfwizard.integrations import credentials; credentials.KEYRING_TIMEOUT = 0.2; "
             "print(credentials.load())")
     t0 = time.monotonic()
     try:
@@ -592,7 +592,7 @@ def test_a_hanging_keychain_does_not_hang_the_process_at_exit(tmp_path) -> None:
 
 # -- 11. secrets never in logs or output ---------------------------------------------------------------------
 def test_no_secret_reaches_logs_or_output(sandbox, caplog, capsys, monkeypatch) -> None:
-    from sfwizard.sandbox.tokens import token_store
+    from sfwizard.sandbox.salesforce.tokens import token_store
 
     caplog.set_level(logging.DEBUG)
     info = sandbox.info()
@@ -730,8 +730,9 @@ def test_logout_unreachable_still_deletes_and_says_so(sfwizard_home) -> None:
 
 
 def test_a_damaged_saved_sign_in_asks_to_sign_in_again(sfwizard_home) -> None:
-    from sfwizard import credentials, paths
-    from sfwizard.signin import SignInRequired
+    from sfwizard import paths
+    from sfwizard.integrations import credentials
+    from sfwizard.integrations.signin import SignInRequired
 
     (paths.data_dir() / "signin.json").write_text("{not json")
     with pytest.raises(SignInRequired) as err:

@@ -22,7 +22,7 @@ def test_core_never_imports_textual_or_heavy_clients_at_start() -> None:
 
 
 def test_checks_import_without_textual() -> None:
-    code = "import sys, sfwizard.client, sfwizard.checks; print('textual' in sys.modules)"
+    code = "import sys, sfwizard.recovery.client, sfwizard.checks; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
 
@@ -67,7 +67,7 @@ def test_certificates_made_once_with_private_keys_0600(tmp_path) -> None:
 ])
 def test_fault_specs_parse(spec: str, attr: str, value: object) -> None:
     from sfwizard.sandbox.faults import apply_spec
-    from sfwizard.sandbox.store import Faults
+    from sfwizard.sandbox.state import Faults
 
     f = Faults()
     apply_spec(f, spec)
@@ -77,7 +77,7 @@ def test_fault_specs_parse(spec: str, attr: str, value: object) -> None:
 @pytest.mark.parametrize("spec", ["bogus=1", "error=2", "error=0.1:404", "latency=x", "drop"])
 def test_bad_fault_spec_is_one_line_error(spec: str) -> None:
     from sfwizard.sandbox.faults import apply_spec
-    from sfwizard.sandbox.store import Faults
+    from sfwizard.sandbox.state import Faults
 
     with pytest.raises(SfwizardError) as err:
         apply_spec(Faults(), spec)
@@ -85,7 +85,7 @@ def test_bad_fault_spec_is_one_line_error(spec: str) -> None:
 
 
 def test_port_in_use_is_a_clear_error(tls_certs) -> None:
-    from sfwizard.sandbox.builder import new_state
+    from sfwizard.sandbox.scenarios.builder import new_state
     from sfwizard.sandbox.server import Sandbox
 
     with socket.socket() as busy:

@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from sfwizard import credentials, signin
+from sfwizard.integrations import credentials, signin
 
 
 def _flaky():

@@ -17,10 +17,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from sfwizard.sandbox import builder
 from sfwizard.sandbox.http import Request
-from sfwizard.sandbox.oauth import token_grant
-from sfwizard.sandbox.tokens import authenticate, token_store
+from sfwizard.sandbox.salesforce.oauth import token_grant
+from sfwizard.sandbox.salesforce.tokens import authenticate, token_store
+from sfwizard.sandbox.scenarios import builder
 
 REDIRECT = "http://localhost:1717/OauthRedirect"
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from sfwizard.demo import approve_in_sandbox
-from sfwizard.transport import tls_verify
+from sfwizard.integrations.transport import tls_verify
 
 
 def _client(info: dict[str, Any]) -> httpx.Client:
@@ -56,7 +56,7 @@ def _short_sync(state):
 # -- admin clicks ---------------------------------------------------------------------------------------------
 
 def test_authorize_then_synchronize_restores_the_integration(start_sandbox) -> None:
-    from sfwizard.sandbox.scenario import load_scenario
+    from sfwizard.sandbox.scenarios.loader import load_scenario
 
     sb = start_sandbox(_short_sync(load_scenario("revoked-token")))
     info = sb.info()
@@ -85,7 +85,7 @@ def test_authorize_then_synchronize_restores_the_integration(start_sandbox) -> N
 
 
 def test_sync_with_a_revoked_token_fails_like_the_real_thing(start_sandbox) -> None:
-    from sfwizard.sandbox.scenario import load_scenario
+    from sfwizard.sandbox.scenarios.loader import load_scenario
 
     sb = start_sandbox(_short_sync(load_scenario("healthy")))
     info = sb.info()
@@ -121,7 +121,7 @@ def test_latency_fault_delays_answers(start_sandbox) -> None:
 
 
 def test_scenario_faults_block_applies(tmp_path) -> None:
-    from sfwizard.sandbox.scenario import load_scenario
+    from sfwizard.sandbox.scenarios.loader import load_scenario
 
     path = tmp_path / "flaky.yaml"
     path.write_text("schema: 1\nname: flaky\nextends: healthy\nfaults: {error: '0.2:503', expire-token: 5}\n")

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from sfwizard.platform_api import PxAPI
-from sfwizard.sandbox.scenario import load_scenario
-from sfwizard.transport import tls_verify
+from sfwizard.integrations.px import PxAPI
+from sfwizard.integrations.transport import tls_verify
+from sfwizard.sandbox.scenarios.loader import load_scenario
 
 ATTRIBUTE_KEYS = {"id", "name", "apiName", "internalName", "type", "state", "origin", "createdDate",
                   "modifiedDate"}
@@ -157,7 +157,7 @@ def test_monitoring_up_when_healthy(sandbox) -> None:
 
 
 def test_monitoring_down_after_the_advisory_through_our_client(start_sandbox) -> None:
-    from sfwizard.transport import Http
+    from sfwizard.integrations.transport import Http
 
     info = start_sandbox("revoked-token").info()
     http = Http(ca_cert=info["ca_cert"])

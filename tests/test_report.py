@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from sfwizard import redact, report, snapshot
-from sfwizard.session import Session
+from sfwizard import redact, snapshot
+from sfwizard.recovery import report
+from sfwizard.recovery.session import Session
 
 
 def _result(cid: str, status: str, step: str = "before", **extra) -> dict:

@@ -19,9 +19,11 @@ from simple_salesforce.exceptions import (
 )
 
 from sfwizard import ids
-from sfwizard.sandbox import builder, tokens
-from sfwizard.sandbox.schema import F
-from sfwizard.sandbox.store import Org, SandboxState
+from sfwizard.sandbox.salesforce import tokens
+from sfwizard.sandbox.salesforce.schema import F
+from sfwizard.sandbox.salesforce.store import Org
+from sfwizard.sandbox.scenarios import builder
+from sfwizard.sandbox.state import SandboxState
 
 V = "60.0"
 UNKNOWN_ACCOUNT = ids.make_id("001", 999_999)

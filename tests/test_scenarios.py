@@ -13,8 +13,8 @@ import pytest
 
 from sfwizard import ids
 from sfwizard.errors import SfwizardError
-from sfwizard.sandbox.scenario import builtin_scenarios, load_scenario
-from sfwizard.sandbox.tokens import token_store
+from sfwizard.sandbox.salesforce.tokens import token_store
+from sfwizard.sandbox.scenarios.loader import builtin_scenarios, load_scenario
 
 BUILTINS = [name for name, _ in builtin_scenarios()]
 REQUIRED = {"healthy", "revoked-token", "wrong-org", "missing-permissions", "stale-data", "push-missing-prefix",
@@ -132,7 +132,7 @@ def test_scenarios_command_lists_one_line_each() -> None:
 def test_large_tenant_date_index_gives_the_same_answer_as_a_scan() -> None:
     from datetime import timedelta
 
-    from sfwizard.sandbox.soql import run_query
+    from sfwizard.sandbox.salesforce.soql.engine import run_query
     from sfwizard.sftime import format_datetime
 
     state = load_scenario("large-tenant")
@@ -156,7 +156,7 @@ CONNECTION_KEYS = {"instance_url", "login_url", "ca_cert", "client_id", "client_
 
 
 def _info(name: str) -> tuple[Any, dict[str, Any]]:
-    from sfwizard.sandbox.scenario import connection_info
+    from sfwizard.sandbox.scenarios.loader import connection_info
     from sfwizard.sandbox.tls import CertPaths
 
     state = load_scenario(name)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sfwizard import session as session_mod
 from sfwizard.errors import SfwizardError
-from sfwizard.session import Session
+from sfwizard.recovery import session as session_mod
+from sfwizard.recovery.session import Session
 
 
 def _new(profile: str, sid: str) -> Session:
@@ -97,7 +97,7 @@ def test_a_failed_load_gives_the_lock_back(caplog: pytest.LogCaptureFixture) -> 
     s.release()
     good = (s.dir / "session.json").read_bytes()
     (s.dir / "session.json").write_bytes(b"{torn")
-    with caplog.at_level(logging.WARNING, logger="sfwizard.session"):
+    with caplog.at_level(logging.WARNING, logger="sfwizard.recovery.session"):
         t = Session.load(s.id)  # falls back to .bak, and says so in the log
     t.release()
     assert "resuming from the previous save" in caplog.text and "session.json" in caplog.text

@@ -18,9 +18,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from sfwizard import paths, settings, signin
+from sfwizard import paths
 from sfwizard.demo import approve_in_sandbox
 from sfwizard.errors import SfwizardError
+from sfwizard.integrations import settings, signin
 
 ROOT = Path(__file__).resolve().parents[1]
 

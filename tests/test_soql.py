@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sfwizard.sandbox import builder
-from sfwizard.sandbox.schema import F
-from sfwizard.sandbox.soql import SoqlError, compile_where, run_query
-from sfwizard.sandbox.soql_parse import located
-from sfwizard.sandbox.store import GeneratedTable
+from sfwizard.sandbox.salesforce.schema import F
+from sfwizard.sandbox.salesforce.soql.engine import SoqlError, compile_where, run_query
+from sfwizard.sandbox.salesforce.soql.parse import located
+from sfwizard.sandbox.salesforce.store import GeneratedTable
+from sfwizard.sandbox.scenarios import builder
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)  # 02:00 on Nov 20 in Los Angeles (UTC-8)
 WSDL_FIELD = ("If you are attempting to use a custom field, be sure to append the '__c' after the custom field "

@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 
-from sfwizard.platform_api import StatusPageAPI
-from sfwizard.sandbox.platform import Incident
-from sfwizard.sandbox.scenario import load_scenario
-from sfwizard.transport import Http, tls_verify
+from sfwizard.integrations.statuspage import StatusPageAPI
+from sfwizard.integrations.transport import Http, tls_verify
+from sfwizard.sandbox.scenarios.loader import load_scenario
+from sfwizard.sandbox.statuspage.state import Incident
 
 PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
 COMPONENT_KEYS = {"id", "name", "status", "created_at", "updated_at", "position", "description", "showcase",

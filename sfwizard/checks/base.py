@@ -135,8 +135,8 @@ def run_checks(ctx: Any, specs: list[CheckSpec], *, cancel: CancelToken = NEVER,
                on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
     """Run each check; an error becomes that check's result, a used-up API limit (or a lost sign-in)
     stops the rest of the Salesforce checks."""
-    from sfwizard.salesforce import ApiError, ApiLimitExceeded
-    from sfwizard.signin import SignInRequired
+    from sfwizard.integrations.salesforce import ApiError, ApiLimitExceeded
+    from sfwizard.integrations.signin import SignInRequired
 
     results: list[CheckResult] = []
     stop_reason = ""

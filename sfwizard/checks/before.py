@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, warn
 from sfwizard.checks.context import CheckContext
-from sfwizard.salesforce import soql_quote
+from sfwizard.integrations.salesforce import soql_quote
 
 _BAD = {"partial_outage", "major_outage"}
 

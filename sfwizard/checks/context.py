@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from sfwizard.integrations.salesforce import SalesforceAPI, in_clause, soql_quote
 from sfwizard.profiles import Profile
-from sfwizard.salesforce import SalesforceAPI, in_clause, soql_quote
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped
 from sfwizard.checks.context import CheckContext, _snapshot_attr
-from sfwizard.salesforce import chunks, in_clause, soql_quote
+from sfwizard.integrations.salesforce import chunks, in_clause, soql_quote
 from sfwizard.sftime import format_datetime
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sfwizard import ids
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
 from sfwizard.checks.context import CheckContext, _snapshot_attr
-from sfwizard.salesforce import in_clause
+from sfwizard.integrations.salesforce import in_clause
 
 SAMPLE = 200  # platform records whose Salesforce Ids are looked up: one IN clause each (of a 1,000 page)
 

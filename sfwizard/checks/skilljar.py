@@ -7,7 +7,7 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, skipped, warn
 from sfwizard.checks.context import CheckContext
-from sfwizard.salesforce import soql_quote
+from sfwizard.integrations.salesforce import soql_quote
 from sfwizard.sftime import format_datetime, parse_datetime
 
 

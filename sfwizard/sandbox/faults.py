@@ -19,7 +19,7 @@ import time
 
 from sfwizard.errors import SfwizardError
 from sfwizard.sandbox.http import Request, Response, json_response, sf_error
-from sfwizard.sandbox.store import Faults
+from sfwizard.sandbox.state import Faults
 
 log = logging.getLogger("sfwizard.sandbox")
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from sfwizard.errors import SfwizardError
 from sfwizard.sandbox.faults import FaultInjector
 from sfwizard.sandbox.http import Request, Response, Router, json_response
-from sfwizard.sandbox.store import SandboxState
+from sfwizard.sandbox.state import SandboxState
 from sfwizard.sandbox.tls import CertPaths, ensure_certificates
 
 log = logging.getLogger("sfwizard.sandbox")
@@ -27,7 +27,10 @@ MAX_BODY = 50 * 1024 * 1024
 
 
 def build_router() -> Router:
-    from sfwizard.sandbox import admin, oauth, px, rest, statuspage
+    from sfwizard.sandbox.admin import routes as admin
+    from sfwizard.sandbox.px import api as px
+    from sfwizard.sandbox.salesforce import oauth, rest
+    from sfwizard.sandbox.statuspage import api as statuspage
 
     return Router([*oauth.routes(), *rest.routes(), *px.routes(), *statuspage.routes(), *admin.routes()])
 
@@ -161,7 +164,7 @@ class Sandbox:
 
     def info(self) -> dict[str, Any]:
         """What a client needs to connect: the one JSON line ``sfwizard sandbox`` prints."""
-        from sfwizard.sandbox.scenario import connection_info
+        from sfwizard.sandbox.scenarios.loader import connection_info
 
         return connection_info(self.state, self.certs)
 

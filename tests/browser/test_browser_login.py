@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sfwizard.sandbox import builder
+from sfwizard.sandbox.scenarios import builder
 from sfwizard.sandbox.tls import leaf_spki_sha256
 
 HERE = Path(__file__).parent

@@ -1,0 +1,103 @@
+"""``sfwizard check``: the automated checks as a table or JSON; exit 0 clean, 1 failures, 2 cannot run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the checks load only when they run, keeping `check --help` quick
+    from sfwizard.checks.base import CheckResult
+
+MARKS = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "manual": "ASK ", "skipped": "SKIP"}
+
+
+def add_check_command(sub: Any) -> None:
+    p = sub.add_parser("check", help="run the automated checks (table, or JSON with --json)",
+                       description="Run every check the APIs can answer. Exit 0 when nothing fails, "
+                                   "1 when something fails, 2 when the checks cannot run.")
+    p.add_argument("--profile", choices=("gainsight-px", "skilljar"), help="the platform (default: from the "
+                   "scenario in --demo, else gainsight-px)")
+    p.add_argument("--demo", action="store_true", help="run against the bundled sandbox, started for the run")
+    p.add_argument("--scenario", default="revoked-token", help="sandbox scenario for --demo (default: revoked-token)")
+    p.add_argument("--json", action="store_true", help="print a JSON array of results")
+    p.add_argument("--only", metavar="IDS", help="comma-separated check ids")
+    p.add_argument("--snapshot", metavar="FILE", help="the mapping snapshot to check against")
+    p.add_argument("--list", action="store_true", help="list the check ids and exit")
+    p.set_defaults(func=run_check_command)
+
+
+def render_table(results: list[CheckResult], out: Any = sys.stdout) -> None:
+    width = max((len(r.id) for r in results), default=10)
+    for r in results:
+        out.write(f"{MARKS[r.status.value]}  {r.id:<{width}}  {_one_line(r.summary)}\n")
+        if r.status.value in ("fail", "warn"):
+            if r.cause:
+                out.write(f"{'':6}{'':<{width}}  cause: {_one_line(r.cause)}\n")
+            if r.resolution:
+                out.write(f"{'':6}{'':<{width}}  fix:   {_one_line(r.resolution)}\n")
+    counts = {s: sum(1 for r in results if r.status.value == s) for s in MARKS}
+    out.write("\n" + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + "\n")
+
+
+def _one_line(text: str) -> str:
+    """Server-provided text is shown as text: control characters and newlines flattened."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
+
+
+def exit_code(results: list[CheckResult]) -> int:
+    return 1 if any(r.status.value == "fail" for r in results) else 0
+
+
+def _record(results: list[CheckResult], calls: dict[str, int], profile: str) -> None:
+    """Append the run to the profile's recovery session (skipped while a wizard holds it)."""
+    import logging
+
+    from sfwizard.errors import SfwizardError
+    from sfwizard.recovery.session import Session
+
+    try:
+        session = Session.latest(profile) or Session.new(profile)
+    except SfwizardError as exc:
+        logging.getLogger("sfwizard").info("run not recorded: %s", exc.message)
+        return
+    try:
+        session.record_run([r.to_dict() for r in results], calls)
+    finally:
+        session.release()
+
+
+def run_check_command(args: argparse.Namespace) -> int:
+    from sfwizard.checks.base import specs_for
+
+    if args.list:
+        for spec in specs_for(args.profile or "gainsight-px"):
+            print(f"{spec.id:<32} {spec.step:<12} {spec.title}")
+        return 0
+    only = [x.strip() for x in args.only.split(",") if x.strip()] if args.only else None
+    if args.demo:
+        from sfwizard.demo import demo_client
+
+        with demo_client(args.scenario, profile=args.profile) as (client, ctx_kwargs):
+            ctx = client.context(**ctx_kwargs)
+            results = client.run_checks(ctx, only=only)
+            calls = client.counter.counts
+    else:
+        from sfwizard.recovery.connection import live_client
+
+        with live_client(args) as (client, ctx_kwargs):
+            ctx = client.context(**ctx_kwargs)
+            results = client.run_checks(ctx, only=only)
+            calls = client.counter.counts
+    _record(results, calls, client.profile.name)
+    if args.json:
+        json.dump([r.to_dict() for r in results], sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        render_table(results)
+        print("API calls: " + ", ".join(f"{k} {v}" for k, v in sorted(calls.items())), file=sys.stderr)
+    if ctx.sign_in_required:
+        print("sfwizard: the Salesforce sign-in is no longer valid — sign in again: sfwizard login", file=sys.stderr)
+        return 2
+    return exit_code(results)

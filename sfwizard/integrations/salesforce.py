@@ -1,0 +1,244 @@
+"""Salesforce through simple-salesforce: paging with cancel and progress, batched describes,
+refresh-once on 401, and errors turned into one exception type carrying Salesforce's errorCode.
+
+simple-salesforce is imported on first use (it costs about a quarter of a second).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sfwizard.cancel import NEVER, CancelToken, Progress, ProgressFn, no_progress
+from sfwizard.errors import SfwizardError
+from sfwizard.integrations.transport import CallCounter, requests_session
+
+log = logging.getLogger("sfwizard")
+
+DESCRIBE_BATCH = 25  # composite/batch takes at most 25 sub-requests
+IN_CHUNK = 200  # Ids per IN clause: keeps the SOQL well under its 100,000-character limit
+
+
+class ApiError(SfwizardError):
+    """A Salesforce REST error: ``code`` is its errorCode (INVALID_FIELD, INSUFFICIENT_ACCESS_OR_READONLY…)."""
+
+    def __init__(self, code: str, message: str, status: int = 0, hint: str = "") -> None:
+        super().__init__(f"{code}: {message.strip()}", hint)
+        self.code = code
+        self.status = status
+        self.detail = message.strip()
+
+
+class ApiLimitExceeded(ApiError):
+    """REQUEST_LIMIT_EXCEEDED: stop making calls; what was found so far is kept."""
+
+
+def soql_quote(value: str) -> str:
+    """A SOQL string literal (backslash and quote escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def in_clause(values: Iterable[str]) -> str:
+    return "(" + ",".join(soql_quote(v) for v in values) + ")"
+
+
+def chunks(values: list[str], size: int = IN_CHUNK) -> Iterator[list[str]]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+@dataclass
+class ApiUsage:
+    used: int
+    max: int
+
+
+class SalesforceAPI:
+    """One signed-in user's access to one org. Safe to use from one worker thread at a time."""
+
+    def __init__(self, instance_url: str, access_token: str, *, version: str = "60.0",
+                 ca_cert: str | None = None, counter: CallCounter | None = None,
+                 refresh: Callable[[], str] | None = None, cancel: CancelToken | None = None) -> None:
+        self.instance_url = instance_url.rstrip("/")
+        self.version = version
+        self.counter = counter or CallCounter()
+        self.cancel = cancel or NEVER
+        self._token = access_token
+        self._refresh = refresh  # returns a fresh access token (saving a rotated refresh token first)
+        self._session = requests_session(ca_cert, self.counter)
+        self._sf: Any = None
+        self.usage: ApiUsage | None = None
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _client(self) -> Any:
+        if self._sf is None:
+            from simple_salesforce import Salesforce
+
+            self._sf = Salesforce(instance_url=self.instance_url, session_id=self._token,
+                                  session=self._session, version=self.version)
+        return self._sf
+
+    def _call(self, fn: Callable[[Any], Any]) -> Any:
+        """Run ``fn(sf)``; on an expired session refresh once and replay; translate errors."""
+        from simple_salesforce import exceptions as sfe
+
+        self.cancel.check()
+        for attempt in (0, 1):
+            try:
+                result = fn(self._client())
+                self._note_usage()
+                return result
+            except sfe.SalesforceExpiredSession:
+                if attempt == 0 and self._refresh is not None:
+                    log.info("access token expired; refreshing once")
+                    self._token = self._refresh()
+                    self._sf = None
+                    continue
+                from sfwizard.integrations.signin import SignInRequired
+
+                raise SignInRequired("the access token has expired and cannot be refreshed") from None
+            except sfe.SalesforceError as exc:
+                self._note_usage()
+                raise _translate(exc) from None
+            except OSError as exc:  # requests' ConnectionError and friends
+                raise SfwizardError(f"cannot reach {self.instance_url}: {type(exc).__name__}",
+                                    "check the instance URL and your network") from None
+        raise AssertionError("unreachable")
+
+    def _note_usage(self) -> None:
+        usage = getattr(self._sf, "api_usage", None) or {}
+        api = usage.get("api-usage")
+        if api is not None:
+            self.usage = ApiUsage(api.used, api.total)
+
+    # -- calls ---------------------------------------------------------------------------------
+    def query(self, soql: str, *, include_deleted: bool = False, limit_rows: int | None = None,
+              progress: ProgressFn = no_progress, label: str = "") -> list[dict[str, Any]]:
+        """All rows (or the first ``limit_rows``), page by page; cancel stops between pages."""
+        rows: list[dict[str, Any]] = []
+        for page in self.query_pages(soql, include_deleted=include_deleted):
+            rows.extend(page["records"])
+            progress(Progress(label or "Querying Salesforce", len(rows), page["totalSize"]))
+            if limit_rows is not None and len(rows) >= limit_rows:
+                return rows[:limit_rows]
+        return rows
+
+    def query_pages(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
+        page = self._call(lambda sf: sf.query(soql, include_deleted=include_deleted))
+        yield page
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            next_url = page["nextRecordsUrl"]
+            page = self._call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True,
+                                                                     include_deleted=include_deleted))
+            yield page
+
+    def count(self, soql: str) -> int:
+        """``SELECT COUNT() …`` answers in totalSize without rows."""
+        return int(self._call(lambda sf: sf.query(soql))["totalSize"])
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET a path below /services/data/vNN.0/ (e.g. ``limits``)."""
+        return self._call(lambda sf: sf.restful(path, params=params, method="GET"))
+
+    def limits(self) -> dict[str, Any]:
+        return self.get("limits")
+
+    def search(self, sosl: str) -> list[dict[str, Any]]:
+        result = self._call(lambda sf: sf.search(sosl))
+        return list(result.get("searchRecords", [])) if isinstance(result, dict) else list(result or [])
+
+    def describe(self, objects: Iterable[str]) -> dict[str, dict[str, Any] | None]:
+        """Describe many objects in as few calls as possible (composite/batch, 25 a call).
+
+        An object this user cannot see comes back as None rather than raising.
+        """
+        names = list(dict.fromkeys(objects))
+        out: dict[str, dict[str, Any] | None] = {}
+        for start in range(0, len(names), DESCRIBE_BATCH):
+            batch = names[start:start + DESCRIBE_BATCH]
+            body = {"batchRequests": [{"method": "GET", "url": f"v{self.version}/sobjects/{n}/describe"}
+                                      for n in batch]}
+            result = self._call(lambda sf, body=body: sf.restful("composite/batch", method="POST", json=body))
+            for name, sub in zip(batch, result.get("results", []), strict=False):
+                out[name] = sub.get("result") if sub.get("statusCode") == 200 else None
+        return out
+
+    def extract(self, soql: str, *, progress: ProgressFn = no_progress, label: str = "",
+                page_rows: int = 50_000, poll_seconds: float = 1.0) -> Iterator[dict[str, str]]:
+        """A large extract through the Bulk API 2.0 query path: a job, polls, then CSV pages by locator.
+
+        Costs a few calls per 50,000 rows instead of one per 2,000; rows come back as CSV text fields.
+        """
+        import csv
+        import io
+
+        job = self.post("jobs/query", {"operation": "query", "query": soql})
+        job_id = job["id"]
+        while job.get("state") not in ("JobComplete", "Failed", "Aborted"):
+            self.cancel.wait(poll_seconds)
+            job = self.get(f"jobs/query/{job_id}")
+        if job["state"] != "JobComplete":
+            raise ApiError("BULK_JOB_FAILED", str(job.get("errorMessage") or job["state"]),
+                           hint="run the query with a narrower filter, or try again later")
+        locator: str | None = None
+        done = 0
+        while True:
+            params: dict[str, Any] = {"maxRecords": page_rows}
+            if locator:
+                params["locator"] = locator
+            resp = self._call(lambda sf, params=params: sf.session.get(
+                f"{self.instance_url}/services/data/v{self.version}/jobs/query/{job_id}/results",
+                headers={**sf.headers, "Accept": "text/csv"}, params=params))
+            if resp.status_code >= 400:
+                raise ApiError("BULK_RESULTS_FAILED", resp.text[:200], resp.status_code)
+            for row in csv.DictReader(io.StringIO(resp.text)):
+                done += 1
+                yield row
+            progress(Progress(label or "Extracting from Salesforce", done, job.get("numberRecordsProcessed")))
+            locator = resp.headers.get("Sforce-Locator")
+            if not locator or locator == "null":
+                return
+
+    def userinfo(self) -> dict[str, Any]:
+        """The signed-in user and org (``/services/oauth2/userinfo`` on the instance)."""
+        def fetch(sf: Any) -> Any:
+            from simple_salesforce.exceptions import SalesforceExpiredSession
+
+            resp = sf.session.get(self.instance_url + "/services/oauth2/userinfo", headers=sf.headers)
+            if resp.status_code in (401, 403):
+                raise SalesforceExpiredSession(resp.url, resp.status_code, "userinfo", resp.text)
+            resp.raise_for_status()
+            return resp.json()
+        return self._call(fetch)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self._call(lambda sf: sf.restful(path, method="POST", json=body))
+
+
+def _translate(exc: Any) -> ApiError:
+    """simple-salesforce exceptions carry Salesforce's error array in ``content``."""
+    content = getattr(exc, "content", None)
+    status = int(getattr(exc, "status", 0) or 0)
+    code, message = "UNKNOWN_ERROR", str(exc)
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        code = str(content[0].get("errorCode", code))
+        message = str(content[0].get("message", message))
+    elif isinstance(content, dict):
+        code = str(content.get("errorCode") or content.get("error") or code)
+        message = str(content.get("message") or content.get("error_description") or message)
+    hint = _HINTS.get(code, "")
+    if code == "REQUEST_LIMIT_EXCEEDED":
+        return ApiLimitExceeded(code, message, status, hint)
+    return ApiError(code, message, status, hint)
+
+
+_HINTS = {
+    "REQUEST_LIMIT_EXCEEDED": "the org's daily API limit is used up; wait for it to reset or ask Salesforce "
+                              "for a temporary increase, then resume — what was checked is kept",
+    "API_CURRENTLY_DISABLED": "give the user the API Enabled permission (profile or permission set)",
+    "API_DISABLED_FOR_ORG": "this Salesforce edition has no API access; ask Salesforce to enable it",
+    "INSUFFICIENT_ACCESS_OR_READONLY": "grant the user access to the object in a permission set",
+    "INVALID_SESSION_ID": "sign in again: sfwizard login",
+}

@@ -1,0 +1,139 @@
+"""Settings: flags over environment over ``config.yaml`` in the user config folder.
+
+The OAuth client id is configuration (never a default baked in here); the platform API key comes
+from the environment or the keyring, never from the plaintext config file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sfwizard import paths
+from sfwizard.errors import SfwizardError
+
+LOGIN_HOSTS = {"production": "https://login.salesforce.com", "test": "https://test.salesforce.com"}
+PX_REGIONS = {"US": "https://api.aptrinsic.com/v1", "EU": "https://api-eu.aptrinsic.com/v1",
+              "US2": "https://api-us2.aptrinsic.com/v1"}
+CONFIG_KEYS = {"client_id", "login_url", "port", "api_version", "px_region", "profile", "status_url"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    login_url: str = LOGIN_HOSTS["production"]
+    client_id: str | None = None
+    port: int = 1717
+    api_version: str = "60.0"
+    profile: str = "gainsight-px"
+    px_region: str = "US"
+    px_api_key: str | None = None
+    status_url: str | None = None
+    ca_cert: str | None = None  # only for the bundled sandbox
+
+    @property
+    def px_api_url(self) -> str:
+        return PX_REGIONS[self.px_region]
+
+    def require_client_id(self) -> str:
+        if not self.client_id:
+            raise SfwizardError("no OAuth client id is configured for signing in to Salesforce",
+                                "create the connected app (README: 'The connected app sfwizard signs in through'), "
+                                "then pass --client-id, set SFWIZARD_CLIENT_ID, or add client_id to "
+                                f"{paths.config_dir() / 'config.yaml'}")
+        return self.client_id
+
+
+def login_url(value: str) -> str:
+    """production, test, a My Domain or another https URL; loopback http is refused too (TLS always).
+
+    A path is kept (an Experience Cloud site signs in below one); a query or fragment would end up
+    in the middle of the endpoint URLs built from it, so it is refused.
+    """
+    url = LOGIN_HOSTS.get(value.lower(), value).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment or "@" in parts.netloc:
+        raise SfwizardError(f"not a Salesforce login URL: {value!r}",
+                            "use production, test or https://yourdomain.my.salesforce.com")
+    return url
+
+
+def https_url(value: str, what: str) -> str:
+    url = str(value).strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc:
+        raise SfwizardError(f"{what} must be an https URL: {value!r}", "for example https://status.gainsight.com")
+    return url
+
+
+def port(value: Any) -> int:
+    """The loopback callback port; it must match a callback URL registered on the connected app
+    (0 takes any free port: only for a login server that accepts any loopback callback, like the sandbox)."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        raise SfwizardError(f"not a TCP port for the sign-in callback: {value!r}",
+                            "use a number from 1024 to 65535 (default 1717)")
+    return number
+
+
+def api_version(value: Any) -> str:
+    """``60``, ``60.0`` or ``v60.0`` → ``60.0`` (Salesforce's URLs want the ``.0``)."""
+    m = re.fullmatch(r"v?(\d{2,3})(?:\.0)?", str(value).strip())
+    if not m:
+        raise SfwizardError(f"not a Salesforce API version: {value!r}", "use a version such as 60.0")
+    return f"{m.group(1)}.0"
+
+
+def _config_file() -> dict[str, Any]:
+    path = paths.config_dir() / "config.yaml"
+    if not path.exists():
+        return {}
+    from sfwizard import yamlspec as y
+
+    raw = y.load_text(path.read_text(encoding="utf-8"), str(path)) or {}
+    if not isinstance(raw, dict):
+        raise SfwizardError(f"{path}:1:1: the config file is a mapping of keys", "see the README")
+    for secretish in ("px_api_key", "api_key", "client_secret", "password", "token"):
+        if secretish in raw:
+            raise SfwizardError(f"{path}: {secretish} must not be kept in a plain config file",
+                                "remove it; set SFWIZARD_PX_API_KEY or store it with: sfwizard login --store-px-key")
+    unknown = set(raw) - CONFIG_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        line = raw.key_marks.get(key, (1, 1))[0] if hasattr(raw, "key_marks") else 1
+        raise SfwizardError(f"{path}:{line}:1: unknown key {key!r}", "known keys: " + ", ".join(sorted(CONFIG_KEYS)))
+    return dict(raw)
+
+
+def px_key_from_keyring() -> str | None:
+    from sfwizard.integrations.credentials import keyring_get
+
+    return keyring_get("px_api_key")
+
+
+def resolve(flags: dict[str, Any] | None = None) -> Settings:
+    """Flags (non-None) win over SFWIZARD_* environment variables, which win over config.yaml."""
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    config = _config_file()
+    env = {k: os.environ.get(f"SFWIZARD_{k.upper()}") for k in ("client_id", "login_url", "px_region", "profile",
+                                                                 "status_url", "port", "api_version")}
+
+    def pick(key: str, default: Any = None) -> Any:
+        return flags.get(key, env.get(key) or config.get(key, default))
+
+    region = str(pick("px_region", "US")).upper()
+    if region not in PX_REGIONS:
+        raise SfwizardError(f"unknown Gainsight PX region {region!r}", "use US, EU or US2")
+    return Settings(
+        login_url=login_url(str(pick("login_url", "production"))), client_id=pick("client_id"),
+        port=port(pick("port", 1717)), api_version=api_version(pick("api_version", "60.0")),
+        profile=str(pick("profile", "gainsight-px")), px_region=region,
+        px_api_key=flags.get("px_api_key") or os.environ.get("SFWIZARD_PX_API_KEY") or px_key_from_keyring(),
+        status_url=https_url(pick("status_url"), "status_url") if pick("status_url") else None,
+        # A CA to trust in addition (the bundled sandbox's, or a corporate proxy's); verification stays on.
+        ca_cert=os.environ.get("SFWIZARD_CA_CERT") or None)

@@ -1,0 +1,355 @@
+"""The wizard's own Salesforce sign-in, modelled on ``sf org login web``.
+
+PKCE (S256) web-server flow with a one-shot loopback listener (GET only, ``state`` checked, a
+timeout, a page in the browser), the device flow for terminals with no browser, reuse of a
+Salesforce CLI login, refresh (saving a rotated refresh token before anything else) and revoke.
+No code or token is ever logged whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import logging
+import secrets
+import shutil
+import subprocess
+import threading
+import time
+import webbrowser
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from sfwizard.cancel import NEVER, CancelToken
+from sfwizard.errors import SfwizardError
+
+log = logging.getLogger("sfwizard")
+
+SCOPES = "api refresh_token id"
+CALLBACK_PATH = "/OauthRedirect"
+
+
+class SignInRequired(SfwizardError):
+    """The saved sign-in is gone (revoked, expired, password changed): sign in again."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("the Salesforce sign-in is no longer valid" + (f" ({detail})" if detail else ""),
+                         "sign in again: sfwizard login")
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """A signed-in session. Never printed or logged: ``describe()`` is the safe form."""
+
+    access_token: str = field(repr=False)
+    instance_url: str
+    login_url: str
+    client_id: str
+    refresh_token: str | None = field(default=None, repr=False)
+    id_url: str = ""
+    issued_at: str = ""
+    org_id: str = ""
+    user_id: str = ""
+    username: str = ""
+    source: str = "web"  # web, device, sf-cli
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> TokenSet:
+        return cls(**json.loads(text))
+
+    def describe(self) -> str:
+        return f"{self.username or self.user_id} at {self.instance_url}"
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(64)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    return verifier, challenge
+
+
+def _http(verify: Any):
+    from sfwizard.integrations.transport import Http
+
+    return Http(verify if isinstance(verify, str) else None)
+
+
+def _token_set(body: dict[str, Any], login_url: str, client_id: str, source: str,
+               refresh_token: str | None = None) -> TokenSet:
+    from sfwizard import redact
+
+    redact.default().add(body.get("access_token"), body.get("refresh_token"))
+    id_url = body.get("id", "")
+    parts = id_url.rstrip("/").split("/")
+    return TokenSet(access_token=body["access_token"], instance_url=body["instance_url"], login_url=login_url,
+                    client_id=client_id, refresh_token=body.get("refresh_token") or refresh_token, id_url=id_url,
+                    issued_at=str(body.get("issued_at", "")), org_id=parts[-2] if len(parts) >= 2 else "",
+                    user_id=parts[-1] if parts else "", source=source)
+
+
+def _post_token(login_url: str, form: dict[str, str], ca_cert: str | None) -> dict[str, Any]:
+    http = _http(ca_cert)
+    try:
+        resp = http.request("POST", login_url.rstrip("/") + "/services/oauth2/token", label="oauth", data=form,
+                            retry=False)
+    finally:
+        http.close()
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or (resp.status_code == 200 and not {"access_token", "instance_url"} <= set(body)):
+        raise SfwizardError(f"the login server answered HTTP {resp.status_code} without an OAuth token answer",
+                            "check --login-url: it must be a Salesforce login host") from None
+    if resp.status_code != 200:
+        error = body.get("error", "error")
+        detail = body.get("error_description", "")
+        if error == "invalid_grant":
+            raise SignInRequired(detail)
+        raise SfwizardError(f"Salesforce refused the sign-in: {error}: {detail}",
+                            _TOKEN_HINTS.get(error, "check the connected app's settings"))
+    return body
+
+
+_TOKEN_HINTS = {
+    "invalid_client_id": "the client id is wrong: copy the Consumer Key of the connected app (see the README)",
+    "invalid_client": "the connected app wants a secret: turn off 'Require Secret for Web Server Flow'",
+    "unsupported_grant_type": "enable the flow in the connected app (Device Flow for --device)",
+}
+
+
+# -- the loopback listener -------------------------------------------------------------------------------
+
+_PAGE = ("<!doctype html><meta charset=utf-8><title>sfwizard</title><body style='font-family:system-ui;"
+         "max-width:36em;margin:4em auto'><h1>{title}</h1><p>{text}</p><p>You can close this window.</p>")
+
+
+class _Callback(BaseHTTPRequestHandler):
+    server: _Listener
+    timeout = 10  # a silent connection (a browser's speculative preconnect) is dropped, never waited on
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the URL holds the code
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        parts = urlsplit(self.path)
+        if parts.path != CALLBACK_PATH:
+            self._page(404, "Not found", "This is sfwizard's sign-in listener.")
+            return
+        q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if q.get("state") != self.server.expected_state:
+            self.server.finish(SfwizardError("the sign-in answer did not match this sign-in (state mismatch)",
+                                             "start again with: sfwizard login"))
+            self._page(400, "Sign-in refused", "This answer does not belong to the sign-in sfwizard started.")
+        elif "error" in q:
+            self.server.finish(SfwizardError(
+                f"Salesforce did not approve the sign-in: {q['error']}: {q.get('error_description', '')}".strip(),
+                "approve the connection, or ask an admin to install the connected app (see the README)"))
+            self._page(200, "Sign-in not approved", html.escape(q.get("error_description", q["error"])))
+        elif "code" in q:
+            self.server.finish(q["code"])
+            self._page(200, "Signed in", "sfwizard has what it needs. Return to your terminal.")
+        else:
+            self._page(400, "Sign-in incomplete", "No code in the answer.")
+
+    def _refuse(self) -> None:
+        self._page(405, "Method not allowed", "Only GET is accepted here.")
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = _refuse
+
+    def _page(self, status: int, title: str, text: str) -> None:
+        body = _PAGE.format(title=html.escape(title), text=text).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Listener(ThreadingHTTPServer):
+    """One request per thread, so a connection that never sends a request cannot hold up the callback,
+    nor the shutdown after a timeout; the first answer is the one that counts."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, port: int, expected_state: str) -> None:
+        self.expected_state = expected_state
+        self.result: str | SfwizardError | None = None
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+        if not 0 <= port <= 65535:
+            raise SfwizardError(f"port {port} is not a TCP port", "pick one from 1024 to 65535 with --port N")
+        try:
+            super().__init__(("127.0.0.1", port), _Callback)
+        except OSError:
+            raise SfwizardError(f"port {port} is already in use, so the sign-in callback cannot listen there",
+                                "close what uses it, or pick another with --port N (and add "
+                                f"http://localhost:N{CALLBACK_PATH} to the connected app's callback URLs)") from None
+
+    def finish(self, result: str | SfwizardError) -> None:
+        with self._lock:
+            if not self.done.is_set():
+                self.result = result
+                self.done.set()
+
+
+def web_login(login_url: str, client_id: str, *, port: int = 1717, timeout: float = 300,
+              open_browser: bool = True, on_url: Callable[[str], None] = print,
+              cancel: CancelToken = NEVER, ca_cert: str | None = None, prompt_login: bool = False) -> TokenSet:
+    """The PKCE web-server flow through a one-shot loopback listener."""
+    verifier, challenge = pkce_pair()
+    state = secrets.token_urlsafe(24)
+    listener = _Listener(port, state)
+    redirect_uri = f"http://localhost:{listener.server_address[1]}{CALLBACK_PATH}"
+    params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": state,
+              "code_challenge": challenge, "code_challenge_method": "S256", "scope": SCOPES}
+    if prompt_login:
+        params["prompt"] = "login"
+    url = login_url.rstrip("/") + "/services/oauth2/authorize?" + urlencode(params)
+    thread = threading.Thread(target=listener.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        on_url(url)  # always shown: remote terminals open it elsewhere
+        if open_browser:
+            try:
+                webbrowser.open(url)
+            except webbrowser.Error:
+                pass
+        deadline = time.monotonic() + timeout
+        while not listener.done.wait(0.2):
+            cancel.check()
+            if time.monotonic() > deadline:
+                raise SfwizardError(f"no answer from the browser within {int(timeout)} s",
+                                    "run sfwizard login again and finish the Allow step, or use --device")
+    finally:
+        listener.shutdown()
+        listener.server_close()
+    if isinstance(listener.result, SfwizardError):
+        raise listener.result
+    assert isinstance(listener.result, str)
+    from sfwizard import redact
+
+    redact.default().add(listener.result, verifier)
+    body = _post_token(login_url, {"grant_type": "authorization_code", "code": listener.result,
+                                   "client_id": client_id, "redirect_uri": redirect_uri,
+                                   "code_verifier": verifier}, ca_cert)
+    log.debug("signed in through the browser (PKCE)")
+    return _token_set(body, login_url, client_id, "web")
+
+
+def device_login(login_url: str, client_id: str, *, on_code: Callable[[str, str], None],
+                 cancel: CancelToken = NEVER, ca_cert: str | None = None, timeout: float = 600,
+                 min_interval: float | None = None) -> TokenSet:
+    """The device flow: show a code, poll until approved, slowing down when told to."""
+    start = _post_token_raw(login_url, {"response_type": "device_code", "client_id": client_id,
+                                        "scope": SCOPES}, ca_cert)
+    if "device_code" not in start:
+        raise SfwizardError(f"device sign-in is not available: {start.get('error_description', start)}",
+                            "enable Device Flow in the connected app, or sign in with the browser")
+    on_code(start["user_code"], start["verification_uri"])
+    interval = float(min_interval if min_interval is not None else start.get("interval", 5))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cancel.wait(interval)
+        body = _post_token_raw(login_url, {"grant_type": "device", "client_id": client_id,
+                                           "code": start["device_code"]}, ca_cert)
+        error = body.get("error")
+        if error is None and "access_token" in body:
+            return _token_set(body, login_url, client_id, "device")
+        if error == "authorization_pending":
+            continue
+        if error == "slow_down":
+            interval += 5
+            continue
+        if error == "access_denied":
+            raise SfwizardError("the sign-in was denied on the other device", "run sfwizard login --device again")
+        raise SfwizardError(f"device sign-in ended: {error}: {body.get('error_description', '')}",
+                            "the code expired: run sfwizard login --device again")
+    raise SfwizardError("the device code expired before it was approved", "run sfwizard login --device again")
+
+
+def _post_token_raw(login_url: str, form: dict[str, str], ca_cert: str | None) -> dict[str, Any]:
+    http = _http(ca_cert)
+    try:
+        resp = http.request("POST", login_url.rstrip("/") + "/services/oauth2/token", label="oauth", data=form,
+                            retry=False)
+        body = resp.json()
+        return body if isinstance(body, dict) else {}
+    except ValueError:
+        raise SfwizardError("the login server's answer was not JSON", "check --login-url") from None
+    finally:
+        http.close()
+
+
+def refresh(tokens: TokenSet, save: Callable[[TokenSet], None], ca_cert: str | None = None) -> TokenSet:
+    """A new access token; a rotated refresh token is saved before the caller makes another call."""
+    if not tokens.refresh_token:
+        raise SignInRequired("no refresh token")
+    body = _post_token(tokens.login_url, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token,
+                                          "client_id": tokens.client_id}, ca_cert)
+    fresh = _token_set(body, tokens.login_url, tokens.client_id, tokens.source, tokens.refresh_token)
+    fresh = TokenSet(**{**asdict(fresh), "username": tokens.username})
+    save(fresh)
+    return fresh
+
+
+def revoke(tokens: TokenSet, ca_cert: str | None = None) -> bool:
+    """Revoke at Salesforce (the refresh token kills its access tokens too). False when it could not."""
+    http = _http(ca_cert)
+    try:
+        resp = http.request("POST", tokens.login_url.rstrip("/") + "/services/oauth2/revoke", label="oauth",
+                            data={"token": tokens.refresh_token or tokens.access_token}, retry=False)
+        return resp.status_code == 200
+    except SfwizardError:
+        return False
+    finally:
+        http.close()
+
+
+def sf_cli_login(target_org: str | None = None) -> TokenSet:
+    """Reuse a Salesforce CLI login (``sf org display --json``); it carries no refresh token for us."""
+    sf = shutil.which("sf")
+    if sf is None:
+        raise SfwizardError("the Salesforce CLI (sf) is not installed", "sign in with: sfwizard login")
+    cmd = [sf, "org", "display", "--json"] + (["--target-org", target_org] if target_org else [])
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        raise SfwizardError("sf org display did not answer in 60 s", "sign in with: sfwizard login") from None
+    except OSError as exc:  # a broken install: not executable, wrong architecture
+        raise SfwizardError(f"the Salesforce CLI at {sf} could not be run ({exc.strerror or exc})",
+                            "reinstall it, or sign in with: sfwizard login") from None
+    try:
+        answer = json.loads(out.stdout)
+    except ValueError:
+        answer = {}
+    answer = answer if isinstance(answer, dict) else {}
+    result = answer.get("result") if isinstance(answer.get("result"), dict) else {}
+    if not result.get("accessToken"):
+        # sf's own words say what is wrong (no default org, expired login); shown as one line of text.
+        said = " ".join(str(answer.get("message") or "").split())[:300]
+        raise SfwizardError("the Salesforce CLI has no usable login" + (f" for {target_org}" if target_org else "")
+                            + (f": {said}" if said else ""),
+                            "run: sf org login web, or sign in with: sfwizard login")
+    return TokenSet(access_token=result["accessToken"], instance_url=result["instanceUrl"],
+                    login_url=result.get("loginUrl") or result["instanceUrl"], client_id=result.get("clientId", ""),
+                    org_id=result.get("id", ""), username=result.get("username", ""), source="sf-cli")
+
+
+def demo_sign_in(info: dict[str, Any], approve: Callable[[str], None]) -> dict[str, Any]:
+    """Production's PKCE flow against the sandbox; ``approve`` stands in for the admin's browser."""
+    def on_url(url: str) -> None:
+        threading.Thread(target=approve, args=(url,), daemon=True).start()
+
+    tokens = web_login(info["login_url"], info["client_id"], port=0, timeout=60, open_browser=False,
+                       on_url=on_url, ca_cert=info["ca_cert"])
+    return {"access_token": tokens.access_token, "instance_url": tokens.instance_url, "tokens": tokens}

@@ -1,0 +1,129 @@
+"""The Markdown report and the zip support bundle. Every byte passes the one redaction layer."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sfwizard.checks.base import STEPS
+from sfwizard.fileio import write_atomic
+from sfwizard.recovery.session import Session
+from sfwizard.redact import Redactor, default
+
+ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "manual": "🙋", "skipped": "⏭️"}
+_MD = re.compile(r"([\\`*_{}\[\]<>#|])")
+
+
+def md(text: Any) -> str:
+    """Server-provided text as text: Markdown's special characters escaped, one line."""
+    return _MD.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def when(value: Any) -> str:
+    """A timestamp in UTC and in the reader's local time (the runbooks' schedules are in GMT)."""
+    try:
+        dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return md(value)
+    dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return f"{dt.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC ({dt.astimezone():%Y-%m-%d %H:%M %Z} local)"
+
+
+def render(session: Session, redactor: Redactor | None = None) -> str:
+    r = redactor or default()
+    now = datetime.now(timezone.utc)
+    # Redact before escaping: md() puts backslashes inside a secret (``_`` → ``\_``), and then neither
+    # the exact match nor the token shapes would find it in the finished text.
+    ident = r.obj(session.identity)
+    results: list[dict[str, Any]] = r.obj(session.results)
+    confirmations: list[dict[str, Any]] = r.obj(session.confirmations)
+    lines = [f"# sfwizard recovery report — {md(r.text(session.profile))}", "",
+             f"- Session: {md(session.id)}, started {when(session.created_at)}, "
+             f"updated {when(session.updated_at)}",
+             f"- Written: {when(now)}",
+             f"- Salesforce org: {md(ident.get('org_name', '?'))} ({md(ident.get('org_id', '?'))}, "
+             f"{'SANDBOX' if ident.get('is_sandbox') else 'production'})",
+             f"- Salesforce user: {md(ident.get('username', '?'))}",
+             f"- Snapshot: {md(r.text(session.snapshot_path or 'none taken'))}", ""]
+    # Partial results (an older session, a hand-edited file) still render: missing fields read as empty.
+    results = [{"id": "", "title": "", "status": "", "summary": "", "cause": "", "resolution": "",
+                **res} for res in results if isinstance(res, dict)]
+    by_step: dict[str, list[dict[str, Any]]] = {}
+    for res in results:
+        by_step.setdefault(res.get("step") or "", []).append(res)
+    lines += ["## Final checklist", ""]
+    for res in results:
+        tick = "x" if res["status"] == "pass" else " "
+        lines.append(f"- [{tick}] {md(res['title'] or res['id'])} — {md(res['status'])}")
+    lines.append("")
+    known = {step for step, _ in STEPS}
+    sections = [(title, by_step.get(step, [])) for step, title in STEPS]
+    sections.append(("Other checks", [res for step, rows in by_step.items() if step not in known for res in rows]))
+    for title, rows in sections:
+        if not rows:
+            continue
+        lines += [f"## {title}", "", "| | Check | Result |", "|---|---|---|"]
+        for res in rows:
+            lines.append(f"| {ICON.get(res['status'], '')} | {md(res['title'] or res['id'])} | {md(res['summary'])} |")
+        lines.append("")
+        for res in rows:
+            if res["status"] in ("fail", "warn"):
+                lines += [f"**{md(res['title'])}** — cause: {md(res['cause'])}; what to do: {md(res['resolution'])}",
+                          ""]
+        for res in rows:
+            if res.get("evidence"):
+                lines += [f"<details><summary>Evidence: {md(res['id'])}</summary>", "", "```json",
+                          json.dumps(res["evidence"], indent=1, default=str).replace("```", "'''"), "```",
+                          "</details>", ""]
+    if confirmations:
+        lines += ["## Confirmed by people", ""]
+        lines += [f"- {md(c.get('item', ''))} — {md(c.get('who', '?'))} ({md(c.get('role', ''))}), "
+                  f"{when(c.get('at', ''))}" for c in confirmations if isinstance(c, dict)]
+        lines.append("")
+    notes = [n for n in r.obj(session.notes) if n]
+    if notes:
+        lines += ["## Notes", ""] + [f"- {md(n)}" for n in notes] + [""]
+    history = session.history()
+    if history:
+        lines += ["## Steps tried (check runs)", ""]
+        for run in history:
+            counts: dict[str, int] = {}
+            for res in run["results"]:
+                status = str(res.get("status", "?")) if isinstance(res, dict) else "?"
+                counts[status] = counts.get(status, 0) + 1
+            lines.append(f"- {when(run.get('at', ''))}: "
+                         + md(", ".join(f"{n} {s}" for s, n in sorted(counts.items()))))
+        lines.append("")
+    return r.text("\n".join(lines))
+
+
+def write_report(session: Session, out_dir: Path) -> Path:
+    path = out_dir / f"sfwizard-report-{session.id}.md"
+    write_atomic(path, render(session).encode())
+    return path
+
+
+def write_bundle(session: Session, out_dir: Path, log_file: Path | None = None) -> Path:
+    r = default()
+    members: dict[str, str] = {"report.md": render(session, r),
+                               "checks.json": json.dumps(r.obj(session.results), indent=2, default=str),
+                               "session.json": json.dumps(r.obj(session.to_dict()), indent=2, default=str)}
+    history = session.dir / "history.jsonl"
+    if history.exists():
+        members["history.jsonl"] = history.read_text(encoding="utf-8", errors="replace")
+    if session.snapshot_path and Path(session.snapshot_path).exists():
+        members["snapshot.yaml"] = Path(session.snapshot_path).read_text(encoding="utf-8", errors="replace")
+    if log_file and log_file.exists():
+        members["sfwizard.log"] = log_file.read_text(encoding="utf-8", errors="replace")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in members.items():
+            zf.writestr(name, r.text(text))
+    path = out_dir / f"sfwizard-bundle-{session.id}.zip"
+    write_atomic(path, buf.getvalue(), mode=0o600)
+    return path

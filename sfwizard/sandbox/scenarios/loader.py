@@ -1,0 +1,612 @@
+"""Scenarios: the whole sandbox state from ONE YAML file, validated with ``file:line:column`` errors.
+
+A scenario may ``extends:`` another (mappings merge deeply, lists replace), so the built-ins are
+short overrides of ``healthy``. Times are relative to load time (``-3d``), so none goes stale.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sfwizard import yamlspec as y
+from sfwizard.errors import SfwizardError
+from sfwizard.sandbox.px.state import Attribute, KnowledgeSettings, Mapping, PxIntegration, PxState
+from sfwizard.sandbox.salesforce.schema import F
+from sfwizard.sandbox.salesforce.store import GeneratedTable, Org
+from sfwizard.sandbox.salesforce.tokens import Grant, token_store
+from sfwizard.sandbox.scenarios import builder, generate
+from sfwizard.sandbox.skilljar.state import SkilljarState
+from sfwizard.sandbox.state import SandboxState
+from sfwizard.sandbox.statuspage.state import Incident, StatusComponent, StatusPageState
+from sfwizard.sandbox.tls import CertPaths
+
+SCHEMA_VERSION = 1
+PERMS = y.ListOf(y.Enum(("read", "create", "edit", "delete", "view_all", "modify_all")))
+FIELD_TYPES = ("string", "textarea", "boolean", "int", "double", "currency", "percent", "date", "datetime",
+               "reference", "picklist", "email", "phone", "url")
+
+
+def _time() -> y.Spec:
+    return y.Optional(y.RelTime())
+
+
+def _count_or_list() -> y.Spec:
+    return y.OneOf((y.Obj({"generate": y.Int(0)}, required=("generate",)), y.ListOf(y.MapOf(y.AnyValue()))))
+
+
+FIELD = y.Obj({"type": y.Enum(FIELD_TYPES), "label": y.Str(), "length": y.Int(0), "values": y.ListOf(y.Str()),
+               "reference_to": y.Str(), "relationship_name": y.Str(), "updateable": y.Bool()},
+              required=("type",))
+PERMSET = y.Obj({"api_enabled": y.Bool(), "modify_all": y.Bool(), "view_all": y.Bool(), "view_setup": y.Bool(),
+                 "manage_users": y.Bool(), "approve_uninstalled": y.Bool(), "label": y.Str(),
+                 "objects": y.MapOf(PERMS), "fields": y.MapOf(PERMS)})
+USER = y.Obj({"username": y.Str(), "first_name": y.Str(), "last_name": y.Str(), "email": y.Str(),
+              "title": y.Str(), "profile": y.Str(), "permission_sets": y.ListOf(y.Str()), "active": y.Bool(),
+              "password_changed": _time(), "last_login": _time()},
+             required=("username", "first_name", "last_name", "profile"))
+ARTICLE = y.Obj({"title": y.Str(), "url_name": y.Str(), "summary": y.Str(), "categories": y.ListOf(y.Str()),
+                 "visible_in": y.ListOf(y.Enum(("pkb", "csp", "prm", "app"))),
+                 "status": y.Enum(("Online", "Draft", "Archived"))}, required=("title",))
+ORG = y.Obj({
+    "name": y.Str(), "instance_name": y.Str(), "is_sandbox": y.Bool(), "organization_type": y.Str(),
+    "password_expiry_days": y.Optional(y.Int(0)), "api": y.Obj({"max": y.Int(1), "used": y.Int(0)}),
+    "knowledge": y.Bool(), "skilljar_package": y.Bool(),
+    "custom_objects": y.MapOf(y.Obj({"label": y.Str(), "prefix": y.Str(), "fields": y.MapOf(FIELD)},
+                                    required=("label", "prefix"))),
+    "custom_fields": y.MapOf(y.MapOf(FIELD)),
+    "profiles": y.MapOf(PERMSET), "permission_sets": y.MapOf(PERMSET), "users": y.MapOf(USER),
+    "records": y.MapOf(_count_or_list()),
+    "changed_since_disconnect": y.MapOf(y.Int(0)),
+    "knowledge_articles": y.OneOf((y.Obj({"generate": y.Int(0)}, required=("generate",)), y.ListOf(ARTICLE))),
+    "data_categories": y.MapOf(y.ListOf(y.Str())),
+}, required=("name",))
+APP = y.Obj({"name": y.Str(), "installed_in": y.ListOf(y.Str()), "rotate_refresh_tokens": y.Bool(),
+             "device_flow": y.Bool()}, required=("name",))
+MAPPING = y.Obj({"salesforce": y.Str(), "platform": y.Str(), "direction": y.Enum(("sf_to_px", "px_to_sf"))},
+                required=("salesforce", "platform", "direction"))
+PLATFORM = y.Obj({
+    "org": y.Str(), "integration_user": y.Str(), "connected_app": y.Str(), "region": y.Enum(("US", "EU", "US2")),
+    "status": y.Enum(("UP", "DOWN")), "authorized": y.Bool(), "disconnected": _time(), "last_success": _time(),
+    "last_error": y.Optional(y.Str()), "records_processed": y.Int(0), "sync_duration_seconds": y.Float(0, 600),
+    "matching": y.MapOf(y.Obj({"salesforce": y.Str(), "platform": y.Str()})),
+    "mappings": y.ListOf(MAPPING), "custom_objects": y.ListOf(y.Str()),
+    "push": y.Obj({"enabled": y.Bool(), "schedule_gmt": y.ListOf(y.Str())}),
+    "attributes": y.MapOf(y.ListOf(y.Obj({"api_name": y.Str(), "display_name": y.Str(),
+                                          "type": y.Enum(("STRING", "NUMBER", "BOOLEAN", "DATE", "DATETIME"))},
+                                         required=("api_name", "type")))),
+    "knowledge": y.Obj({"enabled": y.Bool(), "categories": y.ListOf(y.Str()), "accessibility": y.ListOf(
+        y.Enum(("Public", "Customer", "Partner", "Internal")))}),
+}, required=("org", "integration_user", "connected_app"))
+SKILLJAR = y.Obj({"org": y.Str(), "integration_user": y.Str(), "connected_app": y.Str(),
+                  "status": y.Enum(("connected", "disconnected")), "disconnected": _time(), "last_sync": _time(),
+                  "pending": y.Obj({"generate": y.Int(0)}), "window_days": y.Int(1)},
+                 required=("org", "integration_user", "connected_app"))
+STATUS = y.Obj({
+    "name": y.Str(), "url": y.Str(), "indicator": y.Enum(("none", "minor", "major", "critical")),
+    "description": y.Str(),
+    "components": y.ListOf(y.Obj({"name": y.Str(), "status": y.Enum((
+        "operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"))},
+        required=("name",))),
+    "incidents": y.ListOf(y.Obj({
+        "name": y.Str(), "status": y.Enum(("investigating", "identified", "monitoring", "resolved", "postmortem")),
+        "impact": y.Enum(("none", "minor", "major", "critical")), "created": y.RelTime(),
+        "components": y.ListOf(y.Str()),
+        "updates": y.ListOf(y.Obj({"status": y.Str(), "body": y.Str(), "at": y.RelTime()}))},
+        required=("name", "status", "impact", "created"))),
+})
+SCENARIO = y.Obj({
+    "schema": y.Enum((SCHEMA_VERSION,)), "name": y.Str(), "description": y.Str(), "extends": y.Optional(y.Str()),
+    "seed": y.Int(0), "profile": y.Enum(("gainsight-px", "skilljar")), "api_version": y.Str(),
+    "orgs": y.MapOf(ORG), "connected_apps": y.MapOf(APP), "platform": y.Optional(PLATFORM),
+    "skilljar": y.Optional(SKILLJAR), "status_page": STATUS, "faults": y.MapOf(y.OneOf((y.Str(), y.Float()))),
+    "login": y.Obj({"remembered_session": y.Str()}),
+}, required=("schema", "name", "orgs"))
+
+
+# -- finding and merging files ------------------------------------------------------------------------
+
+def builtin_scenarios() -> list[tuple[str, str]]:
+    out = []
+    for entry in sorted(resources.files("sfwizard.sandbox.scenarios").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            raw = y.load_text(entry.read_text(encoding="utf-8"), entry.name)
+            out.append((entry.name[:-5], str(raw.get("description", ""))))
+    return out
+
+
+def _read(name_or_path: str, base: Path | None = None) -> tuple[str, str]:
+    """(text, display name) for a built-in name or a path."""
+    candidate = Path(name_or_path)
+    if base is not None and not candidate.is_absolute():
+        candidate = base / candidate
+    if name_or_path.endswith((".yaml", ".yml")) or candidate.exists():
+        try:
+            return candidate.read_text(encoding="utf-8"), str(candidate)
+        except OSError as exc:
+            raise SfwizardError(f"cannot read scenario {candidate}: {exc.strerror}",
+                                "check the path, or use a built-in name (sfwizard scenarios)") from None
+    entry = resources.files("sfwizard.sandbox.scenarios").joinpath(f"{name_or_path}.yaml")
+    if not entry.is_file():
+        names = ", ".join(n for n, _ in builtin_scenarios())
+        raise SfwizardError(f"unknown scenario {name_or_path!r}", f"use one of: {names}, or a path to a YAML file")
+    return entry.read_text(encoding="utf-8"), f"{name_or_path}.yaml"
+
+
+def _merge(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = y.LDict(base)
+        out.mark = getattr(override, "mark", getattr(base, "mark", (1, 1)))
+        out.key_marks = {**getattr(base, "key_marks", {}), **getattr(override, "key_marks", {})}
+        for key, value in override.items():
+            out[key] = _merge(base[key], value) if key in base else value
+        return out
+    return override
+
+
+def _resolve(name_or_path: str, seen: tuple[str, ...] = (), base: Path | None = None) -> tuple[Any, str]:
+    text, display = _read(name_or_path, base)
+    raw = y.load_text(text, display)
+    if not isinstance(raw, dict):
+        raise SfwizardError(f"{display}:1:1: a scenario is a mapping of keys", "see sfwizard/scenarios/healthy.yaml")
+    parent = raw.get("extends")
+    if parent:
+        if parent in seen:
+            raise SfwizardError(f"{display}: scenarios extend each other in a loop: {' → '.join(seen + (parent,))}",
+                                "remove one of the extends")
+        here = Path(display).parent if Path(display).exists() else None
+        base_raw, _ = _resolve(parent, seen + (name_or_path,), here)
+        raw = _merge(base_raw, raw)
+        raw["extends"] = None
+    return raw, display
+
+
+# -- building state ---------------------------------------------------------------------------------
+
+def load_scenario(name_or_path: str) -> SandboxState:
+    """Load, validate and build a scenario. Errors are one line: ``file:line:column: message``."""
+    raw, display = _resolve(name_or_path)
+    state = builder.new_state()
+    spec = y.validate(raw, SCENARIO, display, now=state.loaded_at)
+    try:
+        return _build(state, spec, display, name_or_path)
+    except KeyError as exc:
+        raise SfwizardError(f"{display}: unknown reference {exc}", "check names of orgs, users, profiles, "
+                                                                   "permission sets and apps") from None
+
+
+def _build(state: SandboxState, s: dict[str, Any], display: str, source: str) -> SandboxState:
+    state.scenario_name = s["name"]
+    state.scenario_description = s.get("description", "")
+    state.scenario_path = display
+    state.seed = s.get("seed", 1)
+    state.profile = s.get("profile", "gainsight-px")
+    state.api_version = s.get("api_version", "60.0")
+    user_ids: dict[tuple[str, str], str] = {}
+    changed: dict[str, dict[str, int]] = {}  # org key → {object: records changed since the disconnect}
+    for org_key, o in s["orgs"].items():
+        _build_org(state, org_key, o, user_ids)
+        changed[org_key] = o.get("changed_since_disconnect") or {}
+    state.user_roles = {(org_key, uid): role for (org_key, role), uid in user_ids.items()}
+    for key, a in (s.get("connected_apps") or {}).items():
+        app = builder.add_connected_app(state, a["name"], rotate_refresh_tokens=a.get("rotate_refresh_tokens", False),
+                                        installed_in=a.get("installed_in", list(state.orgs)),
+                                        device_flow=a.get("device_flow", True))
+        state.app_keys[key] = app.client_id
+    if "sfwizard" not in state.app_keys:  # the wizard's own app is always there
+        wizard = builder.add_connected_app(state, "sfwizard", installed_in=list(state.orgs))
+        state.app_keys["sfwizard"] = wizard.client_id
+    login = s.get("login") or {}
+    if login.get("remembered_session"):
+        org_key, _, role = login["remembered_session"].partition(".")
+        state.login_hint = (org_key, user_ids[(org_key, role)])
+    if s.get("platform"):
+        _build_px(state, s["platform"], user_ids, changed.get(s["platform"]["org"], {}))
+    if s.get("skilljar"):
+        _build_skilljar(state, s["skilljar"], user_ids)
+    _build_status(state, s.get("status_page") or {})
+    from sfwizard.sandbox.faults import apply_spec
+
+    for key, value in (s.get("faults") or {}).items():
+        apply_spec(state.faults, f"{key}={value}")
+    return state
+
+
+def _build_org(state: SandboxState, key: str, o: dict[str, Any], user_ids: dict[tuple[str, str], str]) -> None:
+    api = o.get("api") or {}
+    org = builder.add_org(state, key, o["name"], instance_name=o.get("instance_name", "USA612"),
+                          is_sandbox=o.get("is_sandbox", False),
+                          organization_type=o.get("organization_type", "Enterprise Edition"),
+                          api_max=api.get("max", 100_000), api_used=api.get("used", 0),
+                          password_expiry_days=o.get("password_expiry_days", 90),
+                          skilljar_package=o.get("skilljar_package", False))
+    org.knowledge_enabled = o.get("knowledge", True)
+    for name, c in (o.get("custom_objects") or {}).items():
+        builder.add_custom_object(org, name, c["label"], c["prefix"],
+                                  [_field(fname, f) for fname, f in (c.get("fields") or {}).items()])
+    for obj, fields in (o.get("custom_fields") or {}).items():
+        for fname, f in fields.items():
+            builder.add_field(org, obj, _field(fname, f))
+    for name, p in (o.get("profiles") or {}).items():
+        builder.add_profile(state, org, name, **_perms(p))
+    for label, p in (o.get("permission_sets") or {}).items():
+        builder.add_permission_set(state, org, p.get("label", label), api_name=label.replace(" ", "_"),
+                                   **_perms(p))
+    for role, u in (o.get("users") or {}).items():
+        rec = builder.add_user(state, org, u["username"], first_name=u["first_name"], last_name=u["last_name"],
+                               email=u.get("email"), profile=u["profile"], title=u.get("title"),
+                               permission_sets=u.get("permission_sets", []), active=u.get("active", True),
+                               password_changed=u.get("password_changed"), last_login=u.get("last_login"))
+        user_ids[(key, role)] = rec["Id"]
+    owners = [uid for (k, role), uid in user_ids.items() if k == key and role != "integration"] \
+        or [uid for (k, _), uid in user_ids.items() if k == key]
+    _build_records(state, org, o.get("records") or {}, owners, state.loaded_at)
+    _build_knowledge(state, org, o)
+
+
+def _field(name: str, f: dict[str, Any]) -> Any:
+    ref = f.get("reference_to", "")
+    return F(name, f["type"], f.get("length", 0), label=f.get("label", ""), ref=ref,
+             rel=f.get("relationship_name") or (name[:-3] + "__r" if ref and name.endswith("__c") else None),
+             picklist=tuple(f.get("values", ())), ro=not f.get("updateable", True))
+
+
+def _perms(p: dict[str, Any]) -> dict[str, Any]:
+    return {k: p[k] for k in ("api_enabled", "modify_all", "view_all", "view_setup", "manage_users",
+                              "approve_uninstalled", "objects", "fields") if k in p}
+
+
+def _count(spec: Any) -> int | None:
+    return spec.get("generate") if isinstance(spec, dict) else None
+
+
+def _build_records(state: SandboxState, org: Org, records: dict[str, Any], owners: list[str], now: datetime) -> None:
+    seed = state.seed
+    accounts_spec = records.get("Account", {"generate": 0})
+    n_accounts = _count(accounts_spec)
+    accounts: list[dict[str, Any]] = []
+    if n_accounts is not None and n_accounts > 2000:
+        # Big tenants: rows made on demand, nothing held until changed.
+        sobject = org.table("Account").sobject
+        table = GeneratedTable(sobject, n_accounts, lambda i: generate.account(seed, i, org, owners, now), org.pod)
+        table.set_id_index(generate.account_index(org))
+        newest = now - timedelta(days=4)  # generate.account keeps LastModifiedDate older than this
+        table.field_max = {"LastModifiedDate": newest, "SystemModstamp": newest, "CreatedDate": newest}
+        org.tables["Account"] = table
+        sample = [table.row_at(i) for i in range(min(n_accounts, 400))]
+    elif n_accounts is not None:
+        for i in range(n_accounts):
+            accounts.append(org.table("Account").insert(generate.account(seed, i, org, owners, now)))
+        sample = accounts
+    else:
+        for values in accounts_spec:
+            accounts.append(builder.insert(state, org, "Account", dict(values), owner=owners[0]))
+        sample = accounts
+    for obj, spec in records.items():
+        if obj == "Account":
+            continue
+        n = _count(spec)
+        if n is None:
+            for values in spec:
+                builder.insert(state, org, obj, dict(values), owner=owners[0])
+            continue
+        table = org.table(obj)
+        for i in range(n):
+            parent = sample[i % len(sample)] if sample else None
+            if obj == "Contact" and parent:
+                table.insert(generate.contact(seed, i, org, parent, owners, now))
+            elif obj == "Lead":
+                table.insert(generate.lead(seed, i, owners, now))
+            elif obj.endswith("__c") and parent and "Account__c" in table.sobject.fields:
+                table.insert(generate.subscription(seed, i, parent, owners, now))
+            else:
+                builder.insert(state, org, obj, {"Name": f"{table.sobject.label} {i + 1}"}, owner=owners[0])
+
+
+def _build_knowledge(state: SandboxState, org: Org, o: dict[str, Any]) -> None:
+    groups = o.get("data_categories") or {}
+    org.data_category_groups = [
+        {"name": g, "label": g.replace("_", " "), "categories": [{"name": c, "label": c.replace("_", " ")}
+                                                                  for c in cats]}
+        for g, cats in groups.items()]
+    flat = [f"{g}.{c}" for g, cats in groups.items() for c in cats]
+    spec = o.get("knowledge_articles") or []
+    table = org.table("KnowledgeArticleVersion")
+    articles: list[dict[str, Any]] = []
+    if isinstance(spec, dict):
+        articles = [generate.article(state.seed, i, state.loaded_at, flat) for i in range(spec["generate"])]
+    else:
+        for i, a in enumerate(spec):
+            base = generate.article(state.seed, i, state.loaded_at, flat)
+            vis = set(a.get("visible_in", ("pkb", "csp", "prm", "app")))
+            base.update({"Title": a["title"], "Summary": a.get("summary", base["Summary"]),
+                         "UrlName": a.get("url_name") or base["UrlName"], "PublishStatus": a.get("status", "Online"),
+                         "IsVisibleInPkb": "pkb" in vis, "IsVisibleInCsp": "csp" in vis,
+                         "IsVisibleInPrm": "prm" in vis, "IsVisibleInApp": "app" in vis,
+                         "_categories": a.get("categories", base["_categories"])})
+            articles.append(base)
+    for art in articles:
+        art["KnowledgeArticleId"] = "kA0" + art["ArticleNumber"][-12:]
+        table.insert(art)
+
+
+# -- platforms --------------------------------------------------------------------------------------
+
+_PX_STANDARD = {
+    "account": [("id", "Id", "STRING"), ("name", "Name", "STRING"), ("sfdcId", "SFDC Id", "STRING"),
+                ("industry", "Industry", "STRING"), ("numberOfEmployees", "Number of Employees", "NUMBER"),
+                ("website", "Website", "STRING"), ("plan", "Plan", "STRING"), ("createDate", "Created", "DATETIME"),
+                ("lastSeenDate", "Last Seen", "DATETIME")],
+    "user": [("identifyId", "Identify Id", "STRING"), ("email", "Email", "STRING"),
+             ("firstName", "First Name", "STRING"), ("lastName", "Last Name", "STRING"),
+             ("accountId", "Account Id", "STRING"), ("sfdcContactId", "SFDC Contact Id", "STRING"),
+             ("lastSeenDate", "Last Seen", "DATETIME"), ("title", "Title", "STRING")],
+}
+_SF_TO_PX_TYPE = {"int": "NUMBER", "double": "NUMBER", "currency": "NUMBER", "percent": "NUMBER",
+                  "boolean": "BOOLEAN", "date": "DATE", "datetime": "DATETIME"}
+
+
+def _issue_integration_tokens(state: SandboxState, org: Org, user_id: str, client_id: str,
+                              granted: datetime, last_used: datetime, revoked: bool) -> tuple[str, str]:
+    app = state.connected_apps[client_id]
+    access, refresh = token_store(state).issue(state, Grant(org.key, user_id, client_id), with_refresh=True)
+    assert refresh is not None
+    table = org.table("OauthToken")
+    if revoked:
+        token_store(state).revoke(refresh.token)
+    else:
+        table.insert({"AppName": app.name, "UserId": user_id, "AppMenuItemId": None, "RequestToken": None,
+                      "AccessToken": None, "CreatedDate": granted, "LastModifiedDate": last_used,
+                      "SystemModstamp": last_used, "LastUsedDate": last_used, "UseCount": 4000})
+    # The integration's logins over the weeks before (six a day is plenty to look real).
+    end = min(last_used, state.loaded_at)
+    at = end - timedelta(days=21)
+    history = org.table("LoginHistory")
+    while at <= end:
+        history.insert({"UserId": user_id, "LoginTime": at, "LoginType": "Remote Access 2.0",
+                        "SourceIp": "34.201.12.7", "Status": "Success", "Application": app.name,
+                        "Browser": "Unknown", "Platform": "Unknown", "LoginUrl": "login.salesforce.com",
+                        "ApiType": None, "CreatedDate": at, "LastModifiedDate": at, "SystemModstamp": at})
+        at += timedelta(hours=8)
+    return access.token, refresh.token
+
+
+def _build_px(state: SandboxState, p: dict[str, Any], user_ids: dict[tuple[str, str], str],
+              changed: dict[str, int]) -> None:
+    now = state.loaded_at
+    org = state.orgs[p["org"]]
+    user_id = user_ids[(p["org"], p["integration_user"])]
+    client_id = state.app_keys[p["connected_app"]]
+    status = p.get("status", "UP")
+    disconnected = p.get("disconnected")
+    last_success = p.get("last_success") or (disconnected if disconnected else now - timedelta(hours=2))
+    access, refresh = _issue_integration_tokens(state, org, user_id, client_id, now - timedelta(days=200),
+                                                disconnected or last_success, revoked=disconnected is not None)
+    mappings = [Mapping(m["salesforce"], m["platform"], m["direction"]) for m in p.get("mappings", [])]
+    push = p.get("push") or {}
+    integration = PxIntegration(
+        org_key=org.key, user_id=user_id, client_id=client_id, status=status,
+        authorized=p.get("authorized", disconnected is None), disconnected_at=disconnected, last_success=last_success,
+        last_error=p.get("last_error"), records_processed=p.get("records_processed", 0),
+        access_token=None if disconnected else access, refresh_token=None if disconnected else refresh,
+        matching=p.get("matching") or {}, mappings=mappings, custom_objects=p.get("custom_objects", []),
+        push_enabled=push.get("enabled", True),
+        push_schedule_gmt=push.get("schedule_gmt", ["03:00", "11:00", "19:00"]),
+        sync_duration_s=float(p.get("sync_duration_seconds", 4.0)))
+    knowledge = p.get("knowledge") or {}
+    px = PxState(integration=integration, region=p.get("region", "US"),
+                 knowledge=KnowledgeSettings(enabled=knowledge.get("enabled", False),
+                                             categories=knowledge.get("categories", []),
+                                             accessibility=knowledge.get("accessibility", [])))
+    px.attributes = _px_attributes(org, mappings, p.get("attributes") or {})
+    _push_history(state, org, user_id, mappings, (disconnected or last_success) - timedelta(hours=1))
+    px.synced_at = last_success
+    px.synced = _changes_since(state, org, last_success, mappings, changed)
+    state.platform = px
+
+
+def _push_history(state: SandboxState, org: Org, user_id: str, mappings: list[Mapping], at: datetime) -> None:
+    """What the last push before ``at`` wrote: PX values in PX_ fields, by the integration user."""
+    from sfwizard.sandbox.px.sync import platform_value, salesforce_value
+
+    for obj in sorted({m.sf_object for m in mappings if m.direction == "px_to_sf"}):
+        maps = [m for m in mappings if m.direction == "px_to_sf" and m.sf_object == obj]
+        table = org.table(obj)
+        for row in _first_rows(table, 200):
+            values: dict[str, Any] = {"LastModifiedById": user_id, "LastModifiedDate": at, "SystemModstamp": at}
+            for m in maps:
+                f = table.sobject.field(m.sf_field)
+                if f is None:
+                    continue
+                v = platform_value(m.px_attribute, row["Id"], at)
+                values[f.name] = salesforce_value(f.type, v, at.tzinfo)
+            table.update(row["Id"], values)
+
+
+def _px_attributes(org: Org, mappings: list[Mapping], extra: dict[str, Any]) -> dict[str, list[Attribute]]:
+    out: dict[str, list[Attribute]] = {k: [Attribute(a, d, t) for a, d, t in v] for k, v in _PX_STANDARD.items()}
+    for m in mappings:
+        known = {a.api_name.lower() for a in out.setdefault(m.px_object, [])}
+        if m.px_attribute.lower() in known:
+            continue
+        sobject = org.sobject(m.sf_object)
+        f = sobject.field(m.sf_field) if sobject else None
+        px_type = _SF_TO_PX_TYPE.get(f.type, "STRING") if f else "STRING"
+        out[m.px_object].append(Attribute(m.px_attribute, m.px_attribute[:1].upper() + m.px_attribute[1:],
+                                          px_type, custom=True))
+    for kind, attrs in extra.items():
+        for a in attrs:
+            out.setdefault(kind, []).append(Attribute(a["api_name"], a.get("display_name", a["api_name"]),
+                                                      a["type"], custom=True))
+    return out
+
+
+def _changes_since(state: SandboxState, org: Org, since: datetime, mappings: list[Mapping],
+                   spec: dict[str, int]) -> dict[str, dict]:
+    """Records changed in Salesforce after PX last synced: PX still holds their old values.
+
+    ``changed_since_disconnect`` in the org decides how many; each gets a new value for a mapped
+    field and a LastModifiedDate after ``since``. Returns {sfdcId: {attribute: old value}}.
+    """
+    synced: dict[str, dict] = {}
+    by_object: dict[str, list[Mapping]] = {}
+    for m in mappings:
+        if m.direction == "sf_to_px":
+            by_object.setdefault(m.sf_object, []).append(m)
+    for obj, count in spec.items():
+        table = org.table(obj)
+        maps = by_object.get(obj, [])
+        rows = _first_rows(table, count)
+        for k, row in enumerate(rows):
+            when = since + (state.loaded_at - since) * ((k + 1) / (len(rows) + 1))
+            old = {m.px_attribute: row.get(m.sf_field) for m in maps}
+            changes: dict[str, Any] = {"LastModifiedDate": when, "SystemModstamp": when}
+            editable = [m for m in maps if m.sf_field not in ("Name", "Email", "FirstName", "LastName")]
+            for m in editable[:2]:  # change a couple of mapped fields, as a person editing the record would
+                changes[m.sf_field] = _changed_value(row.get(m.sf_field), k)
+            table.update(row["Id"], changes)
+            if maps:
+                synced[row["Id"]] = old
+    return synced
+
+
+def _first_rows(table: Any, count: int) -> list[dict[str, Any]]:
+    rows = []
+    for row in table.scan():
+        rows.append(row)
+        if len(rows) >= count:
+            break
+    return rows
+
+
+def _changed_value(value: Any, k: int) -> Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return type(value)(value + 7 + k)
+    if isinstance(value, str):
+        if value in generate._INDUSTRY:
+            return generate._INDUSTRY[(generate._INDUSTRY.index(value) + 1) % len(generate._INDUSTRY)]
+        return f"{value} (updated)"
+    return value
+
+
+def _build_skilljar(state: SandboxState, s: dict[str, Any], user_ids: dict[tuple[str, str], str]) -> None:
+    now = state.loaded_at
+    org = state.orgs[s["org"]]
+    user_id = user_ids[(s["org"], s["integration_user"])]
+    client_id = state.app_keys[s["connected_app"]]
+    disconnected = s.get("disconnected")
+    last_sync = s.get("last_sync") or disconnected or now - timedelta(hours=1)
+    _issue_integration_tokens(state, org, user_id, client_id, now - timedelta(days=300), last_sync,
+                              revoked=disconnected is not None)
+    _skilljar_history(state, org, user_id, last_sync)
+    pending_n = (s.get("pending") or {}).get("generate", 0)
+    since = last_sync
+    state.skilljar = SkilljarState(
+        org_key=org.key, user_id=user_id, client_id=client_id,
+        status=s.get("status", "disconnected" if disconnected else "connected"), disconnected_at=disconnected,
+        last_sync_at=last_sync, window_days=s.get("window_days", 21),
+        pending=[generate.student(state.seed, i, now, since) for i in range(pending_n)])
+
+
+def _skilljar_history(state: SandboxState, org: Org, user_id: str, last_sync: datetime) -> None:
+    """What earlier syncs wrote: courses, students and progress, last written at ``last_sync``."""
+    if org.sobject("skilljar__Student__c") is None:
+        return
+    courses = []
+    for i, title in enumerate(("Getting Started", "Admin Essentials", "Analytics 101", "Advanced Guides")):
+        courses.append(org.table("skilljar__Published_Course__c").insert({
+            "Name": title, "skilljar__Course_Title__c": title, "skilljar__Skilljar_Id__c": f"course-{i + 1}",
+            "skilljar__Course_Url__c": f"https://academy.example/{title.lower().replace(' ', '-')}",
+            "skilljar__Published_At__c": last_sync - timedelta(days=200), "OwnerId": user_id,
+            "CreatedById": user_id, "LastModifiedById": user_id, "CreatedDate": last_sync - timedelta(days=200),
+            "LastModifiedDate": last_sync - timedelta(days=30 - i), "SystemModstamp": last_sync}))
+    for i in range(40):
+        st = generate.student(state.seed + 99, i, last_sync, last_sync - timedelta(days=60))
+        at = min(st["updated_at"], last_sync) if i else last_sync
+        student = org.table("skilljar__Student__c").insert({
+            "Name": f"{st['first_name']} {st['last_name']}", "skilljar__Email__c": st["email"],
+            "skilljar__First_Name__c": st["first_name"], "skilljar__Last_Name__c": st["last_name"],
+            "skilljar__Skilljar_Id__c": st["skilljar_id"], "skilljar__Last_Active_At__c": at, "OwnerId": user_id,
+            "CreatedById": user_id, "LastModifiedById": user_id, "CreatedDate": at - timedelta(days=10),
+            "LastModifiedDate": at, "SystemModstamp": at})
+        org.table("skilljar__Course_Progress__c").insert({
+            "Name": f"{st['first_name']} – {st['course']}", "skilljar__Student__c": student["Id"],
+            "skilljar__Published_Course__c": courses[i % len(courses)]["Id"],
+            "skilljar__Enrolled_At__c": at - timedelta(days=9), "skilljar__Progress_Percent__c": st["progress"],
+            "skilljar__Status__c": "Completed" if st["progress"] >= 100 else "In Progress",
+            "skilljar__Skilljar_Id__c": f"prog-{st['skilljar_id']}", "OwnerId": user_id, "CreatedById": user_id,
+            "LastModifiedById": user_id, "CreatedDate": at - timedelta(days=9), "LastModifiedDate": at,
+            "SystemModstamp": at})
+
+
+def _build_status(state: SandboxState, s: dict[str, Any]) -> None:
+    page = StatusPageState(
+        name=s.get("name", "Gainsight"), url=s.get("url", "https://status.gainsight.com"),
+        indicator=s.get("indicator", "none"), description=s.get("description", "All Systems Operational"),
+        components=[StatusComponent(c["name"], c.get("status", "operational"), id=secrets.token_hex(6))
+                    for c in s.get("components", [])])
+    for inc in s.get("incidents", []):
+        page.incidents.append(Incident(
+            name=inc["name"], status=inc["status"], impact=inc["impact"], created_at=inc["created"],
+            components=inc.get("components", []), id=secrets.token_hex(6),
+            shortlink=f"https://stspg.io/{secrets.token_hex(3)}",
+            updates=[{"status": u["status"], "body": u["body"], "created_at": u["at"]}
+                     for u in inc.get("updates", [])]))
+    state.status_page = page
+
+
+# -- the connection line ------------------------------------------------------------------------------
+
+def connection_info(state: SandboxState, certs: CertPaths) -> dict[str, Any]:
+    """What ``sfwizard sandbox`` prints: everything a client needs, secrets made for this run only."""
+    base = state.base_url
+    org = state.default_org
+    wizard = state.connected_apps[state.app_keys["sfwizard"]]
+    admin = _role_user(state, org.key, "admin")
+    users = []
+    for o in state.orgs.values():
+        for u in o.table("User").scan():
+            pw = state.passwords.get((o.key, u["Username"].lower()))
+            if pw:
+                users.append({"org": o.key, "org_name": o.name, "username": u["Username"], "password": pw,
+                              "role": _role_of(state, o, u)})
+    integ_username = None
+    if state.platform is not None:
+        integ = state.platform.integration
+        u = state.orgs[integ.org_key].user(integ.user_id) if integ.user_id else None
+        integ_username = u["Username"] if u else None
+    elif state.skilljar is not None:
+        u = state.orgs[state.skilljar.org_key].user(state.skilljar.user_id)
+        integ_username = u["Username"] if u else None
+    return {
+        "instance_url": base, "login_url": base, "ca_cert": str(certs.ca_cert),
+        "client_id": wizard.client_id, "client_secret": wizard.client_secret,
+        "username": admin["Username"], "password": state.passwords[(org.key, admin["Username"].lower())],
+        "px_api_url": base + "/px/v1", "px_api_key": state.px_api_key, "status_url": base + "/status",
+        "admin_url": base + "/", "scenario": state.scenario_name, "profile": state.profile, "org_id": org.id,
+        "api_version": state.api_version, "integration_username": integ_username, "users": users,
+    }
+
+
+def _role_user(state: SandboxState, org_key: str, role: str) -> dict[str, Any]:
+    org = state.orgs[org_key]
+    for u in org.table("User").scan():
+        if _role_of(state, org, u) == role:
+            return u
+    return next(iter(org.table("User").scan()))
+
+
+def _role_of(state: SandboxState, org: Org, user: dict[str, Any]) -> str:
+    """The scenario's role key (admin, integration, rep…); for states built in code, a guess from access."""
+    role = state.user_roles.get((org.key, user["Id"]))
+    if role:
+        return role
+    access = org.access(user["Id"])
+    if access.modify_all:
+        return "admin"
+    return "integration" if access.api_enabled else "user"

@@ -1,0 +1,1 @@
+"""The imitated Atlassian Statuspage v2 status page of the vendor."""
