@@ -10,11 +10,17 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+from sfwizard.cancel import CancelToken
 from sfwizard.errors import SfwizardError
 from sfwizard.recovery.client import Endpoints, IntegrationClient
+from sfwizard.recovery.connection import Connection, DemoInfo, connect
+
+if TYPE_CHECKING:
+    from sfwizard.integrations.signin import TokenSet
+    from sfwizard.snapshot import Snapshot
 
 log = logging.getLogger("sfwizard")
 
@@ -119,29 +125,47 @@ def _current_info() -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def demo_client(scenario: str, profile: str | None = None) -> Iterator[tuple[IntegrationClient, dict[str, Any]]]:
-    """A signed-in IntegrationClient against a fresh sandbox, plus the check context's inputs."""
-    with demo_sandbox(scenario) as (sandbox, info):
-        session = demo_sign_in(info)
+def open_demo(scenario: str = "revoked-token", profile: str | None = None, *, snapshot: Snapshot | None = None,
+              cancel: CancelToken | None = None) -> Iterator[Connection]:
+    """A signed-in Connection against a fresh sandbox (stopped on exit), with the demo's snapshot unless
+    one is given."""
+    with demo_sandbox(scenario) as (_sandbox, info):
+        tokens = demo_sign_in(info)
         endpoints = Endpoints(
-            instance_url=session["instance_url"], access_token=session["access_token"],
+            instance_url=tokens.instance_url, access_token=tokens.access_token,
             api_version=info.get("api_version", "60.0"), px_api_url=info["px_api_url"],
             px_api_key=info["px_api_key"], status_url=info["status_url"], ca_cert=info["ca_cert"])
-        client = IntegrationClient(profile or info.get("profile") or "gainsight-px", endpoints)
-        try:
-            yield client, {"snapshot": demo_snapshot(client, info)}
-        finally:
-            client.close()
+        demo = DemoInfo(scenario=str(info.get("scenario") or scenario), admin_url=info["admin_url"],
+                        login_url=info["login_url"], ca_cert=info["ca_cert"])
+        # A demo keeps its sign-in in memory only; a refresh (expire-token fault) rotates it there.
+        with connect(profile or info.get("profile") or "gainsight-px", endpoints, tokens=tokens,
+                     demo=demo, cancel=cancel) as conn:
+            conn.snapshot = snapshot or demo_snapshot(conn.client, info)
+            yield conn
 
 
-def demo_sign_in(info: dict[str, Any]) -> dict[str, Any]:
-    """PKCE sign-in through the production code path, approved by the stand-in."""
+@contextlib.contextmanager
+def demo_client(scenario: str, profile: str | None = None) -> Iterator[tuple[IntegrationClient, dict[str, Any]]]:
+    """The older pair form of ``open_demo`` (client, context inputs); kept while callers move over."""
+    with open_demo(scenario, profile) as conn:
+        yield conn.client, {"snapshot": conn.snapshot}
+
+
+def demo_sign_in(info: dict[str, Any]) -> TokenSet:
+    """PKCE sign-in through the production code path (a one-shot loopback listener), with the stand-in
+    for the Salesforce admin filling the sandbox's login and Allow pages."""
+    import threading
+
     from sfwizard.integrations import signin
 
-    return signin.demo_sign_in(info, approve=lambda url: approve_in_sandbox(url, info))
+    def on_url(url: str) -> None:
+        threading.Thread(target=approve_in_sandbox, args=(url, info), daemon=True).start()
+
+    return signin.web_login(info["login_url"], info["client_id"], port=0, timeout=60, open_browser=False,
+                            on_url=on_url, ca_cert=info["ca_cert"])
 
 
-def demo_snapshot(client: IntegrationClient, info: dict[str, Any]) -> Any:
+def demo_snapshot(client: IntegrationClient, info: dict[str, Any]) -> Snapshot:
     """The mapping snapshot the admin would have documented before the recovery.
 
     In the demo the admin's reading of the platform's mapping screens comes from the sandbox's admin

@@ -24,7 +24,7 @@ import pytest
 from sfwizard import redact, snapshot, yamlspec
 from sfwizard.errors import SfwizardError
 from sfwizard.recovery import report
-from sfwizard.recovery.session import Session
+from sfwizard.recovery.session import RecoverySession
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -222,7 +222,7 @@ def _result(cid: str, status: str = "pass", **extra) -> dict:
 
 
 def test_session_is_created_private_and_persists_across_load(sfwizard_home: Path) -> None:
-    s = Session.new("gainsight-px")
+    s = RecoverySession.new("gainsight-px")
     path = sfwizard_home / "data" / "sessions" / s.id / "session.json"
     assert path.is_file()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -234,7 +234,7 @@ def test_session_is_created_private_and_persists_across_load(sfwizard_home: Path
     for name in ("session.json", "session.json.bak"):
         assert stat.S_IMODE((path.parent / name).stat().st_mode) == 0o600, name
 
-    t = Session.load(s.id)
+    t = RecoverySession.load(s.id)
     try:
         assert t.completed == ["before"] and t.step == "impact"
         assert [(c["item"], c["who"], c["role"]) for c in t.confirmations] == \
@@ -248,14 +248,14 @@ def test_session_is_created_private_and_persists_across_load(sfwizard_home: Path
 
 
 _HOLD = ("import os, sys\n"
-         "from sfwizard.recovery.session import Session\n"
-         "s = Session.load(sys.argv[1])\n"
+         "from sfwizard.recovery.session import RecoverySession\n"
+         "s = RecoverySession.load(sys.argv[1])\n"
          "print('holding', os.getpid(), flush=True)\n"
          "sys.stdin.read()\n")
 
 
 def test_second_process_is_refused_while_the_lock_is_held() -> None:
-    s = Session.new("gainsight-px")
+    s = RecoverySession.new("gainsight-px")
     s.release()
     holder = subprocess.Popen([sys.executable, "-c", _HOLD, s.id], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=os.environ.copy(), cwd=REPO)
@@ -263,23 +263,23 @@ def test_second_process_is_refused_while_the_lock_is_held() -> None:
         line = holder.stdout.readline()
         assert line.startswith("holding"), holder.stderr.read() if not line else line
         with pytest.raises(SfwizardError) as info:
-            Session.load(s.id)
+            RecoverySession.load(s.id)
         message = str(info.value)
         assert "\n" not in message
         assert s.id in message and f"pid {holder.pid}" in message
     finally:
         holder.stdin.close()
         assert holder.wait(timeout=10) == 0
-    again = Session.load(s.id)  # the holder is gone: the lock is free
+    again = RecoverySession.load(s.id)  # the holder is gone: the lock is free
     again.release()
 
 
 # -- 4. kill -9 while saving ------------------------------------------------------------------------
 
 _WRITER = ("import sys\n"
-           "from sfwizard.recovery.session import Session\n"
+           "from sfwizard.recovery.session import RecoverySession\n"
            "sid, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])\n"
-           "s = Session.load(sid)\n"
+           "s = RecoverySession.load(sid)\n"
            "for i in range(n):\n"
            "    s.record_run([{'id': f'{tag}-{i}', 'title': 't', 'status': 'pass', 'summary': 'x' * 300,\n"
            "                   'step': 'before'}], {'GET': i})\n"
@@ -288,7 +288,7 @@ _WRITER = ("import sys\n"
 
 
 def test_kill_9_loses_at_most_the_step_under_way() -> None:
-    s = Session.new("gainsight-px")
+    s = RecoverySession.new("gainsight-px")
     s.release()
     kills = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 2, 7, 20, 1, 9]
     survived: dict[str, int] = {}
@@ -307,7 +307,7 @@ def test_kill_9_loses_at_most_the_step_under_way() -> None:
             writer.stderr.close()
         assert writer.returncode == -signal.SIGKILL
 
-        t = Session.load(s.id)  # session.json or its .bak; the dead writer's lock is gone
+        t = RecoverySession.load(s.id)  # session.json or its .bak; the dead writer's lock is gone
         try:
             mine = [c for c in t.completed if c.startswith(f"{tag}-")]
             assert len(mine) >= k - 1, (k, mine)
@@ -324,12 +324,12 @@ def test_kill_9_loses_at_most_the_step_under_way() -> None:
 
 
 def test_a_torn_history_line_loses_only_itself() -> None:
-    s = Session.new("gainsight-px")
+    s = RecoverySession.new("gainsight-px")
     s.record_run([_result("first")])
     with open(s.dir / "history.jsonl", "a", encoding="utf-8") as fh:
         fh.write('{"at": "2024-01-01T00:00:00+00:00", "results": [{"id": "to')  # killed mid-write
     s.release()
-    t = Session.load(s.id)
+    t = RecoverySession.load(s.id)
     try:
         assert [r["results"][0]["id"] for r in t.history()] == ["first"]
         t.record_run([_result("after-crash")])
@@ -344,25 +344,25 @@ def test_a_torn_history_line_loses_only_itself() -> None:
                                      b'"a string"'], ids=["empty", "zeros", "truncated", "list", "empty-object",
                                                           "null", "string"])
 def test_corrupt_session_json_falls_back_to_bak(garbage: bytes) -> None:
-    s = Session.new("gainsight-px")
+    s = RecoverySession.new("gainsight-px")
     s.complete_step("before", "impact")  # session.json.bak now holds this state
     s.complete_step("impact", "mappings")
     s.release()
     (s.dir / "session.json").write_bytes(garbage)
-    t = Session.load(s.id)
+    t = RecoverySession.load(s.id)
     try:
         assert t.id == s.id and t.completed == ["before"] and t.step == "impact"
         t.complete_step("impact", "mappings")  # saving over the corrupt file keeps the good .bak
     finally:
         t.release()
-    u = Session.load(s.id)
+    u = RecoverySession.load(s.id)
     assert u.completed == ["before", "impact"]
     u.release()
 
     (s.dir / "session.json").write_bytes(garbage)
     (s.dir / "session.json.bak").write_bytes(b"{not json")
     with pytest.raises(SfwizardError) as info:
-        Session.load(s.id)
+        RecoverySession.load(s.id)
     assert s.id in info.value.message and "\n" not in str(info.value)
 
 
@@ -425,7 +425,7 @@ def test_no_secret_reaches_the_report_bundle_or_log(tmp_path: Path) -> None:
                   "evidence": {"echo": everything, "token": access, "refresh": refresh, "callback": callback,
                                "password": info["password"], "key": info["px_api_key"],
                                "nested": [{"secret": info["client_secret"]}]}}
-    session = Session.new("gainsight-px")
+    session = RecoverySession.new("gainsight-px")
     try:
         session.notes.append(everything)
         session.identity = {"org_name": "Northwind", "org_id": info["org_id"], "username": info["username"]}
@@ -476,7 +476,7 @@ def test_no_secret_reaches_the_report_bundle_or_log(tmp_path: Path) -> None:
 
 def test_report_escapes_server_provided_markdown() -> None:
     nasty = "`rm -rf` | <b>x</b> [link](http://evil)"
-    session = Session.new("gainsight-px")
+    session = RecoverySession.new("gainsight-px")
     try:
         session.record_run([_result("nasty", "fail", title=f"Title {nasty}", summary=nasty,
                                     cause=f"because\n\n# {nasty}", resolution=nasty)])

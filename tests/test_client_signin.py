@@ -9,7 +9,6 @@ person runs them.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import re
@@ -424,8 +423,8 @@ def test_revoke_unreachable_is_false_not_an_exception() -> None:
         assert signin.revoke(tokens) is False
 
 
-def test_revoked_session_in_live_client_is_a_sign_in_error(sandbox, monkeypatch) -> None:
-    from sfwizard.recovery.connection import live_client
+def test_a_revoked_saved_sign_in_fails_to_open_with_a_sign_in_error(sandbox, monkeypatch) -> None:
+    from sfwizard.recovery.connection import open_saved
 
     info = sandbox.info()
     monkeypatch.setenv("SFWIZARD_CA_CERT", info["ca_cert"])
@@ -433,8 +432,8 @@ def test_revoked_session_in_live_client_is_a_sign_in_error(sandbox, monkeypatch)
     credentials.save(tokens)
     assert signin.revoke(tokens, ca_cert=info["ca_cert"])
     with pytest.raises(SfwizardError) as err:
-        with live_client(argparse.Namespace(profile=None, snapshot=None)) as (client, _):
-            client.salesforce.query("SELECT Id FROM Organization")
+        with open_saved():
+            pass  # opening reads the org and the user once: the revoked token fails there
     assert isinstance(err.value, signin.SignInRequired)
     assert "sfwizard login" in err.value.hint
 

@@ -5,26 +5,11 @@ from __future__ import annotations
 import socket
 import ssl
 import stat
-import subprocess
-import sys
 
 import pytest
 
 from sfwizard import ids
 from sfwizard.errors import SfwizardError
-
-
-def test_core_never_imports_textual_or_heavy_clients_at_start() -> None:
-    code = ("import sys, sfwizard, sfwizard.cli; sfwizard.cli.build_parser(); "
-            "print(','.join(m for m in ('textual', 'simple_salesforce', 'httpx', 'requests') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert out == ""
-
-
-def test_checks_import_without_textual() -> None:
-    code = "import sys, sfwizard.recovery.client, sfwizard.checks; print('textual' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert out == "False"
 
 
 def test_id_checksum_matches_salesforce_example() -> None:

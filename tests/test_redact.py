@@ -141,7 +141,8 @@ def test_log_redaction_covers_every_logger_through_the_handlers() -> None:
         assert sum(isinstance(f, redact.RedactingFilter) for f in handler.filters) == 1
         value = "pw-" + secrets.token_hex(8)
         redact.default().add(value, kind="password")
-        logging.getLogger("sfwizard.integrations.signin").info("token answer %s", json.dumps({"refresh_token": REFRESH}))
+        logging.getLogger("sfwizard.integrations.signin").info(
+            "token answer %s", json.dumps({"refresh_token": REFRESH}))
         logging.getLogger("some.library").warning("POST body client_secret=%s&password=%s", CLIENT_SECRET, value)
         logging.getLogger("sfwizard.x").info("bad format %s %s", "only one")  # must not raise
         try:

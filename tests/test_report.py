@@ -17,7 +17,7 @@ import pytest
 
 from sfwizard import redact, snapshot
 from sfwizard.recovery import report
-from sfwizard.recovery.session import Session
+from sfwizard.recovery.session import RecoverySession
 
 
 def _result(cid: str, status: str, step: str = "before", **extra) -> dict:
@@ -27,12 +27,12 @@ def _result(cid: str, status: str, step: str = "before", **extra) -> dict:
 
 @pytest.fixture
 def session():
-    s = Session.new("gainsight-px")
+    s = RecoverySession.new("gainsight-px")
     yield s
     s.release()
 
 
-def test_report_shows_times_in_utc_and_local_ticks_people_and_notes(session: Session,
+def test_report_shows_times_in_utc_and_local_ticks_people_and_notes(session: RecoverySession,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
@@ -67,7 +67,7 @@ def test_report_shows_times_in_utc_and_local_ticks_people_and_notes(session: Ses
                      r"1 pass, 1 warn", text)
 
 
-def test_every_output_is_free_of_planted_secrets(session: Session, tmp_path: Path) -> None:
+def test_every_output_is_free_of_planted_secrets(session: RecoverySession, tmp_path: Path) -> None:
     # Real shapes, none registered: the shapes alone must catch them.
     access = "00D5g000004C92E!AQ4AQ" + secrets.token_urlsafe(72)
     refresh = "5Aep861" + secrets.token_urlsafe(60)
@@ -129,7 +129,7 @@ def test_every_output_is_free_of_planted_secrets(session: Session, tmp_path: Pat
     assert "[REDACTED:refresh_token]" in outputs["bundle/snapshot.yaml"]
 
 
-def test_bundle_survives_a_snapshot_that_is_not_utf8(session: Session, tmp_path: Path) -> None:
+def test_bundle_survives_a_snapshot_that_is_not_utf8(session: RecoverySession, tmp_path: Path) -> None:
     bad = tmp_path / "snap.yaml"
     bad.write_bytes(b"org: \xff\xfe\n")
     session.snapshot_path = str(bad)

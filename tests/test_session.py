@@ -12,11 +12,11 @@ import pytest
 
 from sfwizard.errors import SfwizardError
 from sfwizard.recovery import session as session_mod
-from sfwizard.recovery.session import Session
+from sfwizard.recovery.session import RecoverySession
 
 
-def _new(profile: str, sid: str) -> Session:
-    s = Session(id=sid, profile=profile)
+def _new(profile: str, sid: str) -> RecoverySession:
+    s = RecoverySession(id=sid, profile=profile)
     s.dir.mkdir(parents=True)
     s.acquire()
     s.save()
@@ -31,32 +31,32 @@ def test_list_sessions_newest_first_and_resume_picks_the_profiles_latest() -> No
         s.release()
     (session_mod.sessions_dir() / "junk").mkdir()  # a folder with no session in it is skipped
     (session_mod.sessions_dir() / "stray-file").write_text("x")
-    listed = Session.list_sessions()
+    listed = RecoverySession.list_sessions()
     assert [(i["id"], i["profile"], i["step"], i["completed"]) for i in listed] == [
         ("20260103-000000-cccc", "gainsight-px", "impact", 1),
         ("20260102-000000-bbbb", "skilljar", "impact", 1),
         ("20260101-000000-aaaa", "gainsight-px", "impact", 1)]
 
-    resumed = Session.resume("gainsight-px")
+    resumed = RecoverySession.resume("gainsight-px")
     try:
         assert resumed is not None and resumed.id == "20260103-000000-cccc" and resumed.completed == ["before"]
         with pytest.raises(SfwizardError, match="another sfwizard is working on session 20260103-000000-cccc"):
-            Session.load(resumed.id)  # resume holds the lock
+            RecoverySession.load(resumed.id)  # resume holds the lock
     finally:
         assert resumed is not None
         resumed.release()
-    assert Session.resume("no-such-profile") is None
+    assert RecoverySession.resume("no-such-profile") is None
 
 
 @pytest.mark.parametrize("sid", ["nope", "../sessions", ".", "", "a/b"])
 def test_unknown_or_unsafe_ids_are_a_one_line_error(sid: str) -> None:
     with pytest.raises(SfwizardError) as info:
-        Session.load(sid)
+        RecoverySession.load(sid)
     assert info.value.message.startswith("no recovery session") and "\n" not in str(info.value)
 
 
 def test_a_save_that_dies_half_way_keeps_the_previous_step(monkeypatch: pytest.MonkeyPatch) -> None:
-    s = Session.new("gainsight-px")
+    s = RecoverySession.new("gainsight-px")
     s.complete_step("before", "impact")
 
     def boom(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -66,7 +66,7 @@ def test_a_save_that_dies_half_way_keeps_the_previous_step(monkeypatch: pytest.M
         m.setattr(session_mod, "write_atomic", boom)
         s.complete_step("impact", "mappings")
     s.release()
-    t = Session.load(s.id)  # session.json is gone (renamed to .bak), the .bak has the last good step
+    t = RecoverySession.load(s.id)  # session.json is gone (renamed to .bak), the .bak has the last good step
     try:
         assert t.completed == ["before"] and t.step == "impact"
     finally:
@@ -75,7 +75,7 @@ def test_a_save_that_dies_half_way_keeps_the_previous_step(monkeypatch: pytest.M
 
 
 def test_many_saves_leave_no_temp_files_and_private_files() -> None:
-    s = Session.new("skilljar")
+    s = RecoverySession.new("skilljar")
     s.identity = {"org_id": "00D000000000001", "username": "a@b.c", "access_token": "00Dx!secret",
                   "refresh_token": "5Aep-secret"}
     try:
@@ -92,27 +92,27 @@ def test_many_saves_leave_no_temp_files_and_private_files() -> None:
 
 
 def test_a_failed_load_gives_the_lock_back(caplog: pytest.LogCaptureFixture) -> None:
-    s = Session.new("gainsight-px")
+    s = RecoverySession.new("gainsight-px")
     s.complete_step("before", "impact")
     s.release()
     good = (s.dir / "session.json").read_bytes()
     (s.dir / "session.json").write_bytes(b"{torn")
     with caplog.at_level(logging.WARNING, logger="sfwizard.recovery.session"):
-        t = Session.load(s.id)  # falls back to .bak, and says so in the log
+        t = RecoverySession.load(s.id)  # falls back to .bak, and says so in the log
     t.release()
     assert "resuming from the previous save" in caplog.text and "session.json" in caplog.text
 
     (s.dir / "session.json.bak").write_bytes(b"[]")
     with pytest.raises(SfwizardError) as info:
-        Session.load(s.id)
+        RecoverySession.load(s.id)
     assert str(s.dir / "session.json") in info.value.message and info.value.hint
     (s.dir / "session.json").write_bytes(good)
-    u = Session.load(s.id)  # the failed load above did not keep the lock
+    u = RecoverySession.load(s.id)  # the failed load above did not keep the lock
     u.release()
 
 
 def test_history_skips_lines_that_are_not_runs() -> None:
-    s = Session.new("gainsight-px")
+    s = RecoverySession.new("gainsight-px")
     try:
         s.record_run([{"id": "a", "status": "pass"}])
         with open(s.dir / "history.jsonl", "ab") as fh:

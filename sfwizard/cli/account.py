@@ -33,16 +33,16 @@ def _show_url(url: str) -> None:
 
 def _login(args: argparse.Namespace) -> int:
     from sfwizard.integrations import credentials, signin
-    from sfwizard.recovery.client import Endpoints, IntegrationClient
-    from sfwizard.recovery.connection import identity_line
+    from sfwizard.recovery.client import Endpoints
+    from sfwizard.recovery.connection import connect
 
     if args.store_px_key:
         return _store_px_key()
     if args.demo:
-        from sfwizard.demo import demo_client
+        from sfwizard.demo import open_demo
 
-        with demo_client(args.scenario) as (client, _):
-            print(identity_line(client) + "  [bundled sandbox; signed out again on exit]")
+        with open_demo(args.scenario) as conn:
+            print(conn.identity.line() + "  [bundled sandbox; signed out again on exit]")
         return 0
     from sfwizard.integrations import settings
 
@@ -57,12 +57,9 @@ def _login(args: argparse.Namespace) -> int:
     else:
         tokens = signin.web_login(conf.login_url, conf.require_client_id(), port=conf.port,
                                   open_browser=not args.no_browser, on_url=_show_url, ca_cert=conf.ca_cert)
-    client = IntegrationClient(conf.profile, Endpoints(instance_url=tokens.instance_url,
-                                                       access_token=tokens.access_token, ca_cert=conf.ca_cert))
-    try:
-        line = identity_line(client)
-    finally:
-        client.close()
+    with connect(conf.profile, Endpoints(instance_url=tokens.instance_url, access_token=tokens.access_token,
+                                         api_version=conf.api_version, ca_cert=conf.ca_cert)) as conn:
+        line = conn.identity.line()
     where = credentials.save(tokens)
     print(line + (" (kept in the OS keychain)" if where == "keyring" else ""))
     return 0

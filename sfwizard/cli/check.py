@@ -55,10 +55,10 @@ def _record(results: list[CheckResult], calls: dict[str, int], profile: str) -> 
     import logging
 
     from sfwizard.errors import SfwizardError
-    from sfwizard.recovery.session import Session
+    from sfwizard.recovery.session import RecoverySession
 
     try:
-        session = Session.latest(profile) or Session.new(profile)
+        session = RecoverySession.latest(profile) or RecoverySession.new(profile)
     except SfwizardError as exc:
         logging.getLogger("sfwizard").info("run not recorded: %s", exc.message)
         return
@@ -76,21 +76,14 @@ def run_check_command(args: argparse.Namespace) -> int:
             print(f"{spec.id:<32} {spec.step:<12} {spec.title}")
         return 0
     only = [x.strip() for x in args.only.split(",") if x.strip()] if args.only else None
-    if args.demo:
-        from sfwizard.demo import demo_client
+    from sfwizard.cli.connection import open_for
 
-        with demo_client(args.scenario, profile=args.profile) as (client, ctx_kwargs):
-            ctx = client.context(**ctx_kwargs)
-            results = client.run_checks(ctx, only=only)
-            calls = client.counter.counts
-    else:
-        from sfwizard.recovery.connection import live_client
-
-        with live_client(args) as (client, ctx_kwargs):
-            ctx = client.context(**ctx_kwargs)
-            results = client.run_checks(ctx, only=only)
-            calls = client.counter.counts
-    _record(results, calls, client.profile.name)
+    with open_for(args) as conn:
+        ctx = conn.context()
+        results = conn.client.run_checks(ctx, only=only)
+        calls = conn.client.counter.counts
+        profile = conn.profile
+    _record(results, calls, profile)
     if args.json:
         json.dump([r.to_dict() for r in results], sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")

@@ -28,41 +28,14 @@ def add_record_commands(sub: Any) -> None:
     p.set_defaults(func=_report)
 
 
-def _facts(client: Any) -> dict[str, Any]:
-    """What the APIs show for a snapshot; mappings come from the admin (no public API lists them)."""
-    sf = client.salesforce
-    org = sf.query("SELECT Id, Name, IsSandbox, InstanceName FROM Organization")[0]
-    ctx = client.context()
-    user = ctx.integration_user()
-    facts: dict[str, Any] = {
-        "profile": client.profile.name,
-        "org": {"id": org["Id"], "name": org["Name"], "instance": org["InstanceName"], "sandbox": org["IsSandbox"]},
-        "integration_user": {"username": user["Username"], "id": user["Id"]} if user else {},
-        "to_complete": ["matching: the Account and Contact matching criteria from the platform's settings"],
-    }
-    prefix = client.profile.push_prefix
-    if prefix:
-        described = sf.describe(["Account", "Contact"])
-        push = [f"{obj}.{f['name']}" for obj, d in described.items() if d for f in d["fields"]
-                if f["name"].startswith(prefix)]
-        facts["to_complete"].append(f"mappings: which platform attribute feeds each {prefix} field "
-                                    f"({', '.join(push) or 'none found'})")
-    return facts
-
-
 def _snapshot(args: argparse.Namespace) -> int:
     from sfwizard import snapshot
+    from sfwizard.cli.connection import open_for
+    from sfwizard.recovery.prefill import snapshot_from_apis
 
-    if args.demo:
-        from sfwizard.demo import demo_client
-
-        with demo_client(args.scenario, profile=args.profile) as (_, ctx_kwargs):
-            snap = ctx_kwargs["snapshot"]
-    else:
-        from sfwizard.recovery.connection import live_client
-
-        with live_client(args) as (client, _):
-            snap = snapshot.build(_facts(client))
+    with open_for(args) as conn:
+        # the demo's snapshot stands for what the admin documented; a real org's is pre-filled from the APIs
+        snap = conn.snapshot if conn.demo is not None and conn.snapshot is not None else snapshot_from_apis(conn)
     out = Path(args.output)
     snapshot.save(snap, out)
     print(f"Wrote {out} ({len(snap.mappings)} mappings); complete what it lists under to_complete.")
@@ -81,38 +54,28 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from sfwizard import paths
+    from sfwizard.cli.connection import open_for
     from sfwizard.recovery import report
-    from sfwizard.recovery.session import Session
+    from sfwizard.recovery.session import RecoverySession
 
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if args.demo:
-        from sfwizard.demo import demo_client
-
-        cm = demo_client(args.scenario, profile=args.profile)
-    else:
-        from sfwizard.recovery.connection import live_client
-
-        cm = live_client(args)
-    with cm as (client, ctx_kwargs):
-        session = Session.latest(client.profile.name) or Session.new(client.profile.name)
+    with open_for(args) as conn:
+        session = RecoverySession.latest(conn.profile) or RecoverySession.new(conn.profile)
         try:
-            if ctx_kwargs.get("snapshot") is not None and not session.snapshot_path:
+            if getattr(args, "snapshot", None):
+                session.snapshot_path = str(Path(args.snapshot).resolve())
+            elif conn.snapshot is not None and not session.snapshot_path:
                 from sfwizard import snapshot
 
                 snap_path = session.dir / "snapshot.yaml"
-                snapshot.save(ctx_kwargs["snapshot"], snap_path)
+                snapshot.save(conn.snapshot, snap_path)
                 session.snapshot_path = str(snap_path)
-            elif getattr(args, "snapshot", None):
-                session.snapshot_path = str(Path(args.snapshot).resolve())
-            results = client.run_checks(client.context(**ctx_kwargs))
-            org = client.salesforce.query("SELECT Id, Name, IsSandbox FROM Organization")[0]
-            session.identity = {"org_id": org["Id"], "org_name": org["Name"], "is_sandbox": org["IsSandbox"],
-                                "username": client.salesforce.userinfo().get("preferred_username")}
-            session.record_run([r.to_dict() for r in results], dict(client.counter.counts))
+            results = conn.client.run_checks(conn.context())
+            session.identity = conn.identity.to_dict()
+            session.record_run([r.to_dict() for r in results], dict(conn.client.counter.counts))
             md_path = report.write_report(session, out_dir)
-            from sfwizard import paths
-
             zip_path = report.write_bundle(session, out_dir, log_file=paths.data_dir() / "sfwizard.log")
         finally:
             session.release()

@@ -67,7 +67,7 @@ class SalesforceAPI:
         self.cancel = cancel or NEVER
         self._token = access_token
         self._refresh = refresh  # returns a fresh access token (saving a rotated refresh token first)
-        self._session = requests_session(ca_cert, self.counter)
+        self._http_session = requests_session(ca_cert, self.counter)
         self._sf: Any = None
         self.usage: ApiUsage | None = None
 
@@ -77,7 +77,7 @@ class SalesforceAPI:
             from simple_salesforce import Salesforce
 
             self._sf = Salesforce(instance_url=self.instance_url, session_id=self._token,
-                                  session=self._session, version=self.version)
+                                  session=self._http_session, version=self.version)
         return self._sf
 
     def _call(self, fn: Callable[[Any], Any]) -> Any:

@@ -10,13 +10,18 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfwizard.cancel import CancelToken, ProgressFn, no_progress
 from sfwizard.checks.base import CheckResult, run_checks, specs_for
 from sfwizard.checks.context import CheckContext
 from sfwizard.integrations.transport import CallCounter, Http
 from sfwizard.profiles import Profile, load_profile
+
+if TYPE_CHECKING:
+    from sfwizard.integrations.px import PxAPI
+    from sfwizard.integrations.salesforce import SalesforceAPI
+    from sfwizard.integrations.statuspage import StatusPageAPI
 
 log = logging.getLogger("sfwizard")
 
@@ -43,9 +48,9 @@ class IntegrationClient:
         self.counter = CallCounter()
         self._refresh = refresh
         self._http: Http | None = None
-        self._sf: Any = None
-        self._px: Any = None
-        self._status: Any = None
+        self._sf: SalesforceAPI | None = None
+        self._px: PxAPI | None = None
+        self._status: StatusPageAPI | None = None
 
     # -- lazily built API clients ----------------------------------------------------------------
     @property
@@ -55,7 +60,8 @@ class IntegrationClient:
         return self._http
 
     @property
-    def salesforce(self) -> Any:
+    def salesforce(self) -> SalesforceAPI | None:
+        """Salesforce as the signed-in user; None until there is a sign-in."""
         if self._sf is None and self.endpoints.instance_url and self.endpoints.access_token:
             from sfwizard.integrations.salesforce import SalesforceAPI
 
@@ -65,7 +71,8 @@ class IntegrationClient:
         return self._sf
 
     @property
-    def platform(self) -> Any:
+    def platform(self) -> PxAPI | None:
+        """The platform's API; None where the platform has none (Skilljar) or no key is configured."""
         if self._px is None and self.profile.platform_api and self.endpoints.px_api_url \
                 and self.endpoints.px_api_key:
             from sfwizard.integrations.px import PxAPI
@@ -74,7 +81,7 @@ class IntegrationClient:
         return self._px
 
     @property
-    def status_page(self) -> Any:
+    def status_page(self) -> StatusPageAPI:
         if self._status is None:
             from sfwizard.integrations.statuspage import StatusPageAPI
 

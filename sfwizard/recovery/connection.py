@@ -1,48 +1,187 @@
-"""The production path: settings, the saved sign-in with refresh-once, and the IntegrationClient."""
+"""One typed way to open a connection: the integration client, where everything lives, who is signed in
+(org, user, production or SANDBOX), and the mapping snapshot.
+
+``open_saved`` opens it from the saved sign-in (production); ``sfwizard.demo.open_demo`` opens the same
+thing against the bundled sandbox. Every CLI command and the wizard go through one of the two, and the
+Organization is read once per run, here.
+"""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-from collections.abc import Iterator
-from typing import Any
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from sfwizard.cancel import CancelToken
 from sfwizard.errors import SfwizardError
-from sfwizard.integrations import credentials, settings, signin
 from sfwizard.recovery.client import Endpoints, IntegrationClient
 
+if TYPE_CHECKING:
+    from sfwizard.checks.context import CheckContext
+    from sfwizard.integrations.signin import TokenSet
+    from sfwizard.snapshot import Snapshot
 
-def identity_line(client: IntegrationClient) -> str:
+log = logging.getLogger("sfwizard")
+
+ORG_FIELDS = "Id, Name, IsSandbox, InstanceName, OrganizationType"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who the wizard is signed in as, and where: read once per run, shown for the whole session."""
+
+    org_id: str
+    org_name: str
+    instance: str
+    is_sandbox: bool
+    edition: str
+    user_id: str
+    username: str
+    display_name: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "SANDBOX" if self.is_sandbox else "PRODUCTION"
+
+    def line(self) -> str:
+        kind = "SANDBOX" if self.is_sandbox else "production"
+        return f"Signed in to {self.org_name} ({self.org_id}, {kind}, {self.instance}) as {self.username}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def organization_row(self) -> dict[str, Any]:
+        """The Organization row as a query answers it (what the checks would otherwise query again)."""
+        return {"Id": self.org_id, "Name": self.org_name, "IsSandbox": self.is_sandbox,
+                "InstanceName": self.instance, "OrganizationType": self.edition}
+
+    def userinfo(self) -> dict[str, Any]:
+        return {"user_id": self.user_id, "organization_id": self.org_id, "preferred_username": self.username,
+                "name": self.display_name}
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    """The bundled sandbox a demo runs against: where its admin page is (the vendors' UI stand-in)."""
+
+    scenario: str
+    admin_url: str
+    login_url: str
+    ca_cert: str
+
+
+def read_identity(client: IntegrationClient) -> SignedIn:
+    """One Organization query and one userinfo call."""
     sf = client.salesforce
-    org = sf.query("SELECT Id, Name, IsSandbox, InstanceName FROM Organization")[0]
+    if sf is None:
+        raise SfwizardError("not signed in to Salesforce", "sign in first: sfwizard login")
+    rows = sf.query(f"SELECT {ORG_FIELDS} FROM Organization")
+    if not rows:
+        raise SfwizardError("Salesforce answered no Organization row for this sign-in",
+                            "sign in again: sfwizard login")
+    org = rows[0]
     me = sf.userinfo()
-    kind = "SANDBOX" if org["IsSandbox"] else "production"
-    return f"Signed in to {org['Name']} ({org['Id']}, {kind}, {org['InstanceName']}) as {me.get('preferred_username')}"
+    return SignedIn(org_id=str(org["Id"]), org_name=str(org.get("Name") or ""),
+                    instance=str(org.get("InstanceName") or ""), is_sandbox=bool(org.get("IsSandbox")),
+                    edition=str(org.get("OrganizationType") or ""), user_id=str(me.get("user_id") or ""),
+                    username=str(me.get("preferred_username") or ""), display_name=str(me.get("name") or ""))
+
+
+class Connection:
+    """An open, signed-in connection. Close it (or use ``with``) to release its HTTP clients."""
+
+    def __init__(self, client: IntegrationClient, identity: SignedIn, *, snapshot: Snapshot | None = None,
+                 demo: DemoInfo | None = None) -> None:
+        self.client = client
+        self.identity = identity
+        self.snapshot = snapshot
+        self.demo = demo
+
+    @property
+    def endpoints(self) -> Endpoints:
+        return self.client.endpoints
+
+    @property
+    def profile(self) -> str:
+        return self.client.profile.name
+
+    @property
+    def source(self) -> str:
+        return "demo" if self.demo is not None else "saved sign-in"
+
+    def context(self, **kwargs: Any) -> CheckContext:
+        """A check context that already knows the org and the signed-in user (no second query)."""
+        kwargs.setdefault("snapshot", self.snapshot)
+        ctx = self.client.context(**kwargs)
+        ctx.memo("org", self.identity.organization_row)
+        ctx.memo("userinfo", self.identity.userinfo)
+        return ctx
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def refresher(tokens: TokenSet, save: Callable[[TokenSet], Any], ca_cert: str | None) -> Callable[[], str]:
+    """Refresh-once for the Salesforce client: a rotated refresh token is saved before the next call."""
+    from sfwizard.integrations import signin
+
+    current = [tokens]
+
+    def refresh() -> str:
+        current[0] = signin.refresh(current[0], save=save, ca_cert=ca_cert)
+        return current[0].access_token
+
+    return refresh
+
+
+def connect(profile: str, endpoints: Endpoints, *, tokens: TokenSet | None = None,
+            save: Callable[[TokenSet], Any] | None = None, snapshot: Snapshot | None = None,
+            demo: DemoInfo | None = None, cancel: CancelToken | None = None) -> Connection:
+    """Build the client, read who and where once, and hand back the Connection (closed on failure)."""
+    refresh = None
+    if tokens is not None and tokens.refresh_token:
+        refresh = refresher(tokens, save or (lambda _t: None), endpoints.ca_cert)
+    client = IntegrationClient(profile, endpoints, refresh=refresh, cancel=cancel)
+    try:
+        identity = read_identity(client)
+    except BaseException:
+        client.close()
+        raise
+    return Connection(client, identity, snapshot=snapshot, demo=demo)
+
+
+def load_snapshot(path: Path | None) -> Snapshot | None:
+    if path is None:
+        return None
+    from sfwizard import snapshot
+
+    return snapshot.load(path)
 
 
 @contextlib.contextmanager
-def live_client(args: argparse.Namespace) -> Iterator[tuple[IntegrationClient, dict[str, Any]]]:
-    conf = settings.resolve({"profile": getattr(args, "profile", None)})
+def open_saved(profile: str | None = None, *, snapshot_path: Path | None = None,
+               cancel: CancelToken | None = None) -> Iterator[Connection]:
+    """The production path: settings, the saved sign-in (refreshed once on expiry), the client."""
+    from sfwizard.integrations import credentials, settings
+
+    conf = settings.resolve({"profile": profile})
+    snapshot = load_snapshot(snapshot_path)  # a broken file stops here, before any network call
     tokens = credentials.load()
     if tokens is None:
         raise SfwizardError("not signed in to Salesforce",
-                            "sign in first: sfwizard login (or try: sfwizard check --demo)")
-    current = {"tokens": tokens}
-
-    def refresh() -> str:
-        current["tokens"] = signin.refresh(current["tokens"], save=credentials.save, ca_cert=conf.ca_cert)
-        return current["tokens"].access_token
-
+                            "sign in first: sfwizard login (or try the demo: sfwizard --demo)")
     endpoints = Endpoints(instance_url=tokens.instance_url, access_token=tokens.access_token,
                           api_version=conf.api_version, px_api_url=conf.px_api_url, px_api_key=conf.px_api_key,
                           status_url=conf.status_url, ca_cert=conf.ca_cert)
-    client = IntegrationClient(conf.profile, endpoints, refresh=refresh if tokens.refresh_token else None)
-    snapshot = None
-    if getattr(args, "snapshot", None):
-        from sfwizard import snapshot as snap
-
-        snapshot = snap.load(args.snapshot)
-    try:
-        yield client, {"snapshot": snapshot}
-    finally:
-        client.close()
+    with connect(conf.profile, endpoints, tokens=tokens, save=credentials.save, snapshot=snapshot,
+                 cancel=cancel) as conn:
+        yield conn

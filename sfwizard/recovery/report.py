@@ -12,7 +12,7 @@ from typing import Any
 
 from sfwizard.checks.base import STEPS
 from sfwizard.fileio import write_atomic
-from sfwizard.recovery.session import Session
+from sfwizard.recovery.session import RecoverySession
 from sfwizard.redact import Redactor, default
 
 ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "manual": "🙋", "skipped": "⏭️"}
@@ -34,7 +34,7 @@ def when(value: Any) -> str:
     return f"{dt.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC ({dt.astimezone():%Y-%m-%d %H:%M %Z} local)"
 
 
-def render(session: Session, redactor: Redactor | None = None) -> str:
+def render(session: RecoverySession, redactor: Redactor | None = None) -> str:
     r = redactor or default()
     now = datetime.now(timezone.utc)
     # Redact before escaping: md() puts backslashes inside a secret (``_`` → ``\_``), and then neither
@@ -43,7 +43,7 @@ def render(session: Session, redactor: Redactor | None = None) -> str:
     results: list[dict[str, Any]] = r.obj(session.results)
     confirmations: list[dict[str, Any]] = r.obj(session.confirmations)
     lines = [f"# sfwizard recovery report — {md(r.text(session.profile))}", "",
-             f"- Session: {md(session.id)}, started {when(session.created_at)}, "
+             f"- RecoverySession: {md(session.id)}, started {when(session.created_at)}, "
              f"updated {when(session.updated_at)}",
              f"- Written: {when(now)}",
              f"- Salesforce org: {md(ident.get('org_name', '?'))} ({md(ident.get('org_id', '?'))}, "
@@ -102,13 +102,13 @@ def render(session: Session, redactor: Redactor | None = None) -> str:
     return r.text("\n".join(lines))
 
 
-def write_report(session: Session, out_dir: Path) -> Path:
+def write_report(session: RecoverySession, out_dir: Path) -> Path:
     path = out_dir / f"sfwizard-report-{session.id}.md"
     write_atomic(path, render(session).encode())
     return path
 
 
-def write_bundle(session: Session, out_dir: Path, log_file: Path | None = None) -> Path:
+def write_bundle(session: RecoverySession, out_dir: Path, log_file: Path | None = None) -> Path:
     r = default()
     members: dict[str, str] = {"report.md": render(session, r),
                                "checks.json": json.dumps(r.obj(session.results), indent=2, default=str),

@@ -35,7 +35,7 @@ def sessions_dir() -> Path:
 
 
 @dataclass
-class Session:
+class RecoverySession:
     id: str
     profile: str
     created_at: str = field(default_factory=_now)
@@ -58,7 +58,7 @@ class Session:
 
     # -- life cycle ------------------------------------------------------------------------------
     @classmethod
-    def new(cls, profile: str) -> Session:
+    def new(cls, profile: str) -> RecoverySession:
         s = cls(id=datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2), profile=profile)
         s.dir.mkdir(parents=True, exist_ok=True)
         s.acquire()
@@ -66,7 +66,7 @@ class Session:
         return s
 
     @classmethod
-    def load(cls, session_id: str, lock: bool = True) -> Session:
+    def load(cls, session_id: str, lock: bool = True) -> RecoverySession:
         bad_id = not session_id or "/" in session_id or "\\" in session_id or session_id.startswith(".")
         path = sessions_dir() / session_id / "session.json"
         if bad_id or not path.parent.is_dir():
@@ -93,7 +93,7 @@ class Session:
         return s
 
     @classmethod
-    def latest(cls, profile: str) -> Session | None:
+    def latest(cls, profile: str) -> RecoverySession | None:
         """The newest session of ``profile`` (locked), or None."""
         for info in cls.list_sessions():
             if info["profile"] == profile:
