@@ -1,3 +1,3 @@
-from sfwizard.cli import main
+from sfwizard.screens.launch import main
 
 raise SystemExit(main())

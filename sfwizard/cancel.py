@@ -18,6 +18,10 @@ class CancelToken:
     def cancel(self) -> None:
         self._event.set()
 
+    def reset(self) -> None:
+        """Ready for the next job (a cancel stops the job under way, not the ones after it)."""
+        self._event.clear()
+
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -17,6 +18,7 @@ from sfwizard.cancel import CancelToken
 from sfwizard.errors import SfwizardError
 from sfwizard.recovery.client import Endpoints, IntegrationClient
 from sfwizard.recovery.connection import Connection, DemoInfo, connect
+from sfwizard.recovery.wizard import SignInSetup
 
 if TYPE_CHECKING:
     from sfwizard.integrations.signin import TokenSet
@@ -25,47 +27,58 @@ if TYPE_CHECKING:
 log = logging.getLogger("sfwizard")
 
 
-def approve_in_sandbox(authorize_url: str, info: dict[str, Any]) -> None:
+def approve_in_sandbox(authorize_url: str, info: dict[str, Any], browser: Any = None) -> None:
     """Stand in for the Salesforce admin: log in on the sandbox's page and click Allow.
 
-    Only ever used against the bundled sandbox (its CA, its generated password).
+    Only ever used against the bundled sandbox (its CA, its generated password). ``browser`` is an httpx
+    client whose cookies stand for the person's browser (a remembered Salesforce session, a logout).
     """
-    import re
+    with contextlib.ExitStack() as stack:
+        http = browser if browser is not None else stack.enter_context(_browser(info))
+        _approve(http, authorize_url, info)
 
+
+def _browser(info: dict[str, Any]) -> Any:
     import httpx
 
     from sfwizard.integrations.transport import tls_verify
 
-    with httpx.Client(verify=tls_verify(info["ca_cert"]), follow_redirects=False, timeout=10) as http:
-        url = authorize_url
-        for _ in range(10):
-            resp = http.get(url) if not isinstance(url, tuple) else http.post(url[0], data=url[1])
-            if resp.status_code in (301, 302, 303, 307):
-                location = urljoin(str(resp.request.url), resp.headers["location"])
-                path = urlsplit(location).path
-                if not (location.startswith(info["login_url"]) and path.startswith(("/services/oauth2/", "/setup/"))):
-                    http.get(location)  # the redirect_uri (a loopback listener or a callback): done
-                    return
-                url = location
-                continue
-            form = _first_form(resp.text)
-            if form is None and isinstance(url, tuple) and resp.status_code == 200:
-                return  # a page with nothing left to submit after our last post: the flow is done
-            if form is None:
-                raise SfwizardError(f"the sandbox answered HTTP {resp.status_code} without a form",
-                                    "run with --debug")
-            action, fields = form
-            if "user_code" in fields and info.get("user_code"):
-                fields["user_code"] = info["user_code"]  # the device flow's verification page
-            elif "password" in fields or "pw" in fields:
-                fields.update({k: info["username"] for k in fields if k in ("username", "un")})
-                fields.update({k: info["password"] for k in fields if k in ("password", "pw")})
-            else:  # the Allow page: press the button whose value says allow
-                button = re.search(r'<button[^>]*name="([^"]+)"[^>]*value="(allow|approve)"', resp.text, re.I)
-                if button:
-                    fields[button.group(1)] = button.group(2)
-            url = (urljoin(str(resp.request.url), action), fields)
-        raise SfwizardError("the sandbox sign-in did not finish", "run with --debug")
+    return httpx.Client(verify=tls_verify(info["ca_cert"]), follow_redirects=False, timeout=10)
+
+
+def _approve(http: Any, authorize_url: str, info: dict[str, Any]) -> None:
+    import re
+
+    # one flow: authorize → (login) → Allow → the redirect_uri
+    url: Any = authorize_url
+    for _ in range(10):
+        resp = http.get(url) if not isinstance(url, tuple) else http.post(url[0], data=url[1])
+        if resp.status_code in (301, 302, 303, 307):
+            location = urljoin(str(resp.request.url), resp.headers["location"])
+            path = urlsplit(location).path
+            if not (location.startswith(info["login_url"]) and path.startswith(("/services/oauth2/", "/setup/"))):
+                http.get(location)  # the redirect_uri (a loopback listener or a callback): done
+                return
+            url = location
+            continue
+        form = _first_form(resp.text)
+        if form is None and isinstance(url, tuple) and resp.status_code == 200:
+            return  # a page with nothing left to submit after our last post: the flow is done
+        if form is None:
+            raise SfwizardError(f"the sandbox answered HTTP {resp.status_code} without a form",
+                                "run with --debug")
+        action, fields = form
+        if "user_code" in fields and info.get("user_code"):
+            fields["user_code"] = info["user_code"]  # the device flow's verification page
+        elif "password" in fields or "pw" in fields:
+            fields.update({k: info["username"] for k in fields if k in ("username", "un")})
+            fields.update({k: info["password"] for k in fields if k in ("password", "pw")})
+        else:  # the Allow page: press the button whose value says allow
+            button = re.search(r'<button[^>]*name="([^"]+)"[^>]*value="(allow|approve)"', resp.text, re.I)
+            if button:
+                fields[button.group(1)] = button.group(2)
+        url = (urljoin(str(resp.request.url), action), fields)
+    raise SfwizardError("the sandbox sign-in did not finish", "run with --debug")
 
 
 def _first_form(html: str) -> tuple[str, dict[str, str]] | None:
@@ -176,3 +189,124 @@ def demo_snapshot(client: IntegrationClient, info: dict[str, Any]) -> Snapshot:
     resp = client.http.request("GET", info["admin_url"].rstrip("/") + "/__sandbox__/state", label="sandbox")
     facts = resp.json()
     return snapshot.from_sandbox_state(facts, taken_at=datetime.now().astimezone())
+
+
+# -- the wizard's demo: the sandbox in the background, and the clicks people make in the vendors' UIs ----------
+
+@dataclass
+class DemoEnvironment:
+    """A running sandbox for ``sfwizard --demo``: how the wizard signs in to it, and its vendor clicks."""
+
+    setup: SignInSetup
+    info: DemoInfo
+    vendor: SandboxVendor
+    profile: str
+    stop: Callable[[], None]
+
+
+def start_demo(scenario: str = "revoked-token", profile: str | None = None) -> DemoEnvironment:
+    """Start the sandbox (stopped by ``stop()``); the wizard signs in to it like to a real org."""
+    stack = contextlib.ExitStack()
+    try:
+        _sandbox, info = stack.enter_context(demo_sandbox(scenario))
+    except BaseException:
+        stack.close()
+        raise
+    setup = SignInSetup(login_url=info["login_url"], client_id=info["client_id"], port=0, ca_cert=info["ca_cert"],
+                        api_version=info.get("api_version", "60.0"), px_api_url=info["px_api_url"],
+                        px_api_key=info["px_api_key"], status_url=info["status_url"], keep=False,
+                        open_browser=False)
+    demo = DemoInfo(scenario=str(info.get("scenario") or scenario), admin_url=info["admin_url"],
+                    login_url=info["login_url"], ca_cert=info["ca_cert"])
+    chosen = profile or info.get("profile") or "gainsight-px"
+    vendor = SandboxVendor(info, chosen)
+    stack.callback(vendor.close)
+    return DemoEnvironment(setup, demo, vendor, chosen, stack.close)
+
+
+class SandboxVendor:
+    """What the two admins click in the vendors' web UIs, done against the sandbox's admin page.
+
+    Its cookies are the person's browser: in ``wrong-org`` that browser is still signed in to the UAT org,
+    so the first Authorize lands there, as it would for a person; the next attempt follows the runbook's
+    fix (log out of every org, then authorize again) and signs in as the integration user.
+    """
+
+    def __init__(self, info: dict[str, Any], profile: str) -> None:
+        self.info = info
+        self.profile = profile
+        self.kind = "px" if profile == "gainsight-px" else "skilljar"
+        self._http: Any = None
+        self.attempts: dict[str, int] = {}
+
+    def _client(self) -> Any:
+        if self._http is None:
+            self._http = _browser(self.info)
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+
+    def _integration_login(self) -> dict[str, Any]:
+        name = self.info.get("integration_username") or self.info["username"]
+        user = next((u for u in self.info.get("users", []) if u["username"] == name), None)
+        return {**self.info, "username": name, "password": user["password"] if user else self.info["password"]}
+
+    def pending(self, step: str) -> str | None:
+        px = self.kind == "px"
+        if step == "connect":
+            return "Approve the sign-in as the Salesforce admin"
+        if step == "reauthorize":
+            click = "Authorize on the PX Salesforce card" if px else "Reconnect in Skilljar"
+            if self.attempts.get(step):
+                return f"Log out of every Salesforce org, then {click[0].lower() + click[1:]} and Allow as the " \
+                       "integration user"
+            return f"{click}, then Allow as the integration user"
+        if step == "sync":
+            return "Click Synchronize on the Salesforce card" if px else "Click Backfill"
+        if step == "knowledge" and px:
+            return "Turn the Salesforce Knowledge Base toggle on"
+        return None
+
+    def perform(self, step: str) -> str:
+        base = self.info["admin_url"].rstrip("/")
+        http = self._client()
+        if step == "reauthorize":
+            login = self._integration_login()
+            if self.attempts.get(step):
+                http.get(self.info["login_url"].rstrip("/") + "/secur/logout.jsp")
+            self.attempts[step] = self.attempts.get(step, 0) + 1
+            action = "authorize" if self.kind == "px" else "reconnect"
+            start = http.get(f"{base}/__sandbox__/{self.kind}/{action}")
+            if start.status_code not in (302, 303):
+                raise SfwizardError(f"the sandbox refused the click: {_said(start)}", "see the admin page")
+            _approve(http, urljoin(base + "/", start.headers["location"]), login)
+            return f"{'Authorized' if self.kind == 'px' else 'Reconnected'}: the integration user approved"
+        if step == "sync":
+            path = "px/sync" if self.kind == "px" else "skilljar/backfill"
+            resp = http.post(f"{base}/__sandbox__/{path}")
+            if resp.status_code >= 400:
+                raise SfwizardError(f"the sandbox refused the click: {_said(resp)}", "see the admin page")
+            return "Synchronize clicked" if self.kind == "px" else "Backfill clicked"
+        if step == "knowledge":
+            current = http.get(f"{base}/__sandbox__/px/knowledge").json()
+            resp = http.post(f"{base}/__sandbox__/px/knowledge",
+                             json={"enabled": True, "categories": current.get("categories", []),
+                                   "accessibility": current.get("accessibility", [])})
+            if resp.status_code >= 400:
+                raise SfwizardError(f"the sandbox refused the toggle: {_said(resp)}", "authorize first")
+            return "Salesforce Knowledge Base toggle turned on"
+        raise SfwizardError(f"nothing to click at step {step}", "")
+
+    def approve(self, url: str) -> None:
+        """The Salesforce admin approves the wizard's own sign-in (a browser of their own)."""
+        approve_in_sandbox(url, self.info)
+
+
+def _said(resp: Any) -> str:
+    try:
+        body = resp.json()
+        return str(body.get("reason") or body.get("error") or resp.status_code)
+    except ValueError:
+        return f"HTTP {resp.status_code}"

@@ -21,3 +21,10 @@ def parse_datetime(text: str) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+def local_clock(hhmm_gmt: str, now: datetime | None = None) -> str:
+    """A GMT clock time ("04:00") as this machine's local time on ``now``'s day ("23:00 EST")."""
+    hh, mm = (int(x) for x in hhmm_gmt.split(":"))
+    day = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return day.replace(hour=hh, minute=mm, second=0, microsecond=0).astimezone().strftime("%H:%M %Z")

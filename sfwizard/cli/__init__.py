@@ -6,19 +6,66 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sfwizard import __version__
 from sfwizard.errors import SfwizardError
 
 
+@dataclass(frozen=True)
+class WizardOptions:
+    """What ``sfwizard`` with no command was asked for: typed, so no Namespace crosses into the wizard."""
+
+    demo: bool = False
+    scenario: str = "revoked-token"
+    profile: str | None = None
+    web: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    new_session: bool = False
+    debug: bool = False
+
+
+WizardLauncher = Callable[[WizardOptions], int]
+
+
+class _Commands:
+    """The subparsers, each given ``--debug`` too (so it works after the command, as people type it)."""
+
+    def __init__(self, sub: Any, common: argparse.ArgumentParser) -> None:
+        self._sub, self._common = sub, common
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs.setdefault("parents", []).append(self._common)
+        return self._sub.add_parser(name, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sfwizard",
-        description="Guided, verified recovery of a disconnected Salesforce integration.",
+        description="Guided, verified recovery of a disconnected Salesforce integration. With no command, "
+                    "the wizard opens (--demo: against the bundled sandbox).",
     )
     parser.add_argument("--version", action="version", version=f"sfwizard {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    wizard = parser.add_argument_group("the wizard (no command)")
+    wizard.add_argument("--demo", dest="w_demo", action="store_true",
+                        help="run the wizard against the bundled sandbox, started in the background")
+    wizard.add_argument("--scenario", dest="w_scenario", default="revoked-token", metavar="NAME|PATH",
+                        help="the sandbox scenario for --demo (see `sfwizard scenarios`; default: revoked-token)")
+    wizard.add_argument("--profile", dest="w_profile", choices=("gainsight-px", "skilljar"),
+                        help="the platform (default: the scenario's in --demo, else from settings)")
+    wizard.add_argument("--web", dest="w_web", action="store_true",
+                        help="serve the wizard in a browser tab on this machine (textual-serve)")
+    wizard.add_argument("--web-port", dest="w_port", type=_port_arg, default=8000, metavar="N",
+                        help="port for --web on 127.0.0.1 (default 8000)")
+    wizard.add_argument("--new", dest="w_new", action="store_true",
+                        help="start a new recovery session instead of offering to resume the last one")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks and debug logs")
+    sub = _Commands(parser.add_subparsers(dest="command", metavar="COMMAND"), common)
 
     from sfwizard.cli.account import add_account_commands
     from sfwizard.cli.check import add_check_command
@@ -30,6 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_account_commands(sub)
     add_record_commands(sub)
     return parser
+
+
+def _port_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {value}")
+    return value
 
 
 def _add_log_file() -> None:
@@ -47,21 +104,32 @@ def _add_log_file() -> None:
     logging.getLogger().addHandler(handler)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, wizard: WizardLauncher | None = None) -> int:
+    """Run a command; with none, hand the wizard's options to ``wizard`` (the Textual launcher passes
+    itself in, so this core never imports the UI)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None and wizard is not None:
+        # The wizard owns the terminal: logs go to the log file only, never over the screen.
+        _add_log_file()
+        logging.getLogger().setLevel(logging.DEBUG if args.debug else logging.INFO)
+    else:
+        logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
+                            format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+        if args.command not in (None, "sandbox", "scenarios"):
+            _add_log_file()
     from sfwizard.redact import install_log_redaction
 
-    if args.command not in (None, "sandbox", "scenarios"):
-        _add_log_file()
     for handler in logging.getLogger().handlers:
         install_log_redaction(handler)
-    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
-        parser.print_help()
-        return 2
+        if wizard is None:
+            parser.print_help()
+            return 2
+        options = WizardOptions(demo=args.w_demo, scenario=args.w_scenario, profile=args.w_profile, web=args.w_web,
+                                port=args.w_port, new_session=args.w_new, debug=args.debug)
+        func = lambda _args: wizard(options)  # noqa: E731 - the one place a launcher stands in for a command
     try:
         return func(args)
     except SfwizardError as exc:

@@ -1,4 +1,8 @@
-"""Platform profiles: what differs between Gainsight PX and Skilljar, held as YAML data."""
+"""Platform profiles: what differs between Gainsight PX and Skilljar, held as YAML data (validated here).
+
+A profile says who takes part, what each person does at each wizard step, the flows and schedule, the
+runbook's final checklist (each item proven by checks), and a short runbook text per step.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,20 @@ from typing import Any
 from sfwizard.errors import SfwizardError
 
 NAMES = ("gainsight-px", "skilljar")
+ACTORS = ("platform_admin", "salesforce_admin", "wizard")
+CONDITIONS = ("knowledge", "custom_objects")
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One line of the runbook's final checklist."""
+
+    group: str
+    item: str
+    proven_by: tuple[str, ...]  # check ids; all must pass
+    when: str | None = None  # a condition (CONDITIONS) under which the item applies
+    confirm: bool = False  # a person must also confirm it (no API shows it)
+    fact: str | None = None  # a fact the wizard records (e.g. sync_completed)
 
 
 @dataclass(frozen=True)
@@ -27,20 +45,59 @@ class Profile:
     push_prefix: str | None
     backfill: dict[str, Any] | None
     support: str
+    duration: str = ""
+    absent_admin: str = ""
+    large_tenant: str = ""
+    products: dict[str, str] | None = None
+    steps: dict[str, dict[str, str]] | None = None  # step id → actor → what they do
+    checklist: tuple[ChecklistItem, ...] = ()
+    runbook: dict[str, str] | None = None  # step id → the runbook section, in our words
+
+    def actors_of(self, step: str) -> dict[str, str]:
+        """Who acts at ``step`` and what they do, in a stable order (people first, the wizard last)."""
+        said = (self.steps or {}).get(step, {})
+        return {a: said[a] for a in ACTORS if a in said}
+
+
+def _spec() -> Any:
+    from sfwizard import yamlspec as y
+
+    text = y.Str()
+    item = y.Obj({"group": text, "item": text, "proven_by": y.ListOf(text), "when": y.Enum(CONDITIONS),
+                  "confirm": y.Bool(), "fact": text}, required=("group", "item", "proven_by"))
+    return y.Obj({
+        "name": y.Enum(NAMES), "vendor": text, "connected_app": text, "status_page": text,
+        "status_components": y.ListOf(text), "platform_api": y.Bool(),
+        "people": y.ListOf(y.Obj({"role": text, "who": text, "can": y.ListOf(text)}, required=("role", "can"))),
+        "flows": y.ListOf(y.Obj({"name": text, "direction": text, "what": text})), "shared_token": text,
+        "schedule_gmt": y.ListOf(y.Obj({"time": text, "direction": text, "activity": text})),
+        "push_prefix": y.Optional(text), "backfill": y.Optional(y.AnyValue()), "support": text,
+        "duration": text, "absent_admin": text, "large_tenant": text, "products": y.MapOf(text),
+        "steps": y.MapOf(y.Obj({a: text for a in ACTORS})), "checklist": y.ListOf(item),
+        "runbook": y.MapOf(text),
+    }, required=("name", "vendor", "connected_app", "status_page", "people", "flows", "support"))
 
 
 @cache
 def load_profile(name: str) -> Profile:
     if name not in NAMES:
         raise SfwizardError(f"unknown profile {name!r}", "use one of: " + ", ".join(NAMES))
-    import yaml
+    from sfwizard import yamlspec as y
 
-    text = resources.files("sfwizard.profiles").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
+    filename = f"{name}.yaml"
+    text = resources.files("sfwizard.profiles").joinpath(filename).read_text(encoding="utf-8")
+    raw = y.validate(y.load_text(text, filename), _spec(), filename)
+    checklist = tuple(ChecklistItem(group=c["group"], item=c["item"], proven_by=tuple(c["proven_by"]),
+                                    when=c.get("when"), confirm=bool(c.get("confirm")), fact=c.get("fact"))
+                      for c in raw.get("checklist", []))
     return Profile(
         name=raw["name"], vendor=raw["vendor"], connected_app=raw["connected_app"],
-        status_page=raw["status_page"], status_components=tuple(raw["status_components"]),
-        platform_api=bool(raw["platform_api"]), people=tuple(raw["people"]), flows=tuple(raw["flows"]),
-        shared_token=raw["shared_token"], schedule_gmt=tuple(raw["schedule_gmt"]),
-        push_prefix=raw["push_prefix"], backfill=raw["backfill"], support=raw["support"],
+        status_page=raw["status_page"], status_components=tuple(raw.get("status_components", ())),
+        platform_api=bool(raw.get("platform_api")), people=tuple(raw["people"]), flows=tuple(raw["flows"]),
+        shared_token=raw.get("shared_token", ""), schedule_gmt=tuple(raw.get("schedule_gmt", ())),
+        push_prefix=raw.get("push_prefix"), backfill=raw.get("backfill"), support=raw["support"],
+        duration=raw.get("duration", ""), absent_admin=raw.get("absent_admin", ""),
+        large_tenant=raw.get("large_tenant", ""), products=dict(raw.get("products", {})),
+        steps={k: dict(v) for k, v in raw.get("steps", {}).items()}, checklist=checklist,
+        runbook=dict(raw.get("runbook", {})),
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from sfwizard.checks.base import STEPS
 from sfwizard.fileio import write_atomic
+from sfwizard.recovery.checklist import ItemOutcome, evaluate
 from sfwizard.recovery.session import RecoverySession
 from sfwizard.redact import Redactor, default
 
@@ -34,7 +35,46 @@ def when(value: Any) -> str:
     return f"{dt.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC ({dt.astimezone():%Y-%m-%d %H:%M %Z} local)"
 
 
-def render(session: RecoverySession, redactor: Redactor | None = None) -> str:
+def session_checklist(session: RecoverySession) -> list[ItemOutcome]:
+    """The runbook's checklist as this session proves it (the same evaluation the wizard shows)."""
+    from sfwizard.checks.base import CheckResult
+    from sfwizard.profiles import load_profile
+
+    results = {}
+    for raw in session.results:
+        if isinstance(raw, dict):
+            try:
+                r = CheckResult.from_dict(raw)
+            except (KeyError, TypeError, ValueError):
+                continue
+            results[r.id] = r
+    snap = None
+    if session.snapshot_path:
+        try:
+            from sfwizard import snapshot
+
+            snap = snapshot.load(session.snapshot_path)
+        except Exception:  # noqa: BLE001 - a report still renders without it
+            snap = None
+
+    def condition(name: str) -> bool | None:
+        if snap is None:
+            return None
+        return bool(snap.knowledge.used) if name == "knowledge" else bool(snap.custom_objects)
+
+    try:
+        profile = load_profile(session.profile)
+    except Exception:  # noqa: BLE001 - an unknown profile in a hand-edited session: no checklist
+        return []
+    return evaluate(profile, results, confirmations=session.confirmations, facts=session.facts,
+                    condition=condition)
+
+
+MARK = {"pass": "x", "confirmed": "x", "n/a": "-", "fail": " ", "waiting": " "}
+
+
+def render(session: RecoverySession, redactor: Redactor | None = None,
+           checklist: list[ItemOutcome] | None = None) -> str:
     r = redactor or default()
     now = datetime.now(timezone.utc)
     # Redact before escaping: md() puts backslashes inside a secret (``_`` → ``\_``), and then neither
@@ -56,11 +96,25 @@ def render(session: RecoverySession, redactor: Redactor | None = None) -> str:
     by_step: dict[str, list[dict[str, Any]]] = {}
     for res in results:
         by_step.setdefault(res.get("step") or "", []).append(res)
+    items = checklist if checklist is not None else session_checklist(session)
     lines += ["## Final checklist", ""]
-    for res in results:
-        tick = "x" if res["status"] == "pass" else " "
-        lines.append(f"- [{tick}] {md(res['title'] or res['id'])} — {md(res['status'])}")
+    if not items:
+        lines += ["No checklist for this session.", ""]
+    group = None
+    for it in items:
+        if it.item.group != group:
+            group = it.item.group
+            lines += [f"**{md(group)}**", ""]
+        d = r.obj(it.to_dict())
+        lines.append(f"- [{MARK.get(it.mark.value, ' ')}] {md(d['item'])} — {md(it.mark.value)}: {md(d['why'])}")
+        lines += [f"  - caveat: {md(c)}" for c in d["caveats"]]
     lines.append("")
+    skips = [k for k in r.obj(session.skips) if isinstance(k, dict)]
+    if skips:
+        lines += ["## Steps skipped", ""]
+        lines += [f"- {md(k.get('step', '?'))}: {md(k.get('reason', ''))} — {md(k.get('who', '?'))}, "
+                  f"{when(k.get('at', ''))}" for k in skips]
+        lines.append("")
     known = {step for step, _ in STEPS}
     sections = [(title, by_step.get(step, [])) for step, title in STEPS]
     sections.append(("Other checks", [res for step, rows in by_step.items() if step not in known for res in rows]))
@@ -102,15 +156,19 @@ def render(session: RecoverySession, redactor: Redactor | None = None) -> str:
     return r.text("\n".join(lines))
 
 
-def write_report(session: RecoverySession, out_dir: Path) -> Path:
+def write_report(session: RecoverySession, out_dir: Path, checklist: list[ItemOutcome] | None = None) -> Path:
     path = out_dir / f"sfwizard-report-{session.id}.md"
-    write_atomic(path, render(session).encode())
+    write_atomic(path, render(session, checklist=checklist).encode(), mode=0o600)
     return path
 
 
-def write_bundle(session: RecoverySession, out_dir: Path, log_file: Path | None = None) -> Path:
+def write_bundle(session: RecoverySession, out_dir: Path, log_file: Path | None = None,
+                 checklist: list[ItemOutcome] | None = None, extra: dict[str, Path] | None = None) -> Path:
     r = default()
-    members: dict[str, str] = {"report.md": render(session, r),
+    items = checklist if checklist is not None else session_checklist(session)
+    members: dict[str, str] = {"report.md": render(session, r, checklist=items),
+                               "checklist.json": json.dumps(r.obj([i.to_dict() for i in items]), indent=2,
+                                                            default=str),
                                "checks.json": json.dumps(r.obj(session.results), indent=2, default=str),
                                "session.json": json.dumps(r.obj(session.to_dict()), indent=2, default=str)}
     history = session.dir / "history.jsonl"
@@ -120,6 +178,9 @@ def write_bundle(session: RecoverySession, out_dir: Path, log_file: Path | None 
         members["snapshot.yaml"] = Path(session.snapshot_path).read_text(encoding="utf-8", errors="replace")
     if log_file and log_file.exists():
         members["sfwizard.log"] = log_file.read_text(encoding="utf-8", errors="replace")
+    for name, path in (extra or {}).items():
+        if path is not None and Path(path).exists():
+            members[name] = Path(path).read_text(encoding="utf-8", errors="replace")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, text in members.items():

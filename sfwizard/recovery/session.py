@@ -49,6 +49,10 @@ class RecoverySession:
     reauthorized_at: str | None = None
     disconnected_at: str | None = None
     notes: list[str] = field(default_factory=list)
+    skips: list[dict[str, Any]] = field(default_factory=list)  # {step, reason, who, at}: a step passed over
+    facts: dict[str, Any] = field(default_factory=dict)  # what the wizard saw happen: signed_in, sync_completed…
+    demo_scenario: str | None = None  # set for a --demo session (never offered to resume a real one)
+    finished_at: str | None = None
     schema_version: int = SCHEMA_VERSION
     _lock: Any = field(default=None, repr=False, compare=False)
 
@@ -58,8 +62,9 @@ class RecoverySession:
 
     # -- life cycle ------------------------------------------------------------------------------
     @classmethod
-    def new(cls, profile: str) -> RecoverySession:
-        s = cls(id=datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2), profile=profile)
+    def new(cls, profile: str, demo_scenario: str | None = None) -> RecoverySession:
+        s = cls(id=datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2), profile=profile,
+                demo_scenario=demo_scenario)
         s.dir.mkdir(parents=True, exist_ok=True)
         s.acquire()
         s.save()
@@ -93,11 +98,17 @@ class RecoverySession:
         return s
 
     @classmethod
-    def latest(cls, profile: str) -> RecoverySession | None:
-        """The newest session of ``profile`` (locked), or None."""
+    def latest(cls, profile: str, *, demo: bool | None = None, unfinished: bool = False) -> RecoverySession | None:
+        """The newest session of ``profile`` (locked), or None. ``demo`` True/False keeps only demo or only
+        real sessions; ``unfinished`` skips finished ones (what the wizard offers to resume)."""
         for info in cls.list_sessions():
-            if info["profile"] == profile:
-                return cls.load(info["id"])
+            if info["profile"] != profile:
+                continue
+            if demo is not None and bool(info["demo_scenario"]) != demo:
+                continue
+            if unfinished and info["finished_at"]:
+                continue
+            return cls.load(info["id"])
         return None
 
     resume = latest
@@ -111,7 +122,8 @@ class RecoverySession:
             data = _read_json(d / "session.json") or _read_json(d / "session.json.bak")
             if data is not None:
                 out.append({"id": sid, "profile": data["profile"], "step": data.get("step", ""),
-                            "completed": len(data.get("completed") or []), "updated_at": data.get("updated_at")})
+                            "completed": len(data.get("completed") or []), "updated_at": data.get("updated_at"),
+                            "demo_scenario": data.get("demo_scenario"), "finished_at": data.get("finished_at")})
         return out
 
     def acquire(self) -> None:
@@ -148,6 +160,11 @@ class RecoverySession:
 
     def confirm(self, step: str, item: str, who: str, role: str) -> None:
         self.confirmations.append({"step": step, "item": item, "who": who, "role": role, "at": _now()})
+        self.save()
+
+    def note_fact(self, name: str, value: Any = True) -> None:
+        """Record something the wizard saw happen (signed in, snapshot saved, a sync completed)."""
+        self.facts[name] = {"value": value, "at": _now()}
         self.save()
 
     def record_run(self, results: list[dict[str, Any]], calls: dict[str, int] | None = None) -> None:

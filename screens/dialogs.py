@@ -1,0 +1,169 @@
+"""Modal dialogs that return a small value: skip with a reason, confirm as a person, resume, quit,
+and a read-only text panel (evidence, the runbook section). Each dismisses with its answer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+
+from .widgets import actor_label, flat
+
+
+@dataclass(frozen=True)
+class PersonAnswer:
+    who: str
+    role: str
+    text: str = ""
+
+
+class _Dialog(ModalScreen[Any]):
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class SkipDialog(_Dialog):
+    """Pass over a step: the reason and the person are recorded and appear in the report."""
+
+    def __init__(self, step_title: str, default_who: str = "") -> None:
+        super().__init__()
+        self.step_title = step_title
+        self.default_who = default_who
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Skip “{flat(self.step_title)}”", classes="dialog-title", markup=False)
+            yield Static("Say why; it goes into the report.", classes="muted")
+            yield Input(placeholder="reason (for example: the Salesforce admin joins tomorrow)", id="reason")
+            yield Input(value=self.default_who, placeholder="your name", id="who")
+            yield Static("", id="problem", classes="problem", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Skip the step", id="ok", variant="warning")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cancel":
+            self.dismiss(None)
+            return
+        self._submit()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._submit()
+
+    def _submit(self) -> None:
+        reason = self.query_one("#reason", Input).value.strip()
+        who = self.query_one("#who", Input).value.strip()
+        if not reason or not who:
+            self.query_one("#problem", Static).update("both a reason and a name are needed")
+            self.query_one("#reason" if not reason else "#who", Input).focus()
+            return
+        self.dismiss(PersonAnswer(who=who, role="", text=reason))
+
+
+class ConfirmDialog(_Dialog):
+    """A person confirms what no API shows; who they are and their role are recorded with the time."""
+
+    def __init__(self, question: str, vendor: str, default_who: str = "", role: str = "platform_admin") -> None:
+        super().__init__()
+        self.question, self.vendor, self.default_who, self.role = question, vendor, default_who, role
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Confirm", classes="dialog-title")
+            yield Static(flat(self.question), markup=False)
+            with RadioSet(id="role"):
+                for role in ("platform_admin", "salesforce_admin"):
+                    yield RadioButton(actor_label(role, self.vendor), value=role == self.role, id=role)
+            yield Input(value=self.default_who, placeholder="your name", id="who")
+            yield Static("", id="problem", classes="problem", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Confirm", id="ok", variant="success")
+
+    def on_mount(self) -> None:
+        self.query_one("#who", Input).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cancel":
+            self.dismiss(None)
+        else:
+            self._submit()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._submit()
+
+    def _submit(self) -> None:
+        who = self.query_one("#who", Input).value.strip()
+        if not who:
+            self.query_one("#problem", Static).update("say who confirms")
+            return
+        pressed = self.query_one("#role", RadioSet).pressed_button
+        role = pressed.id if pressed is not None and pressed.id else self.role
+        self.dismiss(PersonAnswer(who=who, role=role))
+
+
+class ChoiceDialog(_Dialog):
+    """A question with a few answers (resume or start again; quit while work is in flight)."""
+
+    def __init__(self, title: str, text: str, choices: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.title_text, self.text, self.choices = title, text, choices  # (id, label, variant)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(flat(self.title_text), classes="dialog-title", markup=False)
+            yield Static(self.text, markup=False)
+            with Horizontal(classes="buttons"):
+                for cid, label, variant in self.choices:
+                    yield Button(label, id=cid, variant=variant)  # type: ignore[arg-type]
+
+    def on_mount(self) -> None:
+        self.query(Button).last().focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id)
+
+
+class TextDialog(_Dialog):
+    """Read-only text: a check's evidence, or the runbook's section for this step."""
+
+    BINDINGS = [Binding("escape,q,enter", "dismiss_none", "Close")]
+
+    def __init__(self, title: str, body: str) -> None:
+        super().__init__()
+        self.title_text, self.body = title, body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(flat(self.title_text), classes="dialog-title", markup=False)
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(self.body, markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Close", id="close", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+
+def evidence_text(result: Any) -> str:
+    """A check's result as plain text for the evidence panel (its reason code, cause, fix, evidence)."""
+    lines = [f"{result.title}", f"status: {result.status.value}"]
+    reason = getattr(result, "reason", "")
+    if reason:
+        lines.append(f"reason: {reason}")
+    lines.append(f"found: {flat(result.summary)}")
+    if result.cause:
+        lines.append(f"cause: {flat(result.cause)}")
+    if result.resolution:
+        lines.append(f"what to do: {flat(result.resolution)}")
+    if result.evidence:
+        lines += ["", "evidence:", json.dumps(result.evidence, indent=2, default=str, ensure_ascii=False)]
+    return "\n".join(lines)

@@ -1,0 +1,53 @@
+"""The ``sfwizard`` command: a command runs the CLI; no command opens the wizard (Textual loads only then).
+
+This module imports nothing heavy, so ``sfwizard check`` starts as fast as before the wizard existed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sfwizard.cli import WizardOptions
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from sfwizard.cli import main as cli_main
+
+    return cli_main(argv, wizard=run_wizard)
+
+
+def run_wizard(options: WizardOptions) -> int:
+    if options.web:
+        return serve_web(options)
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        from sfwizard.errors import SfwizardError
+
+        raise SfwizardError("the wizard needs a terminal (stdin and stdout are not one)",
+                            "run it in a terminal, use --web for a browser tab, or run `sfwizard check`")
+    from .app import WizardApp
+
+    app = WizardApp(options)
+    app.run()
+    return app.return_code or 0
+
+
+def serve_web(options: WizardOptions) -> int:
+    """The same wizard in a browser tab on this machine (textual-serve), for a support call."""
+    import shlex
+
+    from textual_serve.server import Server
+
+    argv = [sys.executable, "-m", "sfwizard"]
+    if options.demo:
+        argv += ["--demo", "--scenario", options.scenario]
+    if options.profile:
+        argv += ["--profile", options.profile]
+    if options.new_session:
+        argv.append("--new")
+    print(f"Serving the wizard at http://{options.host}:{options.port} (this machine only); Ctrl+C stops it.",
+          file=sys.stderr)
+    Server(shlex.join(argv), host=options.host, port=options.port, title="sfwizard").serve()
+    return 0

@@ -1,0 +1,175 @@
+"""Widgets every step shares: the header with the org badge, the step list, the check table, who acts,
+and the bar that says whether Next is open. Server-provided text is always shown as text, never markup."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import DataTable, OptionList, Static
+from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from sfwizard.checks.base import CheckResult
+    from sfwizard.recovery.navigator import Gate, Navigator
+    from sfwizard.recovery.wizard import Recovery
+
+ICONS = {"pass": "✔", "fail": "✘", "warn": "!", "manual": "?", "skipped": "–", "running": "…", "waiting": "·"}
+WORDS = {"pass": "pass", "fail": "FAIL", "warn": "warn", "manual": "ask", "skipped": "skip", "running": "…"}
+# ANSI colour names: each theme maps them to its own palette (and NO_COLOR drops them; the words stay).
+STATUS_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "manual": "cyan", "skipped": "dim",
+                "running": "dim", "waiting": "dim"}
+STATE_ICONS = {"done": "✔", "current": "▶", "skipped": "–", "pending": " "}
+ACTOR_LABELS = {"platform_admin": "{vendor} admin", "salesforce_admin": "Salesforce admin", "wizard": "sfwizard"}
+
+
+def flat(value: Any) -> str:
+    """One line of text: control characters and newlines folded (server text, org names, errors)."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(value)).split())
+
+
+def plain(value: Any, style: str = "") -> Text:
+    """A renderable that never interprets markup (what DataTable cells and Static need for server text)."""
+    return Text(flat(value), style=style)
+
+
+def actor_label(actor: str, vendor: str) -> str:
+    return ACTOR_LABELS.get(actor, actor).format(vendor=vendor)
+
+
+class AppHeader(Horizontal):
+    """Title, a DEMO badge, and — once signed in — the org, the user and PRODUCTION or SANDBOX."""
+
+    DEFAULT_CLASSES = "app-header"
+
+    def compose(self) -> Any:
+        yield Static("sfwizard", id="title", markup=False)
+        yield Static("", id="demo-badge", markup=False)
+        yield Static("", id="org", markup=False)
+        yield Static("", id="kind-badge", markup=False)
+
+    def show(self, recovery: Recovery | None) -> None:
+        title = "sfwizard"
+        demo = kind = org = ""
+        if recovery is not None:
+            title = f"sfwizard · {recovery.profile.vendor} ↔ Salesforce recovery"
+            if recovery.demo is not None:
+                demo = f" DEMO {recovery.demo.scenario} "
+            who = recovery.signed_in
+            if who is not None:
+                org = f"{flat(who.org_name)} ({who.org_id}) · {flat(who.username)}"
+                kind = f" {who.kind} "
+            else:
+                org = "not signed in to Salesforce"
+        self.query_one("#title", Static).update(title)
+        badge = self.query_one("#demo-badge", Static)
+        badge.update(demo)
+        badge.display = bool(demo)
+        self.query_one("#org", Static).update(org)
+        k = self.query_one("#kind-badge", Static)
+        k.update(kind)
+        k.display = bool(kind)
+        k.set_class(kind.strip() == "SANDBOX", "-sandbox")
+        k.set_class(kind.strip() == "PRODUCTION", "-production")
+
+
+class StepList(OptionList):
+    """Where you are and what is done; a click (or Enter) goes back to a step already reached."""
+
+    DEFAULT_CLASSES = "step-list"
+
+    def show(self, nav: Navigator | None) -> None:
+        highlighted = None
+        self.clear_options()
+        if nav is None:
+            return
+        for i, step in enumerate(nav.steps):
+            state = nav.state(step).value
+            applies = nav.applies(step)
+            icon = STATE_ICONS[state]
+            label = Text(f"{icon} {i + 1:>2} {step.title}")
+            if state == "current":
+                label.stylize("bold")
+                highlighted = i
+            elif state == "skipped" or not applies:
+                label.stylize("dim")
+            self.add_option(Option(label, id=step.id, disabled=not nav.can_go_to(step.id)))
+        if highlighted is not None:
+            self.highlighted = highlighted
+
+
+class ActorPanel(Vertical):
+    """Who acts at this step: the platform admin, the Salesforce admin, or sfwizard itself."""
+
+    DEFAULT_CLASSES = "actors"
+
+    def show(self, actors: dict[str, str], vendor: str) -> None:
+        self.remove_children()
+        for actor, what in actors.items():
+            row = Horizontal(classes=f"actor -{actor.replace('_', '-')}")
+            self.mount(row)
+            row.mount(Static(actor_label(actor, vendor), classes="who", markup=False))
+            row.mount(Static(flat(what), classes="what", markup=False))
+
+
+class GateBar(Static):
+    """Whether Next is open and, when it is not, exactly why."""
+
+    DEFAULT_CLASSES = "gate"
+
+    def show(self, gate: Gate | None, busy: str = "") -> None:
+        self.set_class(gate is not None and gate.open, "-open")
+        self.set_class(gate is not None and not gate.open, "-shut")
+        if busy:
+            text = Content.assemble(("… ", "bold"), flat(busy), "  (Esc stops)")
+        elif gate is None:
+            text = Content("setting up…")
+        elif gate.open:
+            text = Content.assemble(("Next ▶ ", "bold"), "ready")
+        else:
+            text = Content.assemble(("Next is locked: ", "bold"), flat(gate.reason),
+                                    "  — fix it, or skip the step with a reason (s)")
+        self.update(text)
+
+
+class CheckTable(DataTable):
+    """One row per check: status, title, what it found. Enter (or a click) opens the evidence."""
+
+    DEFAULT_CLASSES = "checks"
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = False
+        if not self.columns:
+            self.add_column("", key="icon", width=2)
+            self.add_column("status", key="status", width=5)
+            self.add_column("check", key="title", width=30)
+            self.add_column("what it found", key="summary")
+
+    def set_pending(self, ids_titles: list[tuple[str, str]]) -> None:
+        for cid, title in ids_titles:
+            self.put(cid, title, "running", "checking…")
+
+    def put_result(self, r: CheckResult) -> None:
+        self.put(r.id, r.title, r.status.value, r.summary)
+
+    def put(self, cid: str, title: str, status: str, summary: str) -> None:
+        style = STATUS_STYLE.get(status, "")
+        icon = plain(ICONS.get(status, "?"), style)
+        word = plain(WORDS.get(status, status), style)
+        cells = (icon, word, plain(title), plain(summary))
+        if cid in self.rows:
+            for key, value in zip(("icon", "status", "title", "summary"), cells, strict=True):
+                self.update_cell(cid, key, value, update_width=False)
+        else:
+            self.add_row(*cells, key=cid)
+
+    def selected_id(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        try:
+            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+        except Exception:  # noqa: BLE001 - an empty or refreshing table
+            return None
