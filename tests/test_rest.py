@@ -591,7 +591,6 @@ def test_bulk_v2_rejects_bad_queries(env: Env) -> None:
 # -- the healthy scenario, as the rest of the suite sees it ----------------------------------------
 
 def test_healthy_scenario_through_simple_salesforce(start_sandbox, ca_session) -> None:
-    pytest.importorskip("sfwizard.sandbox.scenario")
     sb = start_sandbox("healthy")
     state = sb.state
     org = state.default_org

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
 import secrets
 import time
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from sfwizard.sandbox.admin.page import admin_page
 from sfwizard.sandbox.admin.view import state_json
 from sfwizard.sandbox.http import Request, Response, Route, html_response, json_response, redirect, route
 from sfwizard.sandbox.integration import (
@@ -30,7 +30,7 @@ from sfwizard.sandbox.integration import (
     revoke,
     skilljar_state,
 )
-from sfwizard.sandbox.px.sync import ACCESSIBILITY, advance, job_json, set_knowledge, start_sync
+from sfwizard.sandbox.px.sync import advance, job_json, set_knowledge, start_sync
 from sfwizard.sandbox.salesforce import oauth
 from sfwizard.sandbox.skilljar.backfill import run_backfill
 from sfwizard.sandbox.state import SandboxState
@@ -224,124 +224,12 @@ def _state(state: SandboxState, req: Request, m: Any) -> Response:
 
 # -- the page ---------------------------------------------------------------------------------------------
 
-def e(value: Any) -> str:
-    return "—" if value is None or value == "" else html.escape(str(value), quote=True)
-
-
-def _button(action: str, label: str, *, kind: str = "") -> str:
-    return (f'<form method="post" action="{e(action)}">'
-            f'<button class="{kind}" type="submit">{e(label)}</button></form>')
-
-
-def _orgs_card(s: dict[str, Any]) -> str:
-    rows = "".join(f"<tr><td>{e(o['name'])}</td><td><code>{e(o['id'])}</code></td><td>{e(o['instance'])}</td>"
-                   f"<td>{'<b class=warn>Sandbox</b>' if o['is_sandbox'] else 'Production'}</td></tr>"
-                   for o in s["orgs"])
-    return ("<section><h2>Salesforce orgs</h2><table><tr><th>Name</th><th>Org Id</th><th>Instance</th>"
-            f"<th>Type</th></tr>{rows}</table></section>")
-
-
-def _px_card(p: dict[str, Any]) -> str:
-    job = p["job"]
-    if job:
-        pct = round(job["progress"] * 100)
-        run = (f'<progress id="sync-bar" data-state="{e(job["state"])}" max="100" value="{pct}"></progress> '
-               f'<span id="sync-text">{e(job["state"])} {job["done"]}/{job["total"]}</span>'
-               + (f' <span class="warn">{e(job["error"])}</span>' if job["error"] else ""))
-    else:
-        run = "<span class=muted>no manual sync yet</span>"
-    authorized = "<b class=good>Authorized</b>" if p["authorized"] else "<b class=warn>Not authorized</b>"
-    sandbox = " <b class=warn>(sandbox org)</b>" if p["org_is_sandbox"] else ""
-    return (
-        "<section><h2>Gainsight PX · Administration → Integrations · Salesforce</h2>"
-        f"<p>Status: {authorized} <span class=muted>(monitoring: {e(p['status'])})</span></p>"
-        f"<p>Salesforce org: {e(p['org_name'])} <code>{e(p['org_id'])}</code>{sandbox} · "
-        f"user {e(p['username'])}</p>"
-        f"<p>Last sync: {e(p['last_success'])} · records processed {e(p['records_processed'])}</p>"
-        f"<p>Last error: <span class=warn>{e(p['last_error'])}</span></p>"
-        f"<p>Synchronize: {run}</p><div class=actions>"
-        + _button("/__sandbox__/px/authorize", "Authorize")
-        + _button("/__sandbox__/px/sync", "Synchronize")
-        + _button("/__sandbox__/px/revoke", "Simulate a security advisory", kind="danger")
-        + "</div></section>")
-
-
-def _knowledge_card(p: dict[str, Any]) -> str:
-    k = p["knowledge"]
-    cats = "".join(f'<label><input type="checkbox" name="categories" value="{e(c)}"'
-                   f'{" checked" if c in k["categories"] else ""}> {e(c)}</label> '
-                   for c in k["available_categories"]) or "<span class=muted>none in this org</span>"
-    access = "".join(f'<label><input type="checkbox" name="accessibility" value="{a}"'
-                     f'{" checked" if a in k["accessibility"] else ""}> {a}</label> ' for a in ACCESSIBILITY)
-    return (
-        "<section><h2>Knowledge Center · Salesforce Knowledge Base</h2>"
-        f"<p>Integration: <b>{e(k['status'])}</b> <span class=muted>{e(k['last_error'])}</span></p>"
-        '<form method="post" action="/__sandbox__/px/knowledge">'
-        '<input type="hidden" name="knowledge_form" value="1">'
-        f'<p><label><input type="checkbox" name="enabled"{" checked" if k["enabled"] else ""}> '
-        "Salesforce Knowledge Base enabled</label></p>"
-        f"<p>Categories: {cats}</p><p>Accessibility: {access}</p>"
-        '<button type="submit">Save</button></form></section>')
-
-
-def _skilljar_card(j: dict[str, Any]) -> str:
-    alert = (f"<p class=alert>Your Salesforce integration is disconnected (since {e(j['disconnected_at'])}). "
-             "Reconnect to resume syncing.</p>" if j["status"] == "disconnected" else "")
-    if j["backfill_offered"]:
-        backfill = (_button("/__sandbox__/skilljar/backfill", "Backfill")
-                    + f" <span class=muted>pushes what changed from {e(j['last_sync_at'])} to now</span>")
-    else:
-        backfill = f"<p class=muted>Backfill not offered: {e(j['backfill_reason'])}</p>"
-    done = "".join(f"<li>{e(b['window_start'])} → {e(b['window_end'])}: {e(b['records'])} record(s)</li>"
-                   for b in j["backfills"])
-    return (
-        "<section><h2>Skilljar · Integrations · Salesforce</h2>" + alert
-        + f"<p>Status: <b>{e(j['status'])}</b> · Salesforce user {e(j['username'])} in {e(j['org_name'])}</p>"
-        + f"<p>Last Sync Date: {e(j['last_sync_at'])}</p><div class=actions>"
-        + _button("/__sandbox__/skilljar/reconnect", "Reconnect") + backfill
-        + _button("/__sandbox__/skilljar/revoke", "Simulate a security advisory", kind="danger") + "</div>"
-        + (f"<ul>{done}</ul>" if done else "") + "</section>")
-
-
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:860px;margin:2em auto;padding:0 1em;color:#16325c}"
-    "section{border:1px solid #d8dde6;border-radius:6px;padding:.4em 1em 1em;margin:1em 0}"
-    "table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left}"
-    ".actions{display:flex;gap:.6em;flex-wrap:wrap;align-items:center}form{display:inline}"
-    "button{background:#0176d3;color:#fff;border:0;border-radius:4px;padding:.45em .9em;font-size:1em;"
-    "cursor:pointer}button.danger{background:#ba0517}.warn{color:#ba0517}.good{color:#2e844a}"
-    ".muted{color:#54698d}.alert{background:#fef1ee;border-left:4px solid #ba0517;padding:.5em}"
-    ".notice{padding:.6em;border-radius:4px}.notice.ok{background:#ebf7e6}.notice.error{background:#fef1ee}"
-    "progress{width:14em;vertical-align:middle}code{font-size:.9em}")
-
-# Polls the job while it runs and reloads when it ends; textContent only, nothing parsed as HTML.
-_POLL = (
-    "<script>(function(){var b=document.getElementById('sync-bar');if(!b||b.dataset.state!=='RUNNING')return;"
-    "function p(){fetch('/__sandbox__/px/sync').then(function(r){return r.json()}).then(function(j){"
-    "b.value=Math.round(j.progress*100);document.getElementById('sync-text').textContent="
-    "j.state+' '+j.done+'/'+j.total;if(j.state==='RUNNING')setTimeout(p,300);else location.reload()})}"
-    "setTimeout(p,300)})()</script>")
-
-
 def _page(state: SandboxState, req: Request, m: Any) -> Response:
     with state.lock:
         s = state_json(state)
         ui = _ui(state)
         notice, ui.notice = ui.notice, None
-    parts = [f"<h1>sfwizard sandbox</h1><p>Scenario <b>{e(s['scenario'])}</b> — {e(s['description'])}</p>"]
-    if notice:
-        parts.append(f'<p class="notice {notice[0]}">{e(notice[1])}</p>')
-    parts.append(_orgs_card(s))
-    if "px" in s:
-        parts += [_px_card(s["px"]), _knowledge_card(s["px"])]
-    if "skilljar" in s:
-        parts.append(_skilljar_card(s["skilljar"]))
-    parts.append("<p class=muted>Controls for programs: <code>GET /__sandbox__/state</code>; "
-                 "POST <code>/__sandbox__/px/sync</code>, <code>/__sandbox__/px/knowledge</code>, "
-                 "<code>/__sandbox__/skilljar/backfill</code>, "
-                 "<code>/__sandbox__/{px,skilljar}/revoke</code>.</p>")
-    return html_response(f"<!doctype html><html lang=en><meta charset=utf-8><title>sfwizard sandbox — "
-                         f"{e(s['scenario'])}</title><style>{_STYLE}</style>" + "".join(parts) + _POLL)
+    return html_response(admin_page(s, notice))
 
 
 def routes() -> list[Route]:

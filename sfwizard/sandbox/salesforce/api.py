@@ -29,7 +29,7 @@ CURSORS_PER_USER = 10  # … and keeps at most 10 open per user, dropping the ol
 NOT_FOUND = "The requested resource does not exist"
 
 
-class ApiError(Exception):
+class RestError(Exception):
     """An error answered as ``[{"message","errorCode"[,"fields"]}]`` (per record in collections)."""
 
     def __init__(self, status: int, code: str, message: str, fields: list[str] | None = None) -> None:
@@ -127,9 +127,9 @@ def limit_header(org: Org) -> tuple[str, str]:
     return ("Sforce-Limit-Info", f"api-usage={org.api_used}/{org.api_max}")
 
 
-def invalid_field(name: str, sobject: str) -> ApiError:
+def invalid_field(name: str, sobject: str) -> RestError:
     """What SOQL-style field look-ups answer for a field that does not exist or is not readable."""
-    return ApiError(400, "INVALID_FIELD",
+    return RestError(400, "INVALID_FIELD",
                     f"No such column '{name}' on entity '{sobject}'. If you are attempting to use a custom "
                     "field, be sure to append the '__c' after the custom field name. Please reference your "
                     "WSDL or the describe call for the appropriate names.")
@@ -139,4 +139,4 @@ def json_body(req: Request) -> Any:
     try:
         return req.json()
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}"[:200]) from None
+        raise RestError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}"[:200]) from None

@@ -20,7 +20,7 @@ from typing import Any
 from sfwizard import ids
 from sfwizard.sandbox.http import Request, Response, json_response, no_content
 from sfwizard.sandbox.salesforce import soql, wire
-from sfwizard.sandbox.salesforce.api import NOT_FOUND, ApiError, ApiRoute, Ctx, api_route, json_body, rest_state
+from sfwizard.sandbox.salesforce.api import NOT_FOUND, ApiRoute, Ctx, RestError, api_route, json_body, rest_state
 from sfwizard.sandbox.salesforce.query import select_columns
 from sfwizard.sandbox.salesforce.store import Org
 
@@ -101,31 +101,31 @@ def _job_info(job: QueryJob, full: bool) -> dict[str, Any]:
 def _job(ctx: Ctx, job_id: str) -> QueryJob:
     job = rest_state(ctx.state).jobs.get(job_id)
     if job is None or job.org_key != ctx.org.key:
-        raise ApiError(404, "NOT_FOUND", NOT_FOUND)
+        raise RestError(404, "NOT_FOUND", NOT_FOUND)
     return job
 
 
 def _create(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
     body = json_body(req)
     if not isinstance(body, dict):
-        raise ApiError(400, "API_ERROR", "Value does not match expected type")
+        raise RestError(400, "API_ERROR", "Value does not match expected type")
     operation, query = body.get("operation"), body.get("query")
     if operation not in ("query", "queryAll"):
-        raise ApiError(400, "API_ERROR", f"Invalid operation: {operation}")
+        raise RestError(400, "API_ERROR", f"Invalid operation: {operation}")
     if not isinstance(query, str) or not query.strip():
-        raise ApiError(400, "API_ERROR", "The query is required for a query job")
+        raise RestError(400, "API_ERROR", "The query is required for a query job")
     delimiter = DELIMITERS.get(str(body.get("columnDelimiter") or "COMMA"))
     line_ending = LINE_ENDINGS.get(str(body.get("lineEnding") or "LF"))
     if delimiter is None or line_ending is None:
-        raise ApiError(400, "API_ERROR", "Invalid columnDelimiter or lineEnding")
+        raise RestError(400, "API_ERROR", "Invalid columnDelimiter or lineEnding")
     if _UNSUPPORTED.search(query):
-        raise ApiError(400, "INVALIDJOB", "Aggregate queries, OFFSET and subqueries are not supported "
+        raise RestError(400, "INVALIDJOB", "Aggregate queries, OFFSET and subqueries are not supported "
                                           "by Bulk API 2.0 query jobs")
     try:
         result = soql.run_query(ctx.state, ctx.org, ctx.user, query, include_deleted=operation == "queryAll",
                                 version=ctx.version)
     except soql.SoqlError as exc:
-        raise ApiError(400, exc.code, exc.message) from None
+        raise RestError(400, exc.code, exc.message) from None
     rs = rest_state(ctx.state)
     sobject = ctx.org.sobject(result.sobject)
     job = QueryJob(
@@ -159,9 +159,9 @@ def _abort(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
     job = _job(ctx, m.group(1))
     body = json_body(req)
     if not isinstance(body, dict) or body.get("state") != "Aborted":
-        raise ApiError(400, "INVALIDJOBSTATE", "A query job can only be set to Aborted")
+        raise RestError(400, "INVALIDJOBSTATE", "A query job can only be set to Aborted")
     if job.state == "JobComplete":
-        raise ApiError(400, "INVALIDJOBSTATE", "Job is already complete")
+        raise RestError(400, "INVALIDJOBSTATE", "Job is already complete")
     job.state, job.modstamp = "Aborted", ctx.state.now()
     return json_response(_job_info(job, True))
 
@@ -169,7 +169,7 @@ def _abort(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
 def _delete(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
     job = _job(ctx, m.group(1))
     if job.state not in ("JobComplete", "Aborted", "Failed"):
-        raise ApiError(400, "INVALIDJOBSTATE", "Only a finished job can be deleted")
+        raise RestError(400, "INVALIDJOBSTATE", "Only a finished job can be deleted")
     rest_state(ctx.state).jobs.pop(job.id, None)
     return no_content()
 
@@ -178,9 +178,9 @@ def _decode_locator(text: str) -> int:
     try:
         value = int(base64.b64decode(text + "=" * (-len(text) % 4), validate=True).decode())
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ApiError(400, "INVALIDLOCATOR", f"Invalid locator: {text}") from None
+        raise RestError(400, "INVALIDLOCATOR", f"Invalid locator: {text}") from None
     if value < 0:
-        raise ApiError(400, "INVALIDLOCATOR", f"Invalid locator: {text}")
+        raise RestError(400, "INVALIDLOCATOR", f"Invalid locator: {text}")
     return value
 
 
@@ -191,17 +191,17 @@ def _encode_locator(offset: int) -> str:
 def _results(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
     job = _job(ctx, m.group(1))
     if job.state != "JobComplete":
-        raise ApiError(400, "INVALIDJOBSTATE", f"The job {job.id} is not complete (state {job.state})")
+        raise RestError(400, "INVALIDJOBSTATE", f"The job {job.id} is not complete (state {job.state})")
     raw_max = req.arg("maxRecords")
     if raw_max is not None and (not raw_max.isdigit() or int(raw_max) < 1):
-        raise ApiError(400, "INVALIDPARAMETER", f"Invalid maxRecords: {raw_max}")
+        raise RestError(400, "INVALIDPARAMETER", f"Invalid maxRecords: {raw_max}")
     size = min(int(raw_max), MAX_PAGE) if raw_max else DEFAULT_PAGE
     locator = req.arg("locator")
     offset = _decode_locator(locator) if locator and locator != "null" else 0
     rows = job.result.rows
     total = len(rows)
     if offset > total:
-        raise ApiError(400, "INVALIDLOCATOR", f"Invalid locator: {locator}")
+        raise RestError(400, "INVALIDLOCATOR", f"Invalid locator: {locator}")
     page = rows[offset:offset + size]
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=job.delimiter, lineterminator=job.line_ending, quoting=csv.QUOTE_ALL)

@@ -15,10 +15,10 @@ from sfwizard.sandbox.salesforce.api import (
     CURSOR_IDLE_SECONDS,
     CURSORS_PER_USER,
     QUERY_PAGE,
-    ApiError,
     ApiRoute,
     Ctx,
     Cursor,
+    RestError,
     RestState,
     api_route,
     rest_state,
@@ -72,12 +72,12 @@ def _query(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
     endpoint = m.group(1)
     q = req.arg("q")
     if q is None or not q.strip():
-        raise ApiError(400, "MALFORMED_QUERY", "A query string must be provided (the q parameter).")
+        raise RestError(400, "MALFORMED_QUERY", "A query string must be provided (the q parameter).")
     try:
         result = soql.run_query(ctx.state, ctx.org, ctx.user, q, include_deleted=endpoint == "queryAll",
                                 version=ctx.version)
     except soql.SoqlError as exc:
-        raise ApiError(400, exc.code, exc.message) from None
+        raise RestError(400, exc.code, exc.message) from None
     if (req.arg("columns") or "").lower() == "true":
         return json_response(_column_metadata(ctx, q, result.sobject))
     rs = rest_state(ctx.state)
@@ -171,7 +171,7 @@ def _query_more(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
     cursor = rs.cursors.get(locator)
     if cursor is None or (cursor.org_key, cursor.user_id) != (ctx.org.key, ctx.user["Id"]) \
             or offset > len(cursor.result.rows):
-        raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        raise RestError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
     batch = _batch_size(req, cursor.batch)
     return _page(ctx, cursor, locator, offset, batch)
 

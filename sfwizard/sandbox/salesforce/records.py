@@ -15,7 +15,7 @@ from typing import Any
 from sfwizard import ids
 from sfwizard.sandbox.http import Request, Response, json_response, no_content
 from sfwizard.sandbox.salesforce import wire
-from sfwizard.sandbox.salesforce.api import NOT_FOUND, ApiError, ApiRoute, Ctx, api_route, invalid_field, json_body
+from sfwizard.sandbox.salesforce.api import NOT_FOUND, ApiRoute, Ctx, RestError, api_route, invalid_field, json_body
 from sfwizard.sandbox.salesforce.store import FieldDef, Record, SObjectDef
 
 MAX_COLLECTION = 200
@@ -31,8 +31,8 @@ _DENIED = "insufficient access rights on object id"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def no_such_column(name: str, sobject: str) -> ApiError:
-    return ApiError(400, "INVALID_FIELD",
+def no_such_column(name: str, sobject: str) -> RestError:
+    return RestError(400, "INVALID_FIELD",
                     f"No such column '{name}' on sobject of type {sobject}")
 
 
@@ -70,7 +70,7 @@ def visible_fields(ctx: Ctx, sobject: SObjectDef) -> list[FieldDef]:
 def sobject_or_404(ctx: Ctx, name: str) -> SObjectDef:
     sobject = ctx.readable(name)
     if sobject is None:
-        raise ApiError(404, "NOT_FOUND", NOT_FOUND)
+        raise RestError(404, "NOT_FOUND", NOT_FOUND)
     return sobject
 
 
@@ -190,22 +190,22 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def _convert(ctx: Ctx, sobject: SObjectDef, f: FieldDef, value: Any) -> Any:
     if isinstance(value, (dict, list)):
         token = "START_OBJECT" if isinstance(value, dict) else "START_ARRAY"
-        raise ApiError(400, "JSON_PARSER_ERROR",
+        raise RestError(400, "JSON_PARSER_ERROR",
                        f"Cannot deserialize instance of {f.type} from {token} value")
     try:
         out = wire.from_json(f, value)
     except wire.WireValueError as exc:
         if "too large" in str(exc):
-            raise ApiError(400, "STRING_TOO_LONG", f"{f.label}: {exc}", [f.name]) from None
-        raise ApiError(400, "JSON_PARSER_ERROR",
+            raise RestError(400, "STRING_TOO_LONG", f"{f.label}: {exc}", [f.name]) from None
+        raise RestError(400, "JSON_PARSER_ERROR",
                        f"Cannot deserialize instance of {f.type} from VALUE_STRING value {value!s:.40} "
                        "or request may be missing a required field") from None
     if out is None:
         return None
     if f.type == "email" and not _EMAIL.match(out):
-        raise ApiError(400, "INVALID_EMAIL_ADDRESS", f"{f.label}: invalid email address: {out}", [f.name])
+        raise RestError(400, "INVALID_EMAIL_ADDRESS", f"{f.label}: invalid email address: {out}", [f.name])
     if f.type in ("reference", "id") and not ids.is_valid(out):
-        raise ApiError(400, "MALFORMED_ID", f"{f.label}: id value of incorrect type: {out}", [f.name])
+        raise RestError(400, "MALFORMED_ID", f"{f.label}: id value of incorrect type: {out}", [f.name])
     if f.type == "reference":
         out = ids.to18(out)
     return out
@@ -216,10 +216,10 @@ def prepare_values(ctx: Ctx, sobject: SObjectDef, body: Any, *, create: bool,
     """Check a create or update body the way Salesforce does; return converted values, change nothing."""
     if not isinstance(body, dict):
         kind = "START_ARRAY" if isinstance(body, list) else "VALUE"
-        raise ApiError(400, "JSON_PARSER_ERROR",
+        raise RestError(400, "JSON_PARSER_ERROR",
                        f"Cannot deserialize instance of {sobject.name} from {kind} value")
     if not can_object(ctx, sobject, "create" if create else "edit"):
-        raise ApiError(403, "INSUFFICIENT_ACCESS_OR_READONLY", _DENIED)
+        raise RestError(403, "INSUFFICIENT_ACCESS_OR_READONLY", _DENIED)
     fields: list[tuple[FieldDef, Any]] = []
     for key, value in body.items():
         if key == "attributes":
@@ -233,7 +233,7 @@ def prepare_values(ctx: Ctx, sobject: SObjectDef, body: Any, *, create: bool,
     denied = [f.name for f, _ in fields
               if not (field_createable(ctx, sobject, f) if create else field_updateable(ctx, sobject, f))]
     if denied:
-        raise ApiError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
+        raise RestError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
                        f"Unable to create/update fields: {', '.join(denied)}. Please check the security "
                        "settings of this field and verify that it is read/write for your profile or "
                        "permission set.", denied)
@@ -243,7 +243,7 @@ def prepare_values(ctx: Ctx, sobject: SObjectDef, body: Any, *, create: bool,
                if f.createable and not f.nillable and f.type not in ("boolean", "picklist")
                and f.name != "OwnerId" and (create or f.name in values) and merged.get(f.name) in (None, "")]
     if missing:
-        raise ApiError(400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
+        raise RestError(400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
                        missing)
     return values
 
@@ -300,17 +300,17 @@ def find_record(ctx: Ctx, sobject: SObjectDef, record_id: str, *, single: bool =
     """The live record, or the error Salesforce gives for a bad, unknown or deleted Id."""
     if not ids.is_valid(record_id) or not record_id.startswith(sobject.key_prefix):
         if single:
-            raise ApiError(404, "NOT_FOUND",
+            raise RestError(404, "NOT_FOUND",
                            f"Provided external ID field does not exist or is not accessible: {record_id}")
-        raise ApiError(400, "MALFORMED_ID", f"malformed id {record_id}")
+        raise RestError(400, "MALFORMED_ID", f"malformed id {record_id}")
     rec = ctx.org.table(sobject.name).get(record_id, include_deleted=True)
     if rec is None:
         if single:
-            raise ApiError(404, "NOT_FOUND", NOT_FOUND)
-        raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+            raise RestError(404, "NOT_FOUND", NOT_FOUND)
+        raise RestError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
     if rec.get("IsDeleted"):
-        raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted") if single else \
-            ApiError(400, "ENTITY_IS_DELETED", "entity is deleted")
+        raise RestError(404, "ENTITY_IS_DELETED", "entity is deleted") if single else \
+            RestError(400, "ENTITY_IS_DELETED", "entity is deleted")
     return rec
 
 
@@ -356,7 +356,7 @@ def _update(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
 def _delete(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
     sobject = sobject_or_404(ctx, m.group(1))
     if not can_object(ctx, sobject, "delete"):
-        raise ApiError(403, "INSUFFICIENT_ACCESS_OR_READONLY", _DENIED)
+        raise RestError(403, "INSUFFICIENT_ACCESS_OR_READONLY", _DENIED)
     rec = find_record(ctx, sobject, m.group(2))
     apply_delete(ctx, sobject, rec["Id"])
     return no_content()
@@ -364,13 +364,13 @@ def _delete(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
 
 # -- sObject Collections ----------------------------------------------------------------------------
 
-def _result(record_id: str | None, error: ApiError | None) -> dict[str, Any]:
+def _result(record_id: str | None, error: RestError | None) -> dict[str, Any]:
     if error is None:
         return {"id": record_id, "success": True, "errors": []}
     return {"success": False, "errors": [error.item()]}
 
 
-_ROLLED_BACK = ApiError(400, "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+_ROLLED_BACK = RestError(400, "ALL_OR_NONE_OPERATION_ROLLED_BACK",
                         "Record rolled back because not all records were valid and the request was using "
                         "AllOrNone header")
 
@@ -378,11 +378,11 @@ _ROLLED_BACK = ApiError(400, "ALL_OR_NONE_OPERATION_ROLLED_BACK",
 def _run_collection(items: list[Any], prepare: Callable[[Any], Callable[[], str]],
                     all_or_none: bool) -> Response:
     """Validate every item, then apply (or, under allOrNone with any failure, apply none)."""
-    plans: list[tuple[Callable[[], str] | None, ApiError | None]] = []
+    plans: list[tuple[Callable[[], str] | None, RestError | None]] = []
     for item in items:
         try:
             plans.append((prepare(item), None))
-        except ApiError as exc:
+        except RestError as exc:
             plans.append((None, exc))
     failed = any(err for _, err in plans)
     out = []
@@ -396,8 +396,8 @@ def _run_collection(items: list[Any], prepare: Callable[[Any], Callable[[], str]
     return json_response(out)
 
 
-def _too_many() -> ApiError:
-    return ApiError(400, "EXCEEDED_ID_LIMIT",
+def _too_many() -> RestError:
+    return RestError(400, "EXCEEDED_ID_LIMIT",
                     f"record limit reached. cannot submit more than {MAX_COLLECTION} records into this call")
 
 
@@ -405,7 +405,7 @@ def _collection_body(req: Request) -> tuple[list[Any], bool]:
     body = json_body(req)
     records = body.get("records") if isinstance(body, dict) else None
     if not isinstance(records, list):
-        raise ApiError(400, "JSON_PARSER_ERROR", "The request body must contain a records array")
+        raise RestError(400, "JSON_PARSER_ERROR", "The request body must contain a records array")
     if len(records) > MAX_COLLECTION:
         raise _too_many()
     return records, bool(body.get("allOrNone"))
@@ -415,10 +415,10 @@ def _typed(ctx: Ctx, item: Any) -> SObjectDef:
     attrs = item.get("attributes") if isinstance(item, dict) else None
     kind = attrs.get("type") if isinstance(attrs, dict) else None
     if not kind:
-        raise ApiError(400, "INVALID_TYPE", "Must specify a type in attributes field")
+        raise RestError(400, "INVALID_TYPE", "Must specify a type in attributes field")
     sobject = ctx.readable(kind)
     if sobject is None:
-        raise ApiError(400, "INVALID_TYPE", f"sObject type '{kind}' is not supported.")
+        raise RestError(400, "INVALID_TYPE", f"sObject type '{kind}' is not supported.")
     return sobject
 
 
@@ -428,7 +428,7 @@ def _collection_create(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
     def prepare(item: Any) -> Callable[[], str]:
         sobject = _typed(ctx, item)
         if "Id" in item or "id" in item:
-            raise ApiError(400, "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
+            raise RestError(400, "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
         values = prepare_values(ctx, sobject, item, create=True)
         return lambda: apply_create(ctx, sobject, values)["Id"]
 
@@ -442,7 +442,7 @@ def _collection_update(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
         sobject = _typed(ctx, item)
         rid = item.get("Id") or item.get("id")
         if not rid:
-            raise ApiError(400, "MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
+            raise RestError(400, "MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
         rec = find_record(ctx, sobject, str(rid), single=False)
         values = prepare_values(ctx, sobject, {k: v for k, v in item.items() if k not in ("Id", "id")},
                                 create=False, existing=rec)
@@ -454,7 +454,7 @@ def _collection_update(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
 def _id_list(req: Request) -> list[str]:
     raw = req.arg("ids")
     if not raw:
-        raise ApiError(400, "MISSING_ARGUMENT", "Missing argument: ids")
+        raise RestError(400, "MISSING_ARGUMENT", "Missing argument: ids")
     return [x.strip() for x in raw.split(",") if x.strip()]
 
 
@@ -466,9 +466,9 @@ def _collection_delete(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
     def prepare(rid: str) -> Callable[[], str]:
         sobject = ctx.org.sobject_for_id(rid) if ids.is_valid(rid) else None
         if sobject is None:
-            raise ApiError(400, "MALFORMED_ID", f"malformed id {rid}")
+            raise RestError(400, "MALFORMED_ID", f"malformed id {rid}")
         if ctx.readable(sobject.name) is None or not can_object(ctx, sobject, "delete"):
-            raise ApiError(400, "INSUFFICIENT_ACCESS_OR_READONLY", _DENIED)
+            raise RestError(400, "INSUFFICIENT_ACCESS_OR_READONLY", _DENIED)
         rec = find_record(ctx, sobject, rid, single=False)
         return lambda: (apply_delete(ctx, sobject, rec["Id"]), rec["Id"])[1]
 
@@ -484,13 +484,13 @@ def _collection_get(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
         id_list = [str(x) for x in body.get("ids") or []]
         names = ",".join(str(x) for x in body.get("fields") or [])
         if not id_list:
-            raise ApiError(400, "MISSING_ARGUMENT", "Missing argument: ids")
+            raise RestError(400, "MISSING_ARGUMENT", "Missing argument: ids")
     else:
         id_list, names = _id_list(req), req.arg("fields") or ""
     if len(id_list) > MAX_COLLECTION_GET:
-        raise ApiError(400, "EXCEEDED_ID_LIMIT", f"cannot retrieve more than {MAX_COLLECTION_GET} records")
+        raise RestError(400, "EXCEEDED_ID_LIMIT", f"cannot retrieve more than {MAX_COLLECTION_GET} records")
     if not names:
-        raise ApiError(400, "MISSING_ARGUMENT", "Missing argument: fields")
+        raise RestError(400, "MISSING_ARGUMENT", "Missing argument: fields")
     fields = _selected_fields(ctx, sobject, names)
     out: list[Any] = []
     for rid in id_list:
@@ -506,18 +506,18 @@ def _window(ctx: Ctx, req: Request) -> tuple[datetime, datetime]:
     def arg(name: str) -> datetime:
         raw = req.arg(name)
         if not raw:
-            raise ApiError(400, "MISSING_ARGUMENT", f"Missing argument: {name}")
+            raise RestError(400, "MISSING_ARGUMENT", f"Missing argument: {name}")
         try:  # a bare '+' in a query string arrives as a space
             return wire.parse_datetime(raw.replace(" ", "+"))
         except ValueError:
-            raise ApiError(400, "INVALID_REPLICATION_DATE", f"Invalid {name} date: {raw}") from None
+            raise RestError(400, "INVALID_REPLICATION_DATE", f"Invalid {name} date: {raw}") from None
 
     start, end = arg("start"), arg("end")
     now = ctx.state.now()
     if end <= start:
-        raise ApiError(400, "INVALID_REPLICATION_DATE", "startDate must chronologically precede endDate")
+        raise RestError(400, "INVALID_REPLICATION_DATE", "startDate must chronologically precede endDate")
     if start < now - timedelta(days=30):
-        raise ApiError(400, "INVALID_REPLICATION_DATE", "startDate cannot be more than 30 days ago")
+        raise RestError(400, "INVALID_REPLICATION_DATE", "startDate cannot be more than 30 days ago")
     return start, min(end, now)
 
 

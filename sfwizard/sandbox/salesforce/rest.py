@@ -22,9 +22,9 @@ from sfwizard.sandbox.salesforce.api import (
     _SEASONS,
     NOT_FOUND,
     VERSIONS,
-    ApiError,
     ApiRoute,
     Ctx,
+    RestError,
     api_route,
     json_body,
     limit_header,
@@ -103,7 +103,7 @@ def dispatch(ctx: Ctx, req: Request, rest: str) -> Response:
             continue
         try:
             return r.handler(ctx, req, m)
-        except ApiError as exc:
+        except RestError as exc:
             return exc.response()
     if allowed:
         methods = ",".join(dict.fromkeys(allowed))
@@ -175,9 +175,9 @@ def _batch(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
     body = json_body(req)
     subs = body.get("batchRequests") if isinstance(body, dict) else None
     if not isinstance(subs, list):
-        raise ApiError(400, "JSON_PARSER_ERROR", "Request body must contain batchRequests")
+        raise RestError(400, "JSON_PARSER_ERROR", "Request body must contain batchRequests")
     if len(subs) > MAX_BATCH:
-        raise ApiError(400, "LIMIT_EXCEEDED", f"A maximum of {MAX_BATCH} batch requests is allowed")
+        raise RestError(400, "LIMIT_EXCEEDED", f"A maximum of {MAX_BATCH} batch requests is allowed")
     halt, halted, has_errors = bool(body.get("haltOnError")), False, False
     results = []
     for sub in subs:

@@ -19,9 +19,9 @@ from sfwizard.sandbox.salesforce import soql, wire
 from sfwizard.sandbox.salesforce.api import (
     NOT_FOUND,
     QUERY_PAGE,
-    ApiError,
     ApiRoute,
     Ctx,
+    RestError,
     api_route,
     invalid_field,
 )
@@ -72,7 +72,7 @@ def _closing_paren(masked: str, start: int) -> int:
             depth -= 1
             if depth == 0:
                 return i
-    raise ApiError(400, "MALFORMED_SEARCH", "unexpected token: missing ')'")
+    raise RestError(400, "MALFORMED_SEARCH", "unexpected token: missing ')'")
 
 
 def _split_top(text: str, sep: str = ",") -> list[str]:
@@ -97,7 +97,7 @@ def _parse_object_spec(text: str) -> SearchSpec:
     text = text.strip()
     m = re.match(r"(\w+)\s*(\((.*)\))?\s*$", text, re.DOTALL)
     if not m:
-        raise ApiError(400, "MALFORMED_SEARCH", f"unexpected token: '{text[:40]}'")
+        raise RestError(400, "MALFORMED_SEARCH", f"unexpected token: '{text[:40]}'")
     spec = SearchSpec(m.group(1), [])
     inner = m.group(3) or ""
     if not inner.strip():
@@ -116,7 +116,7 @@ def _parse_object_spec(text: str) -> SearchSpec:
             spec.order_by = clause
         elif key == "LIMIT":
             if not clause.isdigit():
-                raise ApiError(400, "MALFORMED_SEARCH", f"unexpected token: '{clause[:20]}'")
+                raise RestError(400, "MALFORMED_SEARCH", f"unexpected token: '{clause[:20]}'")
             spec.limit = int(clause)
     return spec
 
@@ -124,7 +124,7 @@ def _parse_object_spec(text: str) -> SearchSpec:
 def _parse_sosl(q: str) -> tuple[str, str, list[SearchSpec] | None, int]:
     m = re.match(r"\s*FIND\s*\{((?:\\.|[^}])*)\}(.*)$", q, re.IGNORECASE | re.DOTALL)
     if not m:
-        raise ApiError(400, "MALFORMED_SEARCH", _NO_TERM)
+        raise RestError(400, "MALFORMED_SEARCH", _NO_TERM)
     term, rest = re.sub(r"\\(.)", r"\1", m.group(1)), m.group(2)
     scope = "ALL"
     sm = re.match(r"\s*IN\s+(ALL|NAME|EMAIL|PHONE|SIDEBAR)\s+FIELDS\b(.*)$", rest, re.IGNORECASE | re.DOTALL)
@@ -140,7 +140,7 @@ def _parse_sosl(q: str) -> tuple[str, str, list[SearchSpec] | None, int]:
     if rm:
         specs = [_parse_object_spec(p) for p in _split_top(rm.group(1))]
     elif rest.strip() and not re.fullmatch(r"\s*(WITH\s+.*)?", rest, re.IGNORECASE | re.DOTALL):
-        raise ApiError(400, "MALFORMED_SEARCH", f"unexpected token: '{rest.strip()[:40]}'")
+        raise RestError(400, "MALFORMED_SEARCH", f"unexpected token: '{rest.strip()[:40]}'")
     return term, scope, specs, overall
 
 
@@ -154,7 +154,7 @@ def _term_matcher(term: str) -> Callable[[str], bool]:
         for w in words:
             w = w.strip('"')
             if len(w.replace("*", "").replace("?", "")) < 2:
-                raise ApiError(400, "INVALID_SEARCH", f"search term must be longer than one character: {w}")
+                raise RestError(400, "INVALID_SEARCH", f"search term must be longer than one character: {w}")
             body = re.escape(w).replace(r"\*", r"\w*").replace(r"\?", r"\w?").replace(r"\ ", r"\s+")
             pats.append(re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE))
         compiled.append(pats)
@@ -188,9 +188,9 @@ def _run_search(ctx: Ctx, term: str, scope: str, specs: list[SearchSpec] | None,
     for spec in specs:
         sobject = ctx.readable(spec.sobject)
         if sobject is None or not sobject.searchable:
-            raise ApiError(400, "INVALID_TYPE", f"sObject type '{spec.sobject}' is not supported.")
+            raise RestError(400, "INVALID_TYPE", f"sObject type '{spec.sobject}' is not supported.")
         if sobject.name == "KnowledgeArticleVersion" and "publishstatus" not in spec.where.lower():
-            raise ApiError(400, "MALFORMED_SEARCH", _KAV_RULE)
+            raise RestError(400, "MALFORMED_SEARCH", _KAV_RULE)
         fields = []
         for name in spec.fields or ["Id"]:
             f = sobject.field(name)
@@ -200,7 +200,7 @@ def _run_search(ctx: Ctx, term: str, scope: str, specs: list[SearchSpec] | None,
         try:
             pred = soql.compile_where(ctx.org, ctx.user, sobject.name, spec.where) if spec.where else None
         except soql.SoqlError as exc:
-            raise ApiError(400, exc.code, exc.message) from None
+            raise RestError(400, exc.code, exc.message) from None
         text_fields = _search_fields(ctx, sobject, scope)
         limit = spec.limit if spec.limit is not None else overall
         matching = (r for r in ctx.org.table(sobject.name).scan()
@@ -227,14 +227,14 @@ def _run_search(ctx: Ctx, term: str, scope: str, specs: list[SearchSpec] | None,
 def _search(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
     q = req.arg("q")
     if not q:
-        raise ApiError(400, "MALFORMED_SEARCH", _NO_TERM)
+        raise RestError(400, "MALFORMED_SEARCH", _NO_TERM)
     return _run_search(ctx, *_parse_sosl(q))
 
 
 def _parameterized_search(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
     q = req.arg("q")
     if not q:
-        raise ApiError(400, "MISSING_ARGUMENT", "Missing argument: q")
+        raise RestError(400, "MISSING_ARGUMENT", "Missing argument: q")
     scope = (req.arg("in") or "ALL").upper()
     default_fields = [f for f in (req.arg("fields") or "").split(",") if f.strip()]
     specs = None
@@ -271,12 +271,12 @@ def _category_summary(ctx: Ctx, group: str, node: dict[str, Any], sobj: str, dee
 
 def _category_sobject(ctx: Ctx, req: Request) -> str:
     if not ctx.org.knowledge_enabled:
-        raise ApiError(404, "NOT_FOUND", NOT_FOUND)
+        raise RestError(404, "NOT_FOUND", NOT_FOUND)
     sobj = req.arg("sObjectName")
     if not sobj:
-        raise ApiError(400, "MISSING_ARGUMENT", "Missing argument: sObjectName")
+        raise RestError(400, "MISSING_ARGUMENT", "Missing argument: sObjectName")
     if sobj != "KnowledgeArticleVersion":
-        raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Invalid parameter value: sObjectName={sobj}")
+        raise RestError(400, "INVALID_PARAMETER_VALUE", f"Invalid parameter value: sObjectName={sobj}")
     return sobj
 
 
@@ -308,7 +308,7 @@ def _category_detail(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
     group = next((g for g in ctx.org.data_category_groups if g["name"] == m.group(1)), None)
     node = _find_category(_children(group), m.group(2)) if group else None
     if node is None:
-        raise ApiError(404, "NOT_FOUND", NOT_FOUND)
+        raise RestError(404, "NOT_FOUND", NOT_FOUND)
     detail = _category_summary(ctx, group["name"], node, sobj, False)  # type: ignore[index]
     detail["childCategories"] = [_category_summary(ctx, group["name"], c, sobj, False)  # type: ignore[index]
                                  for c in _children(node)]
