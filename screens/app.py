@@ -89,9 +89,9 @@ class WizardApp(App[int]):
         self._boot_fn = boot or default_boot(self.options)
         self.recovery: Recovery | None = recovery
         self.person = ""  # the name last typed in a confirm or skip dialog (offered again)
+        self.checklist_svg: str | None = None  # the checklist as shown, for the report
         self._screens: dict[str, StepScreen] = {}
         self._stop: list[Callable[[], None]] = []
-        self.return_code = 0
 
     # -- start-up ----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -148,11 +148,7 @@ class WizardApp(App[int]):
             screen = step_screens()[step_id]()
             self._screens[step_id] = screen
             self.install_screen(screen, name=f"step-{step_id}")
-        if isinstance(self.screen, StartScreen) or len(self.screen_stack) <= 1:
-            self.switch_screen(f"step-{step_id}")
-        else:
-            self.switch_screen(f"step-{step_id}")
-        self.refresh_chrome()
+        self.switch_screen(f"step-{step_id}")
 
     def refresh_chrome(self) -> None:
         """Redraw what every screen shows (header, step list, gate) after the state moved."""

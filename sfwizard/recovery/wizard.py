@@ -103,6 +103,7 @@ class Recovery:
         self.clock = clock
         self.connection: Connection | None = None
         self.snapshot: Snapshot | None = None
+        self.known_article: str | None = None  # a title the admin typed on the Knowledge step
         self.cancel_token = CancelToken()
         self._io = threading.Lock()
         self.navigator = Navigator(self.profile, session, conditions=self.condition)
@@ -245,13 +246,13 @@ class Recovery:
                 px_api_url=self.setup.px_api_url, px_api_key=self.setup.px_api_key,
                 status_url=self.setup.status_url, ca_cert=self.setup.ca_cert), cancel=self.cancel_token)
             try:
-                ctx = client.context(snapshot=self.snapshot, **self._times())
+                ctx = client.context(snapshot=self.snapshot, known_article=self.known_article, **self._times())
                 ctx.now = self.clock()
                 results = client.run_checks(ctx, only=wanted, progress=progress, on_result=on_result)
             finally:
                 client.close()
         else:
-            ctx = conn.context(**self._times())
+            ctx = conn.context(known_article=self.known_article, **self._times())
             ctx.now = self.clock()
             results = conn.client.run_checks(ctx, only=wanted, progress=progress, on_result=on_result)
         self.navigator.record(results)
