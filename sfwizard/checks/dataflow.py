@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped
-from sfwizard.checks.context import CheckContext, _snapshot_attr
+from sfwizard.checks.context import CheckContext
 from sfwizard.integrations.salesforce import chunks, in_clause, soql_quote
 from sfwizard.sftime import format_datetime
 
@@ -47,14 +47,13 @@ def next_runs(schedule: list[dict[str, str]], now: datetime, count: int = 3) -> 
 @check("flow.salesforce_to_platform", "Salesforce → platform data is current", "validate",
        profiles=("gainsight-px",), needs=("salesforce", "platform", "snapshot"))
 def salesforce_to_platform(ctx: CheckContext) -> Outcome:
-    maps = [m for m in ctx.mappings() if _snapshot_attr(m, "direction") == "sf_to_px"
-            and _snapshot_attr(m, "salesforce").startswith("Account.")
-            and _snapshot_attr(m, "platform").startswith("account.")]
+    maps = [m for m in ctx.source_mappings()
+            if m.salesforce.startswith("Account.") and m.platform.startswith("account.")]
     if not maps:
         return skipped("no Account → account mappings documented in the snapshot")
     sample = ctx.px_sample("accounts")
     by_id = {a["sfdcId"][:15]: a for a in sample if a.get("sfdcId")}
-    fields = sorted({_snapshot_attr(m, "salesforce").split(".", 1)[1] for m in maps})
+    fields = sorted({m.salesforce.split(".", 1)[1] for m in maps})
     since = _since(ctx)
     changed_filter = f" AND LastModifiedDate > {format_datetime(since)}" if since else ""
     changed_total = ctx.salesforce.count(f"SELECT COUNT() FROM Account WHERE Id != null{changed_filter}") \
@@ -67,13 +66,13 @@ def salesforce_to_platform(ctx: CheckContext) -> Outcome:
     for row in rows:
         px = by_id.get(row["Id"][:15], {})
         for m in maps:
-            sf_field = _snapshot_attr(m, "salesforce").split(".", 1)[1]
-            attr = _snapshot_attr(m, "platform").split(".", 1)[1]
+            sf_field = m.salesforce.split(".", 1)[1]
+            attr = m.platform.split(".", 1)[1]
             if not _same(row.get(sf_field), _px_value(px, attr)):
                 stale.append({"sfdcId": row["Id"], "field": sf_field, "salesforce": row.get(sf_field),
                               "platform": _px_value(px, attr)})
                 break
-    evidence = {"sampled_platform_accounts": len(by_id), "compared": len(rows),
+    evidence: dict[str, Any] = {"sampled_platform_accounts": len(by_id), "compared": len(rows),
                 "changed_since_disconnect_in_org": changed_total, "stale": len(stale), "examples": stale[:5],
                 "next_runs": next_runs(list(ctx.profile.schedule_gmt), ctx.now)}
     if stale:
@@ -92,7 +91,7 @@ def platform_to_salesforce(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
         return skipped("the integration user is not known yet")
-    pushes = [_snapshot_attr(m, "salesforce") for m in ctx.mappings() if _snapshot_attr(m, "direction") == "px_to_sf"]
+    pushes = [m.salesforce for m in ctx.push_mappings()]
     if not pushes:
         return skipped("the snapshot documents no pushes to Salesforce")
     since = ctx.reauthorized_at or ctx.disconnected_at

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sfwizard import ids
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
-from sfwizard.checks.context import CheckContext, _snapshot_attr
+from sfwizard.checks.context import CheckContext
 from sfwizard.integrations.salesforce import in_clause
 
 SAMPLE = 200  # platform records whose Salesforce Ids are looked up: one IN clause each (of a 1,000 page)
@@ -29,7 +29,7 @@ def right_org(ctx: CheckContext) -> Outcome:
     org = ctx.organization()
     evidence: dict = {"org_id": org["Id"], "org_name": org["Name"]}
     problems: list[str] = []
-    snap_org = _snapshot_attr(ctx.snapshot, "org", "id")
+    snap_org = ctx.snapshot.org.id if ctx.snapshot else ""
     if snap_org:
         evidence["snapshot_org_id"] = snap_org
         if not ids.same_id(snap_org, org["Id"]):

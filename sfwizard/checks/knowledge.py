@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, skipped, warn
-from sfwizard.checks.context import CheckContext, _snapshot_attr
+from sfwizard.checks.context import CheckContext
 
 VISIBILITY = {"public": "IsVisibleInPkb", "customer": "IsVisibleInCsp", "partner": "IsVisibleInPrm",
               "internal": "IsVisibleInApp"}
 ONLINE = "PublishStatus = 'Online' AND Language = 'en_US'"
 
 
-def _used(ctx: CheckContext) -> bool:
-    return bool(_snapshot_attr(ctx.snapshot, "knowledge", "used")
-                or _snapshot_attr(ctx.snapshot, "knowledge", "enabled"))
-
-
 @check("knowledge.toggle", "Knowledge Center toggle", "knowledge", profiles=("gainsight-px",), needs=())
 def toggle(ctx: CheckContext) -> Outcome:
-    if ctx.snapshot is not None and not _used(ctx):
+    if ctx.snapshot is not None and not ctx.knowledge_used:
         return skipped("the snapshot says Knowledge is not used")
     status = None
     if ctx.px is not None:
-        rows = ctx.memo("px_integrations", ctx.px.integrations)
-        status = next((r for r in rows if "knowledge" in r.name.lower()), None)
+        status = next((r for r in ctx.px_integrations() if "knowledge" in r.name.lower()), None)
     if status is None:
         return manual("confirm the Salesforce Knowledge Base toggle is ON under Administration → Integrations → "
                       "Knowledge Center", "no API shows the toggle; re-authorize the Data Integration first")
@@ -37,8 +31,8 @@ def toggle(ctx: CheckContext) -> Outcome:
 @check("knowledge.categories", "Knowledge data categories", "knowledge", profiles=("gainsight-px",),
        needs=("salesforce", "snapshot"))
 def categories(ctx: CheckContext) -> Outcome:
-    wanted = list(_snapshot_attr(ctx.snapshot, "knowledge", "categories") or [])
-    if not _used(ctx):
+    wanted = list(ctx.snapshot.knowledge.categories) if ctx.snapshot else []
+    if not ctx.knowledge_used:
         return skipped("the snapshot says Knowledge is not used")
     data = ctx.memo("categories", lambda: ctx.salesforce.get(
         "support/dataCategoryGroups", {"sObjectName": "KnowledgeArticleVersion", "topCategoriesOnly": "false"}))
@@ -61,9 +55,9 @@ def categories(ctx: CheckContext) -> Outcome:
 @check("knowledge.visibility", "Accessibility matches article visibility", "knowledge", profiles=("gainsight-px",),
        needs=("salesforce", "snapshot"))
 def visibility(ctx: CheckContext) -> Outcome:
-    if not _used(ctx):
+    if not ctx.knowledge_used:
         return skipped("the snapshot says Knowledge is not used")
-    chosen = [a for a in (_snapshot_attr(ctx.snapshot, "knowledge", "accessibility") or [])]
+    chosen = list(ctx.snapshot.knowledge.accessibility) if ctx.snapshot else []
     counts = {}
     for a in chosen:
         flag = VISIBILITY.get(a.lower())
@@ -82,9 +76,9 @@ def visibility(ctx: CheckContext) -> Outcome:
 @check("knowledge.search", "A known article is found and opens", "knowledge", profiles=("gainsight-px",),
        needs=("salesforce",))
 def search(ctx: CheckContext) -> Outcome:
-    if ctx.snapshot is not None and not _used(ctx):
+    if ctx.snapshot is not None and not ctx.knowledge_used:
         return skipped("the snapshot says Knowledge is not used")
-    title = ctx.known_article or _snapshot_attr(ctx.snapshot, "knowledge", "known_article")
+    title = ctx.known_article or (ctx.snapshot.knowledge.known_article if ctx.snapshot else "")
     if not title:
         newest = ctx.salesforce.query(f"SELECT Title FROM KnowledgeArticleVersion WHERE {ONLINE} "
                                       "ORDER BY LastPublishedDate DESC LIMIT 1")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, warn
-from sfwizard.checks.context import CheckContext, _snapshot_attr
+from sfwizard.checks.context import CheckContext
 
 COMPATIBLE = {
     "STRING": {"string", "textarea", "picklist", "multipicklist", "email", "phone", "url", "id", "reference",
@@ -19,7 +19,7 @@ COMPATIBLE = {
 
 
 def _fields_by_object(ctx: CheckContext) -> dict[str, dict[str, dict[str, Any]]]:
-    objects = sorted({_snapshot_attr(m, "salesforce").split(".", 1)[0] for m in ctx.mappings()})
+    objects = sorted({m.salesforce.split(".", 1)[0] for m in ctx.mappings()})
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for name, desc in ctx.describes(objects).items():
         out[name] = {f["name"].lower(): f for f in (desc or {}).get("fields", [])} if desc else {}
@@ -45,12 +45,12 @@ def salesforce_fields(ctx: CheckContext) -> Outcome:
     px_types = _px_types(ctx)
     missing, mismatched = [], []
     for m in ctx.mappings():
-        sobject, _, name = _snapshot_attr(m, "salesforce").partition(".")
+        sobject, _, name = m.salesforce.partition(".")
         f = fields.get(sobject, {}).get(name.lower())
         if f is None:
             missing.append(f"{sobject}.{name}")
             continue
-        px_type = (_snapshot_attr(m, "type") or px_types.get(_snapshot_attr(m, "platform").lower()) or "").upper()
+        px_type = (m.type or px_types.get(m.platform.lower()) or "").upper()
         if px_type in COMPATIBLE and f["type"] not in COMPATIBLE[px_type]:
             mismatched.append(f"{sobject}.{name} is {f['type']}, the platform expects {px_type}")
     evidence = {"mappings": len(ctx.mappings()), "objects": sorted(fields), "missing": missing,
@@ -71,7 +71,7 @@ def salesforce_fields(ctx: CheckContext) -> Outcome:
 def push_targets(ctx: CheckContext) -> Outcome:
     prefix = ctx.profile.push_prefix or "PX_"
     fields = _fields_by_object(ctx)
-    pushes = [_snapshot_attr(m, "salesforce") for m in ctx.mappings() if _snapshot_attr(m, "direction") == "px_to_sf"]
+    pushes = [m.salesforce for m in ctx.push_mappings()]
     no_prefix = [p for p in pushes if not p.split(".", 1)[1].startswith(prefix)]
     read_only = []
     for p in pushes:
@@ -95,7 +95,7 @@ def push_targets(ctx: CheckContext) -> Outcome:
        profiles=("gainsight-px",), needs=("platform", "snapshot"))
 def platform_attributes(ctx: CheckContext) -> Outcome:
     known = _px_types(ctx)
-    targets = [_snapshot_attr(m, "platform") for m in ctx.mappings()]
+    targets = [m.platform for m in ctx.mappings()]
     missing = [t for t in targets if t.lower() not in known]
     evidence = {"attributes_known": len(known), "mapped": len(targets), "missing": missing}
     if missing:
@@ -110,12 +110,11 @@ def platform_attributes(ctx: CheckContext) -> Outcome:
 def live_vs_snapshot(ctx: CheckContext) -> Outcome:
     prefix = ctx.profile.push_prefix
     fields = _fields_by_object(ctx)
-    documented = {_snapshot_attr(m, "salesforce").lower() for m in ctx.mappings()}
+    documented = {m.salesforce.lower() for m in ctx.mappings()}
     undocumented = sorted(
         f"{obj}.{f['name']}" for obj, fs in fields.items() for f in fs.values()
         if prefix and f["name"].startswith(prefix) and f"{obj}.{f['name']}".lower() not in documented)
-    custom = [c if isinstance(c, str) else _snapshot_attr(c, "name")
-              for c in (_snapshot_attr(ctx.snapshot, "custom_objects") or [])]
+    custom = list(ctx.custom_objects())
     gone = [name for name, desc in ctx.describes(custom).items() if desc is None] if custom else []
     evidence = {"undocumented_push_fields": undocumented, "custom_objects": custom, "custom_objects_missing": gone}
     if gone:

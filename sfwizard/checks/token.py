@@ -42,7 +42,7 @@ def fresh_token(ctx: CheckContext) -> Outcome:
 
     mine = [t for t in tokens if user and t.get("UserId") == user["Id"]]
     fresh = [t for t in mine if is_fresh(t)]
-    if fresh:
+    if fresh and user:  # (mine is empty without a user)
         t = fresh[0]
         return ok(f"{app} holds a token for {user['Username']} created {t.get('CreatedDate')}, "
                   f"last used {t.get('LastUsedDate')}", **evidence)
