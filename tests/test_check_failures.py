@@ -143,8 +143,9 @@ def test_backfill_arrival_warns_then_passes(tls_certs) -> None:
     ("Salesforce's daily API limit is used up", "ts.api_limit"),
 ])
 def test_rarer_symptoms_are_recognised(summary: str, symptom: str) -> None:
-    from sfwizard.checks.base import REGISTRY, CheckSpec, fail, run_checks, specs_for
+    from sfwizard.checks.base import CheckSpec, fail
     from sfwizard.checks.context import CheckContext
+    from sfwizard.checks.runner import REGISTRY, run_checks, specs_for
     from sfwizard.profiles import load_profile
 
     specs_for("gainsight-px")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from sfwizard.cancel import Cancelled, CancelToken
-from sfwizard.checks.base import CheckSpec, Status, fail, ok, run_checks
+from sfwizard.checks.base import CheckSpec, Status, fail, ok
 from sfwizard.checks.context import CheckContext
+from sfwizard.checks.runner import run_checks
 from sfwizard.errors import SfwizardError
 from sfwizard.integrations.salesforce import ApiError, ApiLimitExceeded
 from sfwizard.profiles import load_profile
@@ -71,7 +72,7 @@ def test_sfwizard_error_carries_its_hint_as_resolution() -> None:
 
 
 def test_troubleshooting_names_the_symptom_from_other_results() -> None:
-    from sfwizard.checks.base import REGISTRY, specs_for
+    from sfwizard.checks.runner import REGISTRY, specs_for
 
     specs_for("gainsight-px")  # registers every check
     ctx = _ctx()
@@ -95,3 +96,15 @@ def test_sign_in_required_stops_salesforce_checks_once() -> None:
     results = run_checks(ctx, [_spec("a", needs_refresh), _spec("b", needs_refresh)])
     assert [r.status for r in results] == [Status.FAIL, Status.SKIPPED] and len(calls) == 1
     assert ctx.sign_in_required and "sfwizard login" in results[0].resolution
+
+
+def test_the_checks_package_imports_nothing_and_base_no_check() -> None:
+    """No import cycle: the package imports nothing, base imports no check; the runner brings them all."""
+    import subprocess
+    import sys
+
+    code = ("import sys; mods = lambda: sorted(m for m in sys.modules if m.startswith('sfwizard.checks.')); "
+            "import sfwizard.checks; a = mods(); import sfwizard.checks.base; b = mods(); "
+            "import sfwizard.checks.runner; print(a, b, 'sfwizard.checks.troubleshoot' in mods())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[] ['sfwizard.checks.base'] True"

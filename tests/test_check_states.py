@@ -20,7 +20,8 @@ import httpx
 import pytest
 
 from sfwizard import snapshot
-from sfwizard.checks.base import REGISTRY, CheckResult, Status, specs_for
+from sfwizard.checks.base import CheckResult, Status
+from sfwizard.checks.runner import REGISTRY, specs_for
 from sfwizard.checks.troubleshoot import SYMPTOMS
 from sfwizard.cli.check import render_table
 from sfwizard.demo import approve_in_sandbox

@@ -69,7 +69,7 @@ def _record(results: list[CheckResult], calls: dict[str, int], profile: str) -> 
 
 
 def run_check_command(args: argparse.Namespace) -> int:
-    from sfwizard.checks.base import specs_for
+    from sfwizard.checks.runner import specs_for
 
     if args.list:
         for spec in specs_for(args.profile or "gainsight-px"):
