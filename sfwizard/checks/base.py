@@ -6,9 +6,10 @@ none of them, so the checks package has no import cycle.
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,15 +35,21 @@ class CheckResult:
     resolution: str = ""  # when not passing: what to do
     step: str = ""
     elapsed_ms: int = 0
+    reason: str = ""  # a code from sfwizard.checks.reasons; "" when passing
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["status"] = self.status.value
-        return d
+        """The result as ``check --json`` and the session store it (keys in the documented order)."""
+        return {"id": self.id, "title": self.title, "step": self.step, "status": self.status.value,
+                "reason": self.reason, "summary": self.summary, "evidence": copy.deepcopy(self.evidence),
+                "cause": self.cause, "resolution": self.resolution, "elapsed_ms": self.elapsed_ms}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CheckResult:
-        return cls(**{**d, "status": Status(d["status"])})
+        """Also reads results saved before reasons existed (their reason is "") and ignores fields a
+        newer version added."""
+        known = {f.name for f in fields(cls)} - {"status", "reason"}
+        return cls(**{k: v for k, v in d.items() if k in known}, status=Status(d["status"]),
+                   reason=d.get("reason", ""))
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Outcome:
     """What a check function returns; the runner adds id, title, step and timing."""
 
     status: Status
+    reason: str  # "" for a pass, else a catalogued code (sfwizard/checks/reasons.py)
     summary: str
     evidence: dict[str, Any] = field(default_factory=dict)
     cause: str = ""
@@ -57,23 +65,23 @@ class Outcome:
 
 
 def ok(summary: str, **evidence: Any) -> Outcome:
-    return Outcome(Status.PASS, summary, evidence)
+    return Outcome(Status.PASS, "", summary, evidence)
 
 
-def fail(summary: str, cause: str, resolution: str, **evidence: Any) -> Outcome:
-    return Outcome(Status.FAIL, summary, evidence, cause, resolution)
+def fail(reason: str, summary: str, cause: str, resolution: str, **evidence: Any) -> Outcome:
+    return Outcome(Status.FAIL, reason, summary, evidence, cause, resolution)
 
 
-def warn(summary: str, cause: str, resolution: str, **evidence: Any) -> Outcome:
-    return Outcome(Status.WARN, summary, evidence, cause, resolution)
+def warn(reason: str, summary: str, cause: str, resolution: str, **evidence: Any) -> Outcome:
+    return Outcome(Status.WARN, reason, summary, evidence, cause, resolution)
 
 
-def manual(summary: str, resolution: str = "", **evidence: Any) -> Outcome:
-    return Outcome(Status.MANUAL, summary, evidence, "", resolution)
+def manual(reason: str, summary: str, resolution: str = "", **evidence: Any) -> Outcome:
+    return Outcome(Status.MANUAL, reason, summary, evidence, "", resolution)
 
 
-def skipped(summary: str, cause: str = "", **evidence: Any) -> Outcome:
-    return Outcome(Status.SKIPPED, summary, evidence, cause, "")
+def skipped(reason: str, summary: str, cause: str = "", **evidence: Any) -> Outcome:
+    return Outcome(Status.SKIPPED, reason, summary, evidence, cause, "")
 
 
 # Wizard steps, in order (the Textual wizard and the report group checks by these).
@@ -87,7 +95,6 @@ STEPS = (
     ("knowledge", "Knowledge base"),
     ("troubleshoot", "Troubleshooting"),
 )
-
 
 NEEDS = ("salesforce", "platform", "status", "snapshot")
 

@@ -82,6 +82,13 @@ class CheckContext:
             "snapshot": "no mapping snapshot yet (run: sfwizard snapshot -o mappings.yaml)",
         }[need]
 
+    def missing_reason(self, need: str) -> str:
+        """The skip.* reason code for a missing prerequisite (see ``why_missing`` for the words)."""
+        if need == "platform":
+            return "skip.no_platform_key" if self.profile.platform_api else "skip.no_platform_api"
+        return {"salesforce": "skip.no_salesforce", "status": "skip.no_status_page",
+                "snapshot": "skip.no_snapshot"}[need]
+
     def memo(self, key: str, fn: Callable[[], T]) -> T:
         if key not in self._memo:
             self._memo[key] = fn()

@@ -13,15 +13,16 @@ ONLINE = "PublishStatus = 'Online' AND Language = 'en_US'"
 @check("knowledge.toggle", "Knowledge Center toggle", "knowledge", profiles=("gainsight-px",), needs=())
 def toggle(ctx: CheckContext) -> Outcome:
     if ctx.snapshot is not None and not ctx.knowledge_used:
-        return skipped("the snapshot says Knowledge is not used")
+        return skipped("skip.not_used", "the snapshot says Knowledge is not used")
     status = None
     if ctx.px is not None:
         status = next((r for r in ctx.px_integrations() if "knowledge" in r.name.lower()), None)
     if status is None:
-        return manual("confirm the Salesforce Knowledge Base toggle is ON under Administration → Integrations → "
+        return manual("ask.knowledge_toggle",
+                      "confirm the Salesforce Knowledge Base toggle is ON under Administration → Integrations → "
                       "Knowledge Center", "no API shows the toggle; re-authorize the Data Integration first")
     if status.status != "UP":
-        return fail(f"the Knowledge Center integration is {status.status}",
+        return fail("knowledge.toggle_off", f"the Knowledge Center integration is {status.status}",
                     "the Salesforce Knowledge Base toggle is off (it does not come back by itself after "
                     "re-authorization)", "turn the toggle on in Administration → Integrations → Knowledge Center",
                     status=status.status, last_error=status.last_error)
@@ -33,7 +34,7 @@ def toggle(ctx: CheckContext) -> Outcome:
 def categories(ctx: CheckContext) -> Outcome:
     wanted = list(ctx.snapshot.knowledge.categories) if ctx.snapshot else []
     if not ctx.knowledge_used:
-        return skipped("the snapshot says Knowledge is not used")
+        return skipped("skip.not_used", "the snapshot says Knowledge is not used")
     data = ctx.memo("categories", lambda: ctx.salesforce.get(
         "support/dataCategoryGroups", {"sObjectName": "KnowledgeArticleVersion", "topCategoriesOnly": "false"}))
     present = set()
@@ -46,7 +47,8 @@ def categories(ctx: CheckContext) -> Outcome:
     missing = [c for c in wanted if c.lower() not in present and c.split(".")[-1].lower() != "all"]
     evidence = {"configured": wanted, "groups": [g["name"] for g in data.get("categoryGroups", [])], "missing": missing}
     if missing:
-        return fail(f"{len(missing)} configured categor(y/ies) no longer exist: {', '.join(missing)}",
+        return fail("knowledge.category_missing",
+                    f"{len(missing)} configured categor(y/ies) no longer exist: {', '.join(missing)}",
                     "a data category was renamed or deleted in Salesforce",
                     "pick the current categories in the Knowledge Center settings", **evidence)
     return ok(f"all {len(wanted)} configured categories exist", **evidence)
@@ -56,7 +58,7 @@ def categories(ctx: CheckContext) -> Outcome:
        needs=("salesforce", "snapshot"))
 def visibility(ctx: CheckContext) -> Outcome:
     if not ctx.knowledge_used:
-        return skipped("the snapshot says Knowledge is not used")
+        return skipped("skip.not_used", "the snapshot says Knowledge is not used")
     chosen = list(ctx.snapshot.knowledge.accessibility) if ctx.snapshot else []
     counts = {}
     for a in chosen:
@@ -66,7 +68,7 @@ def visibility(ctx: CheckContext) -> Outcome:
                                              f"AND {flag} = true")
     empty = [a for a, n in counts.items() if n == 0]
     if empty:
-        return fail(f"no online article is visible to: {', '.join(empty)}",
+        return fail("knowledge.not_visible", f"no online article is visible to: {', '.join(empty)}",
                     "the accessibility chosen in PX does not match the articles' channels",
                     "choose the channels your articles are published to, or publish them there", counts=counts)
     return ok("online articles are visible in every chosen channel: " +
@@ -77,13 +79,13 @@ def visibility(ctx: CheckContext) -> Outcome:
        needs=("salesforce",))
 def search(ctx: CheckContext) -> Outcome:
     if ctx.snapshot is not None and not ctx.knowledge_used:
-        return skipped("the snapshot says Knowledge is not used")
+        return skipped("skip.not_used", "the snapshot says Knowledge is not used")
     title = ctx.known_article or (ctx.snapshot.knowledge.known_article if ctx.snapshot else "")
     if not title:
         newest = ctx.salesforce.query(f"SELECT Title FROM KnowledgeArticleVersion WHERE {ONLINE} "
                                       "ORDER BY LastPublishedDate DESC LIMIT 1")
         if not newest:
-            return warn("no online Knowledge article exists", "nothing for the bot to serve",
+            return warn("knowledge.no_articles", "no online Knowledge article exists", "nothing for the bot to serve",
                         "publish articles, or turn the Knowledge Center off if unused")
         title = newest[0]["Title"]
     term = "".join(ch if ch.isalnum() or ch == " " else " " for ch in title).strip()
@@ -92,7 +94,7 @@ def search(ctx: CheckContext) -> Outcome:
         f"WHERE {ONLINE})")
     match = next((h for h in hits if h.get("Title", "").lower() == title.lower()), hits[0] if hits else None)
     if match is None:
-        return fail(f"searching for {title!r} finds nothing",
+        return fail("knowledge.article_not_found", f"searching for {title!r} finds nothing",
                     "the article is not online in en_US, or search is not indexing it",
                     "publish the article (Online, en_US) and check its channels", searched=title)
     link = f"{ctx.salesforce.instance_url}/lightning/r/Knowledge__kav/{match['Id']}/view"

@@ -56,11 +56,12 @@ def salesforce_fields(ctx: CheckContext) -> Outcome:
     evidence = {"mappings": len(ctx.mappings()), "objects": sorted(fields), "missing": missing,
                 "type_mismatches": mismatched}
     if missing:
-        return fail(f"{len(missing)} mapped Salesforce field(s) do not exist or are hidden: {missing[0]}",
+        return fail("mapping.field_missing",
+                    f"{len(missing)} mapped Salesforce field(s) do not exist or are hidden: {missing[0]}",
                     "a field was deleted or renamed, or field-level security hides it from the signed-in user",
                     "restore the field or remap it in the platform's field mappings", **evidence)
     if mismatched:
-        return warn(f"{len(mismatched)} mapping(s) have incompatible types: {mismatched[0]}",
+        return warn("mapping.type_mismatch", f"{len(mismatched)} mapping(s) have incompatible types: {mismatched[0]}",
                     "values will be dropped or rejected during the sync",
                     "map each attribute to a field of a compatible type", **evidence)
     return ok(f"all {len(ctx.mappings())} mapped Salesforce fields exist with compatible types", **evidence)
@@ -81,11 +82,12 @@ def push_targets(ctx: CheckContext) -> Outcome:
             read_only.append(p)
     evidence = {"push_targets": pushes, "without_prefix": no_prefix, "not_updateable": read_only}
     if no_prefix:
-        return fail(f"{len(no_prefix)} push target(s) lack the {prefix} prefix: {', '.join(no_prefix)}",
+        return fail("mapping.push_without_prefix",
+                    f"{len(no_prefix)} push target(s) lack the {prefix} prefix: {', '.join(no_prefix)}",
                     f"the platform only pushes into Salesforce fields whose name starts with {prefix}",
                     f"create {prefix}-prefixed fields and point the push mappings at them", **evidence)
     if read_only:
-        return fail(f"{len(read_only)} push target(s) are read-only: {', '.join(read_only)}",
+        return fail("mapping.push_read_only", f"{len(read_only)} push target(s) are read-only: {', '.join(read_only)}",
                     "formula or read-only fields cannot be written by the push",
                     "use writable fields for pushes", **evidence)
     return ok(f"all {len(pushes)} push targets are {prefix} fields and writable", **evidence)
@@ -99,7 +101,7 @@ def platform_attributes(ctx: CheckContext) -> Outcome:
     missing = [t for t in targets if t.lower() not in known]
     evidence = {"attributes_known": len(known), "mapped": len(targets), "missing": missing}
     if missing:
-        return fail(f"{len(missing)} mapped attribute(s) do not exist in PX: {missing[0]}",
+        return fail("mapping.attribute_missing", f"{len(missing)} mapped attribute(s) do not exist in PX: {missing[0]}",
                     "the attribute was deleted or renamed in PX",
                     "recreate the attribute in PX (Administration → Attributes) or remap", **evidence)
     return ok(f"all {len(targets)} mapped platform attributes exist", **evidence)
@@ -118,11 +120,13 @@ def live_vs_snapshot(ctx: CheckContext) -> Outcome:
     gone = [name for name, desc in ctx.describes(custom).items() if desc is None] if custom else []
     evidence = {"undocumented_push_fields": undocumented, "custom_objects": custom, "custom_objects_missing": gone}
     if gone:
-        return fail(f"custom object(s) in the snapshot are gone or hidden: {', '.join(gone)}",
+        return fail("mapping.custom_object_missing",
+                    f"custom object(s) in the snapshot are gone or hidden: {', '.join(gone)}",
                     "the object was deleted, renamed or the signed-in user cannot see it",
                     "restore the object or update the sync's custom objects", **evidence)
     if undocumented:
-        return warn(f"{len(undocumented)} {prefix} field(s) exist but are not in the snapshot: {undocumented[0]}",
+        return warn("mapping.undocumented_push_field",
+                    f"{len(undocumented)} {prefix} field(s) exist but are not in the snapshot: {undocumented[0]}",
                     "the snapshot may be incomplete", "add them to the snapshot's mappings if the sync uses them",
                     **evidence)
     return ok("the live org matches the snapshot's objects and push fields", **evidence)

@@ -14,7 +14,7 @@ def _user_or_none(ctx: CheckContext) -> tuple[dict[str, Any] | None, UserAccess 
 
 
 def _no_user() -> Outcome:
-    return skipped("the integration user is not known yet",
+    return skipped("skip.no_integration_user", "the integration user is not known yet",
                    "no token or login for the connected app, and no snapshot naming the user; "
                    "authorize first or take a snapshot")
 
@@ -27,11 +27,11 @@ def api_enabled(ctx: CheckContext) -> Outcome:
     sets = [p.get("Label") or p.get("Name") for p in access.permission_sets]
     evidence = {"user": user["Username"], "permission_sets": sets, "active": user.get("IsActive")}
     if not user.get("IsActive"):
-        return fail(f"{user['Username']} is deactivated",
+        return fail("perm.user_inactive", f"{user['Username']} is deactivated",
                     "an inactive user cannot hold an OAuth token",
                     "reactivate the integration user (Setup → Users) or re-authorize as an active one", **evidence)
     if not access.api_enabled:
-        return fail(f"{user['Username']} lacks the API Enabled permission",
+        return fail("perm.api_disabled", f"{user['Username']} lacks the API Enabled permission",
                     "the integration calls the REST API; without API Enabled Salesforce answers "
                     "API_CURRENTLY_DISABLED ('Access Denied')",
                     "add API Enabled to the user's profile or to a permission set assigned to them", **evidence)
@@ -79,7 +79,9 @@ def read_sources(ctx: CheckContext) -> Outcome:
     evidence = _missing(ctx, user, "read")
     missing = evidence["missing"]
     if missing:
-        return fail(f"the integration user cannot read {len(missing)} mapped source(s): {missing[0]}",
+        # an object-level gap is named first: granting a field's read is useless without its object's
+        reason = "perm.object_read_missing" if evidence["missing_objects"] else "perm.field_read_missing"
+        return fail(reason, f"the integration user cannot read {len(missing)} mapped source(s): {missing[0]}",
                     "missing object or field-level read stops the fetch ('Access Denied')",
                     "grant in a permission set for the integration user: " + "; ".join(missing), **evidence)
     return ok("the integration user can read every mapped object and field", **evidence)
@@ -94,7 +96,8 @@ def edit_targets(ctx: CheckContext) -> Outcome:
     evidence = _missing(ctx, user, "edit")
     missing = evidence["missing"]
     if missing:
-        return fail(f"the integration user cannot write {len(missing)} push target(s): {missing[0]}",
+        reason = "perm.object_edit_missing" if evidence["missing_objects"] else "perm.field_edit_missing"
+        return fail(reason, f"the integration user cannot write {len(missing)} push target(s): {missing[0]}",
                     "pushes into those fields fail with INSUFFICIENT_ACCESS_OR_READONLY or "
                     "INVALID_FIELD_FOR_INSERT_UPDATE",
                     "grant in a permission set for the integration user: " + "; ".join(missing), **evidence)

@@ -4,6 +4,7 @@ failure never stops the rest."""
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable
 
@@ -22,6 +23,7 @@ from sfwizard.checks import (  # noqa: F401 - importing a check module registers
 )
 from sfwizard.checks.base import REGISTRY, STEPS, CheckResult, CheckSpec, Outcome, fail, skipped
 from sfwizard.checks.context import CheckContext
+from sfwizard.checks.reasons import problem as reason_problem
 from sfwizard.errors import SfwizardError
 
 __all__ = ["REGISTRY", "STEPS", "run_checks", "specs_for"]
@@ -51,41 +53,51 @@ def run_checks(ctx: CheckContext, specs: list[CheckSpec], *, cancel: CancelToken
     from sfwizard.integrations.signin import SignInRequired
 
     results: list[CheckResult] = []
-    stop_reason = ""
+    stopped: tuple[str, str] | None = None  # (skip reason, words) once the Salesforce checks must stop
     for i, spec in enumerate(specs):
         progress(Progress(spec.title, i, len(specs)))
         started = time.monotonic()
         outcome: Outcome
-        if stop_reason and "salesforce" in spec.needs:  # the rest (platform, troubleshooting) still runs
-            outcome = skipped("not run: " + stop_reason, stop_reason)
+        if stopped and "salesforce" in spec.needs:  # the rest (platform, troubleshooting) still runs
+            outcome = skipped(stopped[0], "not run: " + stopped[1], stopped[1])
         else:
             missing = [n for n in spec.needs if not ctx.has(n)]
             try:
                 cancel.check()
-                outcome = skipped(ctx.why_missing(missing[0]), ctx.why_missing(missing[0])) if missing \
-                    else spec.func(ctx)
+                if missing:
+                    why = ctx.why_missing(missing[0])
+                    outcome = skipped(ctx.missing_reason(missing[0]), why, why)
+                else:
+                    outcome = spec.func(ctx)
             except Cancelled:
                 raise
             except SignInRequired as exc:
-                stop_reason = "the Salesforce sign-in is no longer valid (sign in again: sfwizard login)"
+                stopped = ("skip.signin_required",
+                           "the Salesforce sign-in is no longer valid (sign in again: sfwizard login)")
                 ctx.sign_in_required = True
-                outcome = fail(exc.message, "the token was revoked or expired and could not be refreshed",
-                               exc.hint)
+                outcome = fail("signin.required", exc.message,
+                               "the token was revoked or expired and could not be refreshed", exc.hint)
             except ApiLimitExceeded as exc:
-                stop_reason = "the Salesforce API limit is used up"
-                outcome = fail("Salesforce's daily API limit is used up", exc.message, exc.hint)
+                stopped = ("skip.limit_exceeded", "the Salesforce API limit is used up")
+                outcome = fail("salesforce.limit_exceeded", "Salesforce's daily API limit is used up",
+                               exc.message, exc.hint, errorCode=exc.code)
             except ApiError as exc:
-                outcome = fail(f"Salesforce refused a call: {exc.code}", exc.message,
+                outcome = fail("salesforce.refused", f"Salesforce refused a call: {exc.code}", exc.message,
                                exc.hint or "see the cause; fix it and run the check again", errorCode=exc.code)
             except SfwizardError as exc:
-                outcome = fail(exc.message, exc.message, exc.hint or "fix the cause and run the check again")
+                outcome = fail("net.unreachable" if unreachable(exc) else "service.error", exc.message,
+                               exc.message, exc.hint or "fix the cause and run the check again")
             except Exception as exc:  # a bug in a check must not hide the others' results
                 log.exception("check %s crashed", spec.id)
-                outcome = fail(f"the check itself failed: {type(exc).__name__}", str(exc),
-                               "run again with --debug and send the support bundle")
+                outcome = fail("check.crashed", f"the check itself failed: {type(exc).__name__}", str(exc),
+                               "run again with --debug and send the support bundle",
+                               exception=type(exc).__name__)
+        wrong = reason_problem(outcome.status.value, outcome.reason)
+        if wrong:
+            log.warning("check %s: %s", spec.id, wrong)
         result = CheckResult(spec.id, spec.title, outcome.status, outcome.summary, outcome.evidence,
                              outcome.cause, outcome.resolution, spec.step,
-                             int((time.monotonic() - started) * 1000))
+                             int((time.monotonic() - started) * 1000), reason=outcome.reason)
         results.append(result)
         ctx.results[spec.id] = result
         if on_result:
@@ -93,3 +105,24 @@ def run_checks(ctx: CheckContext, specs: list[CheckSpec], *, cancel: CancelToken
     progress(Progress("Checks done", len(specs), len(specs)))
     return results
 
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether an SfwizardError came from a failed, dropped or timed-out connection.
+
+    The transport raises its one-line errors ``from None``, which hides the original exception from
+    tracebacks but keeps it as ``__context__``: a socket error (OSError, which requests' errors are)
+    or an httpx transport error there means the service was not reached. An explicit ``kind``
+    attribute, once the transport sets one, takes precedence.
+    """
+    kind = getattr(exc, "kind", "")
+    if kind:
+        return kind == "unreachable"
+    httpx = sys.modules.get("httpx")  # only an already imported httpx can have raised
+    seen: BaseException | None = exc.__cause__ or exc.__context__
+    for _ in range(10):  # a bounded walk down the chain
+        if seen is None:
+            return False
+        if isinstance(seen, OSError) or (httpx is not None and isinstance(seen, httpx.TransportError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
