@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from sfwizard.checks import reasons
+from sfwizard.checks import output, reasons
 from sfwizard.checks.base import Status
 from sfwizard.demo import approve_in_sandbox, demo_client
 
@@ -140,19 +140,50 @@ def test_api_calls_do_not_grow_with_the_tenant() -> None:
     assert large["platform"] <= healthy["platform"]
 
 
-def test_check_command_json_and_exit_codes(tmp_path) -> None:
+def test_check_command_json_document_and_exit_codes(tmp_path) -> None:
+    from sfwizard import __version__
+
     env = {**os.environ, "SFWIZARD_HOME": str(tmp_path)}
     ok = subprocess.run([sys.executable, "-m", "sfwizard", "check", "--demo", "--scenario", "healthy", "--json"],
                         capture_output=True, text=True, env=env, timeout=120)
     assert ok.returncode == 0, ok.stderr
-    rows = json.loads(ok.stdout)
-    assert {"id", "title", "status", "summary", "evidence", "cause", "resolution"} <= set(rows[0])
+    doc = json.loads(ok.stdout)  # one object, nothing else on stdout
+    assert doc["schema"] == output.SCHEMA == 1
+    assert doc["tool"] == f"sfwizard {__version__}"
+    assert doc["profile"] == "gainsight-px"
+    assert doc["exit_code"] == 0
+    assert doc["counts"] == {s: sum(1 for r in doc["results"] if r["status"] == s)
+                             for s in ("pass", "fail", "warn", "manual", "skipped")}
+    assert doc["counts"]["fail"] == 0
+    assert doc["api_calls"]["salesforce"] > 0
+    assert list(doc["results"][0]) == ["id", "title", "step", "status", "reason", "summary", "evidence", "cause",
+                                       "resolution", "elapsed_ms"]
+    assert {r["reason"] for r in doc["results"] if r["status"] == "pass"} == {""}
+    assert {r["id"]: r["reason"] for r in doc["results"] if r["status"] != "pass"} == {
+        "before.people": "ask.people_present"}
+
+    failing = subprocess.run([sys.executable, "-m", "sfwizard", "check", "--demo", "--json"],
+                             capture_output=True, text=True, env=env, timeout=120)
+    assert failing.returncode == 1, failing.stderr
+    doc = json.loads(failing.stdout)
+    assert doc["exit_code"] == 1
+    assert doc["counts"]["fail"] == sum(1 for r in doc["results"] if r["status"] == "fail") > 0
+    by_id = {r["id"]: r for r in doc["results"]}
+    assert by_id["token.fresh"]["reason"] == "token.not_granted"
+    assert by_id["ts.authorization_incomplete"]["reason"] == "ts.authorization_incomplete"
+    assert by_id["ts.authorization_incomplete"]["evidence"]["seen_in"] == ["token.fresh"]
+    for r in doc["results"]:
+        assert not reasons.problem(r["status"], r["reason"]), r["id"]
+
     bad = subprocess.run([sys.executable, "-m", "sfwizard", "check", "--demo", "--only", "token.fresh"],
                          capture_output=True, text=True, env=env, timeout=120)
-    assert bad.returncode == 1 and "FAIL" in bad.stdout
+    assert bad.returncode == 1
+    assert "FAIL" in bad.stdout
     cannot = subprocess.run([sys.executable, "-m", "sfwizard", "check", "--demo", "--only", "no.such"],
                             capture_output=True, text=True, env=env, timeout=120)
-    assert cannot.returncode == 2 and "unknown check" in cannot.stderr and "Traceback" not in cannot.stderr
+    assert cannot.returncode == 2
+    assert "unknown check" in cannot.stderr
+    assert "Traceback" not in cannot.stderr
 
 
 def _symptoms(results: dict[str, Any]) -> dict[str, Status]:
