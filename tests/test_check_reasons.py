@@ -1,5 +1,5 @@
 """Reason codes: the catalog, its use by every check, troubleshooting read from codes (never from
-words), and results saved before reasons existed. No sandbox needed."""
+words), the README's table, and results saved before reasons existed. No sandbox needed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sfwizard.checks import reasons
+from sfwizard.checks import output, reasons
 from sfwizard.checks.base import CheckResult, CheckSpec, Status, fail, ok
 from sfwizard.checks.context import CheckContext
 from sfwizard.checks.runner import REGISTRY, run_checks
@@ -19,6 +19,7 @@ from sfwizard.profiles import load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKS_DIR = ROOT / "sfwizard" / "checks"
+DOC = ROOT / "docs-check-json.md"  # the README's "Machine-readable output" section, until it is pasted in
 
 
 # -- the catalog ------------------------------------------------------------------------------------------------
@@ -219,3 +220,21 @@ def test_a_result_round_trips_with_its_reason() -> None:
                     reason="token.not_granted")
     assert r.to_dict()["reason"] == "token.not_granted"
     assert CheckResult.from_dict(r.to_dict()) == r
+
+
+# -- the documentation --------------------------------------------------------------------------------------------
+
+def test_the_documented_reason_table_matches_the_catalog() -> None:
+    """Regenerate the table with: python -m sfwizard.checks.reasons"""
+    text = DOC.read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \| (.+) \|$", text, flags=re.M))
+    catalog = {r.code: r.meaning for r in reasons.REASONS}
+    assert sorted(set(catalog) - set(documented)) == []  # in the catalog, not in the docs
+    assert sorted(set(documented) - set(catalog)) == []  # in the docs, not in the catalog
+    assert {c: (documented[c], m) for c, m in catalog.items() if documented[c] != m} == {}
+    assert reasons.markdown_table() in text  # and in catalog order
+
+
+def test_the_documented_schema_is_the_current_one() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    assert f'"schema": {output.SCHEMA},' in text
