@@ -147,9 +147,10 @@ class StepScreen(Screen[None]):
             return
         if self.SHOWS_CHECKS:
             table = self.query_one(CheckTable)
-            from sfwizard.checks.base import REGISTRY
+            from sfwizard.checks.runner import specs_for
 
-            table.set_pending([(c, REGISTRY[c].title if c in REGISTRY else c) for c in wanted])
+            titles = {s.id: s.title for s in specs_for(rec.profile.name)}
+            table.set_pending([(c, titles.get(c, c)) for c in wanted])
             bar = self.query_one("#progress", ProgressBar)
             bar.display = True
             bar.update(total=len(wanted), progress=0)

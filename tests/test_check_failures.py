@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from sfwizard import snapshot
+from sfwizard.checks import reasons
 from sfwizard.checks.base import CheckResult, Status
 from sfwizard.demo import approve_in_sandbox
 from sfwizard.integrations import signin
@@ -47,19 +48,28 @@ def signed_in(state, certs, *, role: str = "admin", profile: str | None = None,
 
 
 def run(client: IntegrationClient, snap: Any, ids: list[str], **ctx: Any) -> dict[str, CheckResult]:
-    return {r.id: r for r in client.run_checks(client.context(snapshot=snap, **ctx), only=ids)}
+    results = client.run_checks(client.context(snapshot=snap, **ctx), only=ids)
+    for r in results:
+        assert not reasons.problem(r.status.value, r.reason), (r.id, reasons.problem(r.status.value, r.reason))
+    return {r.id: r for r in results}
 
 
 def test_a_non_admin_cannot_fix_permissions(tls_certs) -> None:
     with signed_in(load_scenario("healthy"), tls_certs, role="rep") as (client, snap, _):
         r = run(client, snap, ["before.salesforce_admin"])["before.salesforce_admin"]
-    assert r.status == Status.WARN and "not a Salesforce admin" in r.summary and r.resolution
+    assert r.status == Status.WARN
+    assert r.reason == "admin.cannot_manage_users"
+    assert r.evidence["manage_users"] is False
+    assert r.resolution
 
 
 def test_a_refused_platform_key_fails_in_one_line(tls_certs) -> None:
     with signed_in(load_scenario("healthy"), tls_certs, px_key="wrong-key") as (client, snap, _):
         r = run(client, snap, ["before.platform_api"])["before.platform_api"]
-    assert r.status == Status.FAIL and "401" in r.summary and "SFWIZARD_PX_API_KEY" in r.resolution
+    assert r.status == Status.FAIL
+    assert r.reason == "service.error"
+    assert "401" in r.summary  # the one line says what the platform answered…
+    assert "SFWIZARD_PX_API_KEY" in r.resolution  # …and what to set
 
 
 def test_mapping_checks_fail_on_missing_fields_and_attributes(tls_certs) -> None:
@@ -69,8 +79,10 @@ def test_mapping_checks_fail_on_missing_fields_and_attributes(tls_certs) -> None
         broken = dataclasses.replace(snap, mappings=snap.mappings + extra)
         res = run(client, broken, ["mapping.salesforce_fields", "mapping.platform_attributes"])
     assert res["mapping.salesforce_fields"].status == Status.FAIL
+    assert res["mapping.salesforce_fields"].reason == "mapping.field_missing"
     assert "Account.Gone__c" in res["mapping.salesforce_fields"].evidence["missing"]
     assert res["mapping.platform_attributes"].status == Status.FAIL
+    assert res["mapping.platform_attributes"].reason == "mapping.attribute_missing"
     assert "account.noSuchAttribute" in res["mapping.platform_attributes"].evidence["missing"]
 
 
@@ -78,7 +90,10 @@ def test_read_sources_names_the_missing_object(tls_certs) -> None:
     with signed_in(load_scenario("healthy"), tls_certs) as (client, snap, _):
         broken = dataclasses.replace(snap, custom_objects=snap.custom_objects + ("Lead",))
         r = run(client, broken, ["perm.read_sources"])["perm.read_sources"]
-    assert r.status == Status.FAIL and "Read on object Lead" in r.evidence["missing"]
+    assert r.status == Status.FAIL
+    assert r.reason == "perm.object_read_missing"
+    assert r.evidence["missing_objects"] == ["Lead"]
+    assert "Read on object Lead" in r.evidence["missing"]  # named as Setup names it
 
 
 def test_proactive_checks_warn(tls_certs) -> None:
@@ -91,10 +106,14 @@ def test_proactive_checks_warn(tls_certs) -> None:
         admin = dataclasses.replace(snap, integration_user=snapshot.IntegrationUser("avery.admin@northwind.example"))
         res = run(client, snap, ["proactive.password_age", "proactive.api_headroom"])
         mine = run(client, admin, ["proactive.dedicated_user"])["proactive.dedicated_user"]
-    assert res["proactive.password_age"].status == Status.WARN and res["proactive.password_age"].evidence[
-        "age_days"] == 85
+    assert res["proactive.password_age"].status == Status.WARN
+    assert res["proactive.password_age"].reason == "proactive.password_expiring"
+    assert res["proactive.password_age"].evidence["age_days"] == 85
     assert res["proactive.api_headroom"].status == Status.WARN
-    assert mine.status == Status.WARN and "dedicated integration user" in mine.resolution
+    assert res["proactive.api_headroom"].reason == "proactive.api_high_usage"
+    assert mine.status == Status.WARN
+    assert mine.reason == "proactive.personal_user"
+    assert "dedicated integration user" in mine.resolution  # the way out is the point
 
 
 def test_knowledge_checks_fail(tls_certs) -> None:
@@ -107,15 +126,22 @@ def test_knowledge_checks_fail(tls_certs) -> None:
                   ["knowledge.categories", "knowledge.visibility", "knowledge.search"],
                   known_article="zzz no such article")
     assert res["knowledge.categories"].status == Status.FAIL
+    assert res["knowledge.categories"].reason == "knowledge.category_missing"
     assert res["knowledge.categories"].evidence["missing"] == ["Products.Retired"]
-    assert res["knowledge.visibility"].status == Status.FAIL and "Partner" in res["knowledge.visibility"].summary
-    assert res["knowledge.search"].status == Status.FAIL and "finds nothing" in res["knowledge.search"].summary
+    assert res["knowledge.visibility"].status == Status.FAIL
+    assert res["knowledge.visibility"].reason == "knowledge.not_visible"
+    assert res["knowledge.visibility"].evidence["counts"] == {"Partner": 0}
+    assert res["knowledge.search"].status == Status.FAIL
+    assert res["knowledge.search"].reason == "knowledge.article_not_found"
+    assert res["knowledge.search"].evidence["searched"] == "zzz no such article"
 
 
 def test_skilljar_package_missing_fails(tls_certs) -> None:
     with signed_in(load_scenario("healthy"), tls_certs, profile="skilljar") as (client, _, __):
         r = run(client, None, ["skilljar.package"])["skilljar.package"]
-    assert r.status == Status.FAIL and "skilljar__Student__c" in r.evidence["missing"]
+    assert r.status == Status.FAIL
+    assert r.reason == "skilljar.package_missing"
+    assert "skilljar__Student__c" in r.evidence["missing"]
 
 
 def test_backfill_arrival_warns_then_passes(tls_certs) -> None:
@@ -134,22 +160,33 @@ def test_backfill_arrival_warns_then_passes(tls_certs) -> None:
             approve_in_sandbox(info["login_url"] + r.headers["location"], {**info, **integ})
             assert http.post(info["admin_url"] + "__sandbox__/skilljar/backfill").status_code == 200
         after = run(client, None, ["skilljar.backfill_arrived"], reauthorized_at=now)["skilljar.backfill_arrived"]
-    assert before.status == Status.WARN and "Backfill" in before.resolution
-    assert after.status == Status.PASS and sum(after.evidence["records"].values()) >= 35
+    assert before.status == Status.WARN
+    assert before.reason == "skilljar.backfill_not_arrived"
+    assert "Backfill" in before.resolution  # names the button to click
+    assert after.status == Status.PASS
+    assert after.reason == ""
+    assert sum(after.evidence["records"].values()) >= 35
 
 
-@pytest.mark.parametrize("summary,symptom", [
-    ("Salesforce blocked the Gainsight PX connected app: Failed: Connected App Not Installed", "ts.app_blocked"),
-    ("Salesforce's daily API limit is used up", "ts.api_limit"),
+@pytest.mark.parametrize("source,reason,evidence,symptom", [
+    ("token.fresh", "token.app_blocked", {}, "ts.app_blocked"),
+    ("proactive.api_headroom", "proactive.api_exhausted", {}, "ts.api_limit"),
+    ("identity.org", "salesforce.limit_exceeded", {"errorCode": "REQUEST_LIMIT_EXCEEDED"}, "ts.api_limit"),
+    ("token.fresh", "token.login_failed", {}, "ts.access_denied"),
 ])
-def test_rarer_symptoms_are_recognised(summary: str, symptom: str) -> None:
-    from sfwizard.checks.base import REGISTRY, CheckSpec, fail, run_checks, specs_for
+def test_rarer_symptoms_are_recognised(source: str, reason: str, evidence: dict, symptom: str) -> None:
+    from sfwizard.checks.base import CheckSpec, fail
     from sfwizard.checks.context import CheckContext
+    from sfwizard.checks.runner import REGISTRY, run_checks
     from sfwizard.profiles import load_profile
 
-    specs_for("gainsight-px")
-    source = "token.fresh" if symptom == "ts.app_blocked" else "proactive.api_headroom"
-    spec = CheckSpec(source, source, "reauthorize", lambda c: fail(summary, "cause", "fix"), ("gainsight-px",), ())
+    spec = CheckSpec(source, source, "reauthorize", lambda c: fail(reason, "words", "cause", "fix", **evidence),
+                     ("gainsight-px",), ())
     ctx = CheckContext(load_profile("gainsight-px"))
-    results = run_checks(ctx, [spec, REGISTRY[symptom]])
-    assert results[1].status == Status.FAIL and results[1].cause
+    headroom = [REGISTRY["proactive.api_headroom"]] if source != "proactive.api_headroom" else []
+    results = run_checks(ctx, [spec, *headroom, REGISTRY[symptom]])  # (headroom: what ts.api_limit looks at)
+    r = results[-1]
+    assert r.status == Status.FAIL
+    assert r.reason == symptom
+    assert r.evidence["seen_in"] == [source]
+    assert r.cause

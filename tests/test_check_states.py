@@ -20,7 +20,9 @@ import httpx
 import pytest
 
 from sfwizard import snapshot
-from sfwizard.checks.base import REGISTRY, CheckResult, Status, specs_for
+from sfwizard.checks import reasons
+from sfwizard.checks.base import CheckResult, Status
+from sfwizard.checks.runner import REGISTRY, specs_for
 from sfwizard.checks.troubleshoot import SYMPTOMS
 from sfwizard.cli.check import render_table
 from sfwizard.demo import approve_in_sandbox
@@ -57,6 +59,8 @@ class Live:
         context = self.client.context(snapshot=self.snap if snap is _SAME else snap, **ctx)
         results = self.client.run_checks(context, only=ids)
         assert [r.id for r in results] == [s.id for s in specs_for(self.client.profile.name, ids)]
+        for r in results:  # every result's reason is catalogued and fits its status
+            assert not reasons.problem(r.status.value, r.reason), (r.id, reasons.problem(r.status.value, r.reason))
         return {r.id: r for r in results}
 
     def one(self, cid: str, snap: Any = _SAME, **ctx: Any) -> CheckResult:
@@ -131,12 +135,21 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _not_passing(r: CheckResult, status: Status) -> None:
-    """A non-passing result names its cause and what to do (manual/skipped ones need not)."""
-    assert r.status == status, (r.id, r.status, r.summary)
+def _not_passing(r: CheckResult, status: Status, reason: str) -> None:
+    """A non-passing result carries its reason code and names its cause and what to do (manual/skipped
+    ones need not)."""
+    assert r.status == status, (r.id, r.status, r.reason, r.summary)
+    assert r.reason == reason, (r.id, r.summary)
     if status in (Status.FAIL, Status.WARN):
-        assert r.cause and r.resolution, r.id
+        assert r.cause, r.id
+        assert r.resolution, r.id
     assert "\n" not in r.summary, r.id
+
+
+def _symptom_seen(r: CheckResult, *seen_in: str) -> None:
+    """A troubleshooting symptom failed, named after itself, citing the checks that showed it."""
+    _not_passing(r, Status.FAIL, r.id)
+    assert r.evidence["seen_in"] == list(seen_in), r.id
 
 
 @pytest.fixture(scope="module")
@@ -163,29 +176,34 @@ def test_the_id_list_is_what_the_brief_names() -> None:
 def test_each_gainsight_check_passes_on_the_healthy_org(healthy: Live, cid: str) -> None:
     ids = [*LOOKS_AT.get(cid, ()), cid]
     r = healthy.run(ids)[cid]
-    assert r.status == Status.PASS, (cid, r.summary, r.cause)
-    assert r.summary and "\n" not in r.summary and r.elapsed_ms >= 0
+    assert r.status == Status.PASS, (cid, r.reason, r.summary, r.cause)
+    assert r.reason == ""
+    assert r.summary
+    assert "\n" not in r.summary
+    assert r.elapsed_ms >= 0
     if cid.startswith("ts."):
-        assert r.summary.startswith("not seen")
+        assert r.evidence["looks_at"] == list(LOOKS_AT[cid])
 
 
 def test_people_is_always_asked(healthy: Live) -> None:
     r = healthy.one("before.people")
-    assert r.status == Status.MANUAL and set(r.evidence["roles"]) == {"Platform admin", "Salesforce admin"}
+    _not_passing(r, Status.MANUAL, "ask.people_present")
+    assert set(r.evidence["roles"]) == {"Platform admin", "Salesforce admin"}
 
 
 def test_troubleshooting_is_skipped_when_what_it_reads_did_not_run(healthy: Live) -> None:
     res = healthy.run([s.id for s in SYMPTOMS])
     assert {r.status for r in res.values()} == {Status.SKIPPED}
+    assert {r.reason for r in res.values()} == {"skip.depends_on"}
 
 
 # -- before you begin ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("component,status,expected", [
-    ("Salesforce Integration", "major_outage", Status.FAIL),  # a watched component is down
-    ("Knowledge Center", "degraded_performance", Status.WARN),  # trouble elsewhere on the platform
+@pytest.mark.parametrize("component,status,expected,reason", [
+    ("Salesforce Integration", "major_outage", Status.FAIL, "status.integration_affected"),  # a watched one is down
+    ("Knowledge Center", "degraded_performance", Status.WARN, "status.incident_elsewhere"),  # trouble elsewhere
 ])
-def test_status_page_fails_or_warns(tls_certs, component: str, status: str, expected: Status) -> None:
+def test_status_page_fails_or_warns(tls_certs, component: str, status: str, expected: Status, reason: str) -> None:
     state = load_scenario("healthy")
     for c in state.status_page.components:
         if c.name == component:
@@ -193,15 +211,16 @@ def test_status_page_fails_or_warns(tls_certs, component: str, status: str, expe
     state.status_page.indicator, state.status_page.description = "major", "Partial System Outage"
     with live(state, tls_certs) as lv:
         r = lv.one("before.status_page")
-    _not_passing(r, expected)
+    _not_passing(r, expected, reason)
     assert f"{component}: {status}" in r.evidence["affected_components"]
 
 
 def test_a_standard_user_is_warned_they_cannot_fix_permissions(tls_certs) -> None:
     with live(load_scenario("healthy"), tls_certs, role="rep") as lv:
         r = lv.one("before.salesforce_admin")
-    _not_passing(r, Status.WARN)
-    assert r.evidence["user"] == "jordan.rep@northwind.example" and r.evidence["manage_users"] is False
+    _not_passing(r, Status.WARN, "admin.cannot_manage_users")
+    assert r.evidence["user"] == "jordan.rep@northwind.example"
+    assert r.evidence["manage_users"] is False
     assert r.evidence["api_enabled"] is True
 
 
@@ -209,19 +228,22 @@ def test_a_wrong_platform_key_fails_in_one_line(tls_certs) -> None:
     with live(load_scenario("healthy"), tls_certs, px_key="not-the-key") as lv:
         res = lv.run(["before.platform_api", "token.platform_status"])
     for r in res.values():
-        _not_passing(r, Status.FAIL)
-        assert "401" in r.summary and "Traceback" not in r.cause
+        _not_passing(r, Status.FAIL, "service.error")
+        assert "401" in r.summary  # one line that says what the platform answered
+        assert "Traceback" not in r.cause
 
 
 # -- schedule and the checks that need no API --------------------------------------------------------------------
 
 def test_schedule_passes_for_px_and_is_skipped_for_skilljar(healthy: Live, tls_certs) -> None:
     px = healthy.one("flow.schedule")
-    assert px.status == Status.PASS and len(px.evidence["schedule"]) == 5 and len(px.evidence["next_runs"]) == 5
+    assert px.status == Status.PASS
+    assert len(px.evidence["schedule"]) == 5
+    assert len(px.evidence["next_runs"]) == 5
     with live(load_scenario("skilljar-recent"), tls_certs) as lv:
         res = lv.run(["flow.schedule", "before.people"], snap=None)
-    assert res["flow.schedule"].status == Status.SKIPPED and "no fixed schedule" in res["flow.schedule"].summary
-    assert res["before.people"].status == Status.MANUAL
+    _not_passing(res["flow.schedule"], Status.SKIPPED, "skip.no_schedule")
+    _not_passing(res["before.people"], Status.MANUAL, "ask.people_present")
 
 
 # -- mappings -----------------------------------------------------------------------------------------------------
@@ -231,12 +253,13 @@ def test_salesforce_fields_fail_on_a_missing_field_and_warn_on_a_type_mismatch(h
     gone = dataclasses.replace(snap, mappings=(*snap.mappings, snapshot.FieldMapping(
         "Contact.Gone__c", "user.title", "sf_to_px")))
     r = healthy.one("mapping.salesforce_fields", snap=gone)
-    _not_passing(r, Status.FAIL)
-    assert r.evidence["missing"] == ["Contact.Gone__c"] and "Contact.Gone__c" in r.summary
+    _not_passing(r, Status.FAIL, "mapping.field_missing")
+    assert r.evidence["missing"] == ["Contact.Gone__c"]
+    assert "Contact.Gone__c" in r.summary  # the one line names the field
     typed = dataclasses.replace(snap, mappings=(*snap.mappings, snapshot.FieldMapping(
         "Account.Name", "account.isPartner", "sf_to_px", type="BOOLEAN")))
     r = healthy.one("mapping.salesforce_fields", snap=typed)
-    _not_passing(r, Status.WARN)
+    _not_passing(r, Status.WARN, "mapping.type_mismatch")
     assert r.evidence["type_mismatches"] == ["Account.Name is string, the platform expects BOOLEAN"]
 
 
@@ -249,31 +272,32 @@ def test_push_targets_fail_without_prefix_and_when_read_only(tls_certs) -> None:
         extra = snapshot.FieldMapping("Account.Description", "account.healthScore", "px_to_sf")
         no_prefix = lv.run(["mapping.push_targets", "ts.push_without_prefix"],
                            snap=dataclasses.replace(lv.snap, mappings=(*lv.snap.mappings, extra)))
-    _not_passing(read_only["mapping.push_targets"], Status.FAIL)
+    _not_passing(read_only["mapping.push_targets"], Status.FAIL, "mapping.push_read_only")
     assert read_only["mapping.push_targets"].evidence["not_updateable"] == ["Account.PX_Last_Seen__c"]
     assert read_only["ts.push_without_prefix"].status == Status.PASS  # read-only is not the prefix symptom
-    _not_passing(no_prefix["mapping.push_targets"], Status.FAIL)
+    _not_passing(no_prefix["mapping.push_targets"], Status.FAIL, "mapping.push_without_prefix")
     assert no_prefix["mapping.push_targets"].evidence["without_prefix"] == ["Account.Description"]
-    _not_passing(no_prefix["ts.push_without_prefix"], Status.FAIL)
+    _symptom_seen(no_prefix["ts.push_without_prefix"], "mapping.push_targets")
 
 
 def test_platform_attributes_fail_on_an_unknown_attribute(healthy: Live) -> None:
     extra = snapshot.FieldMapping("Contact.Title", "user.jobFunction", "sf_to_px")
     r = healthy.one("mapping.platform_attributes",
                     snap=dataclasses.replace(healthy.snap, mappings=(*healthy.snap.mappings, extra)))
-    _not_passing(r, Status.FAIL)
-    assert r.evidence["missing"] == ["user.jobFunction"] and r.evidence["attributes_known"] > 10
+    _not_passing(r, Status.FAIL, "mapping.attribute_missing")
+    assert r.evidence["missing"] == ["user.jobFunction"]
+    assert r.evidence["attributes_known"] > 10
 
 
 def test_live_vs_snapshot_fails_on_a_gone_object_and_warns_on_an_undocumented_push_field(healthy: Live) -> None:
     snap = healthy.snap
     gone = healthy.one("mapping.live_vs_snapshot",
                        snap=dataclasses.replace(snap, custom_objects=(*snap.custom_objects, "Renewal__c")))
-    _not_passing(gone, Status.FAIL)
+    _not_passing(gone, Status.FAIL, "mapping.custom_object_missing")
     assert gone.evidence["custom_objects_missing"] == ["Renewal__c"]
     fewer = tuple(m for m in snap.mappings if m.salesforce != "Account.PX_Active_Users__c")
     undocumented = healthy.one("mapping.live_vs_snapshot", snap=dataclasses.replace(snap, mappings=fewer))
-    _not_passing(undocumented, Status.WARN)
+    _not_passing(undocumented, Status.WARN, "mapping.undocumented_push_field")
     assert undocumented.evidence["undocumented_push_fields"] == ["Account.PX_Active_Users__c"]
 
 
@@ -287,28 +311,30 @@ def test_a_sandbox_org_is_warned(tls_certs) -> None:
         row["IsSandbox"] = True
     with live(state, tls_certs) as lv:
         r = lv.one("identity.org")
-    _not_passing(r, Status.WARN)
-    assert r.evidence["kind"] == "SANDBOX" and "SANDBOX" in r.summary
+    _not_passing(r, Status.WARN, "org.sandbox")
+    assert r.evidence["kind"] == "SANDBOX"
+    assert "SANDBOX" in r.summary  # shouted on purpose: no one should re-authorize the wrong org
 
 
 def test_right_org_fails_against_another_orgs_snapshot_and_is_skipped_with_nothing_to_compare(
         healthy: Live, tls_certs) -> None:
     other = dataclasses.replace(healthy.snap, org=dataclasses.replace(healthy.snap.org, id="00D5g0000009ZZZEAE"))
     res = healthy.run(["identity.right_org", "ts.wrong_org"], snap=other)
-    _not_passing(res["identity.right_org"], Status.FAIL)
+    _not_passing(res["identity.right_org"], Status.FAIL, "org.snapshot_mismatch")
     assert res["identity.right_org"].evidence["snapshot_org_id"] == "00D5g0000009ZZZEAE"
     assert res["identity.right_org"].evidence["accounts_found"] == res["identity.right_org"].evidence[
         "accounts_sampled"] > 0  # the platform's records do match: only the snapshot disagrees
-    _not_passing(res["ts.wrong_org"], Status.FAIL)
+    _symptom_seen(res["ts.wrong_org"], "identity.right_org")
     with live(load_scenario("healthy"), tls_certs, px_key=None) as lv:
         r = lv.one("identity.right_org", snap=None)
-    assert r.status == Status.SKIPPED and "snapshot" in r.summary
+    _not_passing(r, Status.SKIPPED, "skip.nothing_to_compare")
+    assert "snapshot" in r.summary  # the words say what to take
 
 
 # -- permissions --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("how", ["api-disabled", "deactivated"])
-def test_api_enabled_fails(tls_certs, how: str) -> None:
+@pytest.mark.parametrize("how,reason", [("api-disabled", "perm.api_disabled"), ("deactivated", "perm.user_inactive")])
+def test_api_enabled_fails(tls_certs, how: str, reason: str) -> None:
     state = load_scenario("healthy")
     org = state.default_org
     if how == "api-disabled":
@@ -318,10 +344,10 @@ def test_api_enabled_fails(tls_certs, how: str) -> None:
     with live(state, tls_certs) as lv:
         res = lv.run(["perm.api_enabled", "ts.access_denied"])
     r = res["perm.api_enabled"]
-    _not_passing(r, Status.FAIL)
-    assert ("API Enabled" in r.summary) if how == "api-disabled" else ("deactivated" in r.summary)
+    _not_passing(r, Status.FAIL, reason)
     assert r.evidence["user"] == "px.integration@northwind.example"
-    _not_passing(res["ts.access_denied"], Status.FAIL)
+    assert r.evidence["active"] is (how != "deactivated")
+    _symptom_seen(res["ts.access_denied"], "perm.api_enabled")
 
 
 def test_read_sources_names_the_field_without_read_access(tls_certs) -> None:
@@ -331,11 +357,13 @@ def test_read_sources_names_the_field_without_read_access(tls_certs) -> None:
     with live(state, tls_certs) as lv:
         res = lv.run(["perm.read_sources", "perm.edit_targets", "ts.access_denied"])
     r = res["perm.read_sources"]
-    _not_passing(r, Status.FAIL)
+    _not_passing(r, Status.FAIL, "perm.field_read_missing")
+    assert r.evidence["missing_fields"] == ["Account.Customer_Tier__c"]
+    assert r.evidence["missing_objects"] == []
     assert r.evidence["missing"] == ["Read access on field Account.Customer_Tier__c (field-level security)"]
-    assert "Account.Customer_Tier__c" in r.summary and "Account.Customer_Tier__c" in r.resolution
+    assert "Account.Customer_Tier__c" in r.resolution  # what to grant, named as Setup names it
     assert res["perm.edit_targets"].status == Status.PASS  # a pulled field is not a push target
-    _not_passing(res["ts.access_denied"], Status.FAIL)
+    _symptom_seen(res["ts.access_denied"], "perm.read_sources")
 
 
 def test_edit_targets_names_the_push_field_without_edit_access(tls_certs) -> None:
@@ -345,7 +373,8 @@ def test_edit_targets_names_the_push_field_without_edit_access(tls_certs) -> Non
         res = lv.run(["perm.read_sources", "perm.edit_targets"])
     assert res["perm.read_sources"].status == Status.PASS
     r = res["perm.edit_targets"]
-    _not_passing(r, Status.FAIL)
+    _not_passing(r, Status.FAIL, "perm.field_edit_missing")
+    assert r.evidence["missing_fields"] == ["Account.PX_Health_Score__c"]
     assert r.evidence["missing"] == ["Edit access on field Account.PX_Health_Score__c (field-level security)"]
 
 
@@ -367,8 +396,8 @@ def test_token_blocked_when_the_app_is_not_installed(tls_certs) -> None:
         assert "without a form" in lv.click_authorize("px", "integration")
         res = lv.run(TOKEN_TS, reauthorized_at=since)
     r = res["token.fresh"]
-    _not_passing(r, Status.FAIL)
-    assert "blocked" in r.summary and "Connected App Not Installed" in r.summary
+    _not_passing(r, Status.FAIL, "token.app_blocked")
+    assert "Connected App Not Installed" in r.summary  # Salesforce's own words, quoted
     assert r.evidence["recent_logins"][0]["status"] == "Failed: Connected App Not Installed"
     assert _symptoms(res) == {"ts.app_blocked"}
 
@@ -379,10 +408,12 @@ def test_token_belongs_to_another_user_when_the_admin_authorized(tls_certs) -> N
         assert lv.click_authorize("px", "admin") == ""  # the admin approved in their own session
         res = lv.run(TOKEN_TS, reauthorized_at=since)  # the snapshot still names the integration user
     r = res["token.fresh"]
-    _not_passing(r, Status.FAIL)
-    assert "belongs to avery.admin@northwind.example" in r.summary
+    _not_passing(r, Status.FAIL, "token.other_user")
+    assert "avery.admin@northwind.example" in r.summary  # names who approved instead
     assert r.evidence["integration_user"] == "px.integration@northwind.example"
+    assert r.evidence["tokens"][0]["user"] == "avery.admin@northwind.example"
     assert _symptoms(res) == {"ts.wrong_org"}
+    _symptom_seen(res["ts.wrong_org"], "token.fresh")
 
 
 def test_token_fresh_passes_after_the_integration_user_authorizes(tls_certs) -> None:
@@ -391,10 +422,10 @@ def test_token_fresh_passes_after_the_integration_user_authorizes(tls_certs) -> 
         stale = lv.run(TOKEN_TS, reauthorized_at=since)
         assert lv.click_authorize("px", "integration") == ""
         fresh = lv.run(TOKEN_TS, reauthorized_at=since)
-    _not_passing(stale["token.fresh"], Status.FAIL)
-    assert "no Gainsight PX token has been granted" in stale["token.fresh"].summary
+    _not_passing(stale["token.fresh"], Status.FAIL, "token.not_granted")
     assert _symptoms(stale) == {"ts.authorization_incomplete"}
-    assert fresh["token.fresh"].status == Status.PASS and _symptoms(fresh) == set()
+    assert fresh["token.fresh"].status == Status.PASS
+    assert _symptoms(fresh) == set()
 
 
 def test_token_fresh_fails_on_a_refused_login(tls_certs) -> None:
@@ -410,8 +441,10 @@ def test_token_fresh_fails_on_a_refused_login(tls_certs) -> None:
         assert r.status_code == 400
         res = lv.run(TOKEN_TS, reauthorized_at=since)
     r = res["token.fresh"]
-    _not_passing(r, Status.FAIL)
-    assert r.summary == "the last Gainsight PX login failed: Invalid Password"
+    _not_passing(r, Status.FAIL, "token.login_failed")
+    assert r.summary == "the last Gainsight PX login failed: Invalid Password"  # Salesforce's reason, quoted
+    assert _symptoms(res) == {"ts.access_denied"}
+    _symptom_seen(res["ts.access_denied"], "token.fresh")
 
 
 @pytest.mark.parametrize("how", ["down", "no-sync-since"])
@@ -425,10 +458,11 @@ def test_platform_status_fails_when_down_and_warns_without_a_recent_sync(tls_cer
     with live(state, tls_certs) as lv:
         r = lv.one("token.platform_status")
     if how == "down":
-        _not_passing(r, Status.FAIL)
-        assert r.evidence["status"] == "DOWN" and "INVALID_SESSION_ID" in r.summary
+        _not_passing(r, Status.FAIL, "token.platform_down")
+        assert r.evidence["status"] == "DOWN"
+        assert r.evidence["last_error"].startswith("INVALID_SESSION_ID")
     else:
-        _not_passing(r, Status.WARN)
+        _not_passing(r, Status.WARN, "token.no_sync_since")
         assert r.evidence["status"] == "UP"
 
 
@@ -444,11 +478,12 @@ def test_salesforce_to_platform_fails_on_a_stale_account_and_skips_without_accou
         skipped = lv.one("flow.salesforce_to_platform",
                          snap=dataclasses.replace(lv.snap, mappings=contacts_only))
     r = res["flow.salesforce_to_platform"]
-    _not_passing(r, Status.FAIL)
-    assert r.evidence["stale"] == 1 and r.evidence["examples"][0]["platform"] == "Northwind (old name)"
+    _not_passing(r, Status.FAIL, "flow.stale")
+    assert r.evidence["stale"] == 1
+    assert r.evidence["examples"][0]["platform"] == "Northwind (old name)"
     assert r.evidence["examples"][0]["sfdcId"] == account["Id"]
-    _not_passing(res["ts.stale_data"], Status.FAIL)
-    assert skipped.status == Status.SKIPPED
+    _symptom_seen(res["ts.stale_data"], "flow.salesforce_to_platform")
+    _not_passing(skipped, Status.SKIPPED, "skip.no_mappings")
 
 
 def test_platform_to_salesforce_fails_without_pushes_since_and_on_a_push_error(tls_certs) -> None:
@@ -459,13 +494,12 @@ def test_platform_to_salesforce_fails_without_pushes_since_and_on_a_push_error(t
             lv.snap, mappings=tuple(m for m in lv.snap.mappings if m.direction != "px_to_sf")))
         state.platform.integration.last_error = "push failed: INVALID_FIELD_FOR_INSERT_UPDATE on Account.Score__c"
         push_error = lv.run(["flow.platform_to_salesforce", "ts.push_without_prefix"])
-    _not_passing(none_since, Status.FAIL)
-    assert "no PX_ field has been written" in none_since.summary
+    _not_passing(none_since, Status.FAIL, "flow.no_push")
     assert none_since.evidence["Account"]["written_by_integration"] == 0
-    assert no_pushes.status == Status.SKIPPED
-    _not_passing(push_error["flow.platform_to_salesforce"], Status.FAIL)
-    assert "last push failed" in push_error["flow.platform_to_salesforce"].summary
-    _not_passing(push_error["ts.push_without_prefix"], Status.FAIL)
+    _not_passing(no_pushes, Status.SKIPPED, "skip.no_mappings")
+    _not_passing(push_error["flow.platform_to_salesforce"], Status.FAIL, "flow.push_failed")
+    assert push_error["flow.platform_to_salesforce"].evidence["last_error"].startswith("push failed")
+    _symptom_seen(push_error["ts.push_without_prefix"], "flow.platform_to_salesforce")
 
 
 # -- proactive ----------------------------------------------------------------------------------------------------
@@ -476,12 +510,14 @@ def test_password_age_warns_near_expiry(tls_certs) -> None:
     integ["LastPasswordChangeDate"] = state.now() - timedelta(days=85)
     with live(state, tls_certs) as lv:
         r = lv.one("proactive.password_age")
-    _not_passing(r, Status.WARN)
-    assert r.evidence["age_days"] == 85 and "within 5 days" in r.summary
+    _not_passing(r, Status.WARN, "proactive.password_expiring")
+    assert r.evidence["age_days"] == 85
+    assert r.evidence["assumed_expiry_days"] - r.evidence["age_days"] == 5
 
 
-@pytest.mark.parametrize("used_share,expected", [(0.9, Status.WARN), (1.0, Status.FAIL)])
-def test_api_headroom_warns_then_fails(tls_certs, used_share: float, expected: Status) -> None:
+@pytest.mark.parametrize("used_share,expected,reason", [(0.9, Status.WARN, "proactive.api_high_usage"),
+                                                        (1.0, Status.FAIL, "proactive.api_exhausted")])
+def test_api_headroom_warns_then_fails(tls_certs, used_share: float, expected: Status, reason: str) -> None:
     state = load_scenario("healthy")
     org = state.default_org
     # The limits call itself costs one: at 1.0 it takes the org's very last call.
@@ -489,10 +525,10 @@ def test_api_headroom_warns_then_fails(tls_certs, used_share: float, expected: S
     with live(state, tls_certs) as lv:
         res = lv.run(["proactive.api_headroom", "ts.api_limit"])
     r = res["proactive.api_headroom"]
-    _not_passing(r, expected)
+    _not_passing(r, expected, reason)
     if expected == Status.FAIL:
-        assert r.evidence["remaining"] == 0 and "used up" in r.summary
-        _not_passing(res["ts.api_limit"], Status.FAIL)
+        assert r.evidence["remaining"] == 0
+        _symptom_seen(res["ts.api_limit"], "proactive.api_headroom")
     else:
         assert r.evidence["used"] > 0.8 * r.evidence["max"]
         assert res["ts.api_limit"].status == Status.PASS
@@ -507,18 +543,18 @@ def test_a_used_up_limit_stops_the_salesforce_checks_and_keeps_the_rest(tls_cert
     assert res["before.status_page"].status == res["before.platform_api"].status == Status.PASS
     assert res["flow.schedule"].status == Status.PASS  # earlier results are kept
     first = res["identity.org"]
-    _not_passing(first, Status.FAIL)
-    assert first.summary == "Salesforce's daily API limit is used up" and "REQUEST_LIMIT_EXCEEDED" in first.cause
+    _not_passing(first, Status.FAIL, "salesforce.limit_exceeded")
+    assert first.evidence["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
     for cid in ("perm.api_enabled", "proactive.api_headroom"):  # no further Salesforce calls
-        assert res[cid].status == Status.SKIPPED and res[cid].summary == "not run: the Salesforce API limit is used up"
-    _not_passing(res["ts.api_limit"], Status.FAIL)  # it reads results only, so it still names the symptom
-    assert res["ts.api_limit"].evidence["evidence_from"] == "identity.org"
+        _not_passing(res[cid], Status.SKIPPED, "skip.limit_exceeded")
+    _symptom_seen(res["ts.api_limit"], "identity.org")  # it reads results only, so it still names the symptom
+    assert res["ts.api_limit"].evidence["reasons"] == ["salesforce.limit_exceeded"]
 
 
 def test_dedicated_user_warns_when_the_integration_runs_as_the_signed_in_admin(healthy: Live) -> None:
     admin = snapshot.IntegrationUser("avery.admin@northwind.example")
     r = healthy.one("proactive.dedicated_user", snap=dataclasses.replace(healthy.snap, integration_user=admin))
-    _not_passing(r, Status.WARN)
+    _not_passing(r, Status.WARN, "proactive.personal_user")
     assert r.evidence["integration_user"] == r.evidence["signed_in_user"] == "avery.admin@northwind.example"
 
 
@@ -531,20 +567,22 @@ def test_knowledge_toggle_fails_when_off_asks_without_the_api_and_skips_when_unu
         res = lv.run(["knowledge.toggle", "ts.knowledge_no_results"])
         unused = lv.one("knowledge.toggle", snap=dataclasses.replace(
             lv.snap, knowledge=snapshot.Knowledge(used=False, enabled=False)))
-    _not_passing(res["knowledge.toggle"], Status.FAIL)
+    _not_passing(res["knowledge.toggle"], Status.FAIL, "knowledge.toggle_off")
     assert res["knowledge.toggle"].evidence["status"] == "DOWN"
-    _not_passing(res["ts.knowledge_no_results"], Status.FAIL)
-    assert unused.status == Status.SKIPPED
+    _symptom_seen(res["ts.knowledge_no_results"], "knowledge.toggle")
+    _not_passing(unused, Status.SKIPPED, "skip.not_used")
     with live(load_scenario("healthy"), tls_certs, px_key=None) as lv:
         asked = lv.one("knowledge.toggle")
-    assert asked.status == Status.MANUAL and "toggle" in asked.summary
+    _not_passing(asked, Status.MANUAL, "ask.knowledge_toggle")
+    assert "Knowledge Center" in asked.summary  # the words say where to look: no API shows it
 
 
 def test_knowledge_categories_fail_on_a_missing_category(healthy: Live) -> None:
     k = dataclasses.replace(healthy.snap.knowledge, categories=("Products.Analytics", "Products.Onboarding"))
     r = healthy.one("knowledge.categories", snap=dataclasses.replace(healthy.snap, knowledge=k))
-    _not_passing(r, Status.FAIL)
-    assert r.evidence["missing"] == ["Products.Onboarding"] and set(r.evidence["groups"]) == {"Products", "Regions"}
+    _not_passing(r, Status.FAIL, "knowledge.category_missing")
+    assert r.evidence["missing"] == ["Products.Onboarding"]
+    assert set(r.evidence["groups"]) == {"Products", "Regions"}
 
 
 def test_knowledge_visibility_fails_when_no_article_is_in_the_chosen_channel(tls_certs) -> None:
@@ -556,19 +594,20 @@ def test_knowledge_visibility_fails_when_no_article_is_in_the_chosen_channel(tls
         res = lv.run(["knowledge.visibility", "ts.knowledge_no_results"],
                      snap=dataclasses.replace(lv.snap, knowledge=k))
     r = res["knowledge.visibility"]
-    _not_passing(r, Status.FAIL)
-    assert r.evidence["counts"]["Partner"] == 0 and r.evidence["counts"]["Public"] > 0
-    assert r.summary == "no online article is visible to: Partner"
-    _not_passing(res["ts.knowledge_no_results"], Status.FAIL)
+    _not_passing(r, Status.FAIL, "knowledge.not_visible")
+    assert r.evidence["counts"]["Partner"] == 0
+    assert r.evidence["counts"]["Public"] > 0
+    _symptom_seen(res["ts.knowledge_no_results"], "knowledge.visibility")
 
 
 def test_knowledge_search_fails_for_an_unknown_article_and_passes_for_a_known_one(healthy: Live) -> None:
     missing = healthy.run(["knowledge.search", "ts.knowledge_no_results"], known_article="No such article zzz")
-    _not_passing(missing["knowledge.search"], Status.FAIL)
-    assert missing["knowledge.search"].summary == "searching for 'No such article zzz' finds nothing"
-    _not_passing(missing["ts.knowledge_no_results"], Status.FAIL)
+    _not_passing(missing["knowledge.search"], Status.FAIL, "knowledge.article_not_found")
+    assert missing["knowledge.search"].evidence["searched"] == "No such article zzz"
+    _symptom_seen(missing["ts.knowledge_no_results"], "knowledge.search")
     found = healthy.one("knowledge.search", known_article="Connect Salesforce")
-    assert found.status == Status.PASS and found.evidence["link"].endswith("/view")
+    assert found.status == Status.PASS
+    assert found.evidence["link"].endswith("/view")
 
 
 def test_knowledge_search_warns_when_nothing_is_online(tls_certs) -> None:
@@ -577,8 +616,7 @@ def test_knowledge_search_warns_when_nothing_is_online(tls_certs) -> None:
         article["PublishStatus"] = "Draft"
     with live(state, tls_certs) as lv:
         r = lv.one("knowledge.search")
-    _not_passing(r, Status.WARN)
-    assert r.summary == "no online Knowledge article exists"
+    _not_passing(r, Status.WARN, "knowledge.no_articles")
 
 
 # -- Skilljar -----------------------------------------------------------------------------------------------------
@@ -593,7 +631,7 @@ def test_skilljar_package_fails_when_its_objects_are_gone(tls_certs) -> None:
         del org.schema[name], org._schema_lower[name.lower()], org.tables[name]
     with live(state, tls_certs) as lv:
         r = lv.one("skilljar.package", snap=None)
-    _not_passing(r, Status.FAIL)
+    _not_passing(r, Status.FAIL, "skilljar.package_missing")
     assert sorted(r.evidence["missing"]) == ["skilljar__Course_Progress__c", "skilljar__Published_Course__c",
                                              "skilljar__Student__c"]
 
@@ -606,28 +644,32 @@ def test_skilljar_reconnect_then_backfill_turns_the_checks_green(tls_certs) -> N
         reconnected = lv.run(SKILLJAR_IDS, snap=None, reauthorized_at=since)
         assert lv.admin_post("__sandbox__/skilljar/backfill").status_code == 200
         backfilled = lv.run(SKILLJAR_IDS, snap=None, reauthorized_at=since)
-    assert not_yet["skilljar.package"].status == not_yet["skilljar.backfill_window"].status == Status.PASS
-    assert not_yet["skilljar.backfill_arrived"].status == Status.SKIPPED  # no reconnect recorded
-    _not_passing(not_yet["token.fresh"], Status.FAIL)
+    assert not_yet["skilljar.package"].status == Status.PASS
+    assert not_yet["skilljar.backfill_window"].status == Status.PASS
+    _not_passing(not_yet["skilljar.backfill_arrived"], Status.SKIPPED, "skip.not_reconnected")
+    _not_passing(not_yet["token.fresh"], Status.FAIL, "token.not_granted")
     assert reconnected["token.fresh"].status == Status.PASS
-    _not_passing(reconnected["skilljar.backfill_arrived"], Status.WARN)
+    _not_passing(reconnected["skilljar.backfill_arrived"], Status.WARN, "skilljar.backfill_not_arrived")
     assert sum(reconnected["skilljar.backfill_arrived"].evidence["records"].values()) == 0
     r = backfilled["skilljar.backfill_arrived"]
-    assert r.status == Status.PASS and sum(r.evidence["records"].values()) >= 35
+    assert r.status == Status.PASS
+    assert sum(r.evidence["records"].values()) >= 35
 
 
 def test_backfill_window_fails_past_21_days_and_asks_when_the_disconnect_is_unknown(tls_certs) -> None:
     with live(load_scenario("skilljar-expired"), tls_certs) as lv:
         expired = lv.one("skilljar.backfill_window", snap=None)
-    _not_passing(expired, Status.FAIL)
-    assert expired.evidence["days_disconnected"] > 21 and "Skilljar Support" in expired.resolution
+    _not_passing(expired, Status.FAIL, "skilljar.backfill_window_passed")
+    assert expired.evidence["days_disconnected"] > 21
+    assert "Skilljar Support" in expired.resolution  # the only way left is the point
     state = load_scenario("skilljar-recent")
     history = state.default_org.table("LoginHistory")
     for row in list(history.scan()):  # nothing tells who the integration user is, so no Last Sync Date
         history.delete(row["Id"])
     with live(state, tls_certs) as lv:
         unknown = lv.one("skilljar.backfill_window", snap=None)
-    assert unknown.status == Status.MANUAL and unknown.evidence["disconnected_at"] is None
+    _not_passing(unknown, Status.MANUAL, "ask.disconnect_date")
+    assert unknown.evidence["disconnected_at"] is None
 
 
 # -- resilience ---------------------------------------------------------------------------------------------------
@@ -664,9 +706,10 @@ def test_persistent_429_fails_the_platform_check_in_one_line(tls_certs, fast_ret
     with live(load_scenario("healthy"), tls_certs) as lv:
         apply_spec(lv.state.faults, "px-429=1.0")
         r = lv.one("before.platform_api", disconnected_at=_now())  # (no PX call to infer it)
-    _not_passing(r, Status.FAIL)
-    assert r.summary == "the Gainsight PX API is rate-limiting us (429) after retries"
-    assert "Traceback" not in r.cause and r.resolution == "wait a minute and run the check again"
+    _not_passing(r, Status.FAIL, "service.error")
+    assert r.summary == "the Gainsight PX API is rate-limiting us (429) after retries"  # one line, no traceback
+    assert "Traceback" not in r.cause
+    assert r.resolution == "wait a minute and run the check again"
     assert lv.client.counter.counts["platform"] == 4  # bounded: the first try and three retries
     assert fast_retries == [1.0, 1.0, 1.0]  # each retry honoured the server's Retry-After
 
@@ -676,15 +719,16 @@ def test_an_expired_token_is_refreshed_once_and_the_run_continues(tls_certs) -> 
         apply_spec(lv.state.faults, "expire-token=3")  # the access token dies after three API calls
         res = lv.run(["identity.org", "perm.api_enabled"])
     assert {r.status for r in res.values()} == {Status.PASS}, {r.id: r.summary for r in res.values()}
-    assert len(lv.saved) == 1 and lv.saved[0].access_token != lv.tokens.access_token
+    assert len(lv.saved) == 1
+    assert lv.saved[0].access_token != lv.tokens.access_token
 
 
 def test_an_expired_token_without_refresh_fails_without_a_traceback(tls_certs) -> None:
     with live(load_scenario("healthy"), tls_certs) as lv:
         apply_spec(lv.state.faults, "expire-token=0")
         r = lv.one("identity.org")
-    _not_passing(r, Status.FAIL)
-    assert "expired" in r.summary and "sfwizard login" in r.resolution
+    _not_passing(r, Status.FAIL, "signin.required")
+    assert "sfwizard login" in r.resolution  # the way back in
 
 
 MARKUP = "<b>[x](y)`z`\n"
@@ -701,12 +745,17 @@ def test_server_text_is_shown_flattened_to_one_line(tls_certs) -> None:
             "Account.Gone__c", "account.industry", "sf_to_px")))
         results = list(lv.run(["before.status_page", "flow.salesforce_to_platform"], snap=broken).values())
     assert MARKUP in results[0].summary  # the server's text, as the server sent it
-    assert "\n" in results[1].cause and "No such column 'Gone__c'" in results[1].cause  # Salesforce's multi-line error
+    assert results[1].reason == "salesforce.refused"
+    assert results[1].evidence["errorCode"] == "INVALID_FIELD"
+    assert "\n" in results[1].cause  # Salesforce's multi-line error…
+    assert "No such column 'Gone__c'" in results[1].cause
     out = io.StringIO()
     render_table(results, out)
     lines = out.getvalue().splitlines()
     assert len(lines) == 3 + 3 + 2  # per failing result: summary, cause, fix; then a blank line and the counts
-    assert lines[0].startswith("FAIL  before.status_page") and "Degraded <b>[x](y)`z` see the incident" in lines[0]
+    assert lines[0].startswith("FAIL  before.status_page")
+    assert "Degraded <b>[x](y)`z` see the incident" in lines[0]  # …flattened to one line, shown as text
     assert lines[3].startswith("FAIL  flow.salesforce_to_platform")
-    assert "No such column 'Gone__c'" in lines[4] and "ERROR at Row" in lines[4]
+    assert "No such column 'Gone__c'" in lines[4]
+    assert "ERROR at Row" in lines[4]
     assert all(ch.isprintable() for line in lines for ch in line)

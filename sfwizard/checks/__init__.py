@@ -1,15 +1,5 @@
-"""The automated checks. Importing this package registers every check module, in step order."""
+"""The automated checks, one module per subject.
 
-from sfwizard.checks import (  # noqa: F401
-    base,
-    before,
-    dataflow,
-    identity,
-    knowledge,
-    mappings,
-    permissions,
-    proactive,
-    skilljar,
-    token,
-    troubleshoot,
-)
+This package imports nothing: ``sfwizard.checks.runner`` imports every check module (registering
+them, in step order) and runs them; ``base`` holds the types, ``reasons`` the reason codes.
+"""

@@ -19,17 +19,19 @@ def status_page(ctx: CheckContext) -> Outcome:
     evidence = {"indicator": s.indicator, "description": s.description,
                 "affected_components": [f"{n}: {st}" for n, st in affected], "unresolved_incidents": incidents}
     if any(st in _BAD for _, st in relevant) or (incidents and relevant):
-        return fail(f"{ctx.profile.vendor} reports a problem with the Salesforce integration: {s.description}",
+        return fail("status.integration_affected",
+                    f"{ctx.profile.vendor} reports a problem with the Salesforce integration: {s.description}",
                     "an open incident affects the integration; reconnecting now may fail or be undone",
                     "wait for the incident to be resolved (follow its updates), then start the recovery",
                     **evidence)
     if incidents or affected or s.indicator != "none":
-        return warn(f"status page: {s.description}", "an incident is open elsewhere on the platform",
+        return warn("status.incident_elsewhere",
+                    f"status page: {s.description}", "an incident is open elsewhere on the platform",
                     "read the incident; continue if it does not touch the Salesforce integration", **evidence)
     return ok(f"status page: {s.description or 'all systems operational'}", **evidence)
 
 
-@check("before.salesforce_admin", "Salesforce admin can approve the connection", "before")
+@check("before.salesforce_admin", "Salesforce admin can approve the connection", "connect")
 def salesforce_admin(ctx: CheckContext) -> Outcome:
     sf = ctx.salesforce
     me = ctx.memo("me", lambda: sf.query(
@@ -45,10 +47,11 @@ def salesforce_admin(ctx: CheckContext) -> Outcome:
                 "api_enabled": access.api_enabled, "manage_users": manage,
                 "approve_uninstalled_apps": approve or access.modify_all}
     if not access.api_enabled:
-        return fail(f"{me['Username']} cannot use the API", "the signed-in user lacks API Enabled",
+        return fail("admin.api_disabled",
+                    f"{me['Username']} cannot use the API", "the signed-in user lacks API Enabled",
                     "sign in as a Salesforce admin, or grant API Enabled", **evidence)
     if not manage:
-        return warn(f"{me['Username']} is not a Salesforce admin",
+        return warn("admin.cannot_manage_users", f"{me['Username']} is not a Salesforce admin",
                     "without Manage Users the user cannot fix the integration user's permissions",
                     "have a Salesforce admin sign in for the recovery", **evidence)
     return ok(f"{me['Username']} can approve the connection and fix permissions", **evidence)
@@ -63,7 +66,7 @@ def _my_user_id(ctx: CheckContext) -> str:
 def platform_api(ctx: CheckContext) -> Outcome:
     integ = ctx.px_integration()
     if integ is None:
-        return fail("the PX API answered but lists no Salesforce integration",
+        return fail("platform.no_integration", "the PX API answered but lists no Salesforce integration",
                     "the Salesforce data integration is not set up in this PX subscription",
                     "check you use the right PX subscription (region and API key)")
     return ok(f"PX API key works; the Salesforce integration is {integ.status}", status=integ.status)
@@ -72,5 +75,6 @@ def platform_api(ctx: CheckContext) -> Outcome:
 @check("before.people", "Both admins are present", "before", needs=())
 def people(ctx: CheckContext) -> Outcome:
     roles = {p["role"]: p["can"] for p in ctx.profile.people}
-    return manual("confirm the platform admin and the Salesforce admin are both here and can do what "
+    return manual("ask.people_present",
+                  "confirm the platform admin and the Salesforce admin are both here and can do what "
                   "their role needs", "schedule a short joint session if one of them is missing", roles=roles)

@@ -10,10 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sfwizard.integrations.salesforce import SalesforceAPI, in_clause, soql_quote
 from sfwizard.profiles import Profile
+
+if TYPE_CHECKING:  # types only: the snapshot module loads YAML, the platform clients load on first use
+    from sfwizard.checks.base import CheckResult
+    from sfwizard.integrations.px import IntegrationStatus, PxAPI
+    from sfwizard.integrations.statuspage import StatusPageAPI, StatusSummary
+    from sfwizard.snapshot import FieldMapping, Snapshot
 
 T = TypeVar("T")
 
@@ -51,14 +57,14 @@ class UserAccess:
 class CheckContext:
     profile: Profile
     sf: SalesforceAPI | None = None
-    px: Any = None  # platform_api.PxAPI
-    status: Any = None  # platform_api.StatusPageAPI
-    snapshot: Any = None  # snapshot.Snapshot
+    px: PxAPI | None = None
+    status: StatusPageAPI | None = None
+    snapshot: Snapshot | None = None  # the admin's record of the integration (sfwizard.snapshot)
     reauthorized_at: datetime | None = None  # when the person clicked Authorize/Reconnect (session)
     disconnected_at: datetime | None = None  # when the integration stopped (admin's word or inferred)
     known_article: str | None = None  # a Knowledge article title the admin knows exists
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    results: dict[str, Any] = field(default_factory=dict)  # id → CheckResult of this run so far
+    results: dict[str, CheckResult] = field(default_factory=dict)  # id → result of this run so far
     sign_in_required: bool = False  # set by the runner: the checks could not run
     _memo: dict[str, Any] = field(default_factory=dict)
 
@@ -74,7 +80,14 @@ class CheckContext:
             if self.profile.platform_api else f"{self.profile.vendor} has no public API for this",
             "status": "no status page configured",
             "snapshot": "no mapping snapshot yet (run: sfwizard snapshot -o mappings.yaml)",
-        }.get(need, f"needs {need}")
+        }[need]
+
+    def missing_reason(self, need: str) -> str:
+        """The skip.* reason code for a missing prerequisite (see ``why_missing`` for the words)."""
+        if need == "platform":
+            return "skip.no_platform_key" if self.profile.platform_api else "skip.no_platform_api"
+        return {"salesforce": "skip.no_salesforce", "status": "skip.no_status_page",
+                "snapshot": "skip.no_snapshot"}[need]
 
     def memo(self, key: str, fn: Callable[[], T]) -> T:
         if key not in self._memo:
@@ -83,8 +96,13 @@ class CheckContext:
 
     @property
     def salesforce(self) -> SalesforceAPI:
-        assert self.sf is not None
+        assert self.sf is not None, "a check that calls Salesforce must declare needs=(\"salesforce\",)"
         return self.sf
+
+    @property
+    def platform(self) -> PxAPI:
+        assert self.px is not None, "a check that calls the platform must declare needs=(\"platform\",)"
+        return self.px
 
     # -- Salesforce facts ----------------------------------------------------------------------
     def organization(self) -> dict[str, Any]:
@@ -108,7 +126,7 @@ class CheckContext:
     def integration_user(self) -> dict[str, Any] | None:
         """The Salesforce user the integration runs as: the snapshot's, else the app's token owner."""
         def find() -> dict[str, Any] | None:
-            username = _snapshot_attr(self.snapshot, "integration_user", "username")
+            username = self.snapshot.integration_user.username if self.snapshot else ""
             where = ""
             if username:
                 where = f"Username = {soql_quote(username)}"
@@ -166,34 +184,45 @@ class CheckContext:
         return self.memo("describe:" + ",".join(sorted(set(objects))), fetch)
 
     # -- platform facts ------------------------------------------------------------------------
-    def px_integration(self) -> Any:
-        def fetch() -> Any:
-            rows = self.px.integrations()
+    def px_integrations(self) -> list[IntegrationStatus]:
+        return self.memo("px_integrations", self.platform.integrations)
+
+    def px_integration(self) -> IntegrationStatus | None:
+        """The platform's Salesforce data integration, as its monitoring API reports it."""
+        def fetch() -> IntegrationStatus | None:
+            rows = self.platform.integrations()
             return next((r for r in rows if r.name.lower().startswith("salesforce")), None)
         return self.memo("px_integration", fetch)
 
     def px_sample(self, kind: str) -> list[dict[str, Any]]:
         """One page (1,000) of the platform's accounts or users: the bounded sample checks compare."""
-        fetch = self.px.accounts if kind == "accounts" else self.px.users
+        fetch = self.platform.accounts if kind == "accounts" else self.platform.users
         return self.memo(f"px_sample_{kind}", lambda: list(fetch(max_rows=1000)))
 
     def px_attributes(self, kind: str) -> list[dict[str, Any]]:
-        return self.memo(f"px_attributes:{kind}", lambda: self.px.attributes(kind))
+        return self.memo(f"px_attributes:{kind}", lambda: self.platform.attributes(kind))
 
-    def status_summary(self) -> Any:
+    def status_summary(self) -> StatusSummary:
+        assert self.status is not None, "a check that reads the status page must declare needs=(\"status\",)"
         return self.memo("status", self.status.summary)
 
     # -- the snapshot --------------------------------------------------------------------------
-    def mappings(self) -> list[Any]:
+    def mappings(self) -> tuple[FieldMapping, ...]:
         """Field mappings documented in the snapshot (no public platform API lists them)."""
-        return list(_snapshot_attr(self.snapshot, "mappings") or [])
+        return self.snapshot.mappings if self.snapshot else ()
 
+    def source_mappings(self) -> tuple[FieldMapping, ...]:
+        """Salesforce → platform mappings: the fields the integration reads."""
+        return tuple(m for m in self.mappings() if m.direction == "sf_to_px")
 
-def _snapshot_attr(snapshot: Any, *path: str) -> Any:
-    """Read a snapshot attribute whether it is a dataclass or a plain dict."""
-    value = snapshot
-    for name in path:
-        if value is None:
-            return None
-        value = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
-    return value
+    def push_mappings(self) -> tuple[FieldMapping, ...]:
+        """Platform → Salesforce mappings: the fields the integration writes."""
+        return tuple(m for m in self.mappings() if m.direction == "px_to_sf")
+
+    def custom_objects(self) -> tuple[str, ...]:
+        return self.snapshot.custom_objects if self.snapshot else ()
+
+    @property
+    def knowledge_used(self) -> bool:
+        """The snapshot says the Knowledge Center is used (or was enabled); False without a snapshot."""
+        return bool(self.snapshot and (self.snapshot.knowledge.used or self.snapshot.knowledge.enabled))

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped
-from sfwizard.checks.context import CheckContext, _snapshot_attr
+from sfwizard.checks.context import CheckContext
 from sfwizard.integrations.salesforce import chunks, in_clause, soql_quote
 from sfwizard.sftime import format_datetime
 
@@ -47,14 +47,13 @@ def next_runs(schedule: list[dict[str, str]], now: datetime, count: int = 3) -> 
 @check("flow.salesforce_to_platform", "Salesforce → platform data is current", "validate",
        profiles=("gainsight-px",), needs=("salesforce", "platform", "snapshot"))
 def salesforce_to_platform(ctx: CheckContext) -> Outcome:
-    maps = [m for m in ctx.mappings() if _snapshot_attr(m, "direction") == "sf_to_px"
-            and _snapshot_attr(m, "salesforce").startswith("Account.")
-            and _snapshot_attr(m, "platform").startswith("account.")]
+    maps = [m for m in ctx.source_mappings()
+            if m.salesforce.startswith("Account.") and m.platform.startswith("account.")]
     if not maps:
-        return skipped("no Account → account mappings documented in the snapshot")
+        return skipped("skip.no_mappings", "no Account → account mappings documented in the snapshot")
     sample = ctx.px_sample("accounts")
     by_id = {a["sfdcId"][:15]: a for a in sample if a.get("sfdcId")}
-    fields = sorted({_snapshot_attr(m, "salesforce").split(".", 1)[1] for m in maps})
+    fields = sorted({m.salesforce.split(".", 1)[1] for m in maps})
     since = _since(ctx)
     changed_filter = f" AND LastModifiedDate > {format_datetime(since)}" if since else ""
     changed_total = ctx.salesforce.count(f"SELECT COUNT() FROM Account WHERE Id != null{changed_filter}") \
@@ -67,18 +66,19 @@ def salesforce_to_platform(ctx: CheckContext) -> Outcome:
     for row in rows:
         px = by_id.get(row["Id"][:15], {})
         for m in maps:
-            sf_field = _snapshot_attr(m, "salesforce").split(".", 1)[1]
-            attr = _snapshot_attr(m, "platform").split(".", 1)[1]
+            sf_field = m.salesforce.split(".", 1)[1]
+            attr = m.platform.split(".", 1)[1]
             if not _same(row.get(sf_field), _px_value(px, attr)):
                 stale.append({"sfdcId": row["Id"], "field": sf_field, "salesforce": row.get(sf_field),
                               "platform": _px_value(px, attr)})
                 break
-    evidence = {"sampled_platform_accounts": len(by_id), "compared": len(rows),
+    evidence: dict[str, Any] = {"sampled_platform_accounts": len(by_id), "compared": len(rows),
                 "changed_since_disconnect_in_org": changed_total, "stale": len(stale), "examples": stale[:5],
                 "next_runs": next_runs(list(ctx.profile.schedule_gmt), ctx.now)}
     if stale:
         nxt = evidence["next_runs"][0] if evidence["next_runs"] else None
-        return fail(f"{len(stale)} of {len(rows)} sampled accounts changed in Salesforce are stale in the platform",
+        return fail("flow.stale",
+                    f"{len(stale)} of {len(rows)} sampled accounts changed in Salesforce are stale in the platform",
                     "no sync has completed since the disconnect (or a backfill is still processing)",
                     "click Synchronize on the Salesforce card and wait for it; historical data may take 2–3 sync "
                     "cycles" + (f" — next scheduled {nxt['activity'].lower()}: {nxt['local']} ({nxt['gmt']})"
@@ -91,10 +91,10 @@ def salesforce_to_platform(ctx: CheckContext) -> Outcome:
 def platform_to_salesforce(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
-        return skipped("the integration user is not known yet")
-    pushes = [_snapshot_attr(m, "salesforce") for m in ctx.mappings() if _snapshot_attr(m, "direction") == "px_to_sf"]
+        return skipped("skip.no_integration_user", "the integration user is not known yet")
+    pushes = [m.salesforce for m in ctx.push_mappings()]
     if not pushes:
-        return skipped("the snapshot documents no pushes to Salesforce")
+        return skipped("skip.no_mappings", "the snapshot documents no pushes to Salesforce")
     since = ctx.reauthorized_at or ctx.disconnected_at
     by_object: dict[str, list[str]] = {}
     for p in pushes:
@@ -112,12 +112,12 @@ def platform_to_salesforce(ctx: CheckContext) -> Outcome:
         written += filled
     integ = ctx.px_integration() if ctx.px is not None else None
     if integ is not None and integ.last_error and "push" in integ.last_error.lower():
-        return fail(f"the platform's last push failed: {integ.last_error}",
+        return fail("flow.push_failed", f"the platform's last push failed: {integ.last_error}",
                     "a push target is not a PX_ field or the integration user cannot write it",
                     "fix the push mappings (PX_ fields only) and the user's field access, then Synchronize",
                     last_error=integ.last_error, **evidence)
     if written == 0:
-        return fail("no PX_ field has been written by the integration user since the re-authorization",
+        return fail("flow.no_push", "no PX_ field has been written by the integration user since the re-authorization",
                     "no push has run yet (pushes run at 03:00, 11:00 and 19:00 GMT) or pushes fail",
                     "click Synchronize, then run this check again", **evidence)
     return ok(f"{written} record(s) received platform values in PX_ fields from {user['Username']}", **evidence)
@@ -127,7 +127,7 @@ def platform_to_salesforce(ctx: CheckContext) -> Outcome:
 def schedule(ctx: CheckContext) -> Outcome:
     sched = list(ctx.profile.schedule_gmt)
     if not sched:
-        return skipped(f"{ctx.profile.vendor} runs no fixed schedule")
+        return skipped("skip.no_schedule", f"{ctx.profile.vendor} runs no fixed schedule")
     runs = next_runs(sched, ctx.now, count=5)
     table = [f"{s['time']} GMT ({_local(s['time'])}): {s['direction']} — {s['activity']}" for s in sched]
     nxt = runs[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sfwizard import ids
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
-from sfwizard.checks.context import CheckContext, _snapshot_attr
+from sfwizard.checks.context import CheckContext
 from sfwizard.integrations.salesforce import in_clause
 
 SAMPLE = 200  # platform records whose Salesforce Ids are looked up: one IN clause each (of a 1,000 page)
@@ -17,7 +17,7 @@ def connected_org(ctx: CheckContext) -> Outcome:
     evidence = {"org_id": org["Id"], "name": org["Name"], "instance": org.get("InstanceName"),
                 "kind": kind, "edition": org.get("OrganizationType")}
     if org.get("IsSandbox"):
-        return warn(f"connected to a SANDBOX org: {org['Name']} ({org['Id']})",
+        return warn("org.sandbox", f"connected to a SANDBOX org: {org['Name']} ({org['Id']})",
                     "integrations normally run against production",
                     "if this is not the org the platform syncs with, sign in to production", **evidence)
     return ok(f"{org['Name']} ({org['Id']}, {kind}, {org.get('InstanceName')})", **evidence)
@@ -29,11 +29,13 @@ def right_org(ctx: CheckContext) -> Outcome:
     org = ctx.organization()
     evidence: dict = {"org_id": org["Id"], "org_name": org["Name"]}
     problems: list[str] = []
-    snap_org = _snapshot_attr(ctx.snapshot, "org", "id")
+    reason = ""  # the platform's records outweigh the snapshot: they show where the data lives now
+    snap_org = ctx.snapshot.org.id if ctx.snapshot else ""
     if snap_org:
         evidence["snapshot_org_id"] = snap_org
         if not ids.same_id(snap_org, org["Id"]):
             problems.append(f"the snapshot was taken in org {snap_org}, this is {org['Id']}")
+            reason = "org.snapshot_mismatch"
     if ctx.px is not None:
         account_ids = [a["sfdcId"] for a in ctx.px_sample("accounts") if a.get("sfdcId")][:SAMPLE]
         contact_ids = [u["sfdcContactId"] for u in ctx.px_sample("users") if u.get("sfdcContactId")][:SAMPLE]
@@ -46,11 +48,12 @@ def right_org(ctx: CheckContext) -> Outcome:
         sampled = len(account_ids) + len(contact_ids)
         if sampled and (found_a + found_c) < 0.9 * sampled:
             problems.append(f"only {found_a + found_c} of {sampled} platform records' Salesforce Ids exist here")
+            reason = "org.mismatch"
     if problems:
-        return fail("this is probably the WRONG org: " + problems[0],
+        return fail(reason, "this is probably the WRONG org: " + problems[0],
                     "the connection was approved in a different org (several Salesforce sessions in one browser)",
                     "log out of every Salesforce org, use a private browser window, and authorize again "
                     "as the integration user of the production org", **evidence)
     if not snap_org and ctx.px is None:
-        return skipped("nothing to compare with: take a mapping snapshot first", **evidence)
+        return skipped("skip.nothing_to_compare", "nothing to compare with: take a mapping snapshot first", **evidence)
     return ok(f"the platform's records and the snapshot match {org['Name']} ({org['Id']})", **evidence)

@@ -3,31 +3,26 @@
 from __future__ import annotations
 
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, skipped, warn
-from sfwizard.checks.context import CheckContext, _snapshot_attr
+from sfwizard.checks.context import CheckContext
 
 VISIBILITY = {"public": "IsVisibleInPkb", "customer": "IsVisibleInCsp", "partner": "IsVisibleInPrm",
               "internal": "IsVisibleInApp"}
 ONLINE = "PublishStatus = 'Online' AND Language = 'en_US'"
 
 
-def _used(ctx: CheckContext) -> bool:
-    return bool(_snapshot_attr(ctx.snapshot, "knowledge", "used")
-                or _snapshot_attr(ctx.snapshot, "knowledge", "enabled"))
-
-
 @check("knowledge.toggle", "Knowledge Center toggle", "knowledge", profiles=("gainsight-px",), needs=())
 def toggle(ctx: CheckContext) -> Outcome:
-    if ctx.snapshot is not None and not _used(ctx):
-        return skipped("the snapshot says Knowledge is not used")
+    if ctx.snapshot is not None and not ctx.knowledge_used:
+        return skipped("skip.not_used", "the snapshot says Knowledge is not used")
     status = None
     if ctx.px is not None:
-        rows = ctx.memo("px_integrations", ctx.px.integrations)
-        status = next((r for r in rows if "knowledge" in r.name.lower()), None)
+        status = next((r for r in ctx.px_integrations() if "knowledge" in r.name.lower()), None)
     if status is None:
-        return manual("confirm the Salesforce Knowledge Base toggle is ON under Administration → Integrations → "
+        return manual("ask.knowledge_toggle",
+                      "confirm the Salesforce Knowledge Base toggle is ON under Administration → Integrations → "
                       "Knowledge Center", "no API shows the toggle; re-authorize the Data Integration first")
     if status.status != "UP":
-        return fail(f"the Knowledge Center integration is {status.status}",
+        return fail("knowledge.toggle_off", f"the Knowledge Center integration is {status.status}",
                     "the Salesforce Knowledge Base toggle is off (it does not come back by itself after "
                     "re-authorization)", "turn the toggle on in Administration → Integrations → Knowledge Center",
                     status=status.status, last_error=status.last_error)
@@ -37,9 +32,9 @@ def toggle(ctx: CheckContext) -> Outcome:
 @check("knowledge.categories", "Knowledge data categories", "knowledge", profiles=("gainsight-px",),
        needs=("salesforce", "snapshot"))
 def categories(ctx: CheckContext) -> Outcome:
-    wanted = list(_snapshot_attr(ctx.snapshot, "knowledge", "categories") or [])
-    if not _used(ctx):
-        return skipped("the snapshot says Knowledge is not used")
+    wanted = list(ctx.snapshot.knowledge.categories) if ctx.snapshot else []
+    if not ctx.knowledge_used:
+        return skipped("skip.not_used", "the snapshot says Knowledge is not used")
     data = ctx.memo("categories", lambda: ctx.salesforce.get(
         "support/dataCategoryGroups", {"sObjectName": "KnowledgeArticleVersion", "topCategoriesOnly": "false"}))
     present = set()
@@ -52,7 +47,8 @@ def categories(ctx: CheckContext) -> Outcome:
     missing = [c for c in wanted if c.lower() not in present and c.split(".")[-1].lower() != "all"]
     evidence = {"configured": wanted, "groups": [g["name"] for g in data.get("categoryGroups", [])], "missing": missing}
     if missing:
-        return fail(f"{len(missing)} configured categor(y/ies) no longer exist: {', '.join(missing)}",
+        return fail("knowledge.category_missing",
+                    f"{len(missing)} configured categor(y/ies) no longer exist: {', '.join(missing)}",
                     "a data category was renamed or deleted in Salesforce",
                     "pick the current categories in the Knowledge Center settings", **evidence)
     return ok(f"all {len(wanted)} configured categories exist", **evidence)
@@ -61,9 +57,9 @@ def categories(ctx: CheckContext) -> Outcome:
 @check("knowledge.visibility", "Accessibility matches article visibility", "knowledge", profiles=("gainsight-px",),
        needs=("salesforce", "snapshot"))
 def visibility(ctx: CheckContext) -> Outcome:
-    if not _used(ctx):
-        return skipped("the snapshot says Knowledge is not used")
-    chosen = [a for a in (_snapshot_attr(ctx.snapshot, "knowledge", "accessibility") or [])]
+    if not ctx.knowledge_used:
+        return skipped("skip.not_used", "the snapshot says Knowledge is not used")
+    chosen = list(ctx.snapshot.knowledge.accessibility) if ctx.snapshot else []
     counts = {}
     for a in chosen:
         flag = VISIBILITY.get(a.lower())
@@ -72,7 +68,7 @@ def visibility(ctx: CheckContext) -> Outcome:
                                              f"AND {flag} = true")
     empty = [a for a, n in counts.items() if n == 0]
     if empty:
-        return fail(f"no online article is visible to: {', '.join(empty)}",
+        return fail("knowledge.not_visible", f"no online article is visible to: {', '.join(empty)}",
                     "the accessibility chosen in PX does not match the articles' channels",
                     "choose the channels your articles are published to, or publish them there", counts=counts)
     return ok("online articles are visible in every chosen channel: " +
@@ -82,14 +78,14 @@ def visibility(ctx: CheckContext) -> Outcome:
 @check("knowledge.search", "A known article is found and opens", "knowledge", profiles=("gainsight-px",),
        needs=("salesforce",))
 def search(ctx: CheckContext) -> Outcome:
-    if ctx.snapshot is not None and not _used(ctx):
-        return skipped("the snapshot says Knowledge is not used")
-    title = ctx.known_article or _snapshot_attr(ctx.snapshot, "knowledge", "known_article")
+    if ctx.snapshot is not None and not ctx.knowledge_used:
+        return skipped("skip.not_used", "the snapshot says Knowledge is not used")
+    title = ctx.known_article or (ctx.snapshot.knowledge.known_article if ctx.snapshot else "")
     if not title:
         newest = ctx.salesforce.query(f"SELECT Title FROM KnowledgeArticleVersion WHERE {ONLINE} "
                                       "ORDER BY LastPublishedDate DESC LIMIT 1")
         if not newest:
-            return warn("no online Knowledge article exists", "nothing for the bot to serve",
+            return warn("knowledge.no_articles", "no online Knowledge article exists", "nothing for the bot to serve",
                         "publish articles, or turn the Knowledge Center off if unused")
         title = newest[0]["Title"]
     term = "".join(ch if ch.isalnum() or ch == " " else " " for ch in title).strip()
@@ -98,7 +94,7 @@ def search(ctx: CheckContext) -> Outcome:
         f"WHERE {ONLINE})")
     match = next((h for h in hits if h.get("Title", "").lower() == title.lower()), hits[0] if hits else None)
     if match is None:
-        return fail(f"searching for {title!r} finds nothing",
+        return fail("knowledge.article_not_found", f"searching for {title!r} finds nothing",
                     "the article is not online in en_US, or search is not indexing it",
                     "publish the article (Online, en_US) and check its channels", searched=title)
     link = f"{ctx.salesforce.instance_url}/lightning/r/Knowledge__kav/{match['Id']}/view"

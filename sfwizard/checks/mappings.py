@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, warn
-from sfwizard.checks.context import CheckContext, _snapshot_attr
+from sfwizard.checks.context import CheckContext
 
 COMPATIBLE = {
     "STRING": {"string", "textarea", "picklist", "multipicklist", "email", "phone", "url", "id", "reference",
@@ -19,7 +19,7 @@ COMPATIBLE = {
 
 
 def _fields_by_object(ctx: CheckContext) -> dict[str, dict[str, dict[str, Any]]]:
-    objects = sorted({_snapshot_attr(m, "salesforce").split(".", 1)[0] for m in ctx.mappings()})
+    objects = sorted({m.salesforce.split(".", 1)[0] for m in ctx.mappings()})
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for name, desc in ctx.describes(objects).items():
         out[name] = {f["name"].lower(): f for f in (desc or {}).get("fields", [])} if desc else {}
@@ -45,22 +45,23 @@ def salesforce_fields(ctx: CheckContext) -> Outcome:
     px_types = _px_types(ctx)
     missing, mismatched = [], []
     for m in ctx.mappings():
-        sobject, _, name = _snapshot_attr(m, "salesforce").partition(".")
+        sobject, _, name = m.salesforce.partition(".")
         f = fields.get(sobject, {}).get(name.lower())
         if f is None:
             missing.append(f"{sobject}.{name}")
             continue
-        px_type = (_snapshot_attr(m, "type") or px_types.get(_snapshot_attr(m, "platform").lower()) or "").upper()
+        px_type = (m.type or px_types.get(m.platform.lower()) or "").upper()
         if px_type in COMPATIBLE and f["type"] not in COMPATIBLE[px_type]:
             mismatched.append(f"{sobject}.{name} is {f['type']}, the platform expects {px_type}")
     evidence = {"mappings": len(ctx.mappings()), "objects": sorted(fields), "missing": missing,
                 "type_mismatches": mismatched}
     if missing:
-        return fail(f"{len(missing)} mapped Salesforce field(s) do not exist or are hidden: {missing[0]}",
+        return fail("mapping.field_missing",
+                    f"{len(missing)} mapped Salesforce field(s) do not exist or are hidden: {missing[0]}",
                     "a field was deleted or renamed, or field-level security hides it from the signed-in user",
                     "restore the field or remap it in the platform's field mappings", **evidence)
     if mismatched:
-        return warn(f"{len(mismatched)} mapping(s) have incompatible types: {mismatched[0]}",
+        return warn("mapping.type_mismatch", f"{len(mismatched)} mapping(s) have incompatible types: {mismatched[0]}",
                     "values will be dropped or rejected during the sync",
                     "map each attribute to a field of a compatible type", **evidence)
     return ok(f"all {len(ctx.mappings())} mapped Salesforce fields exist with compatible types", **evidence)
@@ -71,7 +72,7 @@ def salesforce_fields(ctx: CheckContext) -> Outcome:
 def push_targets(ctx: CheckContext) -> Outcome:
     prefix = ctx.profile.push_prefix or "PX_"
     fields = _fields_by_object(ctx)
-    pushes = [_snapshot_attr(m, "salesforce") for m in ctx.mappings() if _snapshot_attr(m, "direction") == "px_to_sf"]
+    pushes = [m.salesforce for m in ctx.push_mappings()]
     no_prefix = [p for p in pushes if not p.split(".", 1)[1].startswith(prefix)]
     read_only = []
     for p in pushes:
@@ -81,11 +82,12 @@ def push_targets(ctx: CheckContext) -> Outcome:
             read_only.append(p)
     evidence = {"push_targets": pushes, "without_prefix": no_prefix, "not_updateable": read_only}
     if no_prefix:
-        return fail(f"{len(no_prefix)} push target(s) lack the {prefix} prefix: {', '.join(no_prefix)}",
+        return fail("mapping.push_without_prefix",
+                    f"{len(no_prefix)} push target(s) lack the {prefix} prefix: {', '.join(no_prefix)}",
                     f"the platform only pushes into Salesforce fields whose name starts with {prefix}",
                     f"create {prefix}-prefixed fields and point the push mappings at them", **evidence)
     if read_only:
-        return fail(f"{len(read_only)} push target(s) are read-only: {', '.join(read_only)}",
+        return fail("mapping.push_read_only", f"{len(read_only)} push target(s) are read-only: {', '.join(read_only)}",
                     "formula or read-only fields cannot be written by the push",
                     "use writable fields for pushes", **evidence)
     return ok(f"all {len(pushes)} push targets are {prefix} fields and writable", **evidence)
@@ -95,11 +97,11 @@ def push_targets(ctx: CheckContext) -> Outcome:
        profiles=("gainsight-px",), needs=("platform", "snapshot"))
 def platform_attributes(ctx: CheckContext) -> Outcome:
     known = _px_types(ctx)
-    targets = [_snapshot_attr(m, "platform") for m in ctx.mappings()]
+    targets = [m.platform for m in ctx.mappings()]
     missing = [t for t in targets if t.lower() not in known]
     evidence = {"attributes_known": len(known), "mapped": len(targets), "missing": missing}
     if missing:
-        return fail(f"{len(missing)} mapped attribute(s) do not exist in PX: {missing[0]}",
+        return fail("mapping.attribute_missing", f"{len(missing)} mapped attribute(s) do not exist in PX: {missing[0]}",
                     "the attribute was deleted or renamed in PX",
                     "recreate the attribute in PX (Administration → Attributes) or remap", **evidence)
     return ok(f"all {len(targets)} mapped platform attributes exist", **evidence)
@@ -110,20 +112,21 @@ def platform_attributes(ctx: CheckContext) -> Outcome:
 def live_vs_snapshot(ctx: CheckContext) -> Outcome:
     prefix = ctx.profile.push_prefix
     fields = _fields_by_object(ctx)
-    documented = {_snapshot_attr(m, "salesforce").lower() for m in ctx.mappings()}
+    documented = {m.salesforce.lower() for m in ctx.mappings()}
     undocumented = sorted(
         f"{obj}.{f['name']}" for obj, fs in fields.items() for f in fs.values()
         if prefix and f["name"].startswith(prefix) and f"{obj}.{f['name']}".lower() not in documented)
-    custom = [c if isinstance(c, str) else _snapshot_attr(c, "name")
-              for c in (_snapshot_attr(ctx.snapshot, "custom_objects") or [])]
+    custom = list(ctx.custom_objects())
     gone = [name for name, desc in ctx.describes(custom).items() if desc is None] if custom else []
     evidence = {"undocumented_push_fields": undocumented, "custom_objects": custom, "custom_objects_missing": gone}
     if gone:
-        return fail(f"custom object(s) in the snapshot are gone or hidden: {', '.join(gone)}",
+        return fail("mapping.custom_object_missing",
+                    f"custom object(s) in the snapshot are gone or hidden: {', '.join(gone)}",
                     "the object was deleted, renamed or the signed-in user cannot see it",
                     "restore the object or update the sync's custom objects", **evidence)
     if undocumented:
-        return warn(f"{len(undocumented)} {prefix} field(s) exist but are not in the snapshot: {undocumented[0]}",
+        return warn("mapping.undocumented_push_field",
+                    f"{len(undocumented)} {prefix} field(s) exist but are not in the snapshot: {undocumented[0]}",
                     "the snapshot may be incomplete", "add them to the snapshot's mappings if the sync uses them",
                     **evidence)
     return ok("the live org matches the snapshot's objects and push fields", **evidence)

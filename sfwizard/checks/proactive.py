@@ -13,13 +13,15 @@ DEFAULT_EXPIRY_DAYS = 90  # Salesforce's default password policy; the policy its
 def password_age(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None or not user.get("LastPasswordChangeDate"):
-        return skipped("the integration user or its password date is not known")
+        return skipped("skip.no_integration_user" if user is None else "skip.no_password_date",
+                       "the integration user or its password date is not known")
     age = (ctx.now - parse_datetime(user["LastPasswordChangeDate"])).days
     left = DEFAULT_EXPIRY_DAYS - age
     evidence = {"user": user["Username"], "last_password_change": user["LastPasswordChangeDate"],
                 "age_days": age, "assumed_expiry_days": DEFAULT_EXPIRY_DAYS}
     if left <= 14:
-        return warn(f"{user['Username']}'s password is {age} days old: it may expire within {max(left, 0)} days",
+        return warn("proactive.password_expiring",
+                    f"{user['Username']}'s password is {age} days old: it may expire within {max(left, 0)} days",
                     "a password change or expiry revokes the integration's OAuth token (the next disconnect)",
                     "give the integration user a profile whose password never expires (Password Policies), "
                     "or plan the change with a re-authorization", **evidence)
@@ -35,11 +37,11 @@ def api_headroom(ctx: CheckContext) -> Outcome:
     used = mx - remaining
     evidence = {"max": mx, "remaining": remaining, "used": used}
     if mx and remaining <= 0:
-        return fail("the org's daily API limit is used up",
+        return fail("proactive.api_exhausted", "the org's daily API limit is used up",
                     "every integration call now fails with REQUEST_LIMIT_EXCEEDED",
                     "wait for the 24-hour window to roll, or ask Salesforce for a temporary increase", **evidence)
     if mx and used / mx > 0.8:
-        return warn(f"{used:,} of {mx:,} daily API calls used ({used * 100 // mx}%)",
+        return warn("proactive.api_high_usage", f"{used:,} of {mx:,} daily API calls used ({used * 100 // mx}%)",
                     "a backfill or catch-up sync may exhaust the limit",
                     "pause other heavy integrations until the catch-up completes", **evidence)
     return ok(f"{remaining:,} of {mx:,} daily API calls left", **evidence)
@@ -49,11 +51,11 @@ def api_headroom(ctx: CheckContext) -> Outcome:
 def dedicated_user(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
-        return skipped("the integration user is not known yet")
+        return skipped("skip.no_integration_user", "the integration user is not known yet")
     me = ctx.memo("userinfo", ctx.salesforce.userinfo)
     evidence = {"integration_user": user["Username"], "signed_in_user": me.get("preferred_username")}
     if me.get("user_id", "")[:15] == user["Id"][:15]:
-        return warn(f"the integration runs as {user['Username']}, the admin signed in now",
+        return warn("proactive.personal_user", f"the integration runs as {user['Username']}, the admin signed in now",
                     "a personal admin's password change or departure disconnects the integration again",
                     "create a dedicated integration user (API Enabled, minimal permissions) and authorize as it",
                     **evidence)

@@ -41,12 +41,14 @@ def backfill_window(ctx: CheckContext) -> Outcome:
                                 "disconnected_at": disconnected.isoformat() if disconnected else None,
                                 "window_days": window}
     if disconnected is None:
-        return manual("read the disconnect date from the alert on Integrations → Salesforce in the Skilljar "
+        return manual("ask.disconnect_date",
+                      "read the disconnect date from the alert on Integrations → Salesforce in the Skilljar "
                       "dashboard", "enter it so the wizard can tell whether Backfill is offered", **evidence)
     age = ctx.now - disconnected
     evidence["days_disconnected"] = round(age.total_seconds() / 86400, 1)
     if age > timedelta(days=window):
-        return fail(f"disconnected {age.days} days ago: past the {window}-day self-service window",
+        return fail("skilljar.backfill_window_passed",
+                    f"disconnected {age.days} days ago: past the {window}-day self-service window",
                     "Skilljar offers Backfill only within 21 days of the disconnect",
                     f"Reconnect now, then {ctx.profile.support} Include: the disconnect date "
                     f"({disconnected:%Y-%m-%d}), the Last Sync Date ({synced:%Y-%m-%d %H:%M} UTC) " if synced else
@@ -61,10 +63,10 @@ def backfill_window(ctx: CheckContext) -> Outcome:
 def backfill_arrived(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
-        return skipped("the integration user is not known yet")
+        return skipped("skip.no_integration_user", "the integration user is not known yet")
     since = ctx.reauthorized_at or ctx.disconnected_at
     if since is None:
-        return skipped("no re-authorization recorded yet: reconnect first")
+        return skipped("skip.not_reconnected", "no re-authorization recorded yet: reconnect first")
     counts = {}
     for obj in _objects(ctx):
         counts[obj] = ctx.salesforce.count(
@@ -72,18 +74,20 @@ def backfill_arrived(ctx: CheckContext) -> Outcome:
             f"AND LastModifiedDate >= {format_datetime(since)}")
     total = sum(counts.values())
     if total == 0:
-        return warn("nothing from Skilljar has arrived in Salesforce since the reconnect",
+        return warn("skilljar.backfill_not_arrived",
+                    "nothing from Skilljar has arrived in Salesforce since the reconnect",
                     "Backfill was not clicked yet, or it is still running",
                     "click Backfill once on Integrations → Salesforce and run this check again", records=counts)
     return ok(f"{total} Skilljar record(s) written to Salesforce since the reconnect", records=counts)
 
 
-@check("skilljar.package", "Skilljar package objects are readable", "before", profiles=("skilljar",))
+@check("skilljar.package", "Skilljar package objects are readable", "connect", profiles=("skilljar",))
 def package(ctx: CheckContext) -> Outcome:
     described = ctx.describes(_objects(ctx))
     missing = [name for name, d in described.items() if d is None]
     if missing:
-        return fail(f"the Skilljar package object(s) are missing or hidden: {', '.join(missing)}",
+        return fail("skilljar.package_missing",
+                    f"the Skilljar package object(s) are missing or hidden: {', '.join(missing)}",
                     "the managed package is not installed in this org, or the user cannot see its objects",
                     "check you are in the right org; install the Skilljar package or grant access", missing=missing)
     return ok("the Skilljar package's objects are present", objects=sorted(described))

@@ -32,7 +32,7 @@ def fresh_token(ctx: CheckContext) -> Outcome:
                 and (since is None or (_when(r.get("LoginTime")) or since) >= since)]
     blocked = [r for r in failures if any(w in str(r.get("Status", "")).lower() for w in _BLOCKED_WORDS)]
     if blocked:
-        return fail(f"Salesforce blocked the {app} connected app: {blocked[0].get('Status')}",
+        return fail("token.app_blocked", f"Salesforce blocked the {app} connected app: {blocked[0].get('Status')}",
                     "since 2025 Salesforce blocks connected apps that are not installed in the org",
                     f"install the {app} connected app in Setup → Connected Apps OAuth Usage (Install), or give "
                     "the approving user 'Approve Uninstalled Connected Apps', then authorize again", **evidence)
@@ -42,22 +42,22 @@ def fresh_token(ctx: CheckContext) -> Outcome:
 
     mine = [t for t in tokens if user and t.get("UserId") == user["Id"]]
     fresh = [t for t in mine if is_fresh(t)]
-    if fresh:
+    if fresh and user:  # (mine is empty without a user)
         t = fresh[0]
         return ok(f"{app} holds a token for {user['Username']} created {t.get('CreatedDate')}, "
                   f"last used {t.get('LastUsedDate')}", **evidence)
     if failures:
-        return fail(f"the last {app} login failed: {failures[0].get('Status')}",
+        return fail("token.login_failed", f"the last {app} login failed: {failures[0].get('Status')}",
                     "the authorization was attempted but Salesforce refused it",
                     "check the integration user's password, API Enabled and profile, then authorize again",
                     **evidence)
     others = [t for t in tokens if t not in mine and is_fresh(t)]  # approved since, by someone else
     if others:
         other = (others[0].get("User") or {}).get("Username")
-        return fail(f"{app}'s token belongs to {other}, not the integration user",
+        return fail("token.other_user", f"{app}'s token belongs to {other}, not the integration user",
                     "the connection was approved by a different Salesforce user",
                     "authorize again logged in as the integration user", **evidence)
-    return fail(f"no {app} token has been granted since the disconnect",
+    return fail("token.not_granted", f"no {app} token has been granted since the disconnect",
                 "the authorization never completed (a blocked pop-up, or the approval was not finished)",
                 "allow pop-ups for the platform's site, use a private window, click Authorize again and finish "
                 "the Salesforce approval", **evidence)
@@ -68,17 +68,20 @@ def fresh_token(ctx: CheckContext) -> Outcome:
 def platform_status(ctx: CheckContext) -> Outcome:
     integ = ctx.px_integration()
     if integ is None:
-        return fail("PX lists no Salesforce integration", "it is not set up in this subscription",
+        return fail("platform.no_integration",
+                    "PX lists no Salesforce integration", "it is not set up in this subscription",
                     "check the PX subscription (region and API key)")
     evidence = {"status": integ.status, "last_success": integ.last_success.isoformat() if integ.last_success
                 else None, "last_error": integ.last_error, "records_processed": integ.records_processed}
     if integ.status != "UP":
-        return fail(f"PX reports the Salesforce integration {integ.status}: {integ.last_error or 'no error given'}",
+        return fail("token.platform_down",
+                    f"PX reports the Salesforce integration {integ.status}: {integ.last_error or 'no error given'}",
                     "the integration's OAuth token is revoked or expired",
                     "the platform admin clicks Authorize on the Salesforce card and the Salesforce admin approves",
                     **evidence)
     if integ.last_success and ctx.now - integ.last_success > timedelta(hours=26):
-        return warn(f"UP, but the last successful sync was {integ.last_success:%Y-%m-%d %H:%M} UTC",
+        return warn("token.no_sync_since",
+                    f"UP, but the last successful sync was {integ.last_success:%Y-%m-%d %H:%M} UTC",
                     "no sync has completed since the re-authorization",
                     "click Synchronize on the Salesforce card and watch it finish", **evidence)
     return ok(f"PX reports the Salesforce integration UP, last success {integ.last_success}", **evidence)

@@ -21,7 +21,8 @@ def add_check_command(sub: Any) -> None:
                    "scenario in --demo, else gainsight-px)")
     p.add_argument("--demo", action="store_true", help="run against the bundled sandbox, started for the run")
     p.add_argument("--scenario", default="revoked-token", help="sandbox scenario for --demo (default: revoked-token)")
-    p.add_argument("--json", action="store_true", help="print a JSON array of results")
+    p.add_argument("--json", action="store_true", help="print one JSON object: the run, its counts and every "
+                   "result with its reason code (versioned by its \"schema\" field)")
     p.add_argument("--only", metavar="IDS", help="comma-separated check ids")
     p.add_argument("--snapshot", metavar="FILE", help="the mapping snapshot to check against")
     p.add_argument("--list", action="store_true", help="list the check ids and exit")
@@ -69,7 +70,7 @@ def _record(results: list[CheckResult], calls: dict[str, int], profile: str) -> 
 
 
 def run_check_command(args: argparse.Namespace) -> int:
-    from sfwizard.checks.base import specs_for
+    from sfwizard.checks.runner import specs_for
 
     if args.list:
         for spec in specs_for(args.profile or "gainsight-px"):
@@ -84,13 +85,16 @@ def run_check_command(args: argparse.Namespace) -> int:
         calls = conn.client.counter.counts
         profile = conn.profile
     _record(results, calls, profile)
+    code = 2 if ctx.sign_in_required else exit_code(results)
     if args.json:
-        json.dump([r.to_dict() for r in results], sys.stdout, indent=2, default=str)
+        from sfwizard.checks.output import run_document
+
+        doc = run_document(results, profile=profile, exit_code=code, api_calls=calls)
+        json.dump(doc, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
         render_table(results)
         print("API calls: " + ", ".join(f"{k} {v}" for k, v in sorted(calls.items())), file=sys.stderr)
     if ctx.sign_in_required:
         print("sfwizard: the Salesforce sign-in is no longer valid — sign in again: sfwizard login", file=sys.stderr)
-        return 2
-    return exit_code(results)
+    return code

@@ -104,7 +104,7 @@ class SalesforceAPI:
                 raise _translate(exc) from None
             except OSError as exc:  # requests' ConnectionError and friends
                 raise SfwizardError(f"cannot reach {self.instance_url}: {type(exc).__name__}",
-                                    "check the instance URL and your network") from None
+                                    "check the instance URL and your network", kind="unreachable") from None
         raise AssertionError("unreachable")
 
     def _note_usage(self) -> None:

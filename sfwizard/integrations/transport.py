@@ -90,14 +90,16 @@ class Http:
                     httpx.WriteError) as exc:
                 if attempt + 1 >= attempts:
                     raise SfwizardError(f"cannot reach {_host(url)}: {type(exc).__name__}",
-                                        "check the URL and your network, then try again") from None
+                                        "check the URL and your network, then try again",
+                                        kind="unreachable") from None
                 log.info("retrying %s %s after a dropped connection", method, _host(url))
                 self.cancel.wait(self.retry.delay(attempt))
                 continue
             except httpx.TimeoutException:
                 if attempt + 1 >= attempts:
                     raise SfwizardError(f"{_host(url)} did not answer in time",
-                                        "try again; if it persists, check the service's status page") from None
+                                        "try again; if it persists, check the service's status page",
+                                        kind="unreachable") from None
                 self.cancel.wait(self.retry.delay(attempt))
                 continue
             if resp.status_code in RETRY_STATUSES and attempt + 1 < attempts:

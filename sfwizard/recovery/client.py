@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sfwizard.cancel import CancelToken, ProgressFn, no_progress
-from sfwizard.checks.base import CheckResult, run_checks, specs_for
+from sfwizard.checks.base import CheckResult
 from sfwizard.checks.context import CheckContext
+from sfwizard.checks.runner import run_checks, specs_for
 from sfwizard.integrations.transport import CallCounter, Http
 from sfwizard.profiles import Profile, load_profile
 

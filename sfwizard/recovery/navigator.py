@@ -110,7 +110,7 @@ class Navigator:
         self.session = session
         self._conditions = conditions or (lambda _name: None)
         if check_steps is None:
-            from sfwizard.checks.base import specs_for
+            from sfwizard.checks.runner import specs_for
 
             check_steps = {s.id: s.step for s in specs_for(profile.name)}
         self._check_steps = check_steps  # check id → its step, for this profile
