@@ -9,9 +9,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sfwizard.sandbox.salesforce.store import ConnectedApp, Org, Record
+if TYPE_CHECKING:  # the Salesforce imitation imports this module: types only here
+    from sfwizard.sandbox.salesforce.store import ConnectedApp, Org, Record
 
 
 @dataclass

@@ -18,21 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from sfwizard.sandbox.admin.clicks import authorization_refused, connect, revoke
 from sfwizard.sandbox.admin.page import admin_page
 from sfwizard.sandbox.admin.view import state_json
 from sfwizard.sandbox.http import Request, Response, Route, html_response, json_response, redirect, route
-from sfwizard.sandbox.integration import (
-    Refused,
-    authorization_refused,
-    connect,
-    iso,
-    px_state,
-    revoke,
-    skilljar_state,
-)
+from sfwizard.sandbox.integration import Refused, iso
+from sfwizard.sandbox.px.state import px_state
 from sfwizard.sandbox.px.sync import advance, job_json, set_knowledge, start_sync
 from sfwizard.sandbox.salesforce import oauth
 from sfwizard.sandbox.skilljar.backfill import run_backfill
+from sfwizard.sandbox.skilljar.state import skilljar_state
 from sfwizard.sandbox.state import SandboxState
 
 PENDING_TTL_S = 600  # an unfinished Authorize is forgotten after ten minutes, like a login transaction

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from sfwizard.sandbox.integration import Refused
+
+if TYPE_CHECKING:
+    from sfwizard.sandbox.state import SandboxState
 
 
 @dataclass
@@ -104,3 +109,9 @@ class PxState:
     # The org PX's records came from at its last sync (None: the integration's org). An Authorize
     # against another org changes whose token PX holds; only the next sync changes its data.
     data_org_key: str | None = None
+
+
+def px_state(state: SandboxState) -> PxState:
+    if state.platform is None:
+        raise Refused(404, "not_configured", "this scenario has no Gainsight PX integration")
+    return state.platform

@@ -13,8 +13,8 @@ import weakref
 from datetime import datetime
 from typing import Any
 
-from sfwizard.sandbox.integration import INVALID_SESSION, Refused, iso, px_state, token_identity
-from sfwizard.sandbox.px.state import Mapping, PxIntegration, PxState, SyncJob
+from sfwizard.sandbox.integration import INVALID_SESSION, Refused, iso, token_identity
+from sfwizard.sandbox.px.state import Mapping, PxIntegration, PxState, SyncJob, px_state
 from sfwizard.sandbox.salesforce.store import Org, Record
 from sfwizard.sandbox.state import SandboxState
 

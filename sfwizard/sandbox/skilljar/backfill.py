@@ -8,9 +8,9 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sfwizard.sandbox.integration import Refused, iso, skilljar_state, token_identity
+from sfwizard.sandbox.integration import Refused, iso, token_identity
 from sfwizard.sandbox.salesforce.store import Org
-from sfwizard.sandbox.skilljar.state import Backfill
+from sfwizard.sandbox.skilljar.state import Backfill, skilljar_state
 from sfwizard.sandbox.state import SandboxState
 
 log = logging.getLogger("sfwizard.sandbox")

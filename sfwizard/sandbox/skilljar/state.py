@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from sfwizard.sandbox.integration import Refused
+
+if TYPE_CHECKING:
+    from sfwizard.sandbox.state import SandboxState
 
 
 @dataclass
@@ -30,3 +35,9 @@ class SkilljarState:
     window_days: int = 21
     access_token: str | None = None  # the connection's own tokens, once Reconnect has made them
     refresh_token: str | None = None
+
+
+def skilljar_state(state: SandboxState) -> SkilljarState:
+    if state.skilljar is None:
+        raise Refused(404, "not_configured", "this scenario has no Skilljar integration")
+    return state.skilljar
