@@ -143,6 +143,11 @@ class WizardApp(App[int]):
 
     # -- moving between steps ------------------------------------------------------------------------------
     def go(self, step_id: str) -> None:
+        leaving = self.screen
+        if self.recovery is not None and getattr(leaving, "workers_running", lambda: False)():
+            # A wait on the step being left (a watch, a sign-in) ends now — before the next step starts its
+            # own work, so the stop can never land on the new step's job.
+            self.recovery.cancel()
         screen = self._screens.get(step_id)
         if screen is None:
             screen = step_screens()[step_id]()

@@ -94,10 +94,6 @@ class StepScreen(Screen[None]):
             self._entered = True
             self.on_enter()
 
-    def on_screen_suspend(self) -> None:
-        if self.recovery is not None and self.workers_running():
-            self.recovery.cancel()  # a wait on this step (a watch, a sign-in) ends when you leave it
-
     def workers_running(self) -> bool:
         return any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.workers)
 
@@ -117,6 +113,7 @@ class StepScreen(Screen[None]):
             table = self.query_one(CheckTable)
             for r in rec.results_of(self.STEP):
                 table.put_result(r)
+            table.display = bool(rec.step_checks(self.STEP))
         self.refresh_gate()
 
     def refresh_gate(self) -> None:

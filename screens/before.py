@@ -31,7 +31,9 @@ class Step(StepScreen):
         lines = []
         for person in p.people:
             role = "platform_admin" if "Salesforce" not in person["role"] else "salesforce_admin"
-            lines.append(f"• {actor_label(role, p.vendor)} — {flat(person.get('who', ''))}")
+            who_ = flat(person.get("who", ""))
+            label = actor_label(role, p.vendor)
+            lines.append(f"• {label}" + (f" ({who_})" if who_ and who_ != label else "") + " — can:")
             lines += [f"    – {flat(c)}" for c in person.get("can", [])]
         who = rec.navigator.confirmed("before.people")
         if who is not None:
@@ -51,7 +53,7 @@ class Step(StepScreen):
             card.update("Reading the vendor's status page…")
             return
         ev = r.evidence
-        lines = [f"Status page: {flat(r.summary)}"]
+        lines = [f"{rec.profile.vendor} status page: {flat(ev.get('description') or r.summary)}"]
         lines += [f"  affected: {flat(c)}" for c in ev.get("affected_components", [])[:4]]
         lines += [f"  incident: {flat(i)}" for i in ev.get("unresolved_incidents", [])[:3]]
         if r.status.value in ("fail", "warn") and r.resolution:

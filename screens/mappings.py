@@ -89,17 +89,17 @@ class Step(StepScreen):
         yield Static("What only the platform's screens show", classes="section")
         yield Static("", id="ask", classes="note", markup=False)
         with Horizontal(classes="inline"):
-            yield Input(placeholder="Account matching: Salesforce field", id="m-acc-sf")
-            yield Input(placeholder="↔ platform attribute", id="m-acc-px")
+            yield Input(placeholder="Account matching: Salesforce field", id="m-acc-sf", compact=True)
+            yield Input(placeholder="↔ platform attribute", id="m-acc-px", compact=True)
         with Horizontal(classes="inline"):
-            yield Input(placeholder="Contact matching: Salesforce field", id="m-con-sf")
-            yield Input(placeholder="↔ platform attribute", id="m-con-px")
-        yield Input(placeholder="custom objects in the sync (comma-separated API names)", id="custom")
+            yield Input(placeholder="Contact matching: Salesforce field", id="m-con-sf", compact=True)
+            yield Input(placeholder="↔ platform attribute", id="m-con-px", compact=True)
+        yield Input(placeholder="custom objects in the sync (comma-separated API names)", id="custom", compact=True)
         yield Checkbox("The Knowledge integration is used (Salesforce Knowledge in the In-App Hub)", id="k-used")
-        yield Input(placeholder="an article title you know exists (for the Knowledge step)", id="k-article")
+        yield Input(placeholder="an article title you know exists (for the Knowledge step)", id="k-article",
+                    compact=True)
         yield Vertical(id="todo")
-        with Horizontal(classes="inline"):
-            yield Button("Save snapshot (w)", id="save", variant="primary")
+        yield Button("Save snapshot (w)", id="save", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#maps", DataTable).add_columns("Salesforce field", "platform attribute", "direction",
@@ -262,3 +262,9 @@ class Step(StepScreen):
         super().refresh_frame()
         if self.draft is not None:
             self._redraw()
+
+    def after_click(self) -> None:
+        """Demo: the admin read the platform's mapping screens; the table starts again from that."""
+        self.dirty = True
+        self.set_busy("filling in what the platform's screens show")
+        self._load()

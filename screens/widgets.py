@@ -143,10 +143,23 @@ class CheckTable(DataTable):
         self.cursor_type = "row"
         self.zebra_stripes = False
         if not self.columns:
-            self.add_column("", key="icon", width=2)
-            self.add_column("status", key="status", width=5)
-            self.add_column("check", key="title", width=30)
-            self.add_column("what it found", key="summary")
+            self.add_column("", key="icon", width=1)
+            self.add_column("status", key="status", width=6)
+            self.add_column("check", key="title", width=28)
+            self.add_column("what it found", key="summary", width=30)
+
+    def on_resize(self) -> None:
+        """Titles and findings share what is left of the width; a row's whole text is one Enter away."""
+        width = self.size.width
+        if width <= 0 or "title" not in self.columns:
+            return
+        rest = max(20, width - 1 - 6 - 4 * 2 - 1)
+        title_w = max(14, min(34, rest * 2 // 5))
+        self.columns["title"].width = title_w
+        self.columns["summary"].width = max(10, rest - title_w)
+        for key in ("title", "summary"):
+            self.columns[key].auto_width = False
+        self.refresh()
 
     def set_pending(self, ids_titles: list[tuple[str, str]]) -> None:
         for cid, title in ids_titles:

@@ -267,6 +267,8 @@ class SandboxVendor:
             return "Click Synchronize on the Salesforce card" if px else "Click Backfill"
         if step == "knowledge" and px:
             return "Turn the Salesforce Knowledge Base toggle on"
+        if step == "mappings":
+            return "Read the mappings off the platform's Salesforce screens"
         return None
 
     def perform(self, step: str) -> str:
@@ -297,7 +299,17 @@ class SandboxVendor:
             if resp.status_code >= 400:
                 raise SfwizardError(f"the sandbox refused the toggle: {_said(resp)}", "authorize first")
             return "Salesforce Knowledge Base toggle turned on"
+        if step == "mappings":
+            return "Read the matching, field mappings, custom objects and push settings off the Salesforce card"
         raise SfwizardError(f"nothing to click at step {step}", "")
+
+    def documented(self) -> Snapshot:
+        """What the admin reads off the platform's mapping screens (the sandbox's PX state), as a snapshot."""
+        from sfwizard import snapshot
+
+        base = self.info["admin_url"].rstrip("/")
+        facts = self._client().get(f"{base}/__sandbox__/state").json()
+        return snapshot.from_sandbox_state(facts, taken_at=datetime.now().astimezone())
 
     def approve(self, url: str) -> None:
         """The Salesforce admin approves the wizard's own sign-in (a browser of their own)."""

@@ -41,6 +41,7 @@ class StepDef:
     id: str
     title: str
     check_steps: tuple[str, ...] = ()  # the checks registered under these steps are shown and gate this one
+    extra: tuple[str, ...] = ()  # checks of other steps this one shows again (a sync re-reads the status)
     strict: tuple[str, ...] = ()  # check ids that must pass (a warning keeps the gate closed)
     facts: tuple[str, ...] = ()  # facts that must be recorded first
     profiles: tuple[str, ...] = ("gainsight-px", "skilljar")
@@ -55,8 +56,8 @@ STEPS: tuple[StepDef, ...] = (
     StepDef("impact", "Impact", ("impact",)),
     StepDef("mappings", "Document mappings", ("mappings",), facts=("snapshot_saved",)),
     StepDef("reauthorize", "Re-authorize", ("reauthorize",), strict=("token.fresh", "identity.right_org")),
-    StepDef("sync", "Synchronize", ("sync",), strict=("token.platform_status",), facts=("sync_completed",),
-            profiles=("gainsight-px",)),
+    StepDef("sync", "Synchronize", ("sync",), extra=("token.platform_status",), strict=("token.platform_status",),
+            facts=("sync_completed",), profiles=("gainsight-px",)),
     StepDef("sync", "Reconnect & backfill", ("sync",), strict=("skilljar.backfill_window",), profiles=("skilljar",)),
     StepDef("validate", "Validate", ("validate",),
             strict=("flow.salesforce_to_platform", "flow.platform_to_salesforce", "skilljar.backfill_arrived")),
@@ -155,7 +156,7 @@ class Navigator:
         s = self.step(step) if isinstance(step, str) else step
         if s.all_checks:
             return list(self._check_steps)
-        return [cid for cid, st in self._check_steps.items() if st in s.check_steps]
+        return [cid for cid, st in self._check_steps.items() if st in s.check_steps or cid in s.extra]
 
     def state(self, step: StepDef | str) -> StepState:
         s = self.step(step) if isinstance(step, str) else step

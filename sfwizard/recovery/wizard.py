@@ -67,6 +67,9 @@ class Vendor(Protocol):
     def approve(self, url: str) -> None:
         """Stand in for the person at a Salesforce sign-in URL (log in, Allow)."""
 
+    def documented(self) -> Snapshot:
+        """What the admin reads off the platform's mapping screens (matching, mappings, push settings)."""
+
 
 @dataclass(frozen=True)
 class SyncStatus:
@@ -104,6 +107,7 @@ class Recovery:
         self.connection: Connection | None = None
         self.snapshot: Snapshot | None = None
         self.known_article: str | None = None  # a title the admin typed on the Knowledge step
+        self.documented: Snapshot | None = None  # the demo's reading of the platform's mapping screens
         self.cancel_token = CancelToken()
         self._io = threading.Lock()
         self.navigator = Navigator(self.profile, session, conditions=self.condition)
@@ -371,11 +375,16 @@ class Recovery:
             raise SfwizardError("only a demo performs the vendors' clicks", "a person clicks in the vendor's UI")
         if step_id in ("reauthorize",):
             self.mark_reauthorize_started()
-        return self.vendor.perform(step_id)
+        said = self.vendor.perform(step_id)
+        if step_id == "mappings":
+            self.documented = self.vendor.documented()
+        return said
 
     # -- the snapshot ----------------------------------------------------------------------------------------
     def snapshot_draft(self) -> Snapshot:
         """What the mappings table starts from: the saved snapshot, the demo's, or one pre-filled from the APIs."""
+        if self.documented is not None:
+            return self.documented
         if self.snapshot is not None:
             return self.snapshot
         conn = self._conn()
