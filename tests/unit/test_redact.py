@@ -1,6 +1,6 @@
 """The redaction layer on its own: secret shapes found unregistered, registered secrets in every form they
 travel in, dict walking, and the logging filter. (The end-to-end planted-secret test through report, bundle
-and log is in test_client_records.py.)"""
+and log is in tests/recovery/test_report.py.)"""
 
 from __future__ import annotations
 
@@ -60,6 +60,13 @@ def _clean(r: Redactor, text: str, *secrets_: str) -> str:
 def test_secret_shapes_are_found_without_being_registered(text: str, secret: str, label: str) -> None:
     out = _clean(Redactor(), text, secret)
     assert label in out, out
+
+
+def test_a_bearer_header_goes_whole_org_id_and_all() -> None:
+    shown = redact.default().text("Authorization: Bearer 00D5g0000004C92!AQ" + "x" * 60)
+    assert "00D5g0000004C92!" not in shown
+    assert "AQ" not in shown
+    assert "xxxxxxxx" not in shown
 
 
 @pytest.mark.parametrize("text", [
