@@ -1,5 +1,5 @@
-"""The mapping snapshot beyond test_client_records.py: build from plain facts, a load that keeps everything
-written, the dump's header and order, time fields, and diff keys for types and doubly mapped fields."""
+"""The mapping snapshot: built from plain facts or the sandbox, a YAML file whose every error reads
+``file:line:column: message``, a load that keeps everything written, a stable dump, and diffs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sfwizard import snapshot
+from sfwizard import snapshot, yamlspec
 from sfwizard.errors import SfwizardError
 
 FACTS = {
@@ -141,3 +141,150 @@ def test_sandbox_state_carries_the_platform_schedule() -> None:
                     "schedule": {"fetch_gmt": "01:00", "map_gmt": "05:00", "push_gmt": ["03:00"]}}}
     s = snapshot.from_sandbox_state(state)
     assert s.schedule_gmt["fetch"] == "01:00" and s.schedule_gmt["map"] == "05:00" and s.org.sandbox is True
+
+
+# -- from the sandbox, and back again ---------------------------------------------------------------
+
+def _from_scenario(name: str) -> snapshot.Snapshot:
+    from sfwizard.sandbox.admin.routes import state_json
+    from sfwizard.sandbox.scenarios.loader import load_scenario
+
+    return snapshot.from_sandbox_state(state_json(load_scenario(name)))
+
+
+@pytest.mark.parametrize("scenario", ["healthy", "skilljar-recent"], ids=["healthy", "skilljar"])
+def test_snapshot_dump_load_round_trip(tmp_path: Path, scenario: str) -> None:
+    original = _from_scenario(scenario)
+    p = tmp_path / "snap.yaml"
+    snapshot.save(original, p)
+    loaded = snapshot.load(p)
+    assert loaded == original
+    # and again: loading and saving a snapshot never grows it (to_complete used to double up)
+    snapshot.save(loaded, p)
+    assert snapshot.load(p) == original
+    assert snapshot.dump(snapshot.load(p)) == snapshot.dump(original)
+
+
+def test_snapshot_diff_reports_changed_added_removed_and_nothing_when_same() -> None:
+    before = _from_scenario("healthy")
+    assert snapshot.diff(before, before) == []
+    reordered = dataclasses.replace(before, mappings=tuple(reversed(before.mappings)), taken_at="2020-01-01")
+    assert snapshot.diff(before, reordered) == []
+
+    by_sf = {m.salesforce: m for m in before.mappings}
+    assert {"Account.Industry", "Contact.Title"} <= set(by_sf)
+    mappings = [dataclasses.replace(m, platform="account.sector") if m.salesforce == "Account.Industry" else m
+                for m in before.mappings if m.salesforce != "Contact.Title"]
+    mappings.append(snapshot.FieldMapping("Account.Phone", "account.phone", "sf_to_px"))
+    after = dataclasses.replace(before, mappings=tuple(mappings))
+    changes = {(c.path, c.kind): c for c in snapshot.diff(before, after)}
+    assert set(changes) == {
+        ("mappings[Account.Industry].platform", "changed"),
+        ("mappings[Contact.Title].platform", "removed"), ("mappings[Contact.Title].direction", "removed"),
+        ("mappings[Account.Phone].platform", "added"), ("mappings[Account.Phone].direction", "added"),
+    }
+    changed = changes[("mappings[Account.Industry].platform", "changed")]
+    assert (changed.before, changed.after) == ("account.industry", "account.sector")
+    assert str(changed) == "~ mappings[Account.Industry].platform: 'account.industry' → 'account.sector'"
+    assert str(changes[("mappings[Account.Phone].platform", "added")]).startswith("+ ")
+    assert str(changes[("mappings[Contact.Title].platform", "removed")]).startswith("- ")
+
+
+# -- YAML errors, one positioned line each ----------------------------------------------------------
+
+# Line numbers below are the file's own (1-based); every case is a small, hand-made document.
+MINIMAL = """\
+schema_version: 1
+profile: gainsight-px
+org:
+  id: 00D000000000001
+  sandbox: false
+mappings:
+- salesforce: Account.Name
+  platform: account.name
+  direction: sf_to_px
+- salesforce: Account.PX_Score__c
+  platform: account.score
+  direction: px_to_sf
+"""
+
+BAD_YAML = {
+    "duplicate-key": (MINIMAL.replace("profile: gainsight-px\n", "profile: gainsight-px\nprofile: skilljar\n"),
+                      3, 1, "duplicate key 'profile' (first at line 2)"),
+    "duplicate-nested-key": (MINIMAL.replace("  sandbox: false\n", "  sandbox: false\n  id: 00D000000000002\n"),
+                             6, 3, "duplicate key 'id' (first at line 4)"),
+    "unknown-key": (MINIMAL.replace("  sandbox: false\n", "  sandbox: false\n  colour: red\n"),
+                    6, 3, "org.colour: unknown key 'colour'"),
+    "wrong-type-scalar": (MINIMAL.replace("sandbox: false", "sandbox: yes-please"),
+                          5, 3, "org.sandbox: expected true or false, got the string 'yes-please'"),
+    "mapping-where-list-belongs": (MINIMAL.split("mappings:")[0] + "mappings:\n  salesforce: Account.Name\n",
+                                   6, 1, "mappings: expected a list, got a mapping"),
+    "missing-required-org": ("schema_version: 1\nprofile: gainsight-px\nmappings: []\n",
+                             1, 1, "missing required key 'org'"),
+    "missing-required-nested": (MINIMAL.replace("  id: 00D000000000001\n", ""),
+                                3, 1, "org: missing required key 'id'"),
+    "bad-enum": (MINIMAL.replace("direction: px_to_sf", "direction: sideways"),
+                 12, 3, "mappings[1].direction: expected one of sf_to_px, px_to_sf; got 'sideways'"),
+    "tab-scanner-error": (MINIMAL.replace("  sandbox: false\n", "\tsandbox: false\n"),
+                          5, 1, "found character '\\t' that cannot start any token"),
+    "list-document": ("# a snapshot?\n- a\n- b\n", 2, 1, "expected a mapping, got a list"),
+    "scalar-document": ("just some words\n", 1, 1, "expected a mapping, got the string 'just some words'"),
+    "empty-document": ("", 1, 1, "expected a mapping, got nothing (null)"),
+    "unhashable-key": (MINIMAL.replace("profile: gainsight-px\n", "profile: gainsight-px\n? [a, b]\n: c\n"),
+                       3, 3, "unhashable key"),
+}
+
+
+def _assert_one_line_error(exc: SfwizardError, path: Path, line: int, col: int, message: str) -> None:
+    text = str(exc)
+    assert "\n" not in text
+    assert "Traceback" not in text
+    m = re.match(rf"{re.escape(str(path))}:(\d+):(\d+): (.*)$", exc.message)
+    assert m, exc.message
+    assert (int(m.group(1)), int(m.group(2))) == (line, col), exc.message
+    assert not m.group(3).startswith(":"), f"an empty path left a stray colon: {exc.message}"
+    assert message in m.group(3), exc.message
+
+
+def test_minimal_snapshot_loads(tmp_path: Path) -> None:
+    p = tmp_path / "ok.yaml"
+    p.write_text(MINIMAL)
+    s = snapshot.load(p)
+    assert s.org.id == "00D000000000001"
+    assert [m.direction for m in s.mappings] == ["sf_to_px", "px_to_sf"]
+    assert s.push["fields"] == ["Account.PX_Score__c"]
+
+
+@pytest.mark.parametrize("case", sorted(BAD_YAML))
+def test_snapshot_yaml_errors_point_at_file_line_column(tmp_path: Path, case: str) -> None:
+    text, line, col, message = BAD_YAML[case]
+    p = tmp_path / f"{case}.yaml"
+    p.write_text(text)
+    with pytest.raises(SfwizardError) as info:
+        snapshot.load(p)
+    _assert_one_line_error(info.value, p, line, col, message)
+
+
+def test_snapshot_that_is_not_utf8_is_a_one_line_error(tmp_path: Path) -> None:
+    p = tmp_path / "binary.yaml"
+    p.write_bytes(b"schema_version: 1\nprofile: \xff\xfe garbage\n")
+    with pytest.raises(SfwizardError) as info:
+        snapshot.load(p)
+    _assert_one_line_error(info.value, p, 2, 10, "UTF-8")
+
+
+def test_python_tags_are_refused_never_constructed(tmp_path: Path) -> None:
+    marker = tmp_path / "PWNED"
+    p = tmp_path / "evil.yaml"
+    p.write_text(f"!!python/object/apply:os.system ['touch {marker}']\n")
+    with pytest.raises(SfwizardError) as info:
+        snapshot.load(p)
+    _assert_one_line_error(info.value, p, 1, 1, "could not determine a constructor")
+    assert not marker.exists()
+
+    p.write_text(MINIMAL.replace("profile: gainsight-px", "profile: !!python/name:os.system"))
+    with pytest.raises(SfwizardError) as info:
+        snapshot.load(p)
+    _assert_one_line_error(info.value, p, 2, 10, "python/name:os.system")
+    with pytest.raises(SfwizardError, match="python/object:sfwizard.snapshot.OrgIdentity"):
+        yamlspec.load_text("org: !!python/object:sfwizard.snapshot.OrgIdentity {id: x}\n", "t.yaml")
