@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from sfwizard.cancel import Cancelled, CancelToken
-from sfwizard.checks.base import CheckSpec, Status, fail, ok
+from sfwizard.checks.base import CheckSpec, Status, ok
 from sfwizard.checks.context import CheckContext
-from sfwizard.checks.runner import REGISTRY, run_checks
+from sfwizard.checks.runner import run_checks
 from sfwizard.errors import SfwizardError
 from sfwizard.integrations.salesforce import ApiError, ApiLimitExceeded
 from sfwizard.profiles import load_profile
@@ -121,20 +121,6 @@ def test_an_explicit_kind_on_the_error_decides() -> None:
     err.kind = "unreachable"  # type: ignore[attr-defined]  # what the transport may set one day
     r = run_checks(_ctx(), [_spec("a", _raise(err))])[0]
     assert r.reason == "net.unreachable"
-
-
-def test_troubleshooting_names_the_symptom_from_other_results() -> None:
-    ctx = _ctx()
-    push = _spec("mapping.push_targets", lambda c: fail("mapping.push_without_prefix",
-                                                        "1 push target(s) lack the PX_ prefix: Account.Score__c",
-                                                        "the platform only pushes into PX_ fields", "rename"))
-    results = run_checks(ctx, [push, REGISTRY["ts.push_without_prefix"], REGISTRY["ts.wrong_org"]])
-    assert results[1].status == Status.FAIL
-    assert results[1].reason == "ts.push_without_prefix"
-    assert results[1].evidence["seen_in"] == ["mapping.push_targets"]
-    assert results[1].evidence["reasons"] == ["mapping.push_without_prefix"]
-    assert results[2].status == Status.SKIPPED  # what it looks at did not run
-    assert results[2].reason == "skip.depends_on"
 
 
 def test_sign_in_required_stops_salesforce_checks_once() -> None:

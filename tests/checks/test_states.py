@@ -1,6 +1,6 @@
 """Every check, one id at a time, in its passing and its non-passing state against the sandbox.
 
-tests/test_checks.py judges whole scenarios; here each state is made on purpose (the SandboxState
+test_scenarios_end_to_end.py judges whole scenarios; here each state is made on purpose (the SandboxState
 mutated before the sandbox starts, the snapshot replaced, or a person's click played) and only the
 checks under test run (``client.run_checks(ctx, only=[...])``). The last section drives the client's
 resilience: retries on 5xx, 429 after retries, a refresh on an expired token, and server text in tables.
@@ -21,13 +21,15 @@ import pytest
 
 from sfwizard import snapshot
 from sfwizard.checks import reasons
-from sfwizard.checks.base import CheckResult, Status
-from sfwizard.checks.runner import REGISTRY, specs_for
+from sfwizard.checks.base import CheckResult, CheckSpec, Status, ok
+from sfwizard.checks.context import CheckContext
+from sfwizard.checks.runner import REGISTRY, run_checks, specs_for
 from sfwizard.checks.troubleshoot import SYMPTOMS
 from sfwizard.cli.check import render_table
 from sfwizard.demo import approve_in_sandbox
 from sfwizard.errors import SfwizardError
 from sfwizard.integrations import signin, transport
+from sfwizard.profiles import load_profile
 from sfwizard.recovery.client import Endpoints, IntegrationClient
 from sfwizard.sandbox.admin.routes import state_json
 from sfwizard.sandbox.faults import apply_spec
@@ -231,6 +233,7 @@ def test_a_wrong_platform_key_fails_in_one_line(tls_certs) -> None:
         _not_passing(r, Status.FAIL, "service.error")
         assert "401" in r.summary  # one line that says what the platform answered
         assert "Traceback" not in r.cause
+    assert "SFWIZARD_PX_API_KEY" in res["before.platform_api"].resolution  # what to set
 
 
 # -- schedule and the checks that need no API --------------------------------------------------------------------
@@ -348,6 +351,14 @@ def test_api_enabled_fails(tls_certs, how: str, reason: str) -> None:
     assert r.evidence["user"] == "px.integration@northwind.example"
     assert r.evidence["active"] is (how != "deactivated")
     _symptom_seen(res["ts.access_denied"], "perm.api_enabled")
+
+
+def test_read_sources_names_the_object_without_read_access(healthy: Live) -> None:
+    broken = dataclasses.replace(healthy.snap, custom_objects=(*healthy.snap.custom_objects, "Lead"))
+    r = healthy.one("perm.read_sources", snap=broken)
+    _not_passing(r, Status.FAIL, "perm.object_read_missing")
+    assert r.evidence["missing_objects"] == ["Lead"]
+    assert "Read on object Lead" in r.evidence["missing"]  # named as Setup names it
 
 
 def test_read_sources_names_the_field_without_read_access(tls_certs) -> None:
@@ -556,6 +567,7 @@ def test_dedicated_user_warns_when_the_integration_runs_as_the_signed_in_admin(h
     r = healthy.one("proactive.dedicated_user", snap=dataclasses.replace(healthy.snap, integration_user=admin))
     _not_passing(r, Status.WARN, "proactive.personal_user")
     assert r.evidence["integration_user"] == r.evidence["signed_in_user"] == "avery.admin@northwind.example"
+    assert "dedicated integration user" in r.resolution  # the way out is the point
 
 
 # -- knowledge ----------------------------------------------------------------------------------------------------
@@ -645,11 +657,15 @@ def test_skilljar_reconnect_then_backfill_turns_the_checks_green(tls_certs) -> N
         assert lv.admin_post("__sandbox__/skilljar/backfill").status_code == 200
         backfilled = lv.run(SKILLJAR_IDS, snap=None, reauthorized_at=since)
     assert not_yet["skilljar.package"].status == Status.PASS
-    assert not_yet["skilljar.backfill_window"].status == Status.PASS
+    window = not_yet["skilljar.backfill_window"]
+    assert window.status == Status.PASS
+    assert window.evidence["backfill_window"].endswith("→ now")
+    assert 8.5 < window.evidence["days_disconnected"] < 9.5
     _not_passing(not_yet["skilljar.backfill_arrived"], Status.SKIPPED, "skip.not_reconnected")
     _not_passing(not_yet["token.fresh"], Status.FAIL, "token.not_granted")
     assert reconnected["token.fresh"].status == Status.PASS
     _not_passing(reconnected["skilljar.backfill_arrived"], Status.WARN, "skilljar.backfill_not_arrived")
+    assert "Backfill" in reconnected["skilljar.backfill_arrived"].resolution  # names the button to click
     assert sum(reconnected["skilljar.backfill_arrived"].evidence["records"].values()) == 0
     r = backfilled["skilljar.backfill_arrived"]
     assert r.status == Status.PASS
@@ -670,6 +686,56 @@ def test_backfill_window_fails_past_21_days_and_asks_when_the_disconnect_is_unkn
         unknown = lv.one("skilljar.backfill_window", snap=None)
     _not_passing(unknown, Status.MANUAL, "ask.disconnect_date")
     assert unknown.evidence["disconnected_at"] is None
+
+
+# -- states no sandbox reaches: facts given to the context directly --------------------------------------------
+
+class _Unused:
+    """Stands in for an API client whose answers are already in the context's memo."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"unexpected API call: {name}")
+
+
+def _run_one(cid: str, ctx: CheckContext) -> CheckResult:
+    return run_checks(ctx, [REGISTRY[cid]])[0]
+
+
+@pytest.mark.parametrize("cid", ["before.platform_api", "token.platform_status"])
+def test_a_platform_without_a_salesforce_integration(cid: str) -> None:
+    ctx = CheckContext(load_profile("gainsight-px"), px=_Unused(), _memo={"px_integration": None})  # type: ignore[arg-type]
+    r = _run_one(cid, ctx)
+    assert r.status == Status.FAIL
+    assert r.reason == "platform.no_integration"
+
+
+def test_a_signed_in_user_without_api_enabled() -> None:
+    from sfwizard.checks.context import UserAccess
+
+    me = {"Id": "005000000000001AAA", "Username": "nobody@example.com", "Profile": {"Name": "Standard User"}}
+    access = UserAccess(user=me, permission_sets=[], api_enabled=False, modify_all=False, view_all=False,
+                        objects={}, fields={})
+    ctx = CheckContext(load_profile("gainsight-px"), sf=_Unused(),  # type: ignore[arg-type]
+                       _memo={"me": me, f"access:{me['Id']}": access, "my_flags": []})
+    r = _run_one("before.salesforce_admin", ctx)
+    assert r.status == Status.FAIL
+    assert r.reason == "admin.api_disabled"
+    assert r.evidence["api_enabled"] is False
+
+
+def test_an_integration_user_without_a_password_date() -> None:
+    user = {"Id": "005000000000002AAA", "Username": "px@example.com", "LastPasswordChangeDate": None}
+    ctx = CheckContext(load_profile("gainsight-px"), sf=_Unused(), _memo={"integration_user": user})  # type: ignore[arg-type]
+    r = _run_one("proactive.password_age", ctx)
+    assert r.status == Status.SKIPPED
+    assert r.reason == "skip.no_password_date"
+
+
+def test_a_platform_without_a_public_api_skips_what_needs_it() -> None:
+    spec = CheckSpec("x.platform", "x", "validate", lambda ctx: ok("never"), ("skilljar",), ("platform",))
+    r = run_checks(CheckContext(load_profile("skilljar")), [spec])[0]
+    assert r.status == Status.SKIPPED
+    assert r.reason == "skip.no_platform_api"
 
 
 # -- resilience ---------------------------------------------------------------------------------------------------
