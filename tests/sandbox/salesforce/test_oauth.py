@@ -160,7 +160,7 @@ def rows(w: World, table: str, org_key: str = "main") -> list[dict]:
 
 
 # -- authorization code + PKCE ---------------------------------------------------------------------------
-def test_pkce_happy_path(world, browser, caplog):
+def test_pkce_happy_path(world, browser, caplog, assert_no_leak):
     caplog.set_level(logging.DEBUG, logger="sfwizard")
     w = world()
     c = browser()
@@ -207,11 +207,10 @@ def test_pkce_happy_path(world, browser, caplog):
     ui = [r for r in rows(w, "LoginHistory") if r["LoginType"] == "Application"]
     assert [r["Status"] for r in ui] == ["Success"]
 
-    logged = caplog.text
-    assert "login ok for admin@acme.example" in logged
-    for secret in (q["code"], body["access_token"], body["refresh_token"], w.password("admin@acme.example"),
-                   w.app.client_secret, verifier):
-        assert secret not in logged
+    assert "login ok for admin@acme.example" in caplog.text
+    assert_no_leak({"the log": caplog.text}, {
+        "code": q["code"], "access token": body["access_token"], "refresh token": body["refresh_token"],
+        "password": w.password("admin@acme.example"), "client secret": w.app.client_secret, "verifier": verifier})
 
 
 def test_wrong_verifier_refused(world, browser):

@@ -80,7 +80,7 @@ def test_every_template_file_is_loaded_by_some_page(loaded) -> None:
 
 def test_every_template_file_is_package_data() -> None:
     tomllib = pytest.importorskip("tomllib")
-    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
     globs = pyproject["tool"]["setuptools"]["package-data"]
     missing = [f"{pkg}: templates/{name}" for pkg, name in sorted(_template_files())
                if not any(fnmatch.fnmatch(f"templates/{name}", g) for g in globs.get(pkg, []))]

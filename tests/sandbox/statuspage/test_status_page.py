@@ -8,8 +8,7 @@ from typing import Any
 
 import httpx
 
-from sfwizard.integrations.statuspage import StatusPageAPI
-from sfwizard.integrations.transport import Http, tls_verify
+from sfwizard.integrations.transport import tls_verify
 from sfwizard.sandbox.scenarios.loader import load_scenario
 from sfwizard.sandbox.statuspage.state import Incident
 
@@ -79,17 +78,6 @@ def test_resolved_incidents_leave_summary_but_stay_in_history(start_sandbox) -> 
     old = history["old1"]
     assert old["resolved_at"] == old["incident_updates"][0]["created_at"]
     assert old["monitoring_at"] == old["incident_updates"][1]["created_at"]
-
-
-def test_our_status_client_reads_it(start_sandbox) -> None:
-    info = start_sandbox("status-incident").info()
-    http = Http(ca_cert=info["ca_cert"])
-    try:
-        summary = StatusPageAPI(http, info["status_url"]).summary()
-    finally:
-        http.close()
-    assert summary.indicator == "major" and ("Salesforce Integration", "partial_outage") in summary.components
-    assert summary.incidents[0]["status"] == "identified"
 
 
 def test_html_page_escapes_incident_text(start_sandbox) -> None:

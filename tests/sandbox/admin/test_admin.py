@@ -143,7 +143,7 @@ def test_page_shows_the_cards_and_escapes_what_it_echoes(start_sandbox) -> None:
     assert "Skilljar" not in text  # a PX scenario has no Skilljar card
 
 
-def test_state_summary_carries_no_secret(start_sandbox) -> None:
+def test_state_summary_carries_no_secret(start_sandbox, assert_no_leak) -> None:
     sb = start_sandbox("healthy")
     info = sb.info()
     with _browser(info) as c:
@@ -151,7 +151,8 @@ def test_state_summary_carries_no_secret(start_sandbox) -> None:
     store = sb.state.oauth
     secrets = [*store.access, *store.refresh, info["client_secret"], info["px_api_key"],
                *(u["password"] for u in info["users"])]
-    assert len(secrets) > 5 and not any(s in body for s in secrets)
+    assert len(secrets) > 5
+    assert_no_leak({"the state summary": body}, secrets)
     px = json.loads(body)["px"]
     assert px["username"] == info["integration_username"] and px["status"] == "UP"
 
@@ -235,8 +236,11 @@ def test_synchronize_shows_progress_and_brings_px_current(start_sandbox, ca_sess
     with _browser(info) as c:
         before_px = _px(c, info, f"/accounts/{stale_id}")
         before_mon, _ = _monitoring(c, info)
-        assert c.post(_ctl(info, "px/sync")).json()["reason"].startswith("the Salesforce card shows Not authorized")
+        refused = c.post(_ctl(info, "px/sync"))  # not authorized yet
+        assert refused.status_code == 409
+        assert refused.json()["reason"].startswith("the Salesforce card shows Not authorized")
         _authorize(c, info)
+        stale_before = _state(c, info)["px"]["stale_records"]
         t0 = time.time() * 1000
         started = c.post(_ctl(info, "px/sync"))
         assert started.status_code == 202 and started.json()["state"] == "RUNNING"
@@ -246,6 +250,11 @@ def test_synchronize_shows_progress_and_brings_px_current(start_sandbox, ca_sess
         job = _wait_sync(c, info, seen)
         after_px = _px(c, info, f"/accounts/{stale_id}")
         after_mon, _ = _monitoring(c, info)
+        after_state = _state(c, info)["px"]
+    assert stale_before > 0
+    assert after_state["stale_records"] == 0
+    assert after_state["records_processed"] > 48210
+    assert after_state["last_error"] is None
     assert (before_px["industry"], before_px["numberOfEmployees"]) == (old["industry"], old["numberOfEmployees"])
     assert (before_px["industry"], before_px["numberOfEmployees"]) != (live["Industry"], live["NumberOfEmployees"])
     assert (after_px["industry"], after_px["numberOfEmployees"]) == (live["Industry"], live["NumberOfEmployees"])
@@ -317,6 +326,8 @@ def test_advisory_during_a_sync_fails_it_and_kills_the_token(start_sandbox) -> N
         api = c.get(info["instance_url"] + f"/services/data/v{info['api_version']}/limits",
                     headers={"Authorization": f"Bearer {token}"})
         px = _state(c, info)["px"]
+        again = c.post(_ctl(info, "px/sync"))  # no sync with a revoked token, as in the real thing
+    assert again.status_code == 409
     assert revoked["revoked"] >= 2 and revoked["status"] == "DOWN"
     assert job["state"] == "FAILED" and job["error"] == "INVALID_SESSION_ID: Session expired or invalid"
     assert api.status_code == 401 and api.json()[0]["errorCode"] == "INVALID_SESSION_ID"
