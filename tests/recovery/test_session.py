@@ -205,7 +205,9 @@ def test_list_sessions_newest_first_and_resume_picks_the_profiles_latest() -> No
 
     resumed = RecoverySession.resume("gainsight-px")
     try:
-        assert resumed is not None and resumed.id == "20260103-000000-cccc" and resumed.completed == ["before"]
+        assert resumed is not None
+        assert resumed.id == "20260103-000000-cccc"
+        assert resumed.completed == ["before"]
         with pytest.raises(SfwizardError, match="another sfwizard is working on session 20260103-000000-cccc"):
             RecoverySession.load(resumed.id)  # resume holds the lock
     finally:
@@ -218,7 +220,8 @@ def test_list_sessions_newest_first_and_resume_picks_the_profiles_latest() -> No
 def test_unknown_or_unsafe_ids_are_a_one_line_error(sid: str) -> None:
     with pytest.raises(SfwizardError) as info:
         RecoverySession.load(sid)
-    assert info.value.message.startswith("no recovery session") and "\n" not in str(info.value)
+    assert info.value.message.startswith("no recovery session")
+    assert "\n" not in str(info.value)
 
 
 def test_a_save_that_dies_half_way_keeps_the_previous_step(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -234,7 +237,8 @@ def test_a_save_that_dies_half_way_keeps_the_previous_step(monkeypatch: pytest.M
     s.release()
     t = RecoverySession.load(s.id)  # session.json is gone (renamed to .bak), the .bak has the last good step
     try:
-        assert t.completed == ["before"] and t.step == "impact"
+        assert t.completed == ["before"]
+        assert t.step == "impact"
     finally:
         t.release()
     assert not list(s.dir.glob(".*.tmp"))
@@ -254,7 +258,8 @@ def test_many_saves_leave_no_temp_files_and_private_files(assert_no_leak) -> Non
     assert_no_leak([s.dir / "session.json", s.dir / "session.json.bak"],
                    {"access token": "00Dx!secret", "refresh token": "5Aep-secret"})  # never a token on disk
     data = json.loads((s.dir / "session.json").read_text())
-    assert len(data["confirmations"]) == 30 and data["schema_version"] == session_mod.SCHEMA_VERSION
+    assert len(data["confirmations"]) == 30
+    assert data["schema_version"] == session_mod.SCHEMA_VERSION
     assert {"step", "item", "who", "role", "at"} == set(data["confirmations"][0])
     assert data["identity"] == {"org_id": "00D000000000001", "username": "a@b.c"}
 

@@ -28,11 +28,13 @@ FACTS = {
 
 def test_build_from_plain_facts_fills_defaults_and_is_frozen() -> None:
     s = snapshot.build(FACTS)
-    assert s.schema_version == snapshot.SCHEMA_VERSION and s.org.name == "Northwind"
+    assert s.schema_version == snapshot.SCHEMA_VERSION
+    assert s.org.name == "Northwind"
     assert s.push == {"enabled": True, "prefix": "PX_", "fields": ["Account.PX_Health__c"],
                       "schedule_gmt": ["03:00", "11:00", "19:00"]}
     assert s.schedule_gmt == {"fetch": "00:00", "map": "04:00", "push": ["03:00", "11:00", "19:00"]}
-    assert s.knowledge.used and s.knowledge.categories == ("Products",)
+    assert s.knowledge.used
+    assert s.knowledge.categories == ("Products",)
     assert s.to_complete == ()  # mappings and the user are there
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.profile = "skilljar"  # type: ignore[misc]
@@ -40,21 +42,25 @@ def test_build_from_plain_facts_fills_defaults_and_is_frozen() -> None:
     bare = snapshot.build({"profile": "skilljar", "org": {"id": "00D000000000002"}})
     assert any(t.startswith("field mappings") for t in bare.to_complete)
     assert any(t.startswith("integration_user.username") for t in bare.to_complete)
-    assert bare.push["enabled"] is False and bare.push["prefix"] == ""  # Skilljar pushes no PX_ fields
+    assert bare.push["enabled"] is False
+    assert bare.push["prefix"] == ""  # Skilljar pushes no PX_ fields
     assert re.match(r"\d{4}-\d\d-\d\dT", bare.taken_at)
 
 
 def test_dump_has_a_header_and_a_stable_key_order() -> None:
     text = snapshot.dump(snapshot.build(FACTS))
     header = [line for line in text.splitlines() if line.startswith("#")]
-    assert "to_complete" in header[1] and "sfwizard check --snapshot" in "\n".join(header)
+    assert "to_complete" in header[1]
+    assert "sfwizard check --snapshot" in "\n".join(header)
     keys = [k for k in yaml.safe_load(text)]
     assert keys == ["schema_version", "taken_at", "profile", "org", "integration_user", "flows", "matching",
                     "mappings", "custom_objects", "push", "schedule_gmt", "knowledge", "to_complete"]
     assert snapshot.dump(snapshot.build(FACTS)) == text  # same facts, same bytes
-    assert "type: STRING" in text and text.count("type:") == 1  # an unknown type is left out, not ""
+    assert "type: STRING" in text
+    assert text.count("type:") == 1  # an unknown type is left out, not ""
     # every time quoted alike (bare 11:00 would be the number 660 to YAML 1.1)
-    assert "fetch: '00:00'" in text and "- '03:00'\n  - '11:00'" in text
+    assert "fetch: '00:00'" in text
+    assert "- '03:00'\n  - '11:00'" in text
 
 
 def test_load_keeps_every_value_it_was_given(tmp_path: Path) -> None:
@@ -67,7 +73,8 @@ def test_load_keeps_every_value_it_was_given(tmp_path: Path) -> None:
     p = tmp_path / "s.yaml"
     snapshot.save(edited, p)
     loaded = snapshot.load(p)
-    assert loaded.push == edited.push and loaded.schedule_gmt == edited.schedule_gmt
+    assert loaded.push == edited.push
+    assert loaded.schedule_gmt == edited.schedule_gmt
     assert loaded == edited
     changes = {c.path: c for c in snapshot.diff(s, loaded)}
     assert set(changes) == {"push.prefix", "push.fields", "push.schedule_gmt", "schedule_gmt.fetch",
@@ -108,7 +115,8 @@ def test_schedule_times_are_checked_with_line_and_column(tmp_path: Path, old: st
     with pytest.raises(SfwizardError) as info:
         snapshot.load(p)
     assert info.value.message.startswith(f"{p}:{line}:{col}: schedule_gmt.")
-    assert message in info.value.message and "\n" not in str(info.value)
+    assert message in info.value.message
+    assert "\n" not in str(info.value)
 
 
 def test_diff_sees_a_type_change_and_keeps_doubly_mapped_fields_apart() -> None:
@@ -140,7 +148,9 @@ def test_sandbox_state_carries_the_platform_schedule() -> None:
              "px": {"org_id": "00D1", "username": "u@x", "mappings": [], "push": {"enabled": False},
                     "schedule": {"fetch_gmt": "01:00", "map_gmt": "05:00", "push_gmt": ["03:00"]}}}
     s = snapshot.from_sandbox_state(state)
-    assert s.schedule_gmt["fetch"] == "01:00" and s.schedule_gmt["map"] == "05:00" and s.org.sandbox is True
+    assert s.schedule_gmt["fetch"] == "01:00"
+    assert s.schedule_gmt["map"] == "05:00"
+    assert s.org.sandbox is True
 
 
 # -- from the sandbox, and back again ---------------------------------------------------------------

@@ -108,13 +108,16 @@ def test_a_hostile_org_name_is_text_on_the_allow_page_and_the_admin_page(start_s
         login = c.get(f"{base}/services/oauth2/authorize", params={
             "response_type": "code", "client_id": app.client_id, "scope": "api",
             "redirect_uri": "http://localhost:1717/OauthRedirect"})
-        assert login.status_code == 200 and 'name="pw"' in login.text
+        assert login.status_code == 200
+        assert 'name="pw"' in login.text
         allow = c.post(f"{base}/services/oauth2/login", data={
             "tx": _hidden(login.text, "tx"), "csrf": _hidden(login.text, "csrf"), "username": "admin@acme.example",
             "pw": st.passwords[("main", "admin@acme.example")]}, follow_redirects=True)
         admin = c.get(f"{base}/")
-    assert allow.status_code == 200 and "Allow Access?" in allow.text
+    assert allow.status_code == 200
+    assert "Allow Access?" in allow.text
     assert f'<td id="org">{ESCAPED}</td>' in allow.text
     assert "<script" not in allow.text, "the Salesforce pages carry no script, and echo none"
-    assert admin.status_code == 200 and f"<td>{ESCAPED}</td>" in admin.text
+    assert admin.status_code == 200
+    assert f"<td>{ESCAPED}</td>" in admin.text
     assert "<script>alert" not in admin.text

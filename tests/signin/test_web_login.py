@@ -70,8 +70,11 @@ def test_pkce_sign_in_returns_working_tokens_for_the_admin(sandbox, web_login, a
     assert tokens.refresh_token  # scope asked for refresh_token
     # What the browser was sent to: PKCE S256, a state, and a loopback redirect on the port we listened on.
     q = {k: v[0] for k, v in parse_qs(urlsplit(seen["url"]).query).items()}
-    assert q["code_challenge_method"] == "S256" and len(q["code_challenge"]) == 43 and len(q["state"]) >= 20
-    assert q["redirect_uri"].startswith("http://localhost:") and q["redirect_uri"].endswith("/OauthRedirect")
+    assert q["code_challenge_method"] == "S256"
+    assert len(q["code_challenge"]) == 43
+    assert len(q["state"]) >= 20
+    assert q["redirect_uri"].startswith("http://localhost:")
+    assert q["redirect_uri"].endswith("/OauthRedirect")
     assert "code_verifier" not in seen["url"]
     # The one-shot listener is gone once the sign-in returned.
     assert _nobody_listens(urlsplit(q["redirect_uri"]).port)
@@ -120,7 +123,8 @@ def test_a_denial_in_the_browser_ends_the_sign_in(sandbox, web_login) -> None:
 
     with pytest.raises(SfwizardError) as err:
         web_login(info, deny, timeout=10)
-    assert "access_denied" in err.value.message and "README" in err.value.hint
+    assert "access_denied" in err.value.message
+    assert "README" in err.value.hint
     assert seen["resp"].status_code == 200
 
 

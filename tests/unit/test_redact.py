@@ -110,12 +110,14 @@ def test_redact_obj_walks_and_drops_secret_named_keys() -> None:
     assert json.dumps(data, default=str) == before  # the input is not touched
     assert out["summary"] == "used [REDACTED:access_token]"
     assert out["access_token"] == "[REDACTED:access_token]"
-    assert out["refresh_token"] == "" and out["px_api_key"] is None  # nothing to hide
+    assert out["refresh_token"] == ""
+    assert out["px_api_key"] is None  # nothing to hide
     assert out["nested"][0] == {"client_secret": "[REDACTED:client_secret]", "note": "[REDACTED:client_secret]"}
     assert out["nested"][1] == ["tuple", "[REDACTED:refresh_token]"]
     assert out["sso_password"] == "[REDACTED:secret]"
     assert (out["count"], out[3], out["tokens"]) == (7, "int key", 2)
-    assert redact.Redactor.redact_obj is redact.Redactor.obj and redact.Redactor.redact_text is redact.Redactor.text
+    assert redact.Redactor.redact_obj is redact.Redactor.obj
+    assert redact.Redactor.redact_text is redact.Redactor.text
 
 
 def test_module_functions_use_the_process_wide_redactor() -> None:
@@ -162,7 +164,9 @@ def test_log_redaction_covers_every_logger_through_the_handlers() -> None:
     text = "\n".join(handler.lines)
     for secret in (REFRESH, CLIENT_SECRET, value, ACCESS.split("!")[1][:20]):
         assert secret not in text
-    assert "[REDACTED:refresh_token]" in text and "client_secret=[REDACTED:client_secret]" in text
-    assert "Traceback" in text and "RuntimeError: failed with [REDACTED:access_token]" in text
+    assert "[REDACTED:refresh_token]" in text
+    assert "client_secret=[REDACTED:client_secret]" in text
+    assert "Traceback" in text
+    assert "RuntimeError: failed with [REDACTED:access_token]" in text
     assert "bad format" in text
     assert logging.getLogger("httpx").level == logging.WARNING  # it logs whole URLs, ?code= and all

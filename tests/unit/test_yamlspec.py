@@ -81,7 +81,9 @@ def test_relative_times_share_one_now_and_iso_times_are_utc() -> None:
     spec = y.Obj({"a": y.RelTime(), "b": y.RelTime(), "c": y.RelTime(), "d": y.RelTime(), "e": y.RelTime()})
     got = y.validate(y.load_text("a: now\nb: -2h\nc: -30m\nd: '2026-01-02T03:04:05Z'\ne: 2026-01-02 03:04:05\n",
                                  "t.yaml"), spec, "t.yaml", now=now)
-    assert got["a"] == now and got["b"] == now - timedelta(hours=2) and got["c"] == now - timedelta(minutes=30)
+    assert got["a"] == now
+    assert got["b"] == now - timedelta(hours=2)
+    assert got["c"] == now - timedelta(minutes=30)
     assert got["d"] == got["e"] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
 

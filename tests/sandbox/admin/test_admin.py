@@ -59,14 +59,17 @@ def _approve(c: httpx.Client, info: dict[str, Any], start: httpx.Response, usern
         r = c.post(base + "/services/oauth2/login", data={
             "tx": _hidden(r.text, "tx"), "csrf": _hidden(r.text, "csrf"), "username": username,
             "pw": _password(info, username)})
-    assert r.status_code == 302 and ALLOW_PATH in r.headers["location"], r.text[:300]
+    assert r.status_code == 302, r.text[:300]
+    assert ALLOW_PATH in r.headers["location"], r.text[:300]
     page = c.get(urljoin(base, r.headers["location"]))
     assert "Allow Access?" in page.text
     back = c.post(base + ALLOW_PATH, data={"tx": _hidden(page.text, "tx"), "csrf": _hidden(page.text, "csrf"),
                                            "decision": decision})
-    assert back.status_code == 302 and "/__sandbox__/" in back.headers["location"]
+    assert back.status_code == 302
+    assert "/__sandbox__/" in back.headers["location"]
     done = c.get(back.headers["location"])  # the platform's callback redeems the code
-    assert done.status_code == 302 and done.headers["location"] == "/"
+    assert done.status_code == 302
+    assert done.headers["location"] == "/"
     return done
 
 
@@ -131,10 +134,14 @@ def test_page_shows_the_cards_and_escapes_what_it_echoes(start_sandbox) -> None:
     with _browser(info) as c:
         page = c.get(info["admin_url"])
     text = page.text
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)&lt;/script&gt; Traders" in text
-    assert "<b>bold</b>" not in text and "&lt;b&gt;bold&lt;/b&gt;" in text
-    assert "Not authorized" in text and "INVALID_SESSION_ID" in text
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<script>alert(1)" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Traders" in text
+    assert "<b>bold</b>" not in text
+    assert "&lt;b&gt;bold&lt;/b&gt;" in text
+    assert "Not authorized" in text
+    assert "INVALID_SESSION_ID" in text
     for action in ("/__sandbox__/px/authorize", "/__sandbox__/px/sync", "/__sandbox__/px/revoke",
                    "/__sandbox__/px/knowledge"):
         assert f'action="{action}"' in text
@@ -154,7 +161,8 @@ def test_state_summary_carries_no_secret(start_sandbox, assert_no_leak) -> None:
     assert len(secrets) > 5
     assert_no_leak({"the state summary": body}, secrets)
     px = json.loads(body)["px"]
-    assert px["username"] == info["integration_username"] and px["status"] == "UP"
+    assert px["username"] == info["integration_username"]
+    assert px["status"] == "UP"
 
 
 # -- Authorize -------------------------------------------------------------------------------------------------
@@ -167,7 +175,9 @@ def test_authorize_round_trip_through_login_and_allow(start_sandbox, ca_session)
         start = c.get(_ctl(info, "px/authorize"))
         q = {k: v[0] for k, v in parse_qs(urlsplit(start.headers["location"]).query).items()}
         assert urlsplit(start.headers["location"]).path == "/services/oauth2/authorize"
-        assert q["code_challenge_method"] == "S256" and len(q["code_challenge"]) == 43 and q["state"]
+        assert q["code_challenge_method"] == "S256"
+        assert len(q["code_challenge"]) == 43
+        assert q["state"]
         assert q["redirect_uri"] == info["admin_url"] + "__sandbox__/px/oauth/callback"
         assert q["client_id"] != info["client_id"]  # PX's own connected app, not the wizard's
         _approve(c, info, start, info["integration_username"])
@@ -177,9 +187,13 @@ def test_authorize_round_trip_through_login_and_allow(start_sandbox, ca_session)
         replay = c.get(_ctl(info, f"px/oauth/callback?state={q['state']}&code=x"))
     assert (px["status"], px["authorized"], px["username"], px["last_error"]) == \
         ("UP", True, info["integration_username"], None)
-    assert px["org_id"] == info["org_id"] and sf_row["currentStatus"] == "UP" and sf_row["lastError"] is None
-    assert "Authorized" in page and "authorized against Northwind Traders" in page
-    assert replay.status_code == 400 and replay.json()["error"] == "invalid_state"
+    assert px["org_id"] == info["org_id"]
+    assert sf_row["currentStatus"] == "UP"
+    assert sf_row["lastError"] is None
+    assert "Authorized" in page
+    assert "authorized against Northwind Traders" in page
+    assert replay.status_code == 400
+    assert replay.json()["error"] == "invalid_state"
     sf = _salesforce(info, ca_session)
     user_id = sb.state.platform.integration.user_id
     tokens = sf.query(f"SELECT UserId, CreatedDate FROM OauthToken WHERE AppName = 'Gainsight PX' "
@@ -197,7 +211,8 @@ def test_deny_leaves_it_down_with_access_denied(start_sandbox) -> None:
         px = _state(c, info)["px"]
         page = c.get(info["admin_url"]).text
         assert c.post(_ctl(info, "px/sync")).status_code == 409
-    assert (px["status"], px["authorized"]) == ("DOWN", False) and px["last_error"].startswith("access_denied")
+    assert (px["status"], px["authorized"]) == ("DOWN", False)
+    assert px["last_error"].startswith("access_denied")
     assert "authorization refused: access_denied" in page
 
 
@@ -205,7 +220,8 @@ def test_unknown_callback_state_is_refused(sandbox) -> None:
     info = sandbox.info()
     with _browser(info) as c:
         r = c.get(_ctl(info, "px/oauth/callback?state=made-up&code=abc"))
-    assert r.status_code == 400 and r.json()["error"] == "invalid_state"
+    assert r.status_code == 400
+    assert r.json()["error"] == "invalid_state"
 
 
 def test_wrong_org_authorize_moves_px_data_only_at_the_next_sync(start_sandbox) -> None:
@@ -221,8 +237,12 @@ def test_wrong_org_authorize_moves_px_data_only_at_the_next_sync(start_sandbox) 
         assert c.post(_ctl(info, "px/sync")).status_code == 202
         job = _wait_sync(c, info)
         after = {a["sfdcId"] for a in _px(c, info, "/accounts?pageSize=1000")["accounts"]}
-    assert px["org_is_sandbox"] is True and px["username"].endswith(".uat") and px["data_org_id"] == info["org_id"]
-    assert before == prod_ids and job["state"] == "COMPLETED" and after == uat_ids
+    assert px["org_is_sandbox"] is True
+    assert px["username"].endswith(".uat")
+    assert px["data_org_id"] == info["org_id"]
+    assert before == prod_ids
+    assert job["state"] == "COMPLETED"
+    assert after == uat_ids
 
 
 # -- Synchronize ------------------------------------------------------------------------------------------------
@@ -243,7 +263,8 @@ def test_synchronize_shows_progress_and_brings_px_current(start_sandbox, ca_sess
         stale_before = _state(c, info)["px"]["stale_records"]
         t0 = time.time() * 1000
         started = c.post(_ctl(info, "px/sync"))
-        assert started.status_code == 202 and started.json()["state"] == "RUNNING"
+        assert started.status_code == 202
+        assert started.json()["state"] == "RUNNING"
         assert c.post(_ctl(info, "px/sync")).status_code == 409  # one at a time
         assert "sync-bar" in c.get(info["admin_url"]).text
         seen: list[dict[str, Any]] = []
@@ -261,14 +282,18 @@ def test_synchronize_shows_progress_and_brings_px_current(start_sandbox, ca_sess
     assert any(0 < j["done"] < j["total"] for j in seen)  # visible progress on the way
     progress = [j["progress"] for j in seen]
     # Accounts, Contacts and the mapped custom object (150 + 420 + 90 Subscriptions).
-    assert progress == sorted(progress) and job["state"] == "COMPLETED" and job["done"] == job["total"] == 660
-    assert after_mon["currentStatus"] == "UP" and after_mon["lastError"] is None
+    assert progress == sorted(progress)
+    assert job["state"] == "COMPLETED"
+    assert job["done"] == job["total"] == 660
+    assert after_mon["currentStatus"] == "UP"
+    assert after_mon["lastError"] is None
     assert after_mon["lastSuccessfulDate"] >= t0 > before_mon["lastSuccessfulDate"]
     assert after_mon["numberOfRecordsProcessed"] > before_mon["numberOfRecordsProcessed"]
     user_id = sb.state.platform.integration.user_id
     pushed = sf.query(f"SELECT Id, PX_Health_Score__c, PX_Last_Seen__c FROM Account "
                       f"WHERE LastModifiedById = '{user_id}' AND PX_Health_Score__c != null")["records"]
-    assert len(pushed) == 150 and job["pushed"] == 150 + 420  # Accounts' and Contacts' PX_ fields
+    assert len(pushed) == 150
+    assert job["pushed"] == 150 + 420  # Accounts' and Contacts' PX_ fields
     one = next(r for r in pushed if r["Id"] == stale_id)
     assert one["PX_Health_Score__c"] == after_px["healthScore"]  # what PX shows is what it pushed
 
@@ -301,7 +326,8 @@ def test_push_into_a_field_the_user_cannot_edit_fails(start_sandbox) -> None:
     with _browser(info) as c:
         c.post(_ctl(info, "px/sync"))
         job = _wait_sync(c, info)
-    assert job["state"] == "FAILED" and "INVALID_FIELD_FOR_INSERT_UPDATE" in job["error"]
+    assert job["state"] == "FAILED"
+    assert "INVALID_FIELD_FOR_INSERT_UPDATE" in job["error"]
     assert "PX_Health_Score__c" in job["error"]
 
 
@@ -312,7 +338,8 @@ def test_sync_as_a_user_without_api_enabled_fails(start_sandbox) -> None:
         c.post(_ctl(info, "px/sync"))
         job = _wait_sync(c, info)
         mon, _ = _monitoring(c, info)
-    assert job["error"].startswith("API_CURRENTLY_DISABLED") and mon["currentStatus"] == "DOWN"
+    assert job["error"].startswith("API_CURRENTLY_DISABLED")
+    assert mon["currentStatus"] == "DOWN"
 
 
 def test_advisory_during_a_sync_fails_it_and_kills_the_token(start_sandbox) -> None:
@@ -328,10 +355,14 @@ def test_advisory_during_a_sync_fails_it_and_kills_the_token(start_sandbox) -> N
         px = _state(c, info)["px"]
         again = c.post(_ctl(info, "px/sync"))  # no sync with a revoked token, as in the real thing
     assert again.status_code == 409
-    assert revoked["revoked"] >= 2 and revoked["status"] == "DOWN"
-    assert job["state"] == "FAILED" and job["error"] == "INVALID_SESSION_ID: Session expired or invalid"
-    assert api.status_code == 401 and api.json()[0]["errorCode"] == "INVALID_SESSION_ID"
-    assert (px["status"], px["authorized"]) == ("DOWN", False) and px["disconnected_at"]
+    assert revoked["revoked"] >= 2
+    assert revoked["status"] == "DOWN"
+    assert job["state"] == "FAILED"
+    assert job["error"] == "INVALID_SESSION_ID: Session expired or invalid"
+    assert api.status_code == 401
+    assert api.json()[0]["errorCode"] == "INVALID_SESSION_ID"
+    assert (px["status"], px["authorized"]) == ("DOWN", False)
+    assert px["disconnected_at"]
     assert not [r for r in sb.state.default_org.table("OauthToken").scan() if r["AppName"] == "Gainsight PX"]
 
 
@@ -354,13 +385,20 @@ def test_knowledge_toggle_categories_and_accessibility(start_sandbox) -> None:
         assert form.headers["location"] == "/"
         page = c.get(info["admin_url"]).text
         after_form = c.get(url).json()
-    assert kc_off["currentStatus"] == "DOWN" and "disabled" in kc_off["lastError"]
-    assert bad_cat.status_code == 400 and "Products.Nope" in bad_cat.json()["reason"]
-    assert bad_acc.status_code == 400 and "Everyone" in bad_acc.json()["reason"]
-    assert ok.status_code == 200 and ok.json()["categories"] == ["Products.Analytics", "Regions.EMEA"]
-    assert kc_on["currentStatus"] == "UP" and kc_on["lastError"] is None
-    assert saved["enabled"] is True and saved["accessibility"] == ["Public", "Partner"]
-    assert form.status_code == 303 and "Knowledge Center settings saved" in page
+    assert kc_off["currentStatus"] == "DOWN"
+    assert "disabled" in kc_off["lastError"]
+    assert bad_cat.status_code == 400
+    assert "Products.Nope" in bad_cat.json()["reason"]
+    assert bad_acc.status_code == 400
+    assert "Everyone" in bad_acc.json()["reason"]
+    assert ok.status_code == 200
+    assert ok.json()["categories"] == ["Products.Analytics", "Regions.EMEA"]
+    assert kc_on["currentStatus"] == "UP"
+    assert kc_on["lastError"] is None
+    assert saved["enabled"] is True
+    assert saved["accessibility"] == ["Public", "Partner"]
+    assert form.status_code == 303
+    assert "Knowledge Center settings saved" in page
     assert (after_form["enabled"], after_form["categories"], after_form["accessibility"]) == \
         (False, ["Products.Analytics"], [])
 
@@ -372,7 +410,8 @@ def test_knowledge_needs_the_data_integration_first(start_sandbox) -> None:
         refused = c.post(_ctl(info, "px/knowledge"), json={"enabled": True})
         _authorize(c, info)
         allowed = c.post(_ctl(info, "px/knowledge"), json={"enabled": True})
-    assert refused.status_code == 409 and "authorize" in refused.json()["reason"]
+    assert refused.status_code == 409
+    assert "authorize" in refused.json()["reason"]
     assert allowed.status_code == 200
 
 
@@ -398,15 +437,23 @@ def test_skilljar_reconnect_then_one_backfill_per_disconnect(start_sandbox, ca_s
         # A new disconnect brings the button back, as the runbook says.
         c.post(_ctl(info, "skilljar/revoke"))
         offered_again = _state(c, info)["skilljar"]["backfill_offered"]
-    assert before["status"] == "disconnected" and before["backfill_offered"] and pending == 35
-    assert "integration is disconnected" in page and 'action="/__sandbox__/skilljar/backfill"' in page
-    assert early.status_code == 409 and "Reconnect" in early.json()["reason"]
-    assert connected["status"] == "connected" and connected["username"] == info["integration_username"]
+    assert before["status"] == "disconnected"
+    assert before["backfill_offered"]
+    assert pending == 35
+    assert "integration is disconnected" in page
+    assert 'action="/__sandbox__/skilljar/backfill"' in page
+    assert early.status_code == 409
+    assert "Reconnect" in early.json()["reason"]
+    assert connected["status"] == "connected"
+    assert connected["username"] == info["integration_username"]
     body = done.json()
-    assert done.status_code == 200 and body["records"] == 35
+    assert done.status_code == 200
+    assert body["records"] == 35
     assert body["window_start"] == last_sync.isoformat(timespec="seconds")
-    assert again.status_code == 409 and "already caught up" in again.json()["reason"]
-    assert 'action="/__sandbox__/skilljar/backfill"' not in page_after and "35 record(s)" in page_after
+    assert again.status_code == 409
+    assert "already caught up" in again.json()["reason"]
+    assert 'action="/__sandbox__/skilljar/backfill"' not in page_after
+    assert "35 record(s)" in page_after
     assert offered_again is True
     sf = _salesforce(info, ca_session)
     user_id = sb.state.skilljar.user_id
@@ -426,11 +473,16 @@ def test_skilljar_backfill_refused_past_21_days(start_sandbox) -> None:
         page = c.get(info["admin_url"]).text
         from_page = c.post(_ctl(info, "skilljar/backfill"), headers={"Accept": "text/html"})
         notice = c.get(info["admin_url"]).text
-    assert sj["status"] == "connected" and not sj["backfill_offered"]
-    assert r.status_code == 409 and r.json()["error"] == "not_offered"
-    assert "30 days" in r.json()["reason"] and "Skilljar Support" in r.json()["reason"]
-    assert 'action="/__sandbox__/skilljar/backfill"' not in page and "Skilljar Support" in page
-    assert from_page.status_code == 303 and 'class="notice error"' in notice
+    assert sj["status"] == "connected"
+    assert not sj["backfill_offered"]
+    assert r.status_code == 409
+    assert r.json()["error"] == "not_offered"
+    assert "30 days" in r.json()["reason"]
+    assert "Skilljar Support" in r.json()["reason"]
+    assert 'action="/__sandbox__/skilljar/backfill"' not in page
+    assert "Skilljar Support" in page
+    assert from_page.status_code == 303
+    assert 'class="notice error"' in notice
 
 
 @pytest.mark.parametrize(("scenario", "path"), [("healthy", "skilljar/backfill"), ("healthy", "skilljar/revoke"),
@@ -440,4 +492,6 @@ def test_controls_explain_what_a_scenario_lacks(start_sandbox, scenario: str, pa
     info = start_sandbox(scenario).info()
     with _browser(info) as c:
         r = c.post(_ctl(info, path), json={})
-    assert r.status_code == 404 and r.json()["error"] == "not_configured" and "no " in r.json()["reason"]
+    assert r.status_code == 404
+    assert r.json()["error"] == "not_configured"
+    assert "no " in r.json()["reason"]

@@ -46,7 +46,8 @@ def test_every_endpoint_needs_the_key(sandbox, path: str) -> None:
         bare = c.get(info["px_api_url"] + path)
         wrong = c.get(info["px_api_url"] + path, headers={"X-APTRINSIC-API-KEY": info["px_api_key"] + "x"})
     assert bare.status_code == wrong.status_code == 401
-    assert bare.headers["content-type"].startswith("application/json") and bare.json()["status"] == 401
+    assert bare.headers["content-type"].startswith("application/json")
+    assert bare.json()["status"] == 401
 
 
 def test_accounts_scroll_across_pages_to_a_short_last_page(sandbox) -> None:
@@ -58,12 +59,14 @@ def test_accounts_scroll_across_pages_to_a_short_last_page(sandbox) -> None:
             c, info, "/accounts", pageSize=1000).json()["scrollId"]).json()
     with sandbox.state.lock:
         sf_ids = [r["Id"] for r in sandbox.state.default_org.table("Account").scan()]
-    assert len(first["accounts"]) == 25 and first["totalHits"] == 150  # PX's default page is 25
+    assert len(first["accounts"]) == 25  # PX's default page is 25
+    assert first["totalHits"] == 150
     assert pages == [60, 60, 30]
     assert [a["sfdcId"] for a in rows] == sf_ids  # every Account once, in a stable order
     assert all(a["id"] == a["sfdcId"] and a["propertyKeys"] and isinstance(a["createDate"], int)
                for a in rows)
-    assert after_last["accounts"] == [] and after_last["scrollId"]  # a scrollId even at the end
+    assert after_last["accounts"] == []
+    assert after_last["scrollId"]  # a scrollId even at the end
 
 
 def test_users_carry_contact_ids_emails_and_accounts(sandbox) -> None:
@@ -74,12 +77,14 @@ def test_users_carry_contact_ids_emails_and_accounts(sandbox) -> None:
                     headers={"X-APTRINSIC-API-KEY": info["px_api_key"]}).json()
     with sandbox.state.lock:
         contacts = {r["Id"]: dict(r) for r in sandbox.state.default_org.table("Contact").scan()}
-    assert pages == [200, 200, 20] and len(users) == len(contacts) == 420
+    assert pages == [200, 200, 20]
+    assert len(users) == len(contacts) == 420
     for u in users:
         contact = contacts[u["sfdcContactId"]]
         assert (u["email"], u["firstName"], u["lastName"], u["accountId"]) == \
             (contact["Email"], contact["FirstName"], contact["LastName"], contact["AccountId"])
-        assert u["id"] == u["identifyId"] == contact["Email"] and u["type"] == "USER"
+        assert u["id"] == u["identifyId"] == contact["Email"]
+        assert u["type"] == "USER"
     assert one["sfdcContactId"] == users[7]["sfdcContactId"]
 
 
@@ -111,7 +116,8 @@ def test_a_delete_between_pages_neither_skips_nor_repeats(sandbox) -> None:
             rest += body["accounts"]
             scroll = body["scrollId"] if len(body["accounts"]) == 50 else None
     seen = [a["sfdcId"] for a in page1["accounts"] + rest]
-    assert len(seen) == len(set(seen)) == 149 and ids[70] not in seen
+    assert len(seen) == len(set(seen)) == 149
+    assert ids[70] not in seen
 
 
 def test_account_by_id_and_not_found(sandbox) -> None:
@@ -121,8 +127,11 @@ def test_account_by_id_and_not_found(sandbox) -> None:
     with _client(info) as c:
         one = _get(c, info, f"/accounts/{row['Id']}").json()
         missing = _get(c, info, "/accounts/001000000000000AAA")
-    assert one["sfdcId"] == row["Id"] and one["name"] == row["Name"] and one["industry"] == row["Industry"]
-    assert one["numberOfEmployees"] == row["NumberOfEmployees"] and "customerTier" in one["customAttributes"]
+    assert one["sfdcId"] == row["Id"]
+    assert one["name"] == row["Name"]
+    assert one["industry"] == row["Industry"]
+    assert one["numberOfEmployees"] == row["NumberOfEmployees"]
+    assert "customerTier" in one["customAttributes"]
     assert isinstance(one["healthScore"], int)  # a PX standard field, pushed to Salesforce by the mapping
     assert missing.status_code == 404
 
@@ -133,13 +142,16 @@ def test_attribute_model_has_px_shape_and_every_mapped_target(sandbox) -> None:
         account = _get(c, info, "/admin/model/account/attributes").json()
         user = _get(c, info, "/admin/model/user/attributes").json()
         unknown = _get(c, info, "/admin/model/engagement/attributes")
-    assert isinstance(account, list) and all(ATTRIBUTE_KEYS <= set(a) for a in account + user)
+    assert isinstance(account, list)
+    assert all(ATTRIBUTE_KEYS <= set(a) for a in account + user)
     by_name = {a["apiName"]: a for a in account}
     mapped = {m.px_attribute for m in sandbox.state.platform.integration.mappings if m.px_object == "account"}
     assert mapped <= set(by_name)
-    assert by_name["customerTier"]["origin"] == "CUSTOM" and by_name["name"]["origin"] == "DEFAULT"
+    assert by_name["customerTier"]["origin"] == "CUSTOM"
+    assert by_name["name"]["origin"] == "DEFAULT"
     assert {a["type"] for a in account + user} <= {"STRING", "DATE_TIME", "BOOLEAN", "NUMBER"}
-    assert by_name["lastSeenDate"]["type"] == "DATE_TIME" and all(a["state"] == "ENABLED" for a in account)
+    assert by_name["lastSeenDate"]["type"] == "DATE_TIME"
+    assert all(a["state"] == "ENABLED" for a in account)
     assert {"email", "firstName", "lastName"} <= {a["apiName"] for a in user}
     assert unknown.status_code == 404
 
@@ -178,7 +190,8 @@ def test_px_429_fault_answers_retry_after(start_sandbox, caplog, assert_no_leak)
     with _client(info) as c:
         r = _get(c, info, "/accounts")
         status = c.get(info["status_url"] + "/api/v2/status.json")
-    assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+    assert r.status_code == 429
+    assert r.headers["Retry-After"] == "1"
     assert status.status_code == 200  # only the platform API is limited
     assert "fault: 429" in caplog.text
     assert_no_leak({"the log": caplog.text}, {"PX API key": info["px_api_key"]})
@@ -188,7 +201,8 @@ def test_px_rate_limit_per_second(start_sandbox) -> None:
     info = start_sandbox("healthy", faults=["px-rate=3"]).info()
     with _client(info) as c:
         codes = [_get(c, info, "/admin/monitoring/integrations").status_code for _ in range(6)]
-    assert codes[:3] == [200, 200, 200] and 429 in codes[3:]
+    assert codes[:3] == [200, 200, 200]
+    assert 429 in codes[3:]
 
 
 def test_large_tenant_pages_without_materialising_rows(start_sandbox) -> None:
@@ -202,7 +216,8 @@ def test_large_tenant_pages_without_materialising_rows(start_sandbox) -> None:
         body = _get(c, info, "/accounts", pageSize=1000).json()
         second = _get(c, info, "/accounts", pageSize=1000, scrollId=body["scrollId"]).json()
         elapsed = time.monotonic() - t0
-    assert body["totalHits"] == 250_000 and len(body["accounts"]) == len(second["accounts"]) == 1000
+    assert body["totalHits"] == 250_000
+    assert len(body["accounts"]) == len(second["accounts"]) == 1000
     assert body["accounts"][-1]["sfdcId"] != second["accounts"][0]["sfdcId"]
     assert len(table._changed) == changed_before  # reading never turns generated rows into stored ones
     assert elapsed < 2.0

@@ -104,7 +104,8 @@ def authorize(c: httpx.Client, w: World, *, state: str | None = "st-123", challe
 
 
 def login(c: httpx.Client, w: World, page: httpx.Response, username: str, password: str) -> httpx.Response:
-    assert page.status_code == 200 and 'name="pw"' in page.text
+    assert page.status_code == 200
+    assert 'name="pw"' in page.text
     return c.post(f"{w.base}/services/oauth2/login", data={"tx": hidden(page.text, "tx"),
                                                           "csrf": hidden(page.text, "csrf"),
                                                           "username": username, "pw": password})
@@ -113,7 +114,8 @@ def login(c: httpx.Client, w: World, page: httpx.Response, username: str, passwo
 def decide(c: httpx.Client, w: World, to_allow: httpx.Response, decision: str) -> httpx.Response:
     assert to_allow.status_code == 302, to_allow.text
     page = c.get(to_allow.headers["location"])
-    assert page.status_code == 200 and "Allow Access?" in page.text
+    assert page.status_code == 200
+    assert "Allow Access?" in page.text
     return c.post(f"{w.base}/setup/secur/RemoteAccessAuthorizationPage.apexp", data={
         "tx": hidden(page.text, "tx"), "csrf": hidden(page.text, "csrf"), "decision": decision})
 
@@ -166,11 +168,15 @@ def test_pkce_happy_path(world, browser, caplog, assert_no_leak):
     c = browser()
     verifier, challenge = pkce()
     page = authorize(c, w, challenge=challenge)
-    assert "sfwizard sandbox" in page.text and "Log In" in page.text and "Gainsight PX" in page.text
+    assert "sfwizard sandbox" in page.text
+    assert "Log In" in page.text
+    assert "Gainsight PX" in page.text
     to_allow = login(c, w, page, "admin@acme.example", w.password("admin@acme.example"))
     cookie = to_allow.headers.get_list("set-cookie")
     sid = next(h for h in cookie if h.startswith("sid="))
-    assert "Secure" in sid and "HttpOnly" in sid and "SameSite=Lax" in sid
+    assert "Secure" in sid
+    assert "HttpOnly" in sid
+    assert "SameSite=Lax" in sid
     allow_page = c.get(to_allow.headers["location"])
     for text in ("Allow Access?", "Gainsight PX", "Ada Admin", "admin@acme.example", "Acme Corp",
                  w.state.default_org.id, "PRODUCTION", ">Allow<", ">Deny<"):
@@ -179,7 +185,8 @@ def test_pkce_happy_path(world, browser, caplog, assert_no_leak):
         "tx": hidden(allow_page.text, "tx"), "csrf": hidden(allow_page.text, "csrf"), "decision": "allow"})
     q = query_of(done)
     assert done.headers["location"].startswith(REDIRECT + "?code=")
-    assert q["state"] == "st-123" and q["code"].startswith("aPrx")
+    assert q["state"] == "st-123"
+    assert q["code"].startswith("aPrx")
 
     resp = exchange(c, w, q["code"], verifier)
     assert resp.status_code == 200, resp.text
@@ -189,8 +196,10 @@ def test_pkce_happy_path(world, browser, caplog, assert_no_leak):
                           "token_type", "issued_at"]
     org_id, user_id = w.state.default_org.id, w.admin["Id"]
     assert body["id"] == f"{w.base}/id/{org_id}/{user_id}"
-    assert body["instance_url"] == w.base and body["token_type"] == "Bearer"
-    assert body["access_token"].startswith(org_id[:15] + "!") and body["issued_at"].isdigit()
+    assert body["instance_url"] == w.base
+    assert body["token_type"] == "Bearer"
+    assert body["access_token"].startswith(org_id[:15] + "!")
+    assert body["issued_at"].isdigit()
     assert body["scope"] == "api refresh_token id"
     signed = (body["id"] + body["issued_at"]).encode()
     mac = hmac.new(w.app.client_secret.encode(), signed, hashlib.sha256)
@@ -202,8 +211,10 @@ def test_pkce_happy_path(world, browser, caplog, assert_no_leak):
     assert [(r["AppName"], r["UserId"]) for r in oauth_rows] == [("Gainsight PX", user_id)]
     remote = [r for r in rows(w, "LoginHistory") if r["LoginType"] == "Remote Access 2.0"]
     assert len(remote) == 1
-    assert remote[0]["Application"] == "Gainsight PX" and remote[0]["Status"] == "Success"
-    assert remote[0]["SourceIp"] == "127.0.0.1" and remote[0]["LoginUrl"] == urlsplit(w.base).netloc
+    assert remote[0]["Application"] == "Gainsight PX"
+    assert remote[0]["Status"] == "Success"
+    assert remote[0]["SourceIp"] == "127.0.0.1"
+    assert remote[0]["LoginUrl"] == urlsplit(w.base).netloc
     ui = [r for r in rows(w, "LoginHistory") if r["LoginType"] == "Application"]
     assert [r["Status"] for r in ui] == ["Success"]
 
@@ -288,7 +299,8 @@ def test_non_loopback_redirect_refused(world, browser, uri):
     assert query_of(resp) == {"error": "redirect_uri_mismatch",
                               "error_description": "redirect_uri must match configuration"}
     page = c.get(loc)
-    assert page.status_code == 200 and "redirect_uri_mismatch" in page.text
+    assert page.status_code == 200
+    assert "redirect_uri_mismatch" in page.text
 
 
 def test_loopback_variants_and_registered_redirects_accepted(world, browser):
@@ -322,12 +334,14 @@ def test_wrong_password_shows_login_again_and_logs_history(world, browser):
     c = browser()
     page = authorize(c, w)
     again = login(c, w, page, "admin@acme.example", "not-it")
-    assert again.status_code == 200 and "Please check your username and password" in again.text
+    assert again.status_code == 200
+    assert "Please check your username and password" in again.text
     assert 'value="admin@acme.example"' in again.text
     statuses = [(r["Status"], r["UserId"]) for r in rows(w, "LoginHistory")]
     assert statuses == [("Invalid Password", w.admin["Id"])]
     ok = login(c, w, again, "admin@acme.example", w.password("admin@acme.example"))
-    assert ok.status_code == 302 and "RemoteAccessAuthorizationPage" in ok.headers["location"]
+    assert ok.status_code == 302
+    assert "RemoteAccessAuthorizationPage" in ok.headers["location"]
 
 
 def test_session_cookie_skips_login_and_prompt_login_forces_it(world, browser):
@@ -335,9 +349,11 @@ def test_session_cookie_skips_login_and_prompt_login_forces_it(world, browser):
     c = browser()
     get_code(c, w, pkce()[1])
     second = authorize(c, w)
-    assert second.status_code == 302 and "RemoteAccessAuthorizationPage" in second.headers["location"]
+    assert second.status_code == 302
+    assert "RemoteAccessAuthorizationPage" in second.headers["location"]
     forced = authorize(c, w, prompt="login")
-    assert forced.status_code == 200 and 'name="pw"' in forced.text
+    assert forced.status_code == 200
+    assert 'name="pw"' in forced.text
     assert "admin@acme.example" in forced.text  # the saved-usernames switcher
     c.get(f"{w.base}/secur/logout.jsp")
     assert authorize(c, w).status_code == 200
@@ -363,11 +379,13 @@ def test_pages_escape_what_they_echo(start_sandbox, browser):
     w = World(sb, st, app, {}, {}, sb.base_url)
     c = browser()
     page = authorize(c, w, login_hint='"><img src=x>')
-    assert "<script>alert" not in page.text and "&lt;script&gt;" in page.text
+    assert "<script>alert" not in page.text
+    assert "&lt;script&gt;" in page.text
     assert "<img src=x>" not in page.text
     err = c.get(f"{w.base}/setup/secur/RemoteAccessErrorPage.apexp",
                 params={"error": "<b>x</b>", "error_description": "<i>y</i>"})
-    assert "<b>x</b>" not in err.text and "&lt;b&gt;x&lt;/b&gt;" in err.text
+    assert "<b>x</b>" not in err.text
+    assert "&lt;b&gt;x&lt;/b&gt;" in err.text
 
 
 # -- refresh, password ----------------------------------------------------------------------------------
@@ -385,7 +403,8 @@ def test_refresh_without_rotation(world, browser):
                      client_id=w.app.client_id)
         assert resp.status_code == 200
         body = resp.json()
-        assert "refresh_token" not in body and body["access_token"] != first["access_token"]
+        assert "refresh_token" not in body
+        assert body["access_token"] != first["access_token"]
         assert userinfo(c, w, body["access_token"]).status_code == 200
     assert token(c, w, grant_type="refresh_token", refresh_token="5Aep861bogus",
                  client_id=w.app.client_id).json() == {"error": "invalid_grant",
@@ -398,11 +417,14 @@ def test_refresh_with_rotation_kills_the_old_one(world, browser):
     first = _tokens_via_browser(w, c)
     resp = refresh(c, w, first["refresh_token"])
     body = resp.json()
-    assert resp.status_code == 200 and body["refresh_token"] != first["refresh_token"]
+    assert resp.status_code == 200
+    assert body["refresh_token"] != first["refresh_token"]
     old = refresh(c, w, first["refresh_token"])
-    assert old.status_code == 400 and old.json()["error_description"] == "expired access/refresh token"
+    assert old.status_code == 400
+    assert old.json()["error_description"] == "expired access/refresh token"
     newer = refresh(c, w, body["refresh_token"])
-    assert newer.status_code == 200 and "refresh_token" in newer.json()
+    assert newer.status_code == 200
+    assert "refresh_token" in newer.json()
 
 
 def test_password_grant(world, browser):
@@ -413,7 +435,8 @@ def test_password_grant(world, browser):
                  client_secret=w.app.client_secret)
     assert good.status_code == 200
     body = good.json()
-    assert "refresh_token" not in body and body["id"].endswith(w.admin["Id"])
+    assert "refresh_token" not in body
+    assert body["id"].endswith(w.admin["Id"])
     bad = token(c, w, grant_type="password", username="admin@acme.example", password="wrong",
                 client_id=w.app.client_id, client_secret=w.app.client_secret)
     assert bad.status_code == 400
@@ -458,7 +481,8 @@ def test_inactive_user_is_refused(world, browser):
     with w.state.lock:
         w.state.default_org.user(w.admin["Id"])["IsActive"] = False
     resp = refresh(c, w, first["refresh_token"])
-    assert resp.status_code == 400 and resp.json()["error"] == "invalid_grant"
+    assert resp.status_code == 400
+    assert resp.json()["error"] == "invalid_grant"
 
 
 def test_unsupported_grant_type_and_contract(world):
@@ -477,7 +501,8 @@ def _device_start(c: httpx.Client, w: World) -> dict:
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert set(body) == {"device_code", "user_code", "verification_uri", "interval"}
-    assert body["verification_uri"] == f"{w.base}/setup/connect" and body["interval"] == 5
+    assert body["verification_uri"] == f"{w.base}/setup/connect"
+    assert body["interval"] == 5
     return body
 
 
@@ -509,16 +534,20 @@ def test_device_flow_pending_slow_down_approve(world, browser):
     start = _device_start(device, w)
     dc = start["device_code"]
     first = _poll(device, w, dc)
-    assert first.status_code == 400 and first.json()["error"] == "authorization_pending"
+    assert first.status_code == 400
+    assert first.json()["error"] == "authorization_pending"
     fast = _poll(device, w, dc)
-    assert fast.status_code == 400 and fast.json()["error"] == "slow_down"
+    assert fast.status_code == 400
+    assert fast.json()["error"] == "slow_down"
     done = _approve_device(person, w, start["user_code"], "allow")
-    assert done.status_code == 200 and "You're connected" in html.unescape(done.text)
+    assert done.status_code == 200
+    assert "You're connected" in html.unescape(done.text)
     _age_poll(w, dc)
     resp = _poll(device, w, dc)
     assert resp.status_code == 200, resp.text
     body = resp.json()
-    assert "refresh_token" in body and body["id"].endswith(w.admin["Id"])
+    assert "refresh_token" in body
+    assert body["id"].endswith(w.admin["Id"])
     assert _poll(device, w, dc).json()["error"] == "invalid_grant"  # a device code is used once
 
 
@@ -557,7 +586,8 @@ def test_revoke_then_use_fails(world, browser):
     with w.state.lock:
         denied = authenticate(w.state, Request("GET", "/services/data/v60.0/limits", {},
                                                {"authorization": f"Bearer {access}"}))
-    assert denied.status == 401 and b"INVALID_SESSION_ID" in denied.body
+    assert denied.status == 401
+    assert b"INVALID_SESSION_ID" in denied.body
     rest = c.get(f"{w.base}/services/data/v60.0/limits", headers={"Authorization": f"Bearer {access}"})
     assert rest.status_code in (401, 404)  # 401 once the REST module serves limits
     if rest.status_code == 401:
@@ -583,10 +613,16 @@ def test_userinfo_and_identity_shapes(world, browser):
     auth = {"Authorization": f"Bearer {body['access_token']}"}
     org_id, user_id = w.state.default_org.id, w.admin["Id"]
     info = c.get(f"{w.base}/services/oauth2/userinfo", headers=auth).json()
-    assert info["sub"] == body["id"] and info["user_id"] == user_id and info["organization_id"] == org_id
-    assert info["preferred_username"] == "admin@acme.example" and info["name"] == "Ada Admin"
-    assert info["email"] and info["zoneinfo"] == "America/Los_Angeles" and info["locale"] == "en_US"
-    assert info["is_app_installed"] is True and info["user_type"] == "STANDARD"
+    assert info["sub"] == body["id"]
+    assert info["user_id"] == user_id
+    assert info["organization_id"] == org_id
+    assert info["preferred_username"] == "admin@acme.example"
+    assert info["name"] == "Ada Admin"
+    assert info["email"]
+    assert info["zoneinfo"] == "America/Los_Angeles"
+    assert info["locale"] == "en_US"
+    assert info["is_app_installed"] is True
+    assert info["user_type"] == "STANDARD"
     assert info["urls"]["rest"] == f"{w.base}/services/data/v{{version}}/"
 
     ident = c.get(body["id"], headers=auth)
@@ -596,9 +632,11 @@ def test_userinfo_and_identity_shapes(world, browser):
                 "email", "email_verified", "first_name", "last_name", "timezone", "active", "user_type",
                 "language", "locale", "utcOffset", "last_modified_date", "is_app_installed", "urls"):
         assert key in data, key
-    assert data["id"] == body["id"] and data["username"] == "admin@acme.example" and data["active"] is True
-    assert data["utcOffset"] == -28_800_000 and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",
-                                                             data["last_modified_date"])
+    assert data["id"] == body["id"]
+    assert data["username"] == "admin@acme.example"
+    assert data["active"] is True
+    assert data["utcOffset"] == -28_800_000
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", data["last_modified_date"])
     assert set(data["urls"]) == {
         "enterprise", "metadata", "partner", "rest", "sobjects", "search", "query", "recent", "tooling_soap",
         "tooling_rest", "profile", "feeds", "groups", "users", "feed_items", "feed_elements", "custom_domain"}
@@ -623,9 +661,11 @@ def test_uninstalled_app_blocked_for_users_without_the_permission(world, browser
     loc = resp.headers["location"]
     assert loc.startswith(f"{w.base}/setup/secur/RemoteAccessErrorPage.apexp?")
     q = query_of(resp)
-    assert q["error"] == "invalid_client" and q["error_description"] == "app must be installed into org"
+    assert q["error"] == "invalid_client"
+    assert q["error_description"] == "app must be installed into org"
     err = c.get(loc)
-    assert "OAUTH_APPROVAL_ERROR_GENERIC" in err.text and "Gainsight PX" in err.text
+    assert "OAUTH_APPROVAL_ERROR_GENERIC" in err.text
+    assert "Gainsight PX" in err.text
     failed = [r for r in rows(w, "LoginHistory") if r["LoginType"] == "Remote Access 2.0"]
     assert [(r["UserId"], r["Application"]) for r in failed] == [(w.std["Id"], "Gainsight PX")]
     assert failed[0]["Status"] != "Success"
@@ -652,8 +692,10 @@ def test_wrong_org_login_hint(start_sandbox, browser):
     to_allow = authorize(c, w, challenge=challenge)
     assert to_allow.status_code == 302  # no login form: the remembered session is used
     allow_page = c.get(to_allow.headers["location"])
-    assert "Acme Sandbox (UAT)" in allow_page.text and "SANDBOX" in allow_page.text
-    assert "admin@acme.example.uat" in allow_page.text and other.id in allow_page.text
+    assert "Acme Sandbox (UAT)" in allow_page.text
+    assert "SANDBOX" in allow_page.text
+    assert "admin@acme.example.uat" in allow_page.text
+    assert other.id in allow_page.text
     assert "Not you? Log in as someone else" in allow_page.text
     not_you = re.search(r'id="not-you" href="([^"]+)"', allow_page.text).group(1)
     assert 'name="pw"' in c.get(w.base + html.unescape(not_you)).text

@@ -13,13 +13,18 @@ def test_query_paging_default_page_size(env_factory) -> None:
     env = env_factory(accounts=4_500)
     sf = env.sf()
     first = sf.query("SELECT Id, Name FROM Account")
-    assert first["totalSize"] == 4_500 and first["done"] is False and len(first["records"]) == 2_000
+    assert first["totalSize"] == 4_500
+    assert first["done"] is False
+    assert len(first["records"]) == 2_000
     assert first["nextRecordsUrl"].startswith("/services/data/v60.0/query/01g")
     assert first["nextRecordsUrl"].endswith("-2000")
     second = sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
-    assert len(second["records"]) == 2_000 and second["nextRecordsUrl"].endswith("-4000")
+    assert len(second["records"]) == 2_000
+    assert second["nextRecordsUrl"].endswith("-4000")
     third = sf.query_more(second["nextRecordsUrl"], identifier_is_url=True)
-    assert third["done"] is True and len(third["records"]) == 500 and "nextRecordsUrl" not in third
+    assert third["done"] is True
+    assert len(third["records"]) == 500
+    assert "nextRecordsUrl" not in third
     names = [r["Name"] for r in first["records"] + second["records"] + third["records"]]
     assert len(set(names)) == 4_500
     assert len(sf.query_all("SELECT Id FROM Account")["records"]) == 4_500
@@ -63,7 +68,9 @@ def test_query_column_metadata_for_the_sf_cli(env) -> None:
     r = env.get("query", params={"q": "SELECT Id, Name, Owner.Name, Owner.Profile.Name FROM Account",
                                  "columns": "true"})
     meta = r.json()
-    assert meta["entityName"] == "Account" and meta["keyPrefix"] == "001" and meta["idSelected"] is True
+    assert meta["entityName"] == "Account"
+    assert meta["keyPrefix"] == "001"
+    assert meta["idSelected"] is True
     cols = meta["columnMetadata"]
     assert [c["columnName"] for c in cols] == ["Id", "Name", "Owner"]
     owner = cols[2]["joinColumns"]

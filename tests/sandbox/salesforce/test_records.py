@@ -22,17 +22,25 @@ UNKNOWN_ACCOUNT = ids.make_id("001", 999_999)
 def test_record_crud_round_trip(env) -> None:
     sf = env.sf()
     made = sf.Account.create({"Name": "Globex", "Industry": "Energy", "NumberOfEmployees": 40})
-    assert made["success"] and made["errors"] == [] and made["id"].startswith("001") and len(made["id"]) == 18
+    assert made["success"]
+    assert made["errors"] == []
+    assert made["id"].startswith("001")
+    assert len(made["id"]) == 18
     rec = sf.Account.get(made["id"])
     assert rec["attributes"] == {"type": "Account",
                                  "url": f"/services/data/v60.0/sobjects/Account/{made['id']}"}
-    assert rec["Name"] == "Globex" and rec["NumberOfEmployees"] == 40 and "Secret__c" not in rec
-    assert rec["OwnerId"] == env.users["integration"] and rec["CreatedById"] == env.users["integration"]
+    assert rec["Name"] == "Globex"
+    assert rec["NumberOfEmployees"] == 40
+    assert "Secret__c" not in rec
+    assert rec["OwnerId"] == env.users["integration"]
+    assert rec["CreatedById"] == env.users["integration"]
     created = rec["LastModifiedDate"]
     assert sf.Account.update(made["id"], {"Industry": "Media"}) == 204
     rec = env.sf("admin").Account.get(made["id"])
-    assert rec["Industry"] == "Media" and rec["LastModifiedById"] == env.users["integration"]
-    assert rec["LastModifiedDate"] >= created and rec["SystemModstamp"] == rec["LastModifiedDate"]
+    assert rec["Industry"] == "Media"
+    assert rec["LastModifiedById"] == env.users["integration"]
+    assert rec["LastModifiedDate"] >= created
+    assert rec["SystemModstamp"] == rec["LastModifiedDate"]
     only = env.get(f"sobjects/Account/{made['id']}?fields=Name").json()
     assert set(only) == {"attributes", "Name", "Id"}
     assert sf.Account.delete(made["id"]) == 204
@@ -69,7 +77,8 @@ def test_write_errors(env) -> None:
     r = env.session.post(f"{env.data_url}/sobjects/Account/", data="{not json",
                          headers={"Authorization": f"Bearer {env.token('integration')}",
                                   "Content-Type": "application/json"})
-    assert r.status_code == 400 and r.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
+    assert r.status_code == 400
+    assert r.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
     with pytest.raises(SalesforceRefusedRequest) as exc:
         env.sf("reader").Account.delete(acct)
     assert exc.value.content[0]["errorCode"] == "INSUFFICIENT_ACCESS_OR_READONLY"
@@ -99,7 +108,8 @@ def test_composite_sobjects(env) -> None:
     good = {"attributes": {"type": "Account"}, "Name": "Hooli"}
     bad = {"attributes": {"type": "Account"}, "Name": "Bad", "PX_Score__c": 1}
     res = sf.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": [good, bad]})
-    assert res[0]["success"] and res[0]["id"].startswith("001")
+    assert res[0]["success"]
+    assert res[0]["id"].startswith("001")
     assert res[1] == {"success": False, "errors": [{
         "statusCode": "INVALID_FIELD_FOR_INSERT_UPDATE", "message": res[1]["errors"][0]["message"],
         "fields": ["PX_Score__c"]}]}
@@ -112,10 +122,12 @@ def test_composite_sobjects(env) -> None:
     upd = sf.restful("composite/sobjects", method="PATCH", json={"records": [
         {"attributes": {"type": "Account"}, "Id": ids_[0], "Industry": "Retail"},
         {"attributes": {"type": "Account"}, "Id": UNKNOWN_ACCOUNT, "Industry": "Retail"}]})
-    assert upd[0] == {"id": ids_[0], "success": True, "errors": []} and not upd[1]["success"]
+    assert upd[0] == {"id": ids_[0], "success": True, "errors": []}
+    assert not upd[1]["success"]
     got = sf.restful("composite/sobjects/Account",
                      params={"ids": f"{ids_[0]},{ids_[1]}", "fields": "Name,Industry"})
-    assert [g["Industry"] for g in got] == ["Retail", None] and got[0]["attributes"]["type"] == "Account"
+    assert [g["Industry"] for g in got] == ["Retail", None]
+    assert got[0]["attributes"]["type"] == "Account"
     # jsforce retrieves many records with a POST of ids and fields
     posted = env.post("composite/sobjects/Account", {"ids": ids_, "fields": ["Name"]}).json()
     assert [p["Name"] for p in posted] == ["C0", "C1"]
@@ -138,7 +150,8 @@ def test_composite_batch_is_one_api_call(env) -> None:
     assert env.org.api_used == before + 1
     assert res["hasErrors"] is True
     assert [r["statusCode"] for r in res["results"]] == [200, 204, 404, 200]
-    assert res["results"][0]["result"]["Name"] == "Account 00000" and res["results"][1]["result"] is None
+    assert res["results"][0]["result"]["Name"] == "Account 00000"
+    assert res["results"][1]["result"] is None
     assert env.org.table("Account").get(acct)["Industry"] == "Batch"
     halted = sf.restful("composite/batch", method="POST", json={"haltOnError": True, "batchRequests": [
         {"method": "GET", "url": "v60.0/sobjects/Nope/describe"}, {"method": "GET", "url": "v60.0/limits"}]})
@@ -161,7 +174,8 @@ def test_updated_and_deleted_since(env) -> None:
     assert sf.Account.updated(start, end)["ids"] == [rows[0]["Id"]]
     deleted = sf.Account.deleted(start, end)
     assert [d["id"] for d in deleted["deletedRecords"]] == [rows[1]["Id"]]
-    assert "latestDateCovered" in deleted and "earliestDateAvailable" in deleted
+    assert "latestDateCovered" in deleted
+    assert "earliestDateAvailable" in deleted
     with pytest.raises(SalesforceMalformedRequest) as exc:
         sf.Account.updated(start - timedelta(days=31), end)
     assert exc.value.content[0]["errorCode"] == "INVALID_REPLICATION_DATE"

@@ -28,15 +28,16 @@ def test_version_list_and_resource_map(env) -> None:
     versions = env.session.get(f"{env.base_url}/services/data/").json()
     by_version = {v["version"]: v for v in versions}
     assert by_version["60.0"] == {"label": "Spring '24", "url": "/services/data/v60.0", "version": "60.0"}
-    assert versions[-1]["version"] == "62.0" and by_version["62.0"]["label"] == "Winter '25"
+    assert versions[-1]["version"] == "62.0"
+    assert by_version["62.0"]["label"] == "Winter '25"
     resources = env.sf().restful("")
     assert resources["sobjects"] == "/services/data/v60.0/sobjects"
     assert resources["query"] == "/services/data/v60.0/query"
     assert resources["identity"].endswith(f"/id/{env.org.id}/{env.users['integration']}")
     r = env.session.get(f"{env.base_url}/services/data/v99.0/limits",
                         headers={"Authorization": f"Bearer {env.token('integration')}"})
-    assert r.status_code == 404 and r.json() == [{"message": "The requested resource does not exist",
-                                                  "errorCode": "NOT_FOUND"}]
+    assert r.status_code == 404
+    assert r.json() == [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
 
 
 def test_limits_header_on_every_response_and_limits_endpoint(env) -> None:
@@ -45,17 +46,21 @@ def test_limits_header_on_every_response_and_limits_endpoint(env) -> None:
     used = env.org.api_used
     assert used == 1_001
     assert limits["DailyApiRequests"] == {"Max": 50_000, "Remaining": 50_000 - used}
-    assert limits["DailyBulkV2QueryJobs"]["Max"] == 10_000 and "DailyBulkV2QueryFileStorageMB" in limits
-    assert sf.api_usage["api-usage"].used == used and sf.api_usage["api-usage"].total == 50_000
+    assert limits["DailyBulkV2QueryJobs"]["Max"] == 10_000
+    assert "DailyBulkV2QueryFileStorageMB" in limits
+    assert sf.api_usage["api-usage"].used == used
+    assert sf.api_usage["api-usage"].total == 50_000
     for path, status in (("sobjects/Nope/describe", 404), ("sobjects/Account/001000000000000AAA", 404),
                          ("search?q=FIND", 400), ("sobjects/Lead", 404)):
         r = env.get(path)
         assert r.status_code == status, path
         assert r.headers["Sforce-Limit-Info"] == f"api-usage={env.org.api_used}/50000"
     r = env.get("limits", role="noapi")
-    assert r.status_code == 403 and r.headers["Sforce-Limit-Info"].startswith("api-usage=")
+    assert r.status_code == 403
+    assert r.headers["Sforce-Limit-Info"].startswith("api-usage=")
     r = env.session.get(f"{env.data_url}/limits", headers={"Authorization": "Bearer nope"})
-    assert r.status_code == 401 and "Sforce-Limit-Info" in r.headers
+    assert r.status_code == 401
+    assert "Sforce-Limit-Info" in r.headers
     assert env.org.api_used == used + 4  # refused calls are not counted
 
 
@@ -122,15 +127,19 @@ def test_expire_token_fault(env_factory) -> None:
 
 def test_global_describe_lists_only_readable_objects(env) -> None:
     desc = env.sf().describe()
-    assert desc["encoding"] == "UTF-8" and desc["maxBatchSize"] == 200
+    assert desc["encoding"] == "UTF-8"
+    assert desc["maxBatchSize"] == 200
     names = {o["name"]: o for o in desc["sobjects"]}
     assert {"Account", "Contact", "Organization", "User"} <= names.keys()
-    assert "Lead" not in names and "skilljar__Student__c" not in names
+    assert "Lead" not in names
+    assert "skilljar__Student__c" not in names
     acct = names["Account"]
-    assert acct["keyPrefix"] == "001" and acct["createable"]
+    assert acct["keyPrefix"] == "001"
+    assert acct["createable"]
     assert acct["urls"]["describe"] == "/services/data/v60.0/sobjects/Account/describe"
     reader = {o["name"]: o for o in env.sf("reader").describe()["sobjects"]}
-    assert "Contact" not in reader and reader["Account"]["createable"] is False
+    assert "Contact" not in reader
+    assert reader["Account"]["createable"] is False
     assert "Lead" in {o["name"] for o in env.sf("admin").describe()["sobjects"]}
 
 
@@ -138,19 +147,29 @@ def test_object_describe_hides_fields_without_read_and_marks_read_only(env) -> N
     fields = {f["name"]: f for f in env.sf().Account.describe()["fields"]}
     assert "Secret__c" not in fields
     px = fields["PX_Score__c"]
-    assert px["custom"] and px["type"] == "double" and px["soapType"] == "xsd:double"
-    assert px["updateable"] is False and px["createable"] is False
+    assert px["custom"]
+    assert px["type"] == "double"
+    assert px["soapType"] == "xsd:double"
+    assert px["updateable"] is False
+    assert px["createable"] is False
     name = fields["Name"]
-    assert name["updateable"] and name["nillable"] is False and name["nameField"] and name["length"] == 255
-    assert fields["OwnerId"]["referenceTo"] == ["User"] and fields["OwnerId"]["relationshipName"] == "Owner"
-    assert fields["Id"]["type"] == "id" and fields["Id"]["updateable"] is False
+    assert name["updateable"]
+    assert name["nillable"] is False
+    assert name["nameField"]
+    assert name["length"] == 255
+    assert fields["OwnerId"]["referenceTo"] == ["User"]
+    assert fields["OwnerId"]["relationshipName"] == "Owner"
+    assert fields["Id"]["type"] == "id"
+    assert fields["Id"]["updateable"] is False
     admin = {f["name"]: f for f in env.sf("admin").Account.describe()["fields"]}
-    assert admin["Secret__c"]["updateable"] and admin["PX_Score__c"]["updateable"]
+    assert admin["Secret__c"]["updateable"]
+    assert admin["PX_Score__c"]["updateable"]
     describe = env.sf().Account.describe()
     assert {"childSObject": "Contact", "field": "AccountId", "relationshipName": "Contacts"}.items() <= \
         next(c for c in describe["childRelationships"] if c["childSObject"] == "Contact").items()
     info = env.sf().Account.metadata()
-    assert info["objectDescribe"]["name"] == "Account" and info["recentItems"] == []
+    assert info["objectDescribe"]["name"] == "Account"
+    assert info["recentItems"] == []
 
 
 # -- the healthy scenario, as the rest of the suite sees it ----------------------------------------

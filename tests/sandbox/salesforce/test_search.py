@@ -53,7 +53,8 @@ def test_data_category_groups(env) -> None:
     sf = env.sf()
     groups = sf.restful("support/dataCategoryGroups", params={"sObjectName": "KnowledgeArticleVersion"})
     [group] = groups["categoryGroups"]
-    assert group["name"] == "Products" and group["objectUsage"] == "KnowledgeArticleVersion"
+    assert group["name"] == "Products"
+    assert group["objectUsage"] == "KnowledgeArticleVersion"
     assert [c["name"] for c in group["topCategories"]] == ["All"]
     assert group["topCategories"][0]["childCategories"] is None
     tree = sf.restful("support/dataCategoryGroups",
@@ -62,6 +63,7 @@ def test_data_category_groups(env) -> None:
     assert [k["label"] for k in kids] == ["Gainsight PX", "Skilljar"]
     detail = sf.restful("support/dataCategoryGroups/Products/dataCategories/Skilljar",
                         params={"sObjectName": "KnowledgeArticleVersion"})
-    assert detail["name"] == "Skilljar" and [c["name"] for c in detail["childCategories"]] == ["LMS"]
+    assert detail["name"] == "Skilljar"
+    assert [c["name"] for c in detail["childCategories"]] == ["LMS"]
     with pytest.raises(SalesforceMalformedRequest):
         sf.restful("support/dataCategoryGroups")

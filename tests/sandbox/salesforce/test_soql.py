@@ -132,7 +132,8 @@ def test_relationship_fields_of_the_recovery_objects(w):
         "PermissionSet": {"attributes": ps[0]["PermissionSet"]["attributes"],
                           "PermissionsApiEnabled": True, "Label": "PX Integration"}}]
     labels = {r["Parent"]["Label"] for r in w.rows("SELECT Parent.Label FROM ObjectPermissions")}
-    assert len(labels) == 2 and all(label.startswith("00e") for label in labels)  # the profiles' sets
+    assert len(labels) == 2
+    assert all(label.startswith("00e") for label in labels)  # the profiles' sets
     students = w.rows("SELECT Name, skilljar__Contact__r.Email FROM skilljar__Student__c ORDER BY Name")
     assert [s["skilljar__Contact__r"] and s["skilljar__Contact__r"]["Email"] for s in students] == [
         "gil@globex.com", None]
@@ -226,7 +227,8 @@ def test_semi_join_restrictions(w):
     assert (e.code, e.message) == ("MALFORMED_QUERY",
                                    "Semi join sub-selects are not allowed with the 'OR' operator")
     e = w.error("SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Nope__c)")
-    assert e.code == "INVALID_TYPE" and "sObject type 'Nope__c' is not supported." in e.message
+    assert e.code == "INVALID_TYPE"
+    assert "sObject type 'Nope__c' is not supported." in e.message
 
 
 # -- date literals -------------------------------------------------------------------------------
@@ -280,7 +282,8 @@ def test_order_by(w):
 
 def test_limit_offset_and_total_size(w):
     res = w.q("SELECT Name FROM Account ORDER BY Name LIMIT 2 OFFSET 1")
-    assert res.total_size == 2 and [r["Name"] for r in res.rows] == ["Globex", "Initech"]
+    assert res.total_size == 2
+    assert [r["Name"] for r in res.rows] == ["Globex", "Initech"]
     assert w.q("SELECT Name FROM Account LIMIT 0").total_size == 0
     assert w.q("SELECT Name FROM Account OFFSET 10").rows[:] == []
     e = w.error("SELECT Name FROM Account OFFSET 2001")
@@ -327,14 +330,15 @@ def test_group_by(w):
 
 def test_aggregate_errors(w):
     e = w.error("SELECT Name, COUNT(Id) FROM Account")
-    assert e.code == "MALFORMED_QUERY" and e.message.endswith("Field must be grouped or aggregated: Name")
+    assert e.code == "MALFORMED_QUERY"
+    assert e.message.endswith("Field must be grouped or aggregated: Name")
     e = w.error("SELECT Industry, COUNT(Id) FROM Account GROUP BY Industry ORDER BY Name")
     assert e.message.endswith("Ordered field must be grouped or aggregated: Name")
     e = w.error("SELECT SUM(Name) FROM Account")
     assert e.message.endswith("field Name does not support aggregate operator SUM")
     e = w.error("SELECT CreatedDate, COUNT(Id) FROM Account GROUP BY CreatedDate")
-    assert e.code == "INVALID_FIELD" and e.message.endswith(
-        "field 'CreatedDate' can not be grouped in a query call")
+    assert e.code == "INVALID_FIELD"
+    assert e.message.endswith("field 'CreatedDate' can not be grouped in a query call")
     e = w.error("SELECT Id, Name n FROM Account")
     assert e.message.endswith("unexpected token: 'n'")
 
@@ -350,7 +354,8 @@ def test_invalid_field_message(w):
     assert e.message == ("\nSELECT Id, DepProbeField__c FROM Account LIMIT\n           ^\nERROR at Row:1:Column:12\n"
                          "No such column 'DepProbeField__c' on entity 'Account'. " + WSDL_FIELD)
     e = w.error("SELECT Id FROM Account WHERE Owner.Bogus__c = 'x'")
-    assert "No such column 'Bogus__c' on entity 'User'." in e.message and "Column:30" in e.message
+    assert "No such column 'Bogus__c' on entity 'User'." in e.message
+    assert "Column:30" in e.message
     e = w.error("SELECT Foo__r.Name FROM Account")
     assert (e.code, e.message.split("\n")[-1]) == ("INVALID_FIELD", (
         "Didn't understand relationship 'Foo__r' in field path. If you are attempting to use a custom "
@@ -391,7 +396,8 @@ def test_error_window_matches_a_real_org():
 def test_malformed_query(w, soql, message):
     e = w.error(soql)
     assert e.code == "MALFORMED_QUERY"
-    assert e.message.startswith("\n") and "\nERROR at Row:1:Column:" in e.message
+    assert e.message.startswith("\n")
+    assert "\nERROR at Row:1:Column:" in e.message
     assert e.message.endswith("\n" + message)
 
 
@@ -430,7 +436,8 @@ def test_value_errors(w, soql, code, message):
 def test_long_text_cannot_be_filtered_or_sorted(w):
     assert w.rows("SELECT Description FROM Account WHERE Name = 'Globex'")[0]["Description"].startswith("long")
     e = w.error("SELECT Id FROM Account WHERE Description = 'x'")
-    assert e.code == "INVALID_FIELD" and e.message.endswith("field 'Description' can not be filtered in a query call")
+    assert e.code == "INVALID_FIELD"
+    assert e.message.endswith("field 'Description' can not be filtered in a query call")
     e = w.error("SELECT Id FROM Account ORDER BY Description")
     assert e.message.endswith("field 'Description' can not be sorted in a query call")
 
@@ -464,7 +471,8 @@ def test_relationship_to_unreadable_object_is_not_understood(w):
     w.org.invalidate_access()
     e = w.error("SELECT Name, skilljar__Contact__r.Email FROM skilljar__Student__c", user=w.nofls)
     # Contact is readable but the custom lookup has no field-level read: the path is unknown.
-    assert e.code == "INVALID_FIELD" and "Didn't understand relationship 'skilljar__Contact__r'" in e.message
+    assert e.code == "INVALID_FIELD"
+    assert "Didn't understand relationship 'skilljar__Contact__r'" in e.message
     assert len(w.rows("SELECT Name FROM skilljar__Student__c", user=w.nofls)) == 2
 
 
@@ -555,14 +563,19 @@ def test_large_table_is_lazy():
     world, calls = _big_world(250_000)
     assert world.q("SELECT COUNT() FROM Account").total_size == 250_000
     res = world.q("SELECT Id, Name, Owner.Name FROM Account")
-    assert calls[0] == 0 and res.total_size == 250_000 and len(res.rows) == 250_000
+    assert calls[0] == 0
+    assert res.total_size == 250_000
+    assert len(res.rows) == 250_000
     page = res.rows[248_000:250_000]
-    assert calls[0] == 2000 and len(page) == 2000
-    assert page[-1]["Name"] == "Account 249999" and page[-1]["Owner"]["Name"] == "Ada Admin"
+    assert calls[0] == 2000
+    assert len(page) == 2000
+    assert page[-1]["Name"] == "Account 249999"
+    assert page[-1]["Owner"]["Name"] == "Ada Admin"
     assert res.rows[-1]["Id"] == f"0015g00{249_999:011d}"
     inserted = builder.insert(world.state, world.org, "Account", {"Name": "Late Co"}, owner=world.admin["Id"])
     res = world.q("SELECT Id, Name FROM Account")
-    assert len(res.rows) == 250_001 and res.rows[250_000]["Id"] == inserted["Id"]
+    assert len(res.rows) == 250_001
+    assert res.rows[250_000]["Id"] == inserted["Id"]
 
 
 def test_deleted_generated_rows_are_skipped():
@@ -570,7 +583,9 @@ def test_deleted_generated_rows_are_skipped():
     table = world.org.table("Account")
     assert table.delete("0015g0000000000007")
     names = [r["Name"] for r in world.q("SELECT Name FROM Account").rows]
-    assert len(names) == 999 and "Account 000007" not in names and names[7] == "Account 000008"
+    assert len(names) == 999
+    assert "Account 000007" not in names
+    assert names[7] == "Account 000008"
     assert world.q("SELECT COUNT() FROM Account", include_deleted=True).total_size == 1000
     assert world.q("SELECT COUNT() FROM Account WHERE Industry = 'Finance'").total_size == 200
 
@@ -584,9 +599,11 @@ def test_large_table_scans_stream():
         t0 = time.perf_counter()
         res = world.q("SELECT Id, Name FROM Account WHERE Industry = 'Retail' AND NumberOfEmployees >= 500")
         where_peak = tracemalloc.get_traced_memory()[1]
-        assert res.total_size == 25_000 and calls[0] == 250_000
+        assert res.total_size == 25_000
+        assert calls[0] == 250_000
         pages = [res.rows[a:a + 2000] for a in range(0, len(res.rows), 2000)]
-        assert sum(map(len, pages)) == 25_000 and pages[0][0]["Name"] == "Account 000502"
+        assert sum(map(len, pages)) == 25_000
+        assert pages[0][0]["Name"] == "Account 000502"
         del pages
         tracemalloc.reset_peak()
         res = world.q("SELECT Id, Name FROM Account ORDER BY Name DESC LIMIT 3")

@@ -38,14 +38,16 @@ def test_times_are_relative_to_now() -> None:
     state = load_scenario("revoked-token")
     integ = state.platform.integration
     assert abs((state.loaded_at - integ.disconnected_at) - timedelta(days=3)) < timedelta(seconds=5)
-    assert integ.status == "DOWN" and integ.access_token is None
+    assert integ.status == "DOWN"
+    assert integ.access_token is None
 
 
 def test_same_seed_same_data() -> None:
     a, b = load_scenario("healthy"), load_scenario("healthy")
     rows_a = [(r["Id"], r["Name"], r["Industry"]) for r in a.default_org.table("Account").scan()]
     rows_b = [(r["Id"], r["Name"], r["Industry"]) for r in b.default_org.table("Account").scan()]
-    assert rows_a == rows_b and len(rows_a) == 150
+    assert rows_a == rows_b
+    assert len(rows_a) == 150
 
 
 def test_secrets_are_fresh_each_load_and_not_in_the_files() -> None:
@@ -68,7 +70,8 @@ def test_wrong_org_has_a_sandbox_org_and_a_remembered_session() -> None:
     state = load_scenario("wrong-org")
     assert {o.is_sandbox for o in state.orgs.values()} == {True, False}
     org_key, user_id = state.login_hint
-    assert state.orgs[org_key].is_sandbox and state.orgs[org_key].user(user_id)["Username"].endswith(".uat")
+    assert state.orgs[org_key].is_sandbox
+    assert state.orgs[org_key].user(user_id)["Username"].endswith(".uat")
 
 
 def test_missing_permissions_user_lacks_api_and_edit() -> None:
@@ -82,11 +85,12 @@ def test_missing_permissions_user_lacks_api_and_edit() -> None:
 
 def test_skilljar_windows() -> None:
     recent, expired = load_scenario("skilljar-recent"), load_scenario("skilljar-expired")
-    assert recent.profile == "skilljar" and recent.skilljar.status == "disconnected"
+    assert recent.profile == "skilljar"
+    assert recent.skilljar.status == "disconnected"
     assert (recent.loaded_at - recent.skilljar.disconnected_at).days == 9
     assert (expired.loaded_at - expired.skilljar.disconnected_at).days == 30
-    assert recent.skilljar.pending and all(p["updated_at"] >= recent.skilljar.last_sync_at
-                                            for p in recent.skilljar.pending)
+    assert recent.skilljar.pending
+    assert all(p["updated_at"] >= recent.skilljar.last_sync_at for p in recent.skilljar.pending)
 
 
 def test_large_tenant_generates_accounts_on_demand() -> None:
@@ -98,7 +102,8 @@ def test_large_tenant_generates_accounts_on_demand() -> None:
     assert len(table) >= 250_000
     assert peak < 40 * 1024 * 1024  # a dict per row would be hundreds of MB
     last = table.row_at(table.generated_count - 1)
-    assert table.get(last["Id"])["Name"] == last["Name"] and ids.is_valid(last["Id"])
+    assert table.get(last["Id"])["Name"] == last["Name"]
+    assert ids.is_valid(last["Id"])
 
 
 @pytest.mark.parametrize("body,where,words", [
@@ -117,7 +122,9 @@ def test_bad_files_get_one_positioned_line(tmp_path, body: str, where: str, word
     with pytest.raises(SfwizardError) as err:
         load_scenario(str(path))
     message = err.value.message
-    assert "\n" not in message and words in message and (not where or f"{path}{where}" in message)
+    assert "\n" not in message
+    assert words in message
+    assert not where or f"{path}{where}" in message
 
 
 @pytest.mark.slow  # the full scan it compares against reads 250,000 rows (~3 s)
@@ -137,7 +144,8 @@ def test_large_tenant_date_index_gives_the_same_answer_as_a_scan() -> None:
         bounds, table.field_max = table.field_max, {}
         slow = [r["Id"] for r in run_query(state, org, None, soql).rows[:]]
         table.field_max = bounds
-    assert fast == slow and len(fast) >= 300  # the 300 records changed since the disconnect (and pushes)
+    assert fast == slow
+    assert len(fast) >= 300  # the 300 records changed since the disconnect (and pushes)
 
 
 # -- connection line, tokens, platform state ------------------------------------------------------
@@ -161,11 +169,15 @@ def test_connection_line_has_every_key_and_secrets_only_where_meant() -> None:
     state, info = _info("wrong-org")
     assert CONNECTION_KEYS <= set(info)
     base = "https://127.0.0.1:8443"
-    assert info["instance_url"] == info["login_url"] == base and info["admin_url"] == base + "/"
-    assert info["px_api_url"] == base + "/px/v1" and info["status_url"] == base + "/status"
-    assert info["ca_cert"] == "/x/ca.pem" and info["org_id"] == state.default_org.id
+    assert info["instance_url"] == info["login_url"] == base
+    assert info["admin_url"] == base + "/"
+    assert info["px_api_url"] == base + "/px/v1"
+    assert info["status_url"] == base + "/status"
+    assert info["ca_cert"] == "/x/ca.pem"
+    assert info["org_id"] == state.default_org.id
     wizard = state.connected_apps[info["client_id"]]
-    assert wizard.name == "sfwizard" and info["client_secret"] == wizard.client_secret
+    assert wizard.name == "sfwizard"
+    assert info["client_secret"] == wizard.client_secret
     assert info["integration_username"] == "px.integration@northwind.example"
     # Every login a trainee may need, with the role key the scenario gave it; wrong-org needs the UAT admin.
     logins = {(u["org"], u["username"]): u for u in info["users"]}
@@ -188,14 +200,19 @@ def test_healthy_integration_has_working_tokens_and_login_history() -> None:
     state = load_scenario("healthy")
     integ, org = state.platform.integration, state.default_org
     store = token_store(state)
-    assert integ.status == "UP" and integ.disconnected_at is None
-    assert not store.access[integ.access_token].revoked and not store.refresh[integ.refresh_token].revoked
+    assert integ.status == "UP"
+    assert integ.disconnected_at is None
+    assert not store.access[integ.access_token].revoked
+    assert not store.refresh[integ.refresh_token].revoked
     app = state.connected_apps[integ.client_id]
     tokens = [r for r in org.table("OauthToken").scan() if r["AppName"] == app.name]
-    assert len(tokens) == 1 and tokens[0]["UserId"] == integ.user_id and tokens[0]["UseCount"] > 0
+    assert len(tokens) == 1
+    assert tokens[0]["UserId"] == integ.user_id
+    assert tokens[0]["UseCount"] > 0
     assert tokens[0]["CreatedDate"] < tokens[0]["LastUsedDate"] <= state.loaded_at
     logins = [r for r in org.table("LoginHistory").scan() if r["UserId"] == integ.user_id]
-    assert len(logins) > 20 and {(r["LoginType"], r["Application"], r["Status"]) for r in logins} == \
+    assert len(logins) > 20
+    assert {(r["LoginType"], r["Application"], r["Status"]) for r in logins} == \
         {("Remote Access 2.0", app.name, "Success")}
     assert not state.platform.synced  # nothing changed since the last sync: PX shows live values
 
@@ -203,7 +220,9 @@ def test_healthy_integration_has_working_tokens_and_login_history() -> None:
 def test_revoked_token_has_no_usable_token_and_an_error() -> None:
     state = load_scenario("revoked-token")
     integ, org = state.platform.integration, state.default_org
-    assert integ.status == "DOWN" and integ.refresh_token is None and "INVALID_SESSION_ID" in integ.last_error
+    assert integ.status == "DOWN"
+    assert integ.refresh_token is None
+    assert "INVALID_SESSION_ID" in integ.last_error
     app = state.connected_apps[integ.client_id]
     assert not [r for r in org.table("OauthToken").scan() if r["AppName"] == app.name]
     live = [t for t in token_store(state).refresh.values() if t.grant.client_id == integ.client_id and not t.revoked]
@@ -216,7 +235,8 @@ def test_healthy_permission_set_grants_what_the_mappings_need() -> None:
     state = load_scenario("healthy")
     org, integ = state.default_org, state.platform.integration
     access = org.access(integ.user_id)
-    assert access.api_enabled and not access.modify_all
+    assert access.api_enabled
+    assert not access.modify_all
     for m in integ.mappings:
         sobject = org.sobject(m.sf_object)
         f = sobject.field(m.sf_field)
@@ -224,8 +244,10 @@ def test_healthy_permission_set_grants_what_the_mappings_need() -> None:
         if f.custom:  # exactly what the mappings need: edit on push targets, read on the rest
             assert access.field_perm(sobject, f, "edit") == (m.direction == "px_to_sf"), m
     pushes = [m for m in integ.mappings if m.direction == "px_to_sf"]
-    assert pushes and all(m.sf_field.startswith("PX_") for m in pushes)
-    assert "Subscription__c" in integ.custom_objects and org.sobject("Subscription__c").key_prefix == "a05"
+    assert pushes
+    assert all(m.sf_field.startswith("PX_") for m in pushes)
+    assert "Subscription__c" in integ.custom_objects
+    assert org.sobject("Subscription__c").key_prefix == "a05"
 
 
 def test_px_has_an_attribute_for_every_mapped_target() -> None:
@@ -257,7 +279,8 @@ def test_generated_people_are_plausible() -> None:
     assert len({a["Name"] for a in accounts.values()}) > 100  # real variety, not "Account 1"
     for c in contacts[:50]:
         domain = accounts[c["AccountId"]]["Website"].removeprefix("https://www.")
-        assert c["Email"].endswith("@" + domain) and c["Title"]
+        assert c["Email"].endswith("@" + domain)
+        assert c["Title"]
         assert c["CreatedDate"] <= c["LastModifiedDate"] <= state.loaded_at
     created = sorted(a["CreatedDate"] for a in accounts.values())
     assert created[-1] - created[0] > timedelta(days=180)  # spread over the past year or more
@@ -267,7 +290,9 @@ def test_extends_by_relative_path_and_loops(tmp_path) -> None:
     (tmp_path / "base.yaml").write_text("schema: 1\nname: base\nextends: healthy\nseed: 5\n")
     (tmp_path / "child.yaml").write_text("schema: 1\nname: child\nextends: base.yaml\nplatform: {status: DOWN}\n")
     state = load_scenario(str(tmp_path / "child.yaml"))
-    assert state.scenario_name == "child" and state.seed == 5 and state.platform.integration.status == "DOWN"
+    assert state.scenario_name == "child"
+    assert state.seed == 5
+    assert state.platform.integration.status == "DOWN"
     assert len(state.platform.integration.mappings) == 13  # inherited through two levels
     (tmp_path / "a.yaml").write_text("schema: 1\nname: a\nextends: b.yaml\norgs: {}\n")
     (tmp_path / "b.yaml").write_text("schema: 1\nname: b\nextends: a.yaml\norgs: {}\n")

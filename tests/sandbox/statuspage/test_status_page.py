@@ -31,31 +31,40 @@ def test_all_operational(sandbox) -> None:
     got = _fetch(sandbox.info(), "status", "summary", "components", "incidents/unresolved")
     status, summary = got["status"], got["summary"]
     assert status["status"] == {"indicator": "none", "description": "All Systems Operational"}
-    assert set(status["page"]) == PAGE_KEYS and ISO_MS.match(status["page"]["updated_at"])
-    assert status["page"]["name"] == "Gainsight" and status["page"]["url"].startswith("https://")
+    assert set(status["page"]) == PAGE_KEYS
+    assert ISO_MS.match(status["page"]["updated_at"])
+    assert status["page"]["name"] == "Gainsight"
+    assert status["page"]["url"].startswith("https://")
     assert set(summary) == {"page", "status", "components", "incidents", "scheduled_maintenances"}
-    assert summary["incidents"] == [] and summary["scheduled_maintenances"] == []
+    assert summary["incidents"] == []
+    assert summary["scheduled_maintenances"] == []
     comps = summary["components"]
     assert all(set(c) == COMPONENT_KEYS and c["page_id"] == status["page"]["id"] for c in comps)
     assert [c["position"] for c in comps] == list(range(1, len(comps) + 1))
     assert {c["status"] for c in comps} == {"operational"}
-    assert got["components"]["components"] == comps and got["incidents/unresolved"]["incidents"] == []
+    assert got["components"]["components"] == comps
+    assert got["incidents/unresolved"]["incidents"] == []
 
 
 def test_unresolved_incident_shape(start_sandbox) -> None:
     got = _fetch(start_sandbox("status-incident").info(), "status", "summary", "incidents/unresolved", "incidents")
     assert got["status"]["status"] == {"indicator": "major", "description": "Partial System Outage"}
     comps = {c["name"]: c["status"] for c in got["summary"]["components"]}
-    assert comps["Salesforce Integration"] == "partial_outage" and comps["Gainsight PX"] == "operational"
+    assert comps["Salesforce Integration"] == "partial_outage"
+    assert comps["Gainsight PX"] == "operational"
     [inc] = got["incidents/unresolved"]["incidents"]
-    assert set(inc) == INCIDENT_KEYS and inc["status"] == "identified" and inc["impact"] == "major"
-    assert inc["resolved_at"] is None and inc["shortlink"].startswith("https://")
+    assert set(inc) == INCIDENT_KEYS
+    assert inc["status"] == "identified"
+    assert inc["impact"] == "major"
+    assert inc["resolved_at"] is None
+    assert inc["shortlink"].startswith("https://")
     assert [c["name"] for c in inc["components"]] == ["Salesforce Integration"]
     ups = inc["incident_updates"]
     assert [u["status"] for u in ups] == ["identified", "investigating"]  # newest first
     assert all(set(u) == UPDATE_KEYS and u["incident_id"] == inc["id"] and ISO_MS.match(u["created_at"])
                for u in ups)
-    assert inc["updated_at"] == ups[0]["created_at"] and "re-authorize" in ups[0]["body"]
+    assert inc["updated_at"] == ups[0]["created_at"]
+    assert "re-authorize" in ups[0]["body"]
     assert got["summary"]["incidents"] == got["incidents/unresolved"]["incidents"]
     assert got["incidents"]["incidents"][0]["id"] == inc["id"]
 
@@ -86,6 +95,9 @@ def test_html_page_escapes_incident_text(start_sandbox) -> None:
     info = start_sandbox(state).info()
     with httpx.Client(verify=tls_verify(info["ca_cert"]), timeout=10) as c:
         page = c.get(info["status_url"] + "/")
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert "<script>" not in page.text and "&lt;script&gt;" in page.text
-    assert "Partial System Outage" in page.text and "partial outage" in page.text
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<script>" not in page.text
+    assert "&lt;script&gt;" in page.text
+    assert "Partial System Outage" in page.text
+    assert "partial outage" in page.text
