@@ -44,7 +44,8 @@ def _run(sb, tls_certs, app, username: str, password: str, decision: str, challe
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     assert lines, f"no result from the browser script: {proc.stderr[-2000:]}"
     result = json.loads(lines[-1])
-    assert proc.returncode == 0 and result["ok"], result.get("error") or proc.stderr[-2000:]
+    assert proc.returncode == 0, result.get("error") or proc.stderr[-2000:]
+    assert result["ok"], result.get("error") or proc.stderr[-2000:]
     return result
 
 
@@ -71,11 +72,14 @@ def test_browser_allow_lands_on_loopback_with_code(world, tls_certs, tmp_path):
     shot = Path(os.environ.get("SFW_ALLOW_SCREENSHOT", tmp_path / "allow.png"))
     result = _run(sb, tls_certs, app, "admin@acme.example", password, "allow", challenge, shot)
     page = result["allowPage"]
-    assert page["title"] == "Allow Access?" and page["orgType"] == "SANDBOX"
-    assert page["org"] == "Acme Corp" and page["orgId"] == st.default_org.id
+    assert page["title"] == "Allow Access?"
+    assert page["orgType"] == "SANDBOX"
+    assert page["org"] == "Acme Corp"
+    assert page["orgId"] == st.default_org.id
     assert "admin@acme.example" in page["user"]
     landed = result["landed"]
-    assert landed["path"] == "/OauthRedirect" and landed["params"]["state"] == result["sentState"]
+    assert landed["path"] == "/OauthRedirect"
+    assert landed["params"]["state"] == result["sentState"]
     assert shot.stat().st_size > 10_000
     ctx = ssl.create_default_context(cafile=str(tls_certs.ca_cert))
     with httpx.Client(verify=ctx) as c:
