@@ -89,7 +89,13 @@ class StepScreen(Screen[None]):
         self.refresh_frame()
 
     def on_screen_resume(self) -> None:
-        self.refresh_frame()
+        try:
+            self.refresh_frame()
+        except Exception as exc:  # a drawing fault must not stop the step from doing its work; say it once
+            import logging
+
+            logging.getLogger("sfwizard").error("could not draw step %s", self.STEP, exc_info=exc)
+            self.notify(f"could not draw this step: {type(exc).__name__}: {exc}", severity="error", markup=False)
         if self.recovery is not None and not self._entered:
             self._entered = True
             self.on_enter()

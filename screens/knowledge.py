@@ -46,6 +46,9 @@ class Step(StepScreen):
             self.app.open_url(str(link))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "confirm":
+            base = super().check_action(action, parameters)
+            return True if base or self._article_to_confirm() else None
         if action == "open_article":
             rec = self.recovery
             r = rec.navigator.results.get("knowledge.search") if rec else None
@@ -66,3 +69,18 @@ class Step(StepScreen):
 
     def after_click(self) -> None:
         self.run_checks()
+
+    def _article_to_confirm(self) -> bool:
+        rec = self.recovery
+        r = rec.navigator.results.get("knowledge.search") if rec else None
+        return bool(r is not None and r.evidence.get("link") and rec.navigator.confirmed("knowledge.article_opened")
+                    is None)
+
+    def action_confirm(self) -> None:
+        if self._confirmable() is None and self._article_to_confirm():
+            self.ask_confirmation("knowledge.article_opened", "The article opened correctly in Salesforce.")
+            return
+        super().action_confirm()
+
+    def after_confirm(self, item: str) -> None:
+        self.refresh_frame()

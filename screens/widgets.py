@@ -45,10 +45,10 @@ class AppHeader(Horizontal):
     DEFAULT_CLASSES = "app-header"
 
     def compose(self) -> Any:
-        yield Static("sfwizard", id="title", markup=False)
-        yield Static("", id="demo-badge", markup=False)
-        yield Static("", id="org", markup=False)
-        yield Static("", id="kind-badge", markup=False)
+        yield Static("sfwizard", id="hdr-title", markup=False)
+        yield Static("", id="hdr-demo", markup=False)
+        yield Static("", id="hdr-org", markup=False)
+        yield Static("", id="hdr-kind", markup=False)
 
     def show(self, recovery: Recovery | None) -> None:
         title = "sfwizard"
@@ -63,12 +63,12 @@ class AppHeader(Horizontal):
                 kind = f" {who.kind} "
             else:
                 org = "not signed in to Salesforce"
-        self.query_one("#title", Static).update(title)
-        badge = self.query_one("#demo-badge", Static)
+        self.query_one("#hdr-title", Static).update(title)
+        badge = self.query_one("#hdr-demo", Static)
         badge.update(demo)
         badge.display = bool(demo)
-        self.query_one("#org", Static).update(org)
-        k = self.query_one("#kind-badge", Static)
+        self.query_one("#hdr-org", Static).update(org)
+        k = self.query_one("#hdr-kind", Static)
         k.update(kind)
         k.display = bool(kind)
         k.set_class(kind.strip() == "SANDBOX", "-sandbox")

@@ -28,6 +28,7 @@ class ChecklistItem:
     when: str | None = None  # a condition (CONDITIONS) under which the item applies
     confirm: bool = False  # a person must also confirm it (no API shows it)
     fact: str | None = None  # a fact the wizard records (e.g. sync_completed)
+    key: str | None = None  # the confirmation's key, when a step asks the same question (knowledge.toggle)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def _spec() -> Any:
 
     text = y.Str()
     item = y.Obj({"group": text, "item": text, "proven_by": y.ListOf(text), "when": y.Enum(CONDITIONS),
-                  "confirm": y.Bool(), "fact": text}, required=("group", "item", "proven_by"))
+                  "confirm": y.Bool(), "fact": text, "key": text}, required=("group", "item", "proven_by"))
     return y.Obj({
         "name": y.Enum(NAMES), "vendor": text, "connected_app": text, "status_page": text,
         "status_components": y.ListOf(text), "platform_api": y.Bool(),
@@ -88,7 +89,8 @@ def load_profile(name: str) -> Profile:
     text = resources.files("sfwizard.profiles").joinpath(filename).read_text(encoding="utf-8")
     raw = y.validate(y.load_text(text, filename), _spec(), filename)
     checklist = tuple(ChecklistItem(group=c["group"], item=c["item"], proven_by=tuple(c["proven_by"]),
-                                    when=c.get("when"), confirm=bool(c.get("confirm")), fact=c.get("fact"))
+                                    when=c.get("when"), confirm=bool(c.get("confirm")), fact=c.get("fact"),
+                                    key=c.get("key"))
                       for c in raw.get("checklist", []))
     return Profile(
         name=raw["name"], vendor=raw["vendor"], connected_app=raw["connected_app"],

@@ -48,8 +48,8 @@ class ItemOutcome:
 
 
 def confirm_key(item: ChecklistItem) -> str:
-    """The confirmation's key in the recovery session."""
-    return f"checklist:{item.item}"
+    """The confirmation's key in the recovery session (a step may ask the same question under this key)."""
+    return item.key or f"checklist:{item.item}"
 
 
 def evaluate(profile: Profile, results: Mapping[str, CheckResult], *,
@@ -69,7 +69,8 @@ def _one(item: ChecklistItem, results: Mapping[str, CheckResult], confirmed: Map
         return ItemOutcome(item, Mark.NOT_APPLICABLE, f"not used here ({item.when.replace('_', ' ')})")
     seen = [results[c] for c in item.proven_by if c in results]
     failing = [r for r in seen if r.status == Status.FAIL]
-    person = confirmed.get(confirm_key(item))
+    # a person's word on the item, or on a check proving it that only a person could answer
+    person = confirmed.get(confirm_key(item)) or next((confirmed[c] for c in item.proven_by if c in confirmed), None)
     who = dict(person) if person else None
     caveats = tuple(f"{r.title}: {r.summary}" for r in seen if r.status == Status.WARN)
     if failing:
