@@ -324,6 +324,12 @@ class Parser:
         return cond
 
     def _query(self, inner: bool) -> Query:
+        if not inner and not self.at_kw("SELECT"):
+            # A statement that does not begin with SELECT: real orgs answer the bare reason, without the
+            # quoted window and position they give for a token inside a query, and without quotes
+            # ("unexpected token: SELEC" for "SELEC id FROM account", as the REST API answers it).
+            tok = self.peek()
+            raise SoqlError("MALFORMED_QUERY", f"unexpected token: {tok.text or '<EOF>'}")
         self.expect_kw("SELECT")
         items, count_only = self._select_list()
         self.expect_kw("FROM")
