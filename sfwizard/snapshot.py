@@ -151,7 +151,8 @@ def build(facts: dict[str, Any]) -> Snapshot:
 def from_sandbox_state(state: dict[str, Any], taken_at: datetime | None = None) -> Snapshot:
     """The demo's stand-in for the admin documenting the PX screens (``/__sandbox__/state``)."""
     px = state.get("px") or {}
-    org = next((o for o in state.get("orgs", []) if o["id"] == px.get("org_id")), (state.get("orgs") or [{}])[0])
+    home = px.get("home_org_id") or px.get("org_id")  # where the integration was set up: its data's org
+    org = next((o for o in state.get("orgs", []) if o["id"] == home), (state.get("orgs") or [{}])[0])
     facts: dict[str, Any] = {
         "profile": state.get("profile", "gainsight-px"),
         "taken_at": (taken_at or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
@@ -162,7 +163,8 @@ def from_sandbox_state(state: dict[str, Any], taken_at: datetime | None = None) 
         "custom_objects": px.get("custom_objects", []), "push": px.get("push", {}),
         "schedule_gmt": {k: v for k, v in (("fetch", (px.get("schedule") or {}).get("fetch_gmt")),
                                            ("map", (px.get("schedule") or {}).get("map_gmt"))) if v},
-        "knowledge": {**px.get("knowledge", {}), "used": bool(px)},
+        "knowledge": {**px.get("knowledge", {}),
+                      "used": bool(px) and (px.get("knowledge") or {}).get("used", True)},
         "flows": ["Data Integration (bi-directional)", "Knowledge Center (Salesforce → PX)"] if px
         else ["Data Integration (Skilljar → Salesforce)"],
     }

@@ -59,6 +59,9 @@ class SandboxState:
         self.app_keys: dict[str, str] = {}
         self.user_roles: dict[tuple[str, str], str] = {}
         self.login_hint: tuple[str, str] | None = None
+        # Records the scenario wrote out field by field: their history (who changed them, when) is the
+        # file's word, so the generated history (pushes, changes since the disconnect) leaves them alone.
+        self.explicit_ids: set[str] = set()
 
     @staticmethod
     def now() -> datetime:
