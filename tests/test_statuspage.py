@@ -89,7 +89,7 @@ def test_our_status_client_reads_it(start_sandbox) -> None:
     finally:
         http.close()
     assert summary.indicator == "major" and ("Salesforce Integration", "partial_outage") in summary.components
-    assert summary.incidents[0]["status"] == "identified"
+    assert summary.incidents[0].status == "identified"
 
 
 def test_html_page_escapes_incident_text(start_sandbox) -> None:

@@ -38,6 +38,8 @@ REASONS: tuple[Reason, ...] = (
                                         "Salesforce integration"),
         ("status.incident_elsewhere", "the status page reports an incident or degraded component elsewhere on "
                                       "the platform"),
+        ("status.maintenance", "a maintenance on the integration is in progress or starts within a day "
+                               "(evidence: its window)"),
     ),
     *_group(
         ("admin.api_disabled", "the signed-in Salesforce user lacks API Enabled"),
