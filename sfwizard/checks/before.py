@@ -55,7 +55,7 @@ def status_page(ctx: CheckContext) -> Outcome:
         what = (f"{on_watch[0].name} ({on_watch[0].status}, on {', '.join(on_watch[0].components)})" if on_watch
                 else f"{outages[0][0]}: {outages[0][1].replace('_', ' ')}")
         return fail("status.integration_affected",
-                    f"{vendor} reports a problem with the Salesforce integration: {what}",
+                    f"{vendor} reports a problem with the Salesforce integration: {s.description} — {what}",
                     "an open incident affects the integration; reconnecting now may fail or be undone",
                     "wait for the incident to be resolved (follow its updates), then start the recovery",
                     **evidence)

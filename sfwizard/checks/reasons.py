@@ -88,9 +88,15 @@ REASONS: tuple[Reason, ...] = (
     *_group(
         ("knowledge.toggle_off", "the platform's Knowledge integration is not UP (its toggle is off)"),
         ("knowledge.category_missing", "a data category the Knowledge settings use no longer exists"),
-        ("knowledge.not_visible", "no online article is visible in a chosen channel"),
-        ("knowledge.no_articles", "no online Knowledge article exists"),
+        ("knowledge.not_enabled", "the snapshot says Knowledge is used, but the org has no Knowledge (no data "
+                                  "categories for articles)"),
+        ("knowledge.categories_empty", "no online article is in the categories the knowledge source is configured "
+                                       "with"),
+        ("knowledge.not_visible", "no online article in the configured categories is visible in a chosen channel"),
+        ("knowledge.no_articles", "no online Knowledge article exists in the configured categories"),
         ("knowledge.article_not_found", "searching for a known article finds nothing"),
+        ("knowledge.article_outside_categories", "the known article is online but outside the configured "
+                                                 "categories, so the bot does not find it"),
     ),
     *_group(
         ("skilljar.package_missing", "the Skilljar managed package's objects are missing or hidden"),
@@ -134,6 +140,9 @@ REASONS: tuple[Reason, ...] = (
         ("skip.nothing_to_compare", "neither a snapshot org nor platform records to compare the org with"),
         ("skip.no_schedule", "the platform runs no fixed sync schedule"),
         ("skip.not_used", "the snapshot says the feature is not used"),
+        ("skip.not_configured", "the snapshot configures nothing this check could compare (no categories, no "
+                                "channels)"),
+        ("skip.no_knowledge", "Salesforce Knowledge is not enabled in this org (knowledge.categories names it)"),
         ("skip.not_reconnected", "no re-authorization or disconnect recorded yet"),
         ("skip.depends_on", "the checks this one reads did not run"),
         ("skip.limit_exceeded", "not run: an earlier call found the Salesforce API limit used up"),

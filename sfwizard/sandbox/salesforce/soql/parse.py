@@ -255,6 +255,8 @@ class Query:
     limit: int | None = None
     offset: int | None = None
     offset_pos: int = 0
+    data_category: str = ""  # the WITH DATA CATEGORY filter as written (categories.py reads it)
+    data_category_pos: int = 0
 
 
 AGGREGATES = {"COUNT", "COUNT_DISTINCT", "MAX", "MIN", "SUM", "AVG"}
@@ -345,6 +347,15 @@ class Parser:
             _check_semijoins(self.text, q.where, None)
         if inner:
             return q
+        if self.at_kw("WITH") and self.peek(1).upper == "DATA" and self.peek(2).upper == "CATEGORY":
+            self.i += 3
+            start = self.peek().pos
+            while self.peek().kind != "eof" and not self.at_kw("GROUP", "ORDER", "LIMIT", "OFFSET"):
+                self.next()
+            end = self.peek().pos if self.peek().kind != "eof" else len(self.text)
+            q.data_category, q.data_category_pos = self.text[start:end].strip(), start
+            if not q.data_category:
+                raise self.unexpected()
         if self.at_kw("GROUP"):
             self.next()
             self.expect_kw("BY")
