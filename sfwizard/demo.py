@@ -164,7 +164,8 @@ def open_demo(scenario: str = "revoked-token", profile: str | None = None, *, sn
 def demo_client(scenario: str, profile: str | None = None) -> Iterator[tuple[IntegrationClient, dict[str, Any]]]:
     """The older pair form of ``open_demo`` (client, context inputs); kept while callers move over."""
     with open_demo(scenario, profile) as conn:
-        yield conn.client, {"snapshot": conn.snapshot}
+        yield conn.client, {"snapshot": conn.snapshot,
+                            "disconnected_at": conn.demo.disconnected_at if conn.demo else None}
 
 
 def demo_sign_in(info: dict[str, Any]) -> TokenSet:

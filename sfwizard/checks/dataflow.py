@@ -45,7 +45,7 @@ def next_runs(schedule: list[dict[str, str]], now: datetime, count: int = 3) -> 
 
 
 @check("flow.salesforce_to_platform", "Salesforce → platform data is current", "validate",
-       profiles=("gainsight-px",), needs=("salesforce", "platform", "snapshot"))
+       profiles=("gainsight-px",), needs=("salesforce", "platform", "snapshot", "data_org"))
 def salesforce_to_platform(ctx: CheckContext) -> Outcome:
     maps = [m for m in ctx.source_mappings()
             if m.salesforce.startswith("Account.") and m.platform.startswith("account.")]
@@ -87,7 +87,7 @@ def salesforce_to_platform(ctx: CheckContext) -> Outcome:
 
 
 @check("flow.platform_to_salesforce", "Platform → Salesforce pushes arrive in PX_ fields", "validate",
-       profiles=("gainsight-px",), needs=("salesforce", "snapshot"))
+       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"))
 def platform_to_salesforce(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
@@ -117,7 +117,13 @@ def platform_to_salesforce(ctx: CheckContext) -> Outcome:
                     "fix the push mappings (PX_ fields only) and the user's field access, then Synchronize",
                     last_error=integ.last_error, **evidence)
     if written == 0:
-        return fail("flow.no_push", "no PX_ field has been written by the integration user since the re-authorization",
+        when = "the re-authorization" if ctx.reauthorized_at else "the disconnect" if since else "ever"
+        if integ is not None and integ.status != "UP":
+            return fail("flow.no_push", f"no PX_ field has been written by the integration user since {when}",
+                        f"the platform reports the integration {integ.status}: nothing can be pushed until it is "
+                        "re-authorized", "re-authorize (token.platform_status), click Synchronize, then run this "
+                        "check again", **evidence)
+        return fail("flow.no_push", f"no PX_ field has been written by the integration user since {when}",
                     "no push has run yet (pushes run at 03:00, 11:00 and 19:00 GMT) or pushes fail",
                     "click Synchronize, then run this check again", **evidence)
     return ok(f"{written} record(s) received platform values in PX_ fields from {user['Username']}", **evidence)

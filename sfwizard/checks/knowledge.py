@@ -109,7 +109,7 @@ def toggle(ctx: CheckContext) -> Outcome:
 
 
 @check("knowledge.categories", "Knowledge data categories", "knowledge", profiles=("gainsight-px",),
-       needs=("salesforce", "snapshot"))
+       needs=("salesforce", "snapshot", "data_org"))
 def categories(ctx: CheckContext) -> Outcome:
     if not ctx.knowledge_used:
         return skipped("skip.not_used", NOT_USED)
@@ -147,7 +147,7 @@ def categories(ctx: CheckContext) -> Outcome:
 
 
 @check("knowledge.visibility", "Accessibility matches article visibility", "knowledge", profiles=("gainsight-px",),
-       needs=("salesforce", "snapshot"))
+       needs=("salesforce", "snapshot", "data_org"))
 def visibility(ctx: CheckContext) -> Outcome:
     if not ctx.knowledge_used:
         return skipped("skip.not_used", NOT_USED)
@@ -157,11 +157,7 @@ def visibility(ctx: CheckContext) -> Outcome:
     chosen = [a for a in (ctx.snapshot.knowledge.accessibility if ctx.snapshot else ()) if VISIBILITY.get(a.lower())]
     if not chosen:
         return skipped("skip.not_configured", "no accessibility (channel) is configured: nothing to compare")
-    filters = category_filters(ctx)
     wanted = configured(ctx)
-    if not filters:
-        return skipped("skip.depends_on", "none of the configured categories exists: knowledge.categories names "
-                       "them", looks_at=["knowledge.categories"])
     counts = {a: _count_in_categories(ctx, f"{ONLINE} AND {VISIBILITY[a.lower()]} = true") for a in chosen}
     scope = f"in the selected categories ({', '.join(wanted)})" if wanted else "in any category"
     evidence = {"counts": counts, "categories": wanted}
@@ -178,7 +174,7 @@ def visibility(ctx: CheckContext) -> Outcome:
 
 
 @check("knowledge.search", "A known article is found and opens", "knowledge", profiles=("gainsight-px",),
-       needs=("salesforce",))
+       needs=("salesforce", "data_org"))
 def search(ctx: CheckContext) -> Outcome:
     unused = _not_used(ctx)
     if unused:
@@ -188,9 +184,6 @@ def search(ctx: CheckContext) -> Outcome:
         return off
     wanted = configured(ctx)
     filters = category_filters(ctx)
-    if not filters:
-        return skipped("skip.depends_on", "none of the configured categories exists: knowledge.categories names "
-                       "them", looks_at=["knowledge.categories"])
     scope = f"in the selected categories ({', '.join(wanted)})" if wanted else ""
     title = ctx.known_article or (ctx.snapshot.knowledge.known_article if ctx.snapshot else "")
     if not title:

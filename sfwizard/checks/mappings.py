@@ -39,7 +39,7 @@ def _px_types(ctx: CheckContext) -> dict[str, str]:
 
 
 @check("mapping.salesforce_fields", "Mapped Salesforce fields exist with compatible types", "mappings",
-       needs=("salesforce", "snapshot"))
+       needs=("salesforce", "snapshot", "data_org"))
 def salesforce_fields(ctx: CheckContext) -> Outcome:
     fields = _fields_by_object(ctx)
     px_types = _px_types(ctx)
@@ -68,7 +68,7 @@ def salesforce_fields(ctx: CheckContext) -> Outcome:
 
 
 @check("mapping.push_targets", "Push targets are PX_ fields and writable", "mappings",
-       profiles=("gainsight-px",), needs=("salesforce", "snapshot"))
+       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"))
 def push_targets(ctx: CheckContext) -> Outcome:
     prefix = ctx.profile.push_prefix or "PX_"
     fields = _fields_by_object(ctx)
@@ -108,7 +108,7 @@ def platform_attributes(ctx: CheckContext) -> Outcome:
 
 
 @check("mapping.live_vs_snapshot", "Live org matches the mapping snapshot", "validate",
-       needs=("salesforce", "snapshot"))
+       needs=("salesforce", "snapshot", "data_org"))
 def live_vs_snapshot(ctx: CheckContext) -> Outcome:
     prefix = ctx.profile.push_prefix
     fields = _fields_by_object(ctx)

@@ -9,7 +9,7 @@ from sfwizard.sftime import parse_datetime
 DEFAULT_EXPIRY_DAYS = 90  # Salesforce's default password policy; the policy itself is not in the REST API
 
 
-@check("proactive.password_age", "Integration user's password age", "validate")
+@check("proactive.password_age", "Integration user's password age", "validate", needs=("salesforce", "data_org"))
 def password_age(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None or not user.get("LastPasswordChangeDate"):
@@ -29,7 +29,7 @@ def password_age(ctx: CheckContext) -> Outcome:
               **evidence)
 
 
-@check("proactive.api_headroom", "API calls left today", "validate")
+@check("proactive.api_headroom", "API calls left today", "validate", needs=("salesforce", "data_org"))
 def api_headroom(ctx: CheckContext) -> Outcome:
     limits = ctx.memo("limits", ctx.salesforce.limits)
     daily = limits.get("DailyApiRequests", {})
@@ -47,7 +47,8 @@ def api_headroom(ctx: CheckContext) -> Outcome:
     return ok(f"{remaining:,} of {mx:,} daily API calls left", **evidence)
 
 
-@check("proactive.dedicated_user", "The integration runs as a dedicated user", "validate")
+@check("proactive.dedicated_user", "The integration runs as a dedicated user", "validate",
+       needs=("salesforce", "data_org"))
 def dedicated_user(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:

@@ -53,11 +53,15 @@ REASONS: tuple[Reason, ...] = (
         ("org.sandbox", "the connected org is a sandbox, not production"),
         ("org.mismatch", "the platform's records' Salesforce Ids are not found in the connected org"),
         ("org.snapshot_mismatch", "the mapping snapshot was taken in another org than the connected one"),
+        ("org.platform_elsewhere", "the signed-in org is the right one, but the platform's token or records come "
+                                   "from another org"),
     ),
     *_group(
         ("token.app_blocked", "Salesforce blocked the integration's connected app (not installed in the org)"),
         ("token.login_failed", "the integration's last login to Salesforce was refused"),
         ("token.other_user", "the integration's fresh token belongs to another user than the integration user"),
+        ("token.other_org", "the platform reports the integration UP but this org holds no token of its connected "
+                            "app: the approval went to another org"),
         ("token.not_granted", "no token has been granted to the integration's connected app since the "
                               "disconnect"),
         ("token.platform_down", "the platform reports the Salesforce integration not UP"),
@@ -145,7 +149,12 @@ REASONS: tuple[Reason, ...] = (
         ("skip.no_knowledge", "Salesforce Knowledge is not enabled in this org (knowledge.categories names it)"),
         ("skip.not_reconnected", "no re-authorization or disconnect recorded yet"),
         ("skip.depends_on", "the checks this one reads did not run"),
+        ("skip.wrong_org", "not checked: the wizard is signed in to another org than the one the platform's data "
+                           "lives in (identity.right_org)"),
+        ("skip.consequence", "a troubleshooting symptom that follows from another one seen in this run "
+                             "(evidence explained_by)"),
         ("skip.limit_exceeded", "not run: an earlier call found the Salesforce API limit used up"),
+        ("skip.unreachable", "not run or not judged: a service the check reads could not be reached"),
         ("skip.signin_required", "not run: the Salesforce sign-in was lost earlier in the run"),
     ),
     *_group(

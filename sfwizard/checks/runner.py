@@ -61,8 +61,8 @@ def run_checks(ctx: CheckContext, specs: list[CheckSpec], *, cancel: CancelToken
         if stopped and "salesforce" in spec.needs:  # the rest (platform, troubleshooting) still runs
             outcome = skipped(stopped[0], "not run: " + stopped[1], stopped[1])
         else:
-            missing = [n for n in spec.needs if not ctx.has(n)]
             try:
+                missing = [n for n in spec.needs if not ctx.has(n)]
                 cancel.check()
                 if missing:
                     why = ctx.why_missing(missing[0])

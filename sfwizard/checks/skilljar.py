@@ -72,7 +72,8 @@ def connection(ctx: CheckContext) -> dict[str, Any]:
     return out
 
 
-@check("skilljar.backfill_window", "Self-service backfill eligibility", "sync", profiles=("skilljar",))
+@check("skilljar.backfill_window", "Self-service backfill eligibility", "sync", profiles=("skilljar",),
+       needs=("salesforce", "data_org"))
 def backfill_window(ctx: CheckContext) -> Outcome:
     """Whether Skilljar offers the self-service Backfill, and until when.
 
@@ -131,7 +132,8 @@ def backfill_window(ctx: CheckContext) -> Outcome:
               f"pushes {start:%Y-%m-%d %H:%M} UTC → now, once per click", **evidence)
 
 
-@check("skilljar.backfill_arrived", "Backfilled records arrived in Salesforce", "validate", profiles=("skilljar",))
+@check("skilljar.backfill_arrived", "Backfilled records arrived in Salesforce", "validate", profiles=("skilljar",),
+       needs=("salesforce", "data_org"))
 def backfill_arrived(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
@@ -153,7 +155,8 @@ def backfill_arrived(ctx: CheckContext) -> Outcome:
     return ok(f"{total} Skilljar record(s) written to Salesforce since the reconnect", records=counts)
 
 
-@check("skilljar.package", "Skilljar package objects are readable", "connect", profiles=("skilljar",))
+@check("skilljar.package", "Skilljar package objects are readable", "connect", profiles=("skilljar",),
+       needs=("salesforce", "data_org"))
 def package(ctx: CheckContext) -> Outcome:
     described = ctx.describes(_objects(ctx))
     missing = [name for name, d in described.items() if d is None]

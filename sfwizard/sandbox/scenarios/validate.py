@@ -126,11 +126,14 @@ def _user_ref(doc: Doc, orgs: dict[str, Any], path: tuple[str, ...], org_key: st
 def _check_times(doc: Doc, s: dict[str, Any]) -> None:
     """A sync cannot succeed after the token died, nor a Reconnect come before the disconnect."""
     p = s.get("platform") or {}
-    if p.get("disconnected") and p.get("last_success") and p["last_success"] > p["disconnected"]:
+    auth = p.get("authorized_in")
+    synced_after_auth = auth and p.get("last_success") and p["last_success"] >= auth["at"]
+    if p.get("disconnected") and p.get("last_success") and p["last_success"] > p["disconnected"] \
+            and not synced_after_auth:
         raise doc.error(("platform", "last_success"),
                         "the last successful sync is after the disconnect: a sync cannot succeed once the token "
-                        "died (make last_success the disconnect time or earlier)")
-    auth = p.get("authorized_in")
+                        "died (make last_success the disconnect time or earlier, or after a new authorization: "
+                        "platform.authorized_in)")
     if auth and p.get("disconnected") and auth["at"] < p["disconnected"]:
         raise doc.error(("platform", "authorized_in", "at"), "the new authorization is before the disconnect")
     sj = s.get("skilljar") or {}
