@@ -512,7 +512,7 @@ def test_password_age_warns_near_expiry(tls_certs) -> None:
         r = lv.one("proactive.password_age")
     _not_passing(r, Status.WARN, "proactive.password_expiring")
     assert r.evidence["age_days"] == 85
-    assert r.evidence["assumed_expiry_days"] - r.evidence["age_days"] == 5
+    assert r.evidence["expiry_days"] - r.evidence["age_days"] == 5  # the org's 90-day policy, as the API shows it
 
 
 @pytest.mark.parametrize("used_share,expected,reason", [(0.9, Status.WARN, "proactive.api_high_usage"),

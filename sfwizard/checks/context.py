@@ -77,6 +77,7 @@ class CheckContext:
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     results: dict[str, CheckResult] = field(default_factory=dict)  # id → result of this run so far
     sign_in_required: bool = False  # set by the runner: the checks could not run
+    unreachable: list[str] = field(default_factory=list)  # set by the runner: checks that reached no service
     _memo: dict[str, Any] = field(default_factory=dict)
 
     # -- availability --------------------------------------------------------------------------
@@ -190,7 +191,7 @@ class CheckContext:
             user = sf.query(f"SELECT Id, Username, Name, IsActive, ProfileId FROM User WHERE Id = {uid}")[0]
             psets = sf.query(
                 "SELECT Id, Name, Label, IsOwnedByProfile, PermissionsApiEnabled, PermissionsModifyAllData, "
-                "PermissionsViewAllData FROM PermissionSet WHERE Id IN "
+                "PermissionsViewAllData, PermissionsPasswordNeverExpires FROM PermissionSet WHERE Id IN "
                 f"(SELECT PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = {uid})")
             ids = [p["Id"] for p in psets]
             objects: dict[str, dict[str, bool]] = {}

@@ -75,6 +75,23 @@ def salesforce_to_platform(ctx: CheckContext) -> Outcome:
     evidence: dict[str, Any] = {"sampled_platform_accounts": len(by_id), "compared": len(rows),
                 "changed_since_disconnect_in_org": changed_total, "stale": len(stale), "examples": stale[:5],
                 "next_runs": next_runs(list(ctx.profile.schedule_gmt), ctx.now)}
+    if not rows:  # a comparison over nothing is no pass: say why, and how to get a sample
+        if not by_id:
+            why = (f"none of the platform's {len(sample)} sampled accounts carries a Salesforce Id (sfdcId): the "
+                   "platform has matched no account to Salesforce yet")
+            how = ("check the account matching (Id → sfdcId) on the platform's Salesforce card, click Synchronize "
+                   "and run this check again")
+        elif since is not None and changed_total:
+            why = (f"none of the {len(by_id)} sampled platform accounts is among the {changed_total} changed in "
+                   "Salesforce since the disconnect (or their Ids are not in this org: identity.right_org)")
+            how = ("change a mapped field (for example Industry) on an Account the platform already holds, click "
+                   "Synchronize, and run this check again")
+        else:
+            why = (f"no account among the {len(by_id)} the platform holds has changed in Salesforce since the "
+                   "disconnect" if since else f"none of the {len(by_id)} sampled Salesforce Ids exists in this org")
+            how = ("change a mapped field (for example Industry) on an Account the platform holds, click "
+                   "Synchronize, and run this check again")
+        return skipped("skip.empty_sample", f"nothing to compare: {why}", why, how_to_get_a_sample=how, **evidence)
     if stale:
         nxt = evidence["next_runs"][0] if evidence["next_runs"] else None
         return fail("flow.stale",

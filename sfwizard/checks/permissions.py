@@ -77,6 +77,9 @@ def read_sources(ctx: CheckContext) -> Outcome:
     if user is None:
         return _no_user()
     evidence = _missing(ctx, user, "read")
+    if not evidence["objects"]:
+        return skipped("skip.no_mappings", "the snapshot documents no source field or custom object: nothing to "
+                       "compare the user's access with", **evidence)
     missing = evidence["missing"]
     if missing:
         # an object-level gap is named first: granting a field's read is useless without its object's
@@ -94,6 +97,9 @@ def edit_targets(ctx: CheckContext) -> Outcome:
     if user is None:
         return _no_user()
     evidence = _missing(ctx, user, "edit")
+    if not evidence["objects"]:
+        return skipped("skip.no_mappings", "the snapshot documents no push target: nothing to compare the user's "
+                       "access with", **evidence)
     missing = evidence["missing"]
     if missing:
         reason = "perm.object_edit_missing" if evidence["missing_objects"] else "perm.field_edit_missing"

@@ -142,6 +142,8 @@ REASONS: tuple[Reason, ...] = (
         ("skip.no_password_date", "the integration user's last password change is not known"),
         ("skip.no_mappings", "the snapshot documents no mapping of the kind this check compares"),
         ("skip.nothing_to_compare", "neither a snapshot org nor platform records to compare the org with"),
+        ("skip.empty_sample", "the bounded sample held nothing to compare; evidence says why and how to get one "
+                              "(how_to_get_a_sample)"),
         ("skip.no_schedule", "the platform runs no fixed sync schedule"),
         ("skip.not_used", "the snapshot says the feature is not used"),
         ("skip.not_configured", "the snapshot configures nothing this check could compare (no categories, no "

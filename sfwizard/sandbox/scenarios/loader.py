@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -169,7 +169,7 @@ _IDS = y.ListOf(y.Str())
 EXPECT = y.Obj({
     # What ``sfwizard check --demo --scenario THIS --json`` must show (the diagnosis suite asserts it).
     "exit_code": y.Enum((0, 1, 2)), "fail": _IDS, "warn": _IDS, "pass": _IDS, "manual": _IDS, "skipped": _IDS,
-    "not_failing": _IDS, "reasons": y.MapOf(y.Str()), "symptoms": _IDS, "no_symptoms": _IDS,
+    "not_failing": _IDS, "may_fail": _IDS, "reasons": y.MapOf(y.Str()), "symptoms": _IDS,
     "evidence": y.MapOf(y.MapOf(y.AnyValue())),
 })
 SCENARIO = y.Obj({
@@ -298,6 +298,7 @@ def load_scenario(name_or_path: str) -> SandboxState:
 def load_expectation(name_or_path: str) -> dict[str, Any]:
     """The scenario's ``expect:`` block, validated (empty when it has none)."""
     raw, display = _resolve(name_or_path)
+    _expand_copies(raw, validate.Doc(raw, display, datetime.now(timezone.utc)))
     spec = y.validate(raw, SCENARIO, display)
     return dict(spec.get("expect") or {})
 
