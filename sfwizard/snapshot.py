@@ -158,7 +158,8 @@ def from_sandbox_state(state: dict[str, Any], taken_at: datetime | None = None) 
         "taken_at": (taken_at or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
         "org": {"id": org.get("id", ""), "name": org.get("name", ""), "instance": org.get("instance", ""),
                 "sandbox": org.get("is_sandbox", False)},
-        "integration_user": {"username": px.get("username") or (state.get("skilljar") or {}).get("username", "")},
+        "integration_user": {"username": px.get("home_username") or px.get("username")
+                             or (state.get("skilljar") or {}).get("username", "")},
         "matching": px.get("matching", {}), "mappings": px.get("mappings", []),
         "custom_objects": px.get("custom_objects", []), "push": px.get("push", {}),
         "schedule_gmt": {k: v for k, v in (("fetch", (px.get("schedule") or {}).get("fetch_gmt")),

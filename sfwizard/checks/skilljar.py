@@ -138,9 +138,16 @@ def backfill_arrived(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
         return skipped("skip.no_integration_user", "the integration user is not known yet")
-    since = ctx.reauthorized_at or ctx.disconnected_at
+    since = ctx.reauthorized_at  # the session's word: when the person clicked Reconnect
     if since is None:
-        return skipped("skip.not_reconnected", "no re-authorization recorded yet: reconnect first")
+        state = connection(ctx)
+        if not state["connected"]:
+            return skipped("skip.not_reconnected", "not reconnected yet: Reconnect in Skilljar first, then Backfill",
+                           **state)
+        if not state.get("reconnected_at"):
+            return skipped("skip.not_reconnected", "Skilljar is connected and no disconnect is recorded: no "
+                           "Backfill to arrive", **state)
+        since = parse_datetime(state["reconnected_at"])
     counts = {}
     for obj in _objects(ctx):
         counts[obj] = ctx.salesforce.count(

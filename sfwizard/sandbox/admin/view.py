@@ -34,6 +34,7 @@ def state_json(state: SandboxState) -> dict[str, Any]:
             "status": i.status, "authorized": i.authorized, "org_id": org.id if org else None,
             "org_name": org.name if org else None, "org_is_sandbox": org.is_sandbox if org else None,
             "home_org_id": home.id if home else None,
+            "home_username": _username(state, i.home_org_key or i.org_key, i.home_user_id or i.user_id),
             "username": _username(state, i.org_key, i.user_id), "disconnected_at": iso(i.disconnected_at),
             "last_success": iso(i.last_success), "last_error": i.last_error,
             "records_processed": i.records_processed, "region": px.region,

@@ -97,6 +97,7 @@ class PxIntegration:
     job: SyncJob | None = None
     history: list[SyncJob] = field(default_factory=list)
     home_org_key: str = ""  # the org the integration was set up with, where its data lives (never changes)
+    home_user_id: str | None = None  # the integration user there (the one the snapshot documents)
 
 
 @dataclass

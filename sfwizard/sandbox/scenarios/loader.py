@@ -559,7 +559,7 @@ def _build_px(state: SandboxState, p: dict[str, Any], user_ids: dict[tuple[str, 
         matching=p.get("matching") or {}, mappings=mappings, custom_objects=p.get("custom_objects", []),
         push_enabled=push.get("enabled", True),
         push_schedule_gmt=push.get("schedule_gmt", ["03:00", "11:00", "19:00"]),
-        sync_duration_s=float(p.get("sync_duration_seconds", 4.0)), home_org_key=org.key)
+        sync_duration_s=float(p.get("sync_duration_seconds", 4.0)), home_org_key=org.key, home_user_id=user_id)
     knowledge = p.get("knowledge") or {}
     px = PxState(integration=integration, region=p.get("region", "US"),
                  knowledge=KnowledgeSettings(used=knowledge.get("used", True),
@@ -683,7 +683,9 @@ def _people(state: SandboxState, org: Org) -> list[str]:
 
 
 def _first_rows(table: Any, count: int, skip: Collection[str] = ()) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
+    if count <= 0:
+        return rows
     for row in table.scan():
         if row["Id"] in skip:
             continue
