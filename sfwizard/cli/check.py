@@ -29,7 +29,8 @@ def add_check_command(sub: Any) -> None:
     p.set_defaults(func=run_check_command)
 
 
-def render_table(results: list[CheckResult], out: Any = sys.stdout) -> None:
+def render_table(results: list[CheckResult], out: Any = None) -> None:
+    out = out if out is not None else sys.stdout  # looked up at each call: stdout may have been replaced
     width = max((len(r.id) for r in results), default=10)
     for r in results:
         out.write(f"{MARKS[r.status.value]}  {r.id:<{width}}  {_one_line(r.summary)}\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -12,14 +13,35 @@ import pytest
 
 
 @pytest.fixture
-def check_json(capsys: pytest.CaptureFixture[str]) -> Callable[..., dict[str, Any]]:
-    """``check_json(scenario, *args)`` → the JSON document, with ``by_id`` added (id → result)."""
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """``run_cli(*argv)`` → (exit code, stdout, stderr) of ``sfwizard`` run in-process.
+
+    ``main`` sets up logging on stderr; the handlers it adds are removed after each run, so the next run
+    (another test's captured stderr) does not log into a closed stream.
+    """
     from sfwizard.cli import main
 
-    def run(scenario: str | Path, *args: str) -> dict[str, Any]:
+    def run(*argv: str) -> tuple[int, str, str]:
+        root = logging.getLogger()
+        handlers, level = root.handlers[:], root.level
         capsys.readouterr()
-        code = main(["check", "--demo", "--scenario", str(scenario), "--json", *args])
-        out = capsys.readouterr().out
+        try:
+            code = main(list(argv))
+        finally:
+            root.handlers[:] = handlers
+            root.setLevel(level)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+@pytest.fixture
+def check_json(run_cli: Callable[..., tuple[int, str, str]]) -> Callable[..., dict[str, Any]]:
+    """``check_json(scenario, *args)`` → the JSON document, with ``by_id`` added (id → result)."""
+
+    def run(scenario: str | Path, *args: str) -> dict[str, Any]:
+        code, out, _ = run_cli("check", "--demo", "--scenario", str(scenario), "--json", *args)
         doc = json.loads(out)
         assert doc["exit_code"] == code
         doc["by_id"] = {r["id"]: r for r in doc["results"]}
