@@ -7,7 +7,7 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
 from sfwizard.checks.context import CheckContext, org_facts
-from sfwizard.integrations.salesforce import in_clause
+from sfwizard.integrations.salesforce import ApiError, in_clause
 
 SAMPLE = 200  # platform records whose Salesforce Ids are looked up: one IN clause each (of a 1,000 page)
 
@@ -29,10 +29,13 @@ def connected_org(ctx: CheckContext) -> Outcome:
     return ok(f"{org['Name']} ({org['Id']}, {kind}, {org.get('InstanceName')})", **evidence)
 
 
-def _token_here(ctx: CheckContext) -> bool:
+def _token_here(ctx: CheckContext) -> bool | None:
     """Whether the signed-in org holds any grant of the integration's connected app (a revoked or expired
-    grant is deleted from OauthToken, so any row is live)."""
-    return bool(ctx.app_tokens())
+    grant is deleted from OauthToken, so any row is live); None when the signed-in user cannot read it."""
+    try:
+        return bool(ctx.app_tokens())
+    except ApiError:
+        return None
 
 
 @check("identity.right_org", "The platform's data lives in this org", "reauthorize",
@@ -57,7 +60,7 @@ def right_org(ctx: CheckContext) -> Outcome:
     integ = ctx.px_integration() if ctx.px is not None else None
     platform_up = integ is not None and integ.status == "UP"
     token_here = _token_here(ctx)
-    evidence["token_org"] = here if token_here else ("another org" if platform_up else None)
+    evidence["token_org"] = here if token_here else ("another org" if platform_up and token_here is False else None)
     sampled = found = 0
     if ctx.px is not None:
         account_ids = [a["sfdcId"] for a in ctx.px_sample("accounts") if a.get("sfdcId")][:SAMPLE]
@@ -85,7 +88,7 @@ def right_org(ctx: CheckContext) -> Outcome:
                     f"sign the wizard in to {there['name'] or there['id']}: sfwizard login (a private window, after "
                     f"logging out of every other org), then run the checks again.{also}", **evidence)
     records_elsewhere = bool(sampled) and found < 0.9 * sampled
-    if records_elsewhere or (platform_up and not token_here):
+    if records_elsewhere or (platform_up and token_here is False):
         why = (f"only {found} of {sampled} of the platform's records' Salesforce Ids exist here" if records_elsewhere
                else f"the platform reports the integration UP, but {here['name']} holds no "
                     f"{ctx.profile.connected_app} token")

@@ -12,7 +12,7 @@ import pytest
 from sfwizard import ids, snapshot
 from sfwizard.errors import SfwizardError
 from sfwizard.sandbox.admin.view import state_json
-from sfwizard.sandbox.scenarios.loader import builtin_scenarios, load_expectation, load_scenario
+from sfwizard.sandbox.scenarios.loader import load_expectation, load_scenario
 
 
 def _write(tmp_path: Path, body: str, name: str = "tenant.yaml") -> str:
@@ -379,10 +379,3 @@ def test_the_expectation_block_is_validated_and_not_inherited(tmp_path) -> None:
     path.write_text(body)
     with pytest.raises(SfwizardError, match=r"e\.yaml:4:\d+: expect\.failing: unknown key 'failing'"):
         load_expectation(str(path))
-
-
-def test_the_diagnosis_suite_is_listed_apart() -> None:
-    names = dict(builtin_scenarios())
-    suite = [n for n in names if n.startswith("diagnosis/")]
-    assert len(suite) >= 10 and all(names[n].startswith("[diagnosis suite] ") for n in suite)
-    assert load_scenario(suite[0]).scenario_name == suite[0].removeprefix("diagnosis/")
