@@ -43,6 +43,8 @@ def connection(ctx: CheckContext) -> dict[str, Any]:
     after the known disconnect means reconnected; with no disconnect known, such a token used within the
     last 24 hours means connected (a live connector uses it at every sync), unless a login of the app was
     refused after it. Writes by the integration user are not used: a quiet academy writes nothing for days.
+    What Salesforce cannot show — Skilljar marking itself Disconnected on an error of its own while the grant
+    stays — the dashboard's alert does: once the person enters its date, only a grant after it counts.
     """
     user = ctx.integration_user()
     tokens = [t for t in ctx.app_tokens() if user and t.get("UserId") == user["Id"]]

@@ -67,8 +67,11 @@ SYMPTOMS = (
                   "perm.object_edit_missing", "perm.field_edit_missing", "token.login_failed"),
             ("perm.api_enabled", "perm.read_sources", "perm.edit_targets", "token.fresh")),
     Symptom("ts.wrong_org", "Wrong org connected",
-            "several Salesforce sessions in one browser: the approval went to another org or user",
-            "log out of every Salesforce org, use a private window, authorize again as the integration user",
+            "several Salesforce sessions in one browser: the wizard's sign-in or the platform's approval went to "
+            "another org or user",
+            "log out of every Salesforce org and use a private window; then redo what went astray — "
+            "identity.right_org names it: the wizard's sign-in (sfwizard login) or the platform's Authorize as the "
+            "integration user",
             signs("org.mismatch", "org.snapshot_mismatch", "org.platform_elsewhere", "token.other_user",
                   "token.other_org"), ("identity.right_org", "token.fresh")),
     Symptom("ts.stale_data", "Data appears stale",
