@@ -31,6 +31,12 @@ def password_policy(ctx: CheckContext, user: dict[str, Any]) -> dict[str, Any]:
     4. Nothing shown (no View Setup, an org that refuses the Tooling API): Salesforce's default of 90 days,
        assumed, and the evidence says so.
 
+    Researched: Metadata API ProfilePasswordPolicy and SecuritySettings.PasswordPolicies
+    (developer.salesforce.com/docs/atlas.en-us.api_meta.meta/api_meta/meta_profilepasswordpolicy.htm and
+    …/meta_securitysettings.htm); the Tooling query from sfdx-hardis's ``hardis:org:diagnose:mfa`` docs;
+    OrgCheck (SalesforceLabs) reading ``passwordExpiration``. Whether an org's Tooling API serves
+    ProfilePasswordPolicy rows is not documented as such: any refusal only falls through to the next source.
+
     Returns {"days": int | None (None: never), "source": words, "assumed": bool, "unavailable": [codes]}.
     """
     from sfwizard.integrations.salesforce import ApiError, soql_quote

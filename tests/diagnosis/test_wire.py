@@ -6,11 +6,13 @@ import pytest
 
 
 @pytest.fixture
-def api(sandbox, ca_session):
-    """(base URL of the REST API, a session signed in as the healthy org's admin)."""
+def api(start_sandbox, ca_session):
+    """(base URL of the REST API, a session signed in as the admin of a tenant from the diagnosis suite)."""
     from sfwizard.demo import demo_sign_in
+    from sfwizard.sandbox.scenarios.loader import diagnosis_suite
 
-    info = sandbox.info()
+    path = next(p for p in diagnosis_suite() if p.stem == "marlow-explicit-records")
+    info = start_sandbox(str(path)).info()
     tokens = demo_sign_in(info)
     ca_session.headers["Authorization"] = f"Bearer {tokens.access_token}"
     return f"{tokens.instance_url}/services/data/v{info['api_version']}", ca_session
@@ -19,7 +21,8 @@ def api(sandbox, ca_session):
 @pytest.mark.parametrize("soql,token", [("SELEKT Id FROM Account", "SELEKT"), ("selec id from account", "selec")])
 def test_a_statement_that_is_not_a_query_is_refused_as_real_orgs_word_it(api, soql: str, token: str) -> None:
     # Real orgs answer [{"message": "unexpected token: SELEC", "errorCode": "MALFORMED_QUERY"}] for
-    # "SELEC id,accountNumber,name from account": no quoted window, no position, no quotes.
+    # "SELEC id,accountNumber,name from account": no quoted window, no position, no quotes
+    # (http://danlb.blogspot.com/2013/09/salesforce-rest-exceptions.html).
     base, http = api
     resp = http.get(f"{base}/query", params={"q": soql})
     assert resp.status_code == 400

@@ -7,6 +7,14 @@ which overrides the org's for that profile's users. The Tooling API serves such 
 with a ``Metadata`` field that, as for every such object, may be queried only when the answer holds one
 record ("Query this field only if the query result contains no more than one record"): list the Ids
 first, then one query per record. Reading them needs View Setup and Configuration.
+
+Sources: the Metadata API's ProfilePasswordPolicy (developer.salesforce.com/docs/atlas.en-us.api_meta.meta/
+api_meta/meta_profilepasswordpolicy.htm: ``passwordExpiration`` "Number of days until user passwords expire")
+and SecuritySettings' PasswordPolicies (…/meta_securitysettings.htm: ``expiration`` enumeration); the Tooling
+API query ``SELECT Id, Metadata FROM SecuritySettings LIMIT 1`` as sfdx-hardis makes it (its
+``hardis:org:diagnose:mfa`` documentation); Salesforce Labs' OrgCheck reading ProfilePasswordPolicy's
+``passwordExpiration``. That the Tooling API lists ProfilePasswordPolicy like other metadata-backed objects is
+this sandbox's assumption: the client treats any refusal as "not shown" and falls back to the org's policy.
 """
 
 from __future__ import annotations

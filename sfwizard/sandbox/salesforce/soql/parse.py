@@ -329,7 +329,8 @@ class Parser:
         if not inner and not self.at_kw("SELECT"):
             # A statement that does not begin with SELECT: real orgs answer the bare reason, without the
             # quoted window and position they give for a token inside a query, and without quotes
-            # ("unexpected token: SELEC" for "SELEC id FROM account", as the REST API answers it).
+            # ("unexpected token: SELEC" for "SELEC id,accountNumber,name from account", as the REST API
+            # answers it: http://danlb.blogspot.com/2013/09/salesforce-rest-exceptions.html).
             tok = self.peek()
             raise SoqlError("MALFORMED_QUERY", f"unexpected token: {tok.text or '<EOF>'}")
         self.expect_kw("SELECT")
