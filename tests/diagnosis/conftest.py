@@ -61,3 +61,11 @@ def scenario_file(tmp_path: Path) -> Callable[[str], str]:
         return str(path)
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry backoff in milliseconds: an unreachable org is retried as in production, just not slowly."""
+    from sfwizard.integrations import transport
+
+    monkeypatch.setattr(transport.RetryPolicy.__init__, "__defaults__", (4, 0.01, 0.05))
