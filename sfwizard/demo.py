@@ -7,6 +7,7 @@ is stood in for by ``approve_in_sandbox`` (it fills the sandbox's own login and 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -153,7 +154,9 @@ def open_demo(scenario: str = "revoked-token", profile: str | None = None, *, sn
         # A demo keeps its sign-in in memory only; a refresh (expire-token fault) rotates it there.
         with connect(profile or info.get("profile") or "gainsight-px", endpoints, tokens=tokens,
                      demo=demo, cancel=cancel) as conn:
-            conn.snapshot = snapshot or demo_snapshot(conn.client, info)
+            facts = sandbox_facts(conn.client, info)
+            conn.snapshot = snapshot or demo_snapshot(conn.client, info, facts)
+            conn.demo = dataclasses.replace(demo, disconnected_at=_alert_time(facts))
             yield conn
 
 
@@ -161,7 +164,8 @@ def open_demo(scenario: str = "revoked-token", profile: str | None = None, *, sn
 def demo_client(scenario: str, profile: str | None = None) -> Iterator[tuple[IntegrationClient, dict[str, Any]]]:
     """The older pair form of ``open_demo`` (client, context inputs); kept while callers move over."""
     with open_demo(scenario, profile) as conn:
-        yield conn.client, {"snapshot": conn.snapshot}
+        yield conn.client, {"snapshot": conn.snapshot,
+                            "disconnected_at": conn.demo.disconnected_at if conn.demo else None}
 
 
 def demo_sign_in(info: dict[str, Any]) -> TokenSet:
@@ -178,7 +182,14 @@ def demo_sign_in(info: dict[str, Any]) -> TokenSet:
                             on_url=on_url, ca_cert=info["ca_cert"])
 
 
-def demo_snapshot(client: IntegrationClient, info: dict[str, Any]) -> Snapshot:
+def sandbox_facts(client: IntegrationClient, info: dict[str, Any]) -> dict[str, Any]:
+    """What the vendors' screens show people (the sandbox's admin state): read once per demo."""
+    resp = client.http.request("GET", info["admin_url"].rstrip("/") + "/__sandbox__/state", label="sandbox")
+    return resp.json()
+
+
+def demo_snapshot(client: IntegrationClient, info: dict[str, Any],
+                  facts: dict[str, Any] | None = None) -> Snapshot:
     """The mapping snapshot the admin would have documented before the recovery.
 
     In the demo the admin's reading of the platform's mapping screens comes from the sandbox's admin
@@ -186,9 +197,16 @@ def demo_snapshot(client: IntegrationClient, info: dict[str, Any]) -> Snapshot:
     """
     from sfwizard import snapshot
 
-    resp = client.http.request("GET", info["admin_url"].rstrip("/") + "/__sandbox__/state", label="sandbox")
-    facts = resp.json()
-    return snapshot.from_sandbox_state(facts, taken_at=datetime.now().astimezone())
+    return snapshot.from_sandbox_state(facts if facts is not None else sandbox_facts(client, info),
+                                       taken_at=datetime.now().astimezone())
+
+
+def _alert_time(facts: dict[str, Any]) -> datetime | None:
+    """The disconnect time Skilljar's dashboard alert shows (no API shows it): what the admin reads off."""
+    from sfwizard.sftime import parse_datetime
+
+    when = (facts.get("skilljar") or {}).get("disconnected_at")
+    return parse_datetime(when) if when else None
 
 
 # -- the wizard's demo: the sandbox in the background, and the clicks people make in the vendors' UIs ----------

@@ -151,18 +151,21 @@ def build(facts: dict[str, Any]) -> Snapshot:
 def from_sandbox_state(state: dict[str, Any], taken_at: datetime | None = None) -> Snapshot:
     """The demo's stand-in for the admin documenting the PX screens (``/__sandbox__/state``)."""
     px = state.get("px") or {}
-    org = next((o for o in state.get("orgs", []) if o["id"] == px.get("org_id")), (state.get("orgs") or [{}])[0])
+    home = px.get("home_org_id") or px.get("org_id")  # where the integration was set up: its data's org
+    org = next((o for o in state.get("orgs", []) if o["id"] == home), (state.get("orgs") or [{}])[0])
     facts: dict[str, Any] = {
         "profile": state.get("profile", "gainsight-px"),
         "taken_at": (taken_at or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
         "org": {"id": org.get("id", ""), "name": org.get("name", ""), "instance": org.get("instance", ""),
                 "sandbox": org.get("is_sandbox", False)},
-        "integration_user": {"username": px.get("username") or (state.get("skilljar") or {}).get("username", "")},
+        "integration_user": {"username": px.get("home_username") or px.get("username")
+                             or (state.get("skilljar") or {}).get("username", "")},
         "matching": px.get("matching", {}), "mappings": px.get("mappings", []),
         "custom_objects": px.get("custom_objects", []), "push": px.get("push", {}),
         "schedule_gmt": {k: v for k, v in (("fetch", (px.get("schedule") or {}).get("fetch_gmt")),
                                            ("map", (px.get("schedule") or {}).get("map_gmt"))) if v},
-        "knowledge": {**px.get("knowledge", {}), "used": bool(px)},
+        "knowledge": {**px.get("knowledge", {}),
+                      "used": bool(px) and (px.get("knowledge") or {}).get("used", True)},
         "flows": ["Data Integration (bi-directional)", "Knowledge Center (Salesforce → PX)"] if px
         else ["Data Integration (Skilljar → Salesforce)"],
     }

@@ -280,6 +280,11 @@ def validate(data: Any, spec: Spec, filename: str, now: datetime | None = None) 
     return spec.check(data, Where(filename, mark[0], mark[1], "", now or datetime.now(timezone.utc)))
 
 
+def kind_of(value: Any) -> str:
+    """What a value is, in the words an error message uses ("a list", "the string 'x'")."""
+    return _kind(value)
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing (null)"

@@ -97,7 +97,10 @@ STEPS = (
     ("troubleshoot", "Troubleshooting"),
 )
 
-NEEDS = ("salesforce", "platform", "status", "snapshot")
+# "data_org": the wizard is signed in to the org the platform's data lives in (the snapshot's org), or
+# nothing says otherwise. A check that reads the integration's own state in Salesforce needs it: in another
+# org its findings (fields missing, no token, no Knowledge) would only be consequences of the wrong org.
+NEEDS = ("salesforce", "platform", "status", "snapshot", "data_org")
 
 CheckFunc = Callable[["CheckContext"], Outcome]
 

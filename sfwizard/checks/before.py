@@ -2,33 +2,89 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, warn
 from sfwizard.checks.context import CheckContext
 from sfwizard.integrations.salesforce import soql_quote
 
 _BAD = {"partial_outage", "major_outage"}
+SOON = timedelta(hours=24)  # a maintenance starting within this is one the recovery would run into
 
 
 @check("before.status_page", "Vendor status page", "before", needs=("status",))
 def status_page(ctx: CheckContext) -> Outcome:
+    """The vendor's status page, read the way Statuspage means it.
+
+    An unresolved incident counts against the integration only when it names a watched component (the
+    profile's ``status_components``, matched loosely); an outage of a watched component likewise. A
+    component ``under_maintenance``, a maintenance in progress, or one starting within a day is a
+    maintenance with its window, never an incident; the ``maintenance`` indicator is understood, and a
+    resolved incident is not raised at all.
+    """
     s = ctx.status_summary()
     watched = {c.lower() for c in ctx.profile.status_components}
+
+    def relevant(name: str) -> bool:
+        return name.lower() in watched or any(w in name.lower() for w in watched)
+
     affected = [(n, st) for n, st in s.components if st != "operational"]
-    relevant = [(n, st) for n, st in affected if n.lower() in watched or any(w in n.lower() for w in watched)]
-    incidents = [f"{i.get('name')} ({i.get('status')}, {i.get('impact')})" for i in s.incidents]
+    under_maintenance = [n for n, st in affected if st == "under_maintenance"]
+    troubled = [(n, st) for n, st in affected if st != "under_maintenance"]
+    on_watch = [i for i in s.incidents if any(relevant(c) for c in i.components)]
+    elsewhere = [i for i in s.incidents if i not in on_watch]
+    outages = [(n, st) for n, st in troubled if relevant(n) and st in _BAD]
+    now = ctx.now
+    current = [m for m in s.maintenances if m.active or (m.scheduled_for and m.scheduled_for - now <= SOON)]
+    later = [m for m in s.maintenances if m not in current]
+    maint_watch = [m for m in current if any(relevant(c) for c in m.components)]
+    comp_watch = [n for n in under_maintenance if relevant(n)
+                  and not any(n in m.components for m in maint_watch)]
     evidence = {"indicator": s.indicator, "description": s.description,
-                "affected_components": [f"{n}: {st}" for n, st in affected], "unresolved_incidents": incidents}
-    if any(st in _BAD for _, st in relevant) or (incidents and relevant):
+                "affected_components": [f"{n}: {st}" for n, st in affected],
+                "unresolved_incidents": [f"{i.name} ({i.status}, {i.impact})" for i in s.incidents],
+                "incidents": [{"name": i.name, "status": i.status, "impact": i.impact,
+                               "components": list(i.components), "watched": i in on_watch} for i in s.incidents],
+                "maintenances": [{"name": m.name, "status": m.status, "window": m.window(),
+                                  "components": list(m.components),
+                                  "scheduled_for": m.scheduled_for.isoformat() if m.scheduled_for else None,
+                                  "scheduled_until": m.scheduled_until.isoformat() if m.scheduled_until else None}
+                                 for m in s.maintenances]}
+    vendor = ctx.profile.vendor
+    if on_watch or outages:
+        what = (f"{on_watch[0].name} ({on_watch[0].status}, on {', '.join(on_watch[0].components)})" if on_watch
+                else f"{outages[0][0]}: {outages[0][1].replace('_', ' ')}")
         return fail("status.integration_affected",
-                    f"{ctx.profile.vendor} reports a problem with the Salesforce integration: {s.description}",
+                    f"{vendor} reports a problem with the Salesforce integration: {s.description} — {what}",
                     "an open incident affects the integration; reconnecting now may fail or be undone",
                     "wait for the incident to be resolved (follow its updates), then start the recovery",
                     **evidence)
-    if incidents or affected or s.indicator != "none":
-        return warn("status.incident_elsewhere",
-                    f"status page: {s.description}", "an incident is open elsewhere on the platform",
-                    "read the incident; continue if it does not touch the Salesforce integration", **evidence)
-    return ok(f"status page: {s.description or 'all systems operational'}", **evidence)
+    if maint_watch or comp_watch:
+        m = maint_watch[0] if maint_watch else None
+        if m is not None:
+            when = "in progress" if m.active else "scheduled"
+            summary = f"maintenance {when} on {', '.join(m.components)}: {m.name}, {m.window()}"
+            until = f"{m.scheduled_until:%Y-%m-%d %H:%M} UTC" if m.scheduled_until else "it ends"
+            fix = (f"reconnect after the maintenance ends ({until})" if m.active else
+                   f"finish the recovery before it starts, or wait until after {until}")
+        else:
+            summary = f"{', '.join(comp_watch)} under maintenance (no window announced)"
+            fix = "reconnect once the component is back to operational"
+        return warn("status.maintenance", summary,
+                    "the vendor is maintaining the integration: a reconnect or sync may fail until it is over",
+                    fix, **evidence)
+    noise = elsewhere or troubled or s.indicator in ("minor", "major", "critical")
+    if noise:
+        what = (f"{elsewhere[0].name} (on {', '.join(elsewhere[0].components) or 'no named component'})"
+                if elsewhere else ", ".join(f"{n}: {st.replace('_', ' ')}" for n, st in troubled)
+                or s.description)
+        return warn("status.incident_elsewhere", f"status page: {what}",
+                    "an incident or degradation is open elsewhere on the platform",
+                    "read it; continue if it does not touch the Salesforce integration", **evidence)
+    notes = [f"maintenance: {m.name} ({m.status}), {m.window()}" for m in [*current, *later]]
+    notes += [f"{n} under maintenance" for n in under_maintenance if n not in comp_watch]
+    return ok(f"status page: {s.description or 'all systems operational'}"
+              + (f" — {'; '.join(notes)}" if notes else ""), **evidence)
 
 
 @check("before.salesforce_admin", "Salesforce admin can approve the connection", "connect")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sfwizard import ids
 from sfwizard.integrations.salesforce import SalesforceAPI, in_clause, soql_quote
 from sfwizard.profiles import Profile
 
@@ -53,6 +54,16 @@ class UserAccess:
         return self.fields.get(field_name, {}).get(perm, False)
 
 
+def org_facts(org: dict[str, Any], url: str = "") -> dict[str, Any]:
+    """An Organization row as evidence: Id, name, production or SANDBOX, instance, and the URL signed in to
+    (its host is the org's My Domain)."""
+    out = {"id": org["Id"], "name": org.get("Name"), "kind": "SANDBOX" if org.get("IsSandbox") else "production",
+           "instance": org.get("InstanceName")}
+    if url:
+        out["url"] = url
+    return out
+
+
 @dataclass
 class CheckContext:
     profile: Profile
@@ -66,16 +77,25 @@ class CheckContext:
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     results: dict[str, CheckResult] = field(default_factory=dict)  # id → result of this run so far
     sign_in_required: bool = False  # set by the runner: the checks could not run
+    unreachable: list[str] = field(default_factory=list)  # set by the runner: checks that reached no service
     _memo: dict[str, Any] = field(default_factory=dict)
 
     # -- availability --------------------------------------------------------------------------
     def has(self, need: str) -> bool:
+        if need == "data_org":
+            return self.sf is not None and self.wrong_org() is None
         return {"salesforce": self.sf is not None, "platform": self.px is not None,
                 "status": self.status is not None, "snapshot": self.snapshot is not None}.get(need, False)
 
     def why_missing(self, need: str) -> str:
+        if need == "data_org" and self.sf is not None:
+            w = self.wrong_org() or {}
+            here, there = w.get("signed_in", {}), w.get("data_org", {})
+            return (f"not checked in {here.get('name')} ({here.get('id')}): the platform's data lives in "
+                    f"{there.get('name') or 'another org'} ({there.get('id')}); identity.right_org says so")
         return {
             "salesforce": "not signed in to Salesforce (run: sfwizard login)",
+            "data_org": "not signed in to Salesforce (run: sfwizard login)",
             "platform": f"no {self.profile.vendor} API access (set SFWIZARD_PX_API_KEY)"
             if self.profile.platform_api else f"{self.profile.vendor} has no public API for this",
             "status": "no status page configured",
@@ -86,8 +106,28 @@ class CheckContext:
         """The skip.* reason code for a missing prerequisite (see ``why_missing`` for the words)."""
         if need == "platform":
             return "skip.no_platform_key" if self.profile.platform_api else "skip.no_platform_api"
+        if need == "data_org":
+            return "skip.wrong_org" if self.sf is not None else "skip.no_salesforce"
         return {"salesforce": "skip.no_salesforce", "status": "skip.no_status_page",
                 "snapshot": "skip.no_snapshot"}[need]
+
+    def wrong_org(self) -> dict[str, Any] | None:
+        """Where the wizard is signed in and where the platform's data lives, when the snapshot says they
+        differ; None when they agree or nothing tells (no snapshot, or a snapshot without an org Id)."""
+        def compare() -> dict[str, Any] | None:
+            snap = self.snapshot.org if self.snapshot else None
+            if snap is None or not snap.id or self.sf is None:
+                return None
+            try:
+                org = self.organization()
+            except Exception:  # identity.org reports it; nothing here can tell the orgs apart
+                return None
+            if ids.same_id(snap.id, org["Id"]):
+                return None
+            return {"signed_in": org_facts(org, self.sf.instance_url),
+                    "data_org": {"id": snap.id, "name": snap.name, "kind": "SANDBOX" if snap.sandbox else
+                                 "production", "source": "snapshot"}}
+        return self.memo("wrong_org", compare)
 
     def memo(self, key: str, fn: Callable[[], T]) -> T:
         if key not in self._memo:
@@ -151,7 +191,7 @@ class CheckContext:
             user = sf.query(f"SELECT Id, Username, Name, IsActive, ProfileId FROM User WHERE Id = {uid}")[0]
             psets = sf.query(
                 "SELECT Id, Name, Label, IsOwnedByProfile, PermissionsApiEnabled, PermissionsModifyAllData, "
-                "PermissionsViewAllData FROM PermissionSet WHERE Id IN "
+                "PermissionsViewAllData, PermissionsPasswordNeverExpires FROM PermissionSet WHERE Id IN "
                 f"(SELECT PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = {uid})")
             ids = [p["Id"] for p in psets]
             objects: dict[str, dict[str, bool]] = {}

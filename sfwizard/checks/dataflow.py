@@ -45,7 +45,7 @@ def next_runs(schedule: list[dict[str, str]], now: datetime, count: int = 3) -> 
 
 
 @check("flow.salesforce_to_platform", "Salesforce → platform data is current", "validate",
-       profiles=("gainsight-px",), needs=("salesforce", "platform", "snapshot"))
+       profiles=("gainsight-px",), needs=("salesforce", "platform", "snapshot", "data_org"))
 def salesforce_to_platform(ctx: CheckContext) -> Outcome:
     maps = [m for m in ctx.source_mappings()
             if m.salesforce.startswith("Account.") and m.platform.startswith("account.")]
@@ -75,6 +75,23 @@ def salesforce_to_platform(ctx: CheckContext) -> Outcome:
     evidence: dict[str, Any] = {"sampled_platform_accounts": len(by_id), "compared": len(rows),
                 "changed_since_disconnect_in_org": changed_total, "stale": len(stale), "examples": stale[:5],
                 "next_runs": next_runs(list(ctx.profile.schedule_gmt), ctx.now)}
+    if not rows:  # a comparison over nothing is no pass: say why, and how to get a sample
+        if not by_id:
+            why = (f"none of the platform's {len(sample)} sampled accounts carries a Salesforce Id (sfdcId): the "
+                   "platform has matched no account to Salesforce yet")
+            how = ("check the account matching (Id → sfdcId) on the platform's Salesforce card, click Synchronize "
+                   "and run this check again")
+        elif since is not None and changed_total:
+            why = (f"none of the {len(by_id)} sampled platform accounts is among the {changed_total} changed in "
+                   "Salesforce since the disconnect (or their Ids are not in this org: identity.right_org)")
+            how = ("change a mapped field (for example Industry) on an Account the platform already holds, click "
+                   "Synchronize, and run this check again")
+        else:
+            why = (f"no account among the {len(by_id)} the platform holds has changed in Salesforce since the "
+                   "disconnect" if since else f"none of the {len(by_id)} sampled Salesforce Ids exists in this org")
+            how = ("change a mapped field (for example Industry) on an Account the platform holds, click "
+                   "Synchronize, and run this check again")
+        return skipped("skip.empty_sample", f"nothing to compare: {why}", why, how_to_get_a_sample=how, **evidence)
     if stale:
         nxt = evidence["next_runs"][0] if evidence["next_runs"] else None
         return fail("flow.stale",
@@ -87,7 +104,7 @@ def salesforce_to_platform(ctx: CheckContext) -> Outcome:
 
 
 @check("flow.platform_to_salesforce", "Platform → Salesforce pushes arrive in PX_ fields", "validate",
-       profiles=("gainsight-px",), needs=("salesforce", "snapshot"))
+       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"))
 def platform_to_salesforce(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
@@ -117,7 +134,13 @@ def platform_to_salesforce(ctx: CheckContext) -> Outcome:
                     "fix the push mappings (PX_ fields only) and the user's field access, then Synchronize",
                     last_error=integ.last_error, **evidence)
     if written == 0:
-        return fail("flow.no_push", "no PX_ field has been written by the integration user since the re-authorization",
+        when = "the re-authorization" if ctx.reauthorized_at else "the disconnect" if since else "ever"
+        if integ is not None and integ.status != "UP":
+            return fail("flow.no_push", f"no PX_ field has been written by the integration user since {when}",
+                        f"the platform reports the integration {integ.status}: nothing can be pushed until it is "
+                        "re-authorized", "re-authorize (token.platform_status), click Synchronize, then run this "
+                        "check again", **evidence)
+        return fail("flow.no_push", f"no PX_ field has been written by the integration user since {when}",
                     "no push has run yet (pushes run at 03:00, 11:00 and 19:00 GMT) or pushes fail",
                     "click Synchronize, then run this check again", **evidence)
     return ok(f"{written} record(s) received platform values in PX_ fields from {user['Username']}", **evidence)

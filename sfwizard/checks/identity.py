@@ -1,13 +1,19 @@
-"""Identity: which org we are connected to, and whether it is the org the platform's data lives in."""
+"""Identity: which org the wizard is signed in to, where the platform's data lives, and which org holds the
+integration's new token — three orgs that must be one."""
 
 from __future__ import annotations
 
-from sfwizard import ids
+from typing import Any
+
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
-from sfwizard.checks.context import CheckContext
-from sfwizard.integrations.salesforce import in_clause
+from sfwizard.checks.context import CheckContext, org_facts
+from sfwizard.integrations.salesforce import ApiError, in_clause
 
 SAMPLE = 200  # platform records whose Salesforce Ids are looked up: one IN clause each (of a 1,000 page)
+
+
+def _name(o: dict[str, Any]) -> str:
+    return f"{o.get('name') or 'an org'} ({o.get('id')}, {o.get('kind', 'org')})"
 
 
 @check("identity.org", "Connected org", "reauthorize")
@@ -15,7 +21,7 @@ def connected_org(ctx: CheckContext) -> Outcome:
     org = ctx.organization()
     kind = "SANDBOX" if org.get("IsSandbox") else "production"
     evidence = {"org_id": org["Id"], "name": org["Name"], "instance": org.get("InstanceName"),
-                "kind": kind, "edition": org.get("OrganizationType")}
+                "kind": kind, "edition": org.get("OrganizationType"), "url": ctx.salesforce.instance_url}
     if org.get("IsSandbox"):
         return warn("org.sandbox", f"connected to a SANDBOX org: {org['Name']} ({org['Id']})",
                     "integrations normally run against production",
@@ -23,19 +29,39 @@ def connected_org(ctx: CheckContext) -> Outcome:
     return ok(f"{org['Name']} ({org['Id']}, {kind}, {org.get('InstanceName')})", **evidence)
 
 
+def _token_here(ctx: CheckContext) -> bool | None:
+    """Whether the signed-in org holds any grant of the integration's connected app (a revoked or expired
+    grant is deleted from OauthToken, so any row is live); None when the signed-in user cannot read it."""
+    try:
+        return bool(ctx.app_tokens())
+    except ApiError:
+        return None
+
+
 @check("identity.right_org", "The platform's data lives in this org", "reauthorize",
        needs=("salesforce",))
 def right_org(ctx: CheckContext) -> Outcome:
+    """Three orgs, named: where the wizard's sign-in went (``signed_in_org``), where the platform's data lives
+    (``data_org``: the snapshot's org), and which org holds the integration's new token (``token_org``).
+
+    The snapshot decides where the data lives; without one the platform's records' Salesforce Ids do, as
+    far as they can (a full-copy sandbox shares production's Ids, so Ids alone never prove the org). A
+    signed-in production org is never called wrong because the platform's token went to a sandbox: then
+    the platform is what points elsewhere, and the check says so.
+    """
     org = ctx.organization()
-    evidence: dict = {"org_id": org["Id"], "org_name": org["Name"]}
-    problems: list[str] = []
-    reason = ""  # the platform's records outweigh the snapshot: they show where the data lives now
-    snap_org = ctx.snapshot.org.id if ctx.snapshot else ""
-    if snap_org:
-        evidence["snapshot_org_id"] = snap_org
-        if not ids.same_id(snap_org, org["Id"]):
-            problems.append(f"the snapshot was taken in org {snap_org}, this is {org['Id']}")
-            reason = "org.snapshot_mismatch"
+    here = org_facts(org, ctx.salesforce.instance_url)
+    evidence: dict[str, Any] = {"org_id": org["Id"], "org_name": org["Name"], "signed_in_org": here}
+    wrong = ctx.wrong_org()
+    snap = ctx.snapshot.org.id if ctx.snapshot else ""
+    if snap:
+        evidence["snapshot_org_id"] = snap
+        evidence["data_org"] = wrong["data_org"] if wrong else {**here, "source": "snapshot"}
+    integ = ctx.px_integration() if ctx.px is not None else None
+    platform_up = integ is not None and integ.status == "UP"
+    token_here = _token_here(ctx)
+    evidence["token_org"] = here if token_here else ("another org" if platform_up and token_here is False else None)
+    sampled = found = 0
     if ctx.px is not None:
         account_ids = [a["sfdcId"] for a in ctx.px_sample("accounts") if a.get("sfdcId")][:SAMPLE]
         contact_ids = [u["sfdcContactId"] for u in ctx.px_sample("users") if u.get("sfdcContactId")][:SAMPLE]
@@ -45,15 +71,45 @@ def right_org(ctx: CheckContext) -> Outcome:
             if contact_ids else 0
         evidence.update(accounts_sampled=len(account_ids), accounts_found=found_a,
                         contacts_sampled=len(contact_ids), contacts_found=found_c)
-        sampled = len(account_ids) + len(contact_ids)
-        if sampled and (found_a + found_c) < 0.9 * sampled:
-            problems.append(f"only {found_a + found_c} of {sampled} platform records' Salesforce Ids exist here")
-            reason = "org.mismatch"
-    if problems:
-        return fail(reason, "this is probably the WRONG org: " + problems[0],
-                    "the connection was approved in a different org (several Salesforce sessions in one browser)",
-                    "log out of every Salesforce org, use a private browser window, and authorize again "
-                    "as the integration user of the production org", **evidence)
-    if not snap_org and ctx.px is None:
+        sampled, found = len(account_ids) + len(contact_ids), found_a + found_c
+        if not sampled:
+            evidence["why_nothing_sampled"] = ("none of the platform's first 1,000 accounts and users carries a "
+                                               "Salesforce Id (sfdcId, sfdcContactId): it has matched nothing yet")
+    if wrong:
+        there = wrong["data_org"]
+        also = (f" The integration's new token was approved here too, in {here['name']}: authorize it again in "
+                f"{there['name'] or there['id']}." if token_here else "")
+        match = (" (the platform's records do match this org: if the snapshot was taken in the wrong org, take "
+                 "it again here)" if sampled and found >= 0.9 * sampled else "")
+        return fail("org.snapshot_mismatch",
+                    f"signed in to {_name(here)}, but the platform's data lives in {_name(there)}{match}",
+                    "the wizard's sign-in went to another org than the one the integration reads (several "
+                    "Salesforce sessions in one browser)",
+                    f"sign the wizard in to {there['name'] or there['id']}: sfwizard login (a private window, after "
+                    f"logging out of every other org), then run the checks again.{also}", **evidence)
+    records_elsewhere = bool(sampled) and found < 0.9 * sampled
+    if records_elsewhere or (platform_up and token_here is False):
+        why = (f"only {found} of {sampled} of the platform's records' Salesforce Ids exist here" if records_elsewhere
+               else f"the platform reports the integration UP, but {here['name']} holds no "
+                    f"{ctx.profile.connected_app} token")
+        if org.get("IsSandbox") and not snap:
+            return fail("org.mismatch", f"signed in to {_name(here)}, and the platform's data is not here: {why}",
+                        "the wizard's sign-in probably went to a sandbox, not the production org the integration "
+                        "reads", "sign the wizard in to production (sfwizard login) and run the checks again",
+                        **evidence)
+        return fail("org.platform_elsewhere",
+                    f"the platform's token is not from {_name(here)}: {why}",
+                    f"{here['name']} is the org the integration should read ("
+                    + ("the snapshot's org" if snap else "production") + "), but the platform's new token was "
+                    "approved in another org (a sandbox open in the same browser); a full-copy sandbox shares "
+                    "production's record Ids, so the records can look right",
+                    f"in the platform, click Authorize again from a private window logged in to {here['name']} "
+                    "only, as the integration user; then Synchronize", **evidence)
+    if not snap and ctx.px is None:
         return skipped("skip.nothing_to_compare", "nothing to compare with: take a mapping snapshot first", **evidence)
-    return ok(f"the platform's records and the snapshot match {org['Name']} ({org['Id']})", **evidence)
+    if not snap and not sampled:
+        return skipped("skip.nothing_to_compare", "nothing to compare with: no snapshot, and the platform's records "
+                       "carry no Salesforce Id yet", **evidence)
+    basis = " and ".join(([] if not snap else ["the snapshot"]) + ([] if not sampled else
+                                                                    [f"{found} of {sampled} platform records"]))
+    return ok(f"the platform's data lives in {here['name']} ({here['id']}): {basis} match", **evidence)

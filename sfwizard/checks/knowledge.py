@@ -1,13 +1,92 @@
-"""Knowledge base: the toggle, categories, accessibility against article visibility, and a real search."""
+"""Knowledge base: the toggle, categories, accessibility against article visibility, and a real search.
+
+The knowledge source serves only the data categories it is configured with (the snapshot's
+``knowledge.categories``; none configured means every category), so every count and every search here
+is made inside them, with SOQL/SOSL's ``WITH DATA CATEGORY … BELOW`` (a category and its subcategories):
+an article outside them does not count. Where the tenant does not use the Knowledge integration at all,
+every Knowledge check is skipped, never failed.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, skipped, warn
 from sfwizard.checks.context import CheckContext
+from sfwizard.integrations.salesforce import ApiError
 
 VISIBILITY = {"public": "IsVisibleInPkb", "customer": "IsVisibleInCsp", "partner": "IsVisibleInPrm",
               "internal": "IsVisibleInApp"}
 ONLINE = "PublishStatus = 'Online' AND Language = 'en_US'"
+NOT_USED = "the tenant does not use the Knowledge integration (the snapshot says so)"
+
+
+def _not_used(ctx: CheckContext) -> Outcome | None:
+    if ctx.snapshot is not None and not ctx.knowledge_used:
+        return skipped("skip.not_used", NOT_USED)
+    return None
+
+
+def _groups(ctx: CheckContext) -> dict[str, Any] | None:
+    """The org's data category groups for articles (one call, shared); None when Knowledge is not enabled."""
+    def fetch() -> dict[str, Any] | None:
+        try:
+            return ctx.salesforce.get("support/dataCategoryGroups",
+                                      {"sObjectName": "KnowledgeArticleVersion", "topCategoriesOnly": "false"})
+        except ApiError as exc:
+            if exc.code in ("NOT_FOUND", "FUNCTIONALITY_NOT_ENABLED", "INVALID_TYPE"):
+                return None
+            raise
+    return ctx.memo("categories", fetch)
+
+
+def _present(data: dict[str, Any]) -> dict[str, str]:
+    """"group.category" (lower) → "Group.Category" for every category (nested ones too, and each All)."""
+    present: dict[str, str] = {}
+    for group in data.get("categoryGroups", []):
+        present[f"{group['name']}.All".lower()] = f"{group['name']}.All"
+        stack = [c for c in group.get("topCategories", [])]
+        while stack:
+            cat = stack.pop()
+            present[f"{group['name']}.{cat['name']}".lower()] = f"{group['name']}.{cat['name']}"
+            stack.extend(cat.get("childCategories", []) or [])
+    return present
+
+
+def configured(ctx: CheckContext) -> list[str]:
+    return list(ctx.snapshot.knowledge.categories) if ctx.snapshot else []
+
+
+def category_filters(ctx: CheckContext) -> list[str]:
+    """One ``WITH DATA CATEGORY`` clause per category group the configuration selects from (SOQL can AND
+    groups but not OR them); [""] when no category is configured (every article counts); [] when none of
+    the configured categories exists."""
+    wanted = configured(ctx)
+    if not wanted:
+        return [""]
+    data = _groups(ctx) or {}
+    present = _present(data)
+    by_group: dict[str, list[str]] = {}
+    for c in wanted:
+        real = present.get(c.lower())
+        if real:
+            group, _, name = real.partition(".")
+            by_group.setdefault(group, []).append(name)
+    return [f" WITH DATA CATEGORY {g}__c BELOW ({', '.join(f'{c}__c' for c in dict.fromkeys(cats))})"
+            for g, cats in by_group.items()]
+
+
+def _count_in_categories(ctx: CheckContext, where: str) -> int:
+    """Online articles matching ``where`` in the configured categories (one COUNT() per category group)."""
+    return sum(ctx.salesforce.count(f"SELECT COUNT() FROM KnowledgeArticleVersion WHERE {where}{f}")
+               for f in category_filters(ctx))
+
+
+def _not_enabled(ctx: CheckContext) -> Outcome | None:
+    if _groups(ctx) is None:
+        return skipped("skip.no_knowledge", "Salesforce Knowledge is not enabled in this org",
+                       "knowledge.categories names it")
+    return None
 
 
 @check("knowledge.toggle", "Knowledge Center toggle", "knowledge", profiles=("gainsight-px",), needs=())
@@ -30,73 +109,115 @@ def toggle(ctx: CheckContext) -> Outcome:
 
 
 @check("knowledge.categories", "Knowledge data categories", "knowledge", profiles=("gainsight-px",),
-       needs=("salesforce", "snapshot"))
+       needs=("salesforce", "snapshot", "data_org"))
 def categories(ctx: CheckContext) -> Outcome:
-    wanted = list(ctx.snapshot.knowledge.categories) if ctx.snapshot else []
     if not ctx.knowledge_used:
-        return skipped("skip.not_used", "the snapshot says Knowledge is not used")
-    data = ctx.memo("categories", lambda: ctx.salesforce.get(
-        "support/dataCategoryGroups", {"sObjectName": "KnowledgeArticleVersion", "topCategoriesOnly": "false"}))
-    present = set()
-    for group in data.get("categoryGroups", []):
-        stack = [(group["name"], c) for c in group.get("topCategories", [])]
-        while stack:
-            gname, cat = stack.pop()
-            present.add(f"{gname}.{cat['name']}".lower())
-            stack.extend((gname, c) for c in cat.get("childCategories", []) or [])
-    missing = [c for c in wanted if c.lower() not in present and c.split(".")[-1].lower() != "all"]
-    evidence = {"configured": wanted, "groups": [g["name"] for g in data.get("categoryGroups", [])], "missing": missing}
+        return skipped("skip.not_used", NOT_USED)
+    wanted = configured(ctx)
+    data = _groups(ctx)
+    if data is None:
+        return fail("knowledge.not_enabled", "Salesforce Knowledge is not enabled in this org",
+                    "the snapshot says the Knowledge integration is used, but this org answers no data categories "
+                    "for articles (Knowledge off, or not the org the integration reads)",
+                    "check you are signed in to the org the integration reads; enable Knowledge there, or turn "
+                    "the platform's Knowledge source off if it is no longer used", configured=wanted)
+    present = _present(data)
+    groups = [g["name"] for g in data.get("categoryGroups", [])]
+    if not wanted:
+        return skipped("skip.not_configured", "no data category is configured: the knowledge source serves "
+                       "every category", groups=groups)
+    missing = [c for c in wanted if c.lower() not in present]
+    evidence: dict[str, Any] = {"configured": wanted, "groups": groups, "missing": missing}
     if missing:
         return fail("knowledge.category_missing",
                     f"{len(missing)} configured categor(y/ies) no longer exist: {', '.join(missing)}",
                     "a data category was renamed or deleted in Salesforce",
-                    "pick the current categories in the Knowledge Center settings", **evidence)
-    return ok(f"all {len(wanted)} configured categories exist", **evidence)
+                    "pick the current categories in the knowledge source's settings (In-App Hub / Knowledge Center)",
+                    **evidence)
+    online = _count_in_categories(ctx, ONLINE)
+    evidence["online_articles_in_categories"] = online
+    if online == 0:
+        return fail("knowledge.categories_empty",
+                    f"no online article is in the selected categories ({', '.join(wanted)})",
+                    "the knowledge source searches only its selected categories, and none of them holds a "
+                    "published (Online, en_US) article: the bot finds nothing",
+                    "select the categories your articles are classified in, or classify and publish articles in "
+                    f"{', '.join(wanted)}", **evidence)
+    return ok(f"all {len(wanted)} configured categories exist and hold {online} online article(s)", **evidence)
 
 
 @check("knowledge.visibility", "Accessibility matches article visibility", "knowledge", profiles=("gainsight-px",),
-       needs=("salesforce", "snapshot"))
+       needs=("salesforce", "snapshot", "data_org"))
 def visibility(ctx: CheckContext) -> Outcome:
     if not ctx.knowledge_used:
-        return skipped("skip.not_used", "the snapshot says Knowledge is not used")
-    chosen = list(ctx.snapshot.knowledge.accessibility) if ctx.snapshot else []
-    counts = {}
-    for a in chosen:
-        flag = VISIBILITY.get(a.lower())
-        if flag:
-            counts[a] = ctx.salesforce.count(f"SELECT COUNT() FROM KnowledgeArticleVersion WHERE {ONLINE} "
-                                             f"AND {flag} = true")
+        return skipped("skip.not_used", NOT_USED)
+    off = _not_enabled(ctx)
+    if off:
+        return off
+    chosen = [a for a in (ctx.snapshot.knowledge.accessibility if ctx.snapshot else ()) if VISIBILITY.get(a.lower())]
+    if not chosen:
+        return skipped("skip.not_configured", "no accessibility (channel) is configured: nothing to compare")
+    wanted = configured(ctx)
+    counts = {a: _count_in_categories(ctx, f"{ONLINE} AND {VISIBILITY[a.lower()]} = true") for a in chosen}
+    scope = f"in the selected categories ({', '.join(wanted)})" if wanted else "in any category"
+    evidence = {"counts": counts, "categories": wanted}
     empty = [a for a, n in counts.items() if n == 0]
     if empty:
-        return fail("knowledge.not_visible", f"no online article is visible to: {', '.join(empty)}",
-                    "the accessibility chosen in PX does not match the articles' channels",
-                    "choose the channels your articles are published to, or publish them there", counts=counts)
-    return ok("online articles are visible in every chosen channel: " +
-              ", ".join(f"{a} {n}" for a, n in counts.items()), counts=counts)
+        return fail("knowledge.not_visible",
+                    f"no online article {scope} is visible to: {', '.join(empty)}",
+                    f"the bot serves {', '.join(empty)} users only articles published to that channel {scope}, "
+                    "and there are none",
+                    f"publish articles {scope} to the {', '.join(empty)} channel, or choose the channels your "
+                    "articles are published to", **evidence)
+    return ok(f"online articles {scope} are visible in every chosen channel: " +
+              ", ".join(f"{a} {n}" for a, n in counts.items()), **evidence)
 
 
 @check("knowledge.search", "A known article is found and opens", "knowledge", profiles=("gainsight-px",),
-       needs=("salesforce",))
+       needs=("salesforce", "data_org"))
 def search(ctx: CheckContext) -> Outcome:
-    if ctx.snapshot is not None and not ctx.knowledge_used:
-        return skipped("skip.not_used", "the snapshot says Knowledge is not used")
+    unused = _not_used(ctx)
+    if unused:
+        return unused
+    off = _not_enabled(ctx)
+    if off:
+        return off
+    wanted = configured(ctx)
+    filters = category_filters(ctx)
+    scope = f"in the selected categories ({', '.join(wanted)})" if wanted else ""
     title = ctx.known_article or (ctx.snapshot.knowledge.known_article if ctx.snapshot else "")
     if not title:
-        newest = ctx.salesforce.query(f"SELECT Title FROM KnowledgeArticleVersion WHERE {ONLINE} "
-                                      "ORDER BY LastPublishedDate DESC LIMIT 1")
+        newest: list[dict[str, Any]] = []
+        for f in filters:
+            newest += ctx.salesforce.query(f"SELECT Title, LastPublishedDate FROM KnowledgeArticleVersion "
+                                           f"WHERE {ONLINE}{f} ORDER BY LastPublishedDate DESC LIMIT 1")
         if not newest:
-            return warn("knowledge.no_articles", "no online Knowledge article exists", "nothing for the bot to serve",
-                        "publish articles, or turn the Knowledge Center off if unused")
-        title = newest[0]["Title"]
+            return warn("knowledge.no_articles", f"no online Knowledge article exists {scope}".strip(),
+                        "nothing for the bot to serve",
+                        "publish articles in the selected categories, or turn the knowledge source off if unused",
+                        categories=wanted)
+        title = max(newest, key=lambda r: str(r.get("LastPublishedDate") or ""))["Title"]
     term = "".join(ch if ch.isalnum() or ch == " " else " " for ch in title).strip()
-    hits = ctx.salesforce.search(
-        f"FIND {{{term}}} IN ALL FIELDS RETURNING KnowledgeArticleVersion(Id, Title, UrlName, KnowledgeArticleId "
-        f"WHERE {ONLINE})")
+    returning = (f"FIND {{{term}}} IN ALL FIELDS RETURNING KnowledgeArticleVersion(Id, Title, UrlName, "
+                 f"KnowledgeArticleId WHERE {ONLINE})")
+    hits: list[dict[str, Any]] = []
+    for f in filters:
+        hits += ctx.salesforce.search(returning + f)
+    hits = list({h["Id"]: h for h in hits}.values())
     match = next((h for h in hits if h.get("Title", "").lower() == title.lower()), hits[0] if hits else None)
+    evidence: dict[str, Any] = {"searched": title, "categories": wanted}
     if match is None:
-        return fail("knowledge.article_not_found", f"searching for {title!r} finds nothing",
+        outside = ctx.salesforce.search(returning) if wanted else []
+        found = next((h for h in outside if h.get("Title", "").lower() == title.lower()), None)
+        if found is not None:
+            return fail("knowledge.article_outside_categories",
+                        f"{title!r} is online but outside the selected categories ({', '.join(wanted)})",
+                        "the knowledge source searches only its selected categories, so the bot does not find it",
+                        f"classify the article in one of {', '.join(wanted)}, or add its category to the "
+                        "knowledge source's categories", article_id=found["Id"], **evidence)
+        return fail("knowledge.article_not_found", f"searching for {title!r} {scope} finds nothing".replace("  ", " "),
                     "the article is not online in en_US, or search is not indexing it",
-                    "publish the article (Online, en_US) and check its channels", searched=title)
+                    "publish the article (Online, en_US) and check its channels and categories", **evidence)
     link = f"{ctx.salesforce.instance_url}/lightning/r/Knowledge__kav/{match['Id']}/view"
-    return ok(f"found {match['Title']!r}; it opens at {link}", article_id=match["Id"],
-              url_name=match.get("UrlName"), link=link, hits=len(hits))
+    return ok(f"found {match['Title']!r} {scope}; it opens at {link}".replace("  ", " "), article_id=match["Id"],
+              url_name=match.get("UrlName"), link=link, hits=len(hits), **evidence)

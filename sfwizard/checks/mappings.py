@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sfwizard.checks.base import Outcome, check, fail, ok, warn
+from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
 from sfwizard.checks.context import CheckContext
 
 COMPATIBLE = {
@@ -39,8 +39,10 @@ def _px_types(ctx: CheckContext) -> dict[str, str]:
 
 
 @check("mapping.salesforce_fields", "Mapped Salesforce fields exist with compatible types", "mappings",
-       needs=("salesforce", "snapshot"))
+       needs=("salesforce", "snapshot", "data_org"))
 def salesforce_fields(ctx: CheckContext) -> Outcome:
+    if not ctx.mappings():
+        return skipped("skip.no_mappings", "the snapshot documents no mapping: no field to compare")
     fields = _fields_by_object(ctx)
     px_types = _px_types(ctx)
     missing, mismatched = [], []
@@ -68,11 +70,13 @@ def salesforce_fields(ctx: CheckContext) -> Outcome:
 
 
 @check("mapping.push_targets", "Push targets are PX_ fields and writable", "mappings",
-       profiles=("gainsight-px",), needs=("salesforce", "snapshot"))
+       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"))
 def push_targets(ctx: CheckContext) -> Outcome:
     prefix = ctx.profile.push_prefix or "PX_"
     fields = _fields_by_object(ctx)
     pushes = [m.salesforce for m in ctx.push_mappings()]
+    if not pushes:
+        return skipped("skip.no_mappings", "the snapshot documents no push to Salesforce: no target to compare")
     no_prefix = [p for p in pushes if not p.split(".", 1)[1].startswith(prefix)]
     read_only = []
     for p in pushes:
@@ -96,8 +100,10 @@ def push_targets(ctx: CheckContext) -> Outcome:
 @check("mapping.platform_attributes", "Mapped platform attributes exist", "mappings",
        profiles=("gainsight-px",), needs=("platform", "snapshot"))
 def platform_attributes(ctx: CheckContext) -> Outcome:
-    known = _px_types(ctx)
     targets = [m.platform for m in ctx.mappings()]
+    if not targets:
+        return skipped("skip.no_mappings", "the snapshot documents no mapping: no attribute to compare")
+    known = _px_types(ctx)
     missing = [t for t in targets if t.lower() not in known]
     evidence = {"attributes_known": len(known), "mapped": len(targets), "missing": missing}
     if missing:
@@ -108,7 +114,7 @@ def platform_attributes(ctx: CheckContext) -> Outcome:
 
 
 @check("mapping.live_vs_snapshot", "Live org matches the mapping snapshot", "validate",
-       needs=("salesforce", "snapshot"))
+       needs=("salesforce", "snapshot", "data_org"))
 def live_vs_snapshot(ctx: CheckContext) -> Outcome:
     prefix = ctx.profile.push_prefix
     fields = _fields_by_object(ctx)

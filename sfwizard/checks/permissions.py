@@ -19,7 +19,7 @@ def _no_user() -> Outcome:
                    "authorize first or take a snapshot")
 
 
-@check("perm.api_enabled", "Integration user has API Enabled", "reauthorize")
+@check("perm.api_enabled", "Integration user has API Enabled", "reauthorize", needs=("salesforce", "data_org"))
 def api_enabled(ctx: CheckContext) -> Outcome:
     user, access = _user_or_none(ctx)
     if user is None or access is None:
@@ -71,12 +71,15 @@ def _missing(ctx: CheckContext, user: dict[str, Any], perm: str) -> dict[str, An
 
 
 @check("perm.read_sources", "Integration user can read every mapped source", "reauthorize",
-       needs=("salesforce", "snapshot"))
+       needs=("salesforce", "snapshot", "data_org"))
 def read_sources(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
         return _no_user()
     evidence = _missing(ctx, user, "read")
+    if not evidence["objects"]:
+        return skipped("skip.no_mappings", "the snapshot documents no source field or custom object: nothing to "
+                       "compare the user's access with", **evidence)
     missing = evidence["missing"]
     if missing:
         # an object-level gap is named first: granting a field's read is useless without its object's
@@ -88,12 +91,15 @@ def read_sources(ctx: CheckContext) -> Outcome:
 
 
 @check("perm.edit_targets", "Integration user can write every push target", "reauthorize",
-       profiles=("gainsight-px",), needs=("salesforce", "snapshot"))
+       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"))
 def edit_targets(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
         return _no_user()
     evidence = _missing(ctx, user, "edit")
+    if not evidence["objects"]:
+        return skipped("skip.no_mappings", "the snapshot documents no push target: nothing to compare the user's "
+                       "access with", **evidence)
     missing = evidence["missing"]
     if missing:
         reason = "perm.object_edit_missing" if evidence["missing_objects"] else "perm.field_edit_missing"

@@ -2,34 +2,115 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
 from sfwizard.checks.context import CheckContext
 from sfwizard.sftime import parse_datetime
 
-DEFAULT_EXPIRY_DAYS = 90  # Salesforce's default password policy; the policy itself is not in the REST API
+DEFAULT_EXPIRY_DAYS = 90  # Salesforce's default password policy: assumed only when no API shows the policy
+# What the org's SecuritySettings metadata names its password expiry (Setup → Password Policies).
+EXPIRATION_DAYS = {"Never": 0, "ThirtyDays": 30, "SixtyDays": 60, "NinetyDays": 90, "SixMonths": 180,
+                   "OneYear": 365}
+PROFILE_POLICIES_READ = 10  # profile password policies read one by one (Metadata comes one record a query)
 
 
-@check("proactive.password_age", "Integration user's password age", "validate")
+def password_policy(ctx: CheckContext, user: dict[str, Any]) -> dict[str, Any]:
+    """How long the integration user's password lives, from what Salesforce shows, most specific first.
+
+    1. The "Password Never Expires" user permission (``PermissionsPasswordNeverExpires``) on the user's
+       profile or a permission set assigned to them (PermissionSet, through the REST API).
+    2. The profile's own password policy, which overrides the org's for its users: the Tooling API's
+       ``ProfilePasswordPolicy`` (Metadata API type of the same name, ``passwordExpiration`` in days, 0 =
+       never; Salesforce Labs' OrgCheck reads the same metadata). Its ``Metadata`` may be queried only one
+       record at a time, so the Ids come first, then at most ``PROFILE_POLICIES_READ`` single reads.
+    3. The org's policy: the Tooling API's ``SecuritySettings`` Metadata, ``passwordPolicies.expiration``
+       (Never, ThirtyDays … OneYear), the query sfdx-hardis makes (``SELECT Id, Metadata FROM
+       SecuritySettings LIMIT 1``).
+    4. Nothing shown (no View Setup, an org that refuses the Tooling API): Salesforce's default of 90 days,
+       assumed, and the evidence says so.
+
+    Researched: Metadata API ProfilePasswordPolicy and SecuritySettings.PasswordPolicies
+    (developer.salesforce.com/docs/atlas.en-us.api_meta.meta/api_meta/meta_profilepasswordpolicy.htm and
+    …/meta_securitysettings.htm); the Tooling query from sfdx-hardis's ``hardis:org:diagnose:mfa`` docs;
+    OrgCheck (SalesforceLabs) reading ``passwordExpiration``. Whether an org's Tooling API serves
+    ProfilePasswordPolicy rows is not documented as such: any refusal only falls through to the next source.
+
+    Returns {"days": int | None (None: never), "source": words, "assumed": bool, "unavailable": [codes]}.
+    """
+    from sfwizard.integrations.salesforce import ApiError, soql_quote
+
+    def find() -> dict[str, Any]:
+        access = ctx.user_access(user["Id"])
+        never = [p.get("Label") or p.get("Name") for p in access.permission_sets
+                 if p.get("PermissionsPasswordNeverExpires")]
+        if never:
+            return {"days": None, "source": f"permission Password Never Expires ({never[0]})", "assumed": False}
+        unavailable: list[str] = []
+        profile = (user.get("Profile") or {}).get("Name") or ""
+        sf = ctx.salesforce
+        try:
+            for row in sf.tooling_query(f"SELECT Id FROM ProfilePasswordPolicy LIMIT {PROFILE_POLICIES_READ}"):
+                one = sf.tooling_query(f"SELECT Id, Metadata FROM ProfilePasswordPolicy WHERE Id = "
+                                       f"{soql_quote(row['Id'])}")
+                meta = (one[0].get("Metadata") or {}) if one else {}
+                if profile and str(meta.get("profile", "")).lower() == profile.lower():
+                    days = int(meta.get("passwordExpiration") or 0)
+                    return {"days": days or None, "source": f"profile password policy ({profile})",
+                            "assumed": False}
+        except ApiError as exc:
+            unavailable.append(f"ProfilePasswordPolicy: {exc.code}")
+        try:
+            rows = sf.tooling_query("SELECT Id, Metadata FROM SecuritySettings LIMIT 1")
+            expiration = ((rows[0].get("Metadata") or {}).get("passwordPolicies") or {}).get("expiration") \
+                if rows else None
+            if expiration in EXPIRATION_DAYS:
+                return {"days": EXPIRATION_DAYS[expiration] or None, "source": "org password policy",
+                        "assumed": False}
+        except ApiError as exc:
+            unavailable.append(f"SecuritySettings: {exc.code}")
+        return {"days": DEFAULT_EXPIRY_DAYS, "assumed": True, "unavailable": unavailable,
+                "source": f"assumed: no API showed the policy (Salesforce's default, {DEFAULT_EXPIRY_DAYS} days)"}
+
+    return ctx.memo(f"password_policy:{user['Id']}", find)
+
+
+@check("proactive.password_age", "Integration user's password age", "validate", needs=("salesforce", "data_org"))
 def password_age(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None or not user.get("LastPasswordChangeDate"):
         return skipped("skip.no_integration_user" if user is None else "skip.no_password_date",
                        "the integration user or its password date is not known")
-    age = (ctx.now - parse_datetime(user["LastPasswordChangeDate"])).days
-    left = DEFAULT_EXPIRY_DAYS - age
-    evidence = {"user": user["Username"], "last_password_change": user["LastPasswordChangeDate"],
-                "age_days": age, "assumed_expiry_days": DEFAULT_EXPIRY_DAYS}
+    changed = parse_datetime(user["LastPasswordChangeDate"])
+    age = (ctx.now - changed).days
+    policy = password_policy(ctx, user)
+    days = policy["days"]
+    evidence: dict[str, Any] = {"user": user["Username"], "last_password_change": user["LastPasswordChangeDate"],
+                                "age_days": age, "expiry_days": days, "expiry_source": policy["source"]}
+    if policy["assumed"]:
+        evidence["assumed_expiry_days"] = days
+        if policy.get("unavailable"):
+            evidence["policy_unavailable"] = policy["unavailable"]
+    if days is None:
+        return ok(f"{user['Username']}'s password never expires ({policy['source']}): no expiry to plan for",
+                  **evidence)
+    expires = changed + timedelta(days=days)
+    left = (expires - ctx.now).days
+    evidence["expires"] = expires.isoformat()
+    basis = "assumed — no API showed the policy" if policy["assumed"] else policy["source"]
     if left <= 14:
+        when = f"expired on {expires:%Y-%m-%d}" if left < 0 else f"may expire within {left} days ({expires:%Y-%m-%d})"
         return warn("proactive.password_expiring",
-                    f"{user['Username']}'s password is {age} days old: it may expire within {max(left, 0)} days",
+                    f"{user['Username']}'s password is {age} days old: it {when} under a {days}-day policy ({basis})",
                     "a password change or expiry revokes the integration's OAuth token (the next disconnect)",
                     "give the integration user a profile whose password never expires (Password Policies), "
                     "or plan the change with a re-authorization", **evidence)
-    return ok(f"password {age} days old (about {left} days before a {DEFAULT_EXPIRY_DAYS}-day policy expires it)",
+    return ok(f"password {age} days old: about {left} days before the {days}-day policy expires it ({basis})",
               **evidence)
 
 
-@check("proactive.api_headroom", "API calls left today", "validate")
+@check("proactive.api_headroom", "API calls left today", "validate", needs=("salesforce", "data_org"))
 def api_headroom(ctx: CheckContext) -> Outcome:
     limits = ctx.memo("limits", ctx.salesforce.limits)
     daily = limits.get("DailyApiRequests", {})
@@ -47,7 +128,8 @@ def api_headroom(ctx: CheckContext) -> Outcome:
     return ok(f"{remaining:,} of {mx:,} daily API calls left", **evidence)
 
 
-@check("proactive.dedicated_user", "The integration runs as a dedicated user", "validate")
+@check("proactive.dedicated_user", "The integration runs as a dedicated user", "validate",
+       needs=("salesforce", "data_org"))
 def dedicated_user(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:

@@ -38,6 +38,8 @@ REASONS: tuple[Reason, ...] = (
                                         "Salesforce integration"),
         ("status.incident_elsewhere", "the status page reports an incident or degraded component elsewhere on "
                                       "the platform"),
+        ("status.maintenance", "a maintenance on the integration is in progress or starts within a day "
+                               "(evidence: its window)"),
     ),
     *_group(
         ("admin.api_disabled", "the signed-in Salesforce user lacks API Enabled"),
@@ -51,11 +53,15 @@ REASONS: tuple[Reason, ...] = (
         ("org.sandbox", "the connected org is a sandbox, not production"),
         ("org.mismatch", "the platform's records' Salesforce Ids are not found in the connected org"),
         ("org.snapshot_mismatch", "the mapping snapshot was taken in another org than the connected one"),
+        ("org.platform_elsewhere", "the signed-in org is the right one, but the platform's token or records come "
+                                   "from another org"),
     ),
     *_group(
         ("token.app_blocked", "Salesforce blocked the integration's connected app (not installed in the org)"),
         ("token.login_failed", "the integration's last login to Salesforce was refused"),
         ("token.other_user", "the integration's fresh token belongs to another user than the integration user"),
+        ("token.other_org", "the platform reports the integration UP but this org holds no token of its connected "
+                            "app: the approval went to another org"),
         ("token.not_granted", "no token has been granted to the integration's connected app since the "
                               "disconnect"),
         ("token.platform_down", "the platform reports the Salesforce integration not UP"),
@@ -86,9 +92,15 @@ REASONS: tuple[Reason, ...] = (
     *_group(
         ("knowledge.toggle_off", "the platform's Knowledge integration is not UP (its toggle is off)"),
         ("knowledge.category_missing", "a data category the Knowledge settings use no longer exists"),
-        ("knowledge.not_visible", "no online article is visible in a chosen channel"),
-        ("knowledge.no_articles", "no online Knowledge article exists"),
+        ("knowledge.not_enabled", "the snapshot says Knowledge is used, but the org has no Knowledge (no data "
+                                  "categories for articles)"),
+        ("knowledge.categories_empty", "no online article is in the categories the knowledge source is configured "
+                                       "with"),
+        ("knowledge.not_visible", "no online article in the configured categories is visible in a chosen channel"),
+        ("knowledge.no_articles", "no online Knowledge article exists in the configured categories"),
         ("knowledge.article_not_found", "searching for a known article finds nothing"),
+        ("knowledge.article_outside_categories", "the known article is online but outside the configured "
+                                                 "categories, so the bot does not find it"),
     ),
     *_group(
         ("skilljar.package_missing", "the Skilljar managed package's objects are missing or hidden"),
@@ -130,11 +142,21 @@ REASONS: tuple[Reason, ...] = (
         ("skip.no_password_date", "the integration user's last password change is not known"),
         ("skip.no_mappings", "the snapshot documents no mapping of the kind this check compares"),
         ("skip.nothing_to_compare", "neither a snapshot org nor platform records to compare the org with"),
+        ("skip.empty_sample", "the bounded sample held nothing to compare; evidence says why and how to get one "
+                              "(how_to_get_a_sample)"),
         ("skip.no_schedule", "the platform runs no fixed sync schedule"),
         ("skip.not_used", "the snapshot says the feature is not used"),
+        ("skip.not_configured", "the snapshot configures nothing this check could compare (no categories, no "
+                                "channels)"),
+        ("skip.no_knowledge", "Salesforce Knowledge is not enabled in this org (knowledge.categories names it)"),
         ("skip.not_reconnected", "no re-authorization or disconnect recorded yet"),
         ("skip.depends_on", "the checks this one reads did not run"),
+        ("skip.wrong_org", "not checked: the wizard is signed in to another org than the one the platform's data "
+                           "lives in (identity.right_org)"),
+        ("skip.consequence", "a troubleshooting symptom that follows from another one seen in this run "
+                             "(evidence explained_by)"),
         ("skip.limit_exceeded", "not run: an earlier call found the Salesforce API limit used up"),
+        ("skip.unreachable", "not run or not judged: a service the check reads could not be reached"),
         ("skip.signin_required", "not run: the Salesforce sign-in was lost earlier in the run"),
     ),
     *_group(

@@ -47,9 +47,9 @@ def specs_for(profile: str, only: Iterable[str] | None = None, steps: Iterable[s
 def run_checks(ctx: CheckContext, specs: list[CheckSpec], *, cancel: CancelToken = NEVER,
                progress: ProgressFn = no_progress,
                on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
-    """Run each check; an error becomes that check's result, a used-up API limit (or a lost sign-in)
-    stops the rest of the Salesforce checks."""
-    from sfwizard.integrations.salesforce import ApiError, ApiLimitExceeded
+    """Run each check; an error becomes that check's result, a used-up API limit, a lost sign-in or an
+    org that does not answer stops the rest of the Salesforce checks."""
+    from sfwizard.integrations.salesforce import ApiError, ApiLimitExceeded, SalesforceUnreachable
     from sfwizard.integrations.signin import SignInRequired
 
     results: list[CheckResult] = []
@@ -61,8 +61,8 @@ def run_checks(ctx: CheckContext, specs: list[CheckSpec], *, cancel: CancelToken
         if stopped and "salesforce" in spec.needs:  # the rest (platform, troubleshooting) still runs
             outcome = skipped(stopped[0], "not run: " + stopped[1], stopped[1])
         else:
-            missing = [n for n in spec.needs if not ctx.has(n)]
             try:
+                missing = [n for n in spec.needs if not ctx.has(n)]
                 cancel.check()
                 if missing:
                     why = ctx.why_missing(missing[0])
@@ -84,6 +84,11 @@ def run_checks(ctx: CheckContext, specs: list[CheckSpec], *, cancel: CancelToken
             except ApiError as exc:
                 outcome = fail("salesforce.refused", f"Salesforce refused a call: {exc.code}", exc.message,
                                exc.hint or "see the cause; fix it and run the check again", errorCode=exc.code)
+            except SalesforceUnreachable as exc:
+                # Asking again, check after check, only waits out the same timeouts: the rest is not run.
+                stopped = ("skip.unreachable", "Salesforce could not be reached")
+                outcome = fail("net.unreachable", exc.message, "the org did not answer: nothing was checked there",
+                               exc.hint or "check the network, then run the checks again", service="salesforce")
             except SfwizardError as exc:
                 outcome = fail("net.unreachable" if unreachable(exc) else "service.error", exc.message,
                                exc.message, exc.hint or "fix the cause and run the check again")
@@ -92,6 +97,8 @@ def run_checks(ctx: CheckContext, specs: list[CheckSpec], *, cancel: CancelToken
                 outcome = fail("check.crashed", f"the check itself failed: {type(exc).__name__}", str(exc),
                                "run again with --debug and send the support bundle",
                                exception=type(exc).__name__)
+        if outcome.reason in ("net.unreachable", "skip.unreachable"):
+            ctx.unreachable.append(spec.id)
         wrong = reason_problem(outcome.status.value, outcome.reason)
         if wrong:
             log.warning("check %s: %s", spec.id, wrong)

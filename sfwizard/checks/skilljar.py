@@ -32,41 +32,124 @@ def last_sync(ctx: CheckContext) -> datetime | None:
     return ctx.memo("skilljar_last_sync", fetch)
 
 
-@check("skilljar.backfill_window", "Self-service backfill eligibility", "sync", profiles=("skilljar",))
+LIVE = timedelta(hours=24)  # a connected Skilljar uses its token at least this often
+
+
+def connection(ctx: CheckContext) -> dict[str, Any]:
+    """Whether Skilljar's connection is live, read from Salesforce (nothing in Skilljar's API shows it).
+
+    A disconnect (a revoked token, a password change) deletes the connected app's grant for the user; a
+    Reconnect makes a new one. So: a token of the Skilljar app held by the integration user and granted
+    after the known disconnect means reconnected; with no disconnect known, such a token used within the
+    last 24 hours means connected (a live connector uses it at every sync), unless a login of the app was
+    refused after it. Writes by the integration user are not used: a quiet academy writes nothing for days.
+    What Salesforce cannot show — Skilljar marking itself Disconnected on an error of its own while the grant
+    stays — the dashboard's alert does: once the person enters its date, only a grant after it counts.
+    """
+    user = ctx.integration_user()
+    tokens = [t for t in ctx.app_tokens() if user and t.get("UserId") == user["Id"]]
+    since = ctx.disconnected_at
+
+    def when(t: dict[str, Any], key: str) -> datetime | None:
+        return parse_datetime(t[key]) if t.get(key) else None
+
+    out: dict[str, Any] = {"connected": False, "reconnected_at": None, "token_last_used": None}
+    used = max(filter(None, (when(t, "LastUsedDate") for t in tokens)), default=None)
+    out["token_last_used"] = used.isoformat() if used else None
+    if since is not None:
+        granted = [when(t, "CreatedDate") for t in tokens]
+        after = sorted(g for g in granted if g and g > since)
+        if after:
+            out.update(connected=True, reconnected_at=after[0].isoformat(),
+                       connected_by=f"a {ctx.profile.connected_app} token granted to {user['Username']} after "
+                                    "the disconnect")
+        return out
+    refused = [r for r in ctx.app_logins() if r.get("Status") != "Success" and user
+               and r.get("UserId") == user["Id"]]
+    last_refused = max(filter(None, (parse_datetime(r["LoginTime"]) for r in refused if r.get("LoginTime"))),
+                       default=None)
+    if used is not None and ctx.now - used <= LIVE and (last_refused is None or last_refused < used):
+        out.update(connected=True, connected_by=f"a {ctx.profile.connected_app} token used "
+                                                f"{used:%Y-%m-%d %H:%M} UTC by {user['Username']}")
+    return out
+
+
+@check("skilljar.backfill_window", "Self-service backfill eligibility", "sync", profiles=("skilljar",),
+       needs=("salesforce", "data_org"))
 def backfill_window(ctx: CheckContext) -> Outcome:
+    """Whether Skilljar offers the self-service Backfill, and until when.
+
+    Skilljar's rule: Backfill is offered only after a disconnect and only within 21 days of it; the 21
+    days run from the *disconnect*, which can be later than the Last Sync Date. Hence:
+
+    - connected (``connection``) with no disconnect known: there is nothing to catch up and no Backfill is
+      offered — a pass that says so, never "Backfill is available";
+    - a disconnect time known (the person read it off the dashboard's alert, or the session kept it):
+      deadline = disconnect + 21 days; before it Backfill is offered (after Reconnect), past it only
+      Support can backfill — the support route with what to send;
+    - not connected and no disconnect time: only the dashboard's alert shows it, so ask for it; the Last
+      Sync Date seen in Salesforce bounds it (the disconnect is not before the last sync).
+    """
     window = int((ctx.profile.backfill or {}).get("window_days", 21))
     synced = last_sync(ctx)
-    disconnected = ctx.disconnected_at or synced
+    disconnected = ctx.disconnected_at
+    state = connection(ctx)
     evidence: dict[str, Any] = {"last_sync_date_seen_in_salesforce": synced.isoformat() if synced else None,
                                 "disconnected_at": disconnected.isoformat() if disconnected else None,
-                                "window_days": window}
+                                "window_days": window, **state}
     if disconnected is None:
+        if state["connected"]:
+            return ok(f"Skilljar is connected ({state['connected_by']}): no disconnect to catch up, so no Backfill "
+                      "is offered or needed", **evidence)
+        if synced is not None:
+            earliest = synced + timedelta(days=window)
+            evidence["earliest_deadline"] = earliest.isoformat()
         return manual("ask.disconnect_date",
-                      "read the disconnect date from the alert on Integrations → Salesforce in the Skilljar "
-                      "dashboard", "enter it so the wizard can tell whether Backfill is offered", **evidence)
-    age = ctx.now - disconnected
-    evidence["days_disconnected"] = round(age.total_seconds() / 86400, 1)
-    if age > timedelta(days=window):
+                      "enter the disconnect date and time shown in the alert on Integrations → Salesforce in the "
+                      "Skilljar dashboard: the 21 days run from the disconnect, which no API shows",
+                      "enter it so the wizard can tell whether Backfill is offered and until when"
+                      + (f" (the deadline is no earlier than {synced + timedelta(days=window):%Y-%m-%d %H:%M} UTC: "
+                         "the disconnect is not before the Last Sync Date)" if synced else ""), **evidence)
+    deadline = disconnected + timedelta(days=window)
+    left = (deadline - ctx.now).total_seconds() / 86400
+    evidence.update(deadline=deadline.isoformat(), days_left=round(left, 1),
+                    days_disconnected=round((ctx.now - disconnected).total_seconds() / 86400, 1))
+    if left <= 0:
+        send = [f"the disconnect date ({disconnected:%Y-%m-%d %H:%M} UTC)",
+                f"the Last Sync Date ({synced:%Y-%m-%d %H:%M} UTC)" if synced else "the Last Sync Date",
+                f"the org Id ({ctx.organization()['Id']})"]
+        user = ctx.integration_user()
+        if user:
+            send.append(f"the integration user ({user['Username']})")
+        send.append("the report this wizard writes")
         return fail("skilljar.backfill_window_passed",
-                    f"disconnected {age.days} days ago: past the {window}-day self-service window",
-                    "Skilljar offers Backfill only within 21 days of the disconnect",
-                    f"Reconnect now, then {ctx.profile.support} Include: the disconnect date "
-                    f"({disconnected:%Y-%m-%d}), the Last Sync Date ({synced:%Y-%m-%d %H:%M} UTC) " if synced else
-                    f"Reconnect now, then {ctx.profile.support}", **evidence)
+                    f"the {window}-day self-service window closed on {deadline:%Y-%m-%d %H:%M} UTC "
+                    f"({-left:.1f} days ago)",
+                    f"Skilljar offers Backfill only within {window} days of the disconnect",
+                    f"Reconnect now, then {ctx.profile.support} Send: " + "; ".join(send), **evidence)
     start = synced or disconnected
     evidence["backfill_window"] = f"{start:%Y-%m-%d %H:%M} UTC → now"
-    return ok(f"Backfill is available ({age.days} of {window} days used): it will push {start:%Y-%m-%d %H:%M} UTC "
-              "→ now, once per click", **evidence)
+    step = "click Backfill" if state["connected"] else "Reconnect, then click Backfill"
+    return ok(f"Backfill is available until {deadline:%Y-%m-%d %H:%M} UTC ({left:.1f} days left): {step}; it "
+              f"pushes {start:%Y-%m-%d %H:%M} UTC → now, once per click", **evidence)
 
 
-@check("skilljar.backfill_arrived", "Backfilled records arrived in Salesforce", "validate", profiles=("skilljar",))
+@check("skilljar.backfill_arrived", "Backfilled records arrived in Salesforce", "validate", profiles=("skilljar",),
+       needs=("salesforce", "data_org"))
 def backfill_arrived(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
         return skipped("skip.no_integration_user", "the integration user is not known yet")
-    since = ctx.reauthorized_at or ctx.disconnected_at
+    since = ctx.reauthorized_at  # the session's word: when the person clicked Reconnect
     if since is None:
-        return skipped("skip.not_reconnected", "no re-authorization recorded yet: reconnect first")
+        state = connection(ctx)
+        if not state["connected"]:
+            return skipped("skip.not_reconnected", "not reconnected yet: Reconnect in Skilljar first, then Backfill",
+                           **state)
+        if not state.get("reconnected_at"):
+            return skipped("skip.not_reconnected", "Skilljar is connected and no disconnect is recorded: no "
+                           "Backfill to arrive", **state)
+        since = parse_datetime(state["reconnected_at"])
     counts = {}
     for obj in _objects(ctx):
         counts[obj] = ctx.salesforce.count(
@@ -81,7 +164,8 @@ def backfill_arrived(ctx: CheckContext) -> Outcome:
     return ok(f"{total} Skilljar record(s) written to Salesforce since the reconnect", records=counts)
 
 
-@check("skilljar.package", "Skilljar package objects are readable", "connect", profiles=("skilljar",))
+@check("skilljar.package", "Skilljar package objects are readable", "connect", profiles=("skilljar",),
+       needs=("salesforce", "data_org"))
 def package(ctx: CheckContext) -> Outcome:
     described = ctx.describes(_objects(ctx))
     missing = [name for name, d in described.items() if d is None]

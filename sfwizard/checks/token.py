@@ -16,7 +16,8 @@ def _when(value: str | None) -> datetime | None:
     return parse_datetime(value) if value else None
 
 
-@check("token.fresh", "A fresh token for the integration's connected app", "reauthorize")
+@check("token.fresh", "A fresh token for the integration's connected app", "reauthorize",
+       needs=("salesforce", "data_org"))
 def fresh_token(ctx: CheckContext) -> Outcome:
     app = ctx.profile.connected_app
     user = ctx.integration_user()
@@ -57,6 +58,15 @@ def fresh_token(ctx: CheckContext) -> Outcome:
         return fail("token.other_user", f"{app}'s token belongs to {other}, not the integration user",
                     "the connection was approved by a different Salesforce user",
                     "authorize again logged in as the integration user", **evidence)
+    integ = ctx.px_integration() if ctx.px is not None else None
+    if not tokens and integ is not None and integ.status == "UP":  # a revoked grant is deleted: none is left here
+        org = ctx.organization()
+        return fail("token.other_org",
+                    f"the platform reports the integration UP, but {org['Name']} holds no {app} token: the approval "
+                    "went to another org",
+                    "the platform's new token was approved in another org (a sandbox signed in in the same browser)",
+                    f"in the platform, click Authorize again from a private window logged in to {org['Name']} only, "
+                    "as the integration user", **evidence)
     return fail("token.not_granted", f"no {app} token has been granted since the disconnect",
                 "the authorization never completed (a blocked pop-up, or the approval was not finished)",
                 "allow pop-ups for the platform's site, use a private window, click Authorize again and finish "

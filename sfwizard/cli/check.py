@@ -29,7 +29,8 @@ def add_check_command(sub: Any) -> None:
     p.set_defaults(func=run_check_command)
 
 
-def render_table(results: list[CheckResult], out: Any = sys.stdout) -> None:
+def render_table(results: list[CheckResult], out: Any = None) -> None:
+    out = out if out is not None else sys.stdout  # looked up at each call: stdout may have been replaced
     width = max((len(r.id) for r in results), default=10)
     for r in results:
         out.write(f"{MARKS[r.status.value]}  {r.id:<{width}}  {_one_line(r.summary)}\n")
@@ -85,7 +86,8 @@ def run_check_command(args: argparse.Namespace) -> int:
         calls = conn.client.counter.counts
         profile = conn.profile
     _record(results, calls, profile)
-    code = 2 if ctx.sign_in_required else exit_code(results)
+    # A service that did not answer is no diagnosis: the run could not check, whatever else it found.
+    code = 2 if ctx.sign_in_required or ctx.unreachable else exit_code(results)
     if args.json:
         from sfwizard.checks.output import run_document
 
@@ -97,4 +99,8 @@ def run_check_command(args: argparse.Namespace) -> int:
         print("API calls: " + ", ".join(f"{k} {v}" for k, v in sorted(calls.items())), file=sys.stderr)
     if ctx.sign_in_required:
         print("sfwizard: the Salesforce sign-in is no longer valid — sign in again: sfwizard login", file=sys.stderr)
+    elif ctx.unreachable:
+        print(f"sfwizard: could not check — a service did not answer ({ctx.unreachable[0]}: a refused, dropped or "
+              f"timed-out connection) and {len(ctx.unreachable) - 1} more check(s) were not run or judged; this "
+              "run is no diagnosis: run it again when the services answer", file=sys.stderr)
     return code

@@ -35,6 +35,13 @@ class ApiLimitExceeded(ApiError):
     """REQUEST_LIMIT_EXCEEDED: stop making calls; what was found so far is kept."""
 
 
+class SalesforceUnreachable(SfwizardError):
+    """The org did not answer (a refused, dropped or timed-out connection): nothing was learned from it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message, hint, kind="unreachable")
+
+
 def soql_quote(value: str) -> str:
     """A SOQL string literal (backslash and quote escaped)."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -103,8 +110,8 @@ class SalesforceAPI:
                 self._note_usage()
                 raise _translate(exc) from None
             except OSError as exc:  # requests' ConnectionError and friends
-                raise SfwizardError(f"cannot reach {self.instance_url}: {type(exc).__name__}",
-                                    "check the instance URL and your network", kind="unreachable") from None
+                raise SalesforceUnreachable(f"cannot reach {self.instance_url}: {type(exc).__name__}",
+                                            "check the instance URL and your network") from None
         raise AssertionError("unreachable")
 
     def _note_usage(self) -> None:
@@ -144,6 +151,10 @@ class SalesforceAPI:
 
     def limits(self) -> dict[str, Any]:
         return self.get("limits")
+
+    def tooling_query(self, soql: str) -> list[dict[str, Any]]:
+        """A Tooling API query (``tooling/query``): setup metadata such as password policies; one page."""
+        return list(self.get("tooling/query", {"q": soql}).get("records", []))
 
     def search(self, sosl: str) -> list[dict[str, Any]]:
         result = self._call(lambda sf: sf.search(sosl))

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,9 @@ class DemoInfo:
     admin_url: str
     login_url: str
     ca_cert: str
+    # What the platform's dashboard shows a person and no API does (Skilljar's disconnect alert): in a demo
+    # ``check`` reads it off the sandbox as the admin would; the wizard asks for it instead.
+    disconnected_at: datetime | None = None
 
 
 def read_identity(client: IntegrationClient) -> SignedIn:
@@ -115,6 +119,8 @@ class Connection:
     def context(self, **kwargs: Any) -> CheckContext:
         """A check context that already knows the org and the signed-in user (no second query)."""
         kwargs.setdefault("snapshot", self.snapshot)
+        if self.demo is not None and self.demo.disconnected_at is not None:
+            kwargs.setdefault("disconnected_at", self.demo.disconnected_at)
         ctx = self.client.context(**kwargs)
         ctx.memo("org", self.identity.organization_row)
         ctx.memo("userinfo", self.identity.userinfo)

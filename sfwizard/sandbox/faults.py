@@ -8,6 +8,9 @@
   request-limit=N       the org answers REQUEST_LIMIT_EXCEEDED after N API calls
   px-rate=N             the platform API answers 429 above N requests a second
   px-429=RATE           that fraction of platform API calls answers 429
+  unreachable=SERVICE[:AFTER]  SERVICE (salesforce = its REST API, platform, status) stops answering: every
+                        connection after its first AFTER requests (default 0) is closed unanswered; repeatable
+                        with a comma: unreachable=salesforce:3,platform
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ from sfwizard.sandbox.state import Faults
 
 log = logging.getLogger("sfwizard.sandbox")
 
-FAULT_KEYS = ("latency", "error", "drop", "expire-token", "request-limit", "px-rate", "px-429")
+FAULT_KEYS = ("latency", "error", "drop", "expire-token", "request-limit", "px-rate", "px-429", "unreachable")
+# The path each service answers under (the Salesforce login server stays reachable: a lost REST API is the
+# case worth showing, since with no sign-in nothing runs at all).
+SERVICE_PATHS = {"salesforce": "/services/data", "platform": "/px/", "status": "/status"}
 
 
 def _rate(text: str, spec: str) -> float:
@@ -59,6 +65,12 @@ def apply_spec(faults: Faults, spec: str) -> None:
             faults.px_rate_per_second = int(value)
         elif key == "px-429":
             faults.px_429_rate = _rate(value, spec)
+        elif key == "unreachable":
+            for part in value.split(","):
+                service, _, after = part.strip().partition(":")
+                if service not in SERVICE_PATHS:
+                    raise ValueError(f"unknown service {service!r} (salesforce, platform or status)")
+                faults.unreachable[service] = int(after or 0)
     except ValueError as exc:
         raise SfwizardError(f"bad --fault {spec!r}: {exc}",
                             "use one of " + ", ".join(k + "=…" for k in FAULT_KEYS)) from None
@@ -72,6 +84,7 @@ class FaultInjector:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._px_window: list[float] = []
+        self._served: dict[str, int] = {}  # service → requests seen (for unreachable=SERVICE:AFTER)
 
     def _roll(self) -> float:
         with self._lock:
@@ -86,6 +99,13 @@ class FaultInjector:
                 time.sleep(delay / 1000)
         if req.path.startswith("/__sandbox__") or req.path == "/":
             return None  # the sandbox's own control surface never fails on purpose
+        for service, after in f.unreachable.items():
+            if req.path.startswith(SERVICE_PATHS[service]):
+                with self._lock:
+                    seen = self._served[service] = self._served.get(service, 0) + 1
+                if seen > after:
+                    log.warning("fault: %s unreachable (%s %s)", service, req.method, req.path)
+                    return Response(drop=True)
         if f.drop_rate and self._roll() < f.drop_rate:
             log.warning("fault: dropped connection on %s %s", req.method, req.path)
             return Response(drop=True)

@@ -82,11 +82,14 @@ def no_content() -> Response:
 
 
 def sf_error(status: int, code: str, message: str, fields: list[str] | None = None) -> Response:
-    """Salesforce REST errors are a JSON array of {message, errorCode[, fields]}."""
+    """Salesforce REST errors are a JSON array of {message, errorCode[, fields]}.
+
+    A 401 also names the scheme the API expects, ``WWW-Authenticate: Token``, as Salesforce's REST API does.
+    """
     err: dict[str, Any] = {"message": message, "errorCode": code}
     if fields is not None:
         err["fields"] = fields
-    return json_response([err], status)
+    return json_response([err], status, headers=[("WWW-Authenticate", "Token")] if status == 401 else None)
 
 
 Handler = Callable[[Any, Request, "re.Match[str]"], Response]

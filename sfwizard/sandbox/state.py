@@ -7,7 +7,7 @@ imitated service keeps its own part (``platform``, ``skilljar``, ``status_page``
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,8 @@ class Faults:
     request_limit_after: int | None = None  # REQUEST_LIMIT_EXCEEDED after N API calls
     px_rate_per_second: int | None = None  # the platform API answers 429 above this rate
     px_429_rate: float = 0.0  # a fraction of platform calls answer 429 regardless
+    # service ("salesforce", "platform", "status") → requests it answers before it can no longer be reached
+    unreachable: dict[str, int] = field(default_factory=dict)
 
 
 class SandboxState:
@@ -59,6 +61,9 @@ class SandboxState:
         self.app_keys: dict[str, str] = {}
         self.user_roles: dict[tuple[str, str], str] = {}
         self.login_hint: tuple[str, str] | None = None
+        # Records the scenario wrote out field by field: their history (who changed them, when) is the
+        # file's word, so the generated history (pushes, changes since the disconnect) leaves them alone.
+        self.explicit_ids: set[str] = set()
 
     @staticmethod
     def now() -> datetime:

@@ -523,7 +523,7 @@ def test_password_age_warns_near_expiry(tls_certs) -> None:
         r = lv.one("proactive.password_age")
     _not_passing(r, Status.WARN, "proactive.password_expiring")
     assert r.evidence["age_days"] == 85
-    assert r.evidence["assumed_expiry_days"] - r.evidence["age_days"] == 5
+    assert r.evidence["expiry_days"] - r.evidence["age_days"] == 5  # the org's 90-day policy, as the API shows it
 
 
 @pytest.mark.parametrize("used_share,expected,reason", [(0.9, Status.WARN, "proactive.api_high_usage"),
@@ -531,8 +531,9 @@ def test_password_age_warns_near_expiry(tls_certs) -> None:
 def test_api_headroom_warns_then_fails(tls_certs, used_share: float, expected: Status, reason: str) -> None:
     state = load_scenario("healthy")
     org = state.default_org
-    # The limits call itself costs one: at 1.0 it takes the org's very last call.
-    org.api_used = int(org.api_max * used_share) - (1 if used_share == 1.0 else 0)
+    # The limits call itself costs one: at 1.0 it takes the org's very last call (after the Organization read
+    # that tells the org is the integration's: a bare client has not read it yet).
+    org.api_used = int(org.api_max * used_share) - (2 if used_share == 1.0 else 0)
     with live(state, tls_certs) as lv:
         res = lv.run(["proactive.api_headroom", "ts.api_limit"])
     r = res["proactive.api_headroom"]
@@ -617,7 +618,7 @@ def test_knowledge_search_fails_for_an_unknown_article_and_passes_for_a_known_on
     _not_passing(missing["knowledge.search"], Status.FAIL, "knowledge.article_not_found")
     assert missing["knowledge.search"].evidence["searched"] == "No such article zzz"
     _symptom_seen(missing["ts.knowledge_no_results"], "knowledge.search")
-    found = healthy.one("knowledge.search", known_article="Connect Salesforce")
+    found = healthy.one("knowledge.search", known_article="Reset your password")  # in the chosen categories
     assert found.status == Status.PASS
     assert found.evidence["link"].endswith("/view")
 
@@ -657,10 +658,7 @@ def test_skilljar_reconnect_then_backfill_turns_the_checks_green(tls_certs) -> N
         assert lv.admin_post("__sandbox__/skilljar/backfill").status_code == 200
         backfilled = lv.run(SKILLJAR_IDS, snap=None, reauthorized_at=since)
     assert not_yet["skilljar.package"].status == Status.PASS
-    window = not_yet["skilljar.backfill_window"]
-    assert window.status == Status.PASS
-    assert window.evidence["backfill_window"].endswith("→ now")
-    assert 8.5 < window.evidence["days_disconnected"] < 9.5
+    _not_passing(not_yet["skilljar.backfill_window"], Status.MANUAL, "ask.disconnect_date")  # no API shows it
     _not_passing(not_yet["skilljar.backfill_arrived"], Status.SKIPPED, "skip.not_reconnected")
     _not_passing(not_yet["token.fresh"], Status.FAIL, "token.not_granted")
     assert reconnected["token.fresh"].status == Status.PASS
@@ -674,7 +672,7 @@ def test_skilljar_reconnect_then_backfill_turns_the_checks_green(tls_certs) -> N
 
 def test_backfill_window_fails_past_21_days_and_asks_when_the_disconnect_is_unknown(tls_certs) -> None:
     with live(load_scenario("skilljar-expired"), tls_certs) as lv:
-        expired = lv.one("skilljar.backfill_window", snap=None)
+        expired = lv.one("skilljar.backfill_window", snap=None, disconnected_at=lv.state.skilljar.disconnected_at)
     _not_passing(expired, Status.FAIL, "skilljar.backfill_window_passed")
     assert expired.evidence["days_disconnected"] > 21
     assert "Skilljar Support" in expired.resolution  # the only way left is the point

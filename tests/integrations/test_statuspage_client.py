@@ -15,4 +15,4 @@ def test_our_status_client_reads_it(start_sandbox) -> None:
         http.close()
     assert summary.indicator == "major"
     assert ("Salesforce Integration", "partial_outage") in summary.components
-    assert summary.incidents[0]["status"] == "identified"
+    assert summary.incidents[0].status == "identified"

@@ -23,15 +23,18 @@ def state_json(state: SandboxState) -> dict[str, Any]:
     out: dict[str, Any] = {
         "scenario": state.scenario_name, "description": state.scenario_description, "profile": state.profile,
         "orgs": [{"key": o.key, "id": o.id, "name": o.name, "is_sandbox": o.is_sandbox,
-                  "instance": o.instance_name} for o in state.orgs.values()]}
+                  "instance": o.instance_name, "my_domain": o.my_domain} for o in state.orgs.values()]}
     if state.platform is not None:
         advance(state)
         px, i = state.platform, state.platform.integration
         org = state.orgs.get(i.org_key)
+        home = state.orgs.get(i.home_org_key) or org
         data_org = px_data_org(state)
         out["px"] = {
             "status": i.status, "authorized": i.authorized, "org_id": org.id if org else None,
             "org_name": org.name if org else None, "org_is_sandbox": org.is_sandbox if org else None,
+            "home_org_id": home.id if home else None,
+            "home_username": _username(state, i.home_org_key or i.org_key, i.home_user_id or i.user_id),
             "username": _username(state, i.org_key, i.user_id), "disconnected_at": iso(i.disconnected_at),
             "last_success": iso(i.last_success), "last_error": i.last_error,
             "records_processed": i.records_processed, "region": px.region,
@@ -40,7 +43,8 @@ def state_json(state: SandboxState) -> dict[str, Any]:
                          for m in i.mappings],
             "push": {"enabled": i.push_enabled, "schedule_gmt": i.push_schedule_gmt},
             "schedule": {"fetch_gmt": i.fetch_gmt, "map_gmt": i.map_gmt, "push_gmt": i.push_schedule_gmt},
-            "knowledge": {"enabled": px.knowledge.enabled, "categories": px.knowledge.categories,
+            "knowledge": {"used": px.knowledge.used, "enabled": px.knowledge.enabled,
+                          "categories": px.knowledge.categories,
                           "accessibility": px.knowledge.accessibility,
                           "available_categories": category_names(org) if org else [],
                           **knowledge_status(state)},

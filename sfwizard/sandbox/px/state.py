@@ -65,6 +65,7 @@ class SyncJob:
 
 @dataclass
 class KnowledgeSettings:
+    used: bool = True  # False: the tenant does not use the Salesforce Knowledge integration at all
     enabled: bool = False
     categories: list[str] = field(default_factory=list)  # "Group.Category"
     accessibility: list[str] = field(default_factory=list)  # Public Partner Customer Internal
@@ -95,6 +96,8 @@ class PxIntegration:
     sync_duration_s: float = 4.0
     job: SyncJob | None = None
     history: list[SyncJob] = field(default_factory=list)
+    home_org_key: str = ""  # the org the integration was set up with, where its data lives (never changes)
+    home_user_id: str | None = None  # the integration user there (the one the snapshot documents)
 
 
 @dataclass

@@ -133,7 +133,7 @@ def _finish(state: SandboxState, px: PxState, job: SyncJob) -> None:
     log.info("sync completed: %d records, %d pushed", job.total, job.pushed)
 
 
-def _push_error(org: Org, user: Record, m: Mapping) -> str | None:
+def push_error(org: Org, user: Record, m: Mapping) -> str | None:
     """Why a push mapping cannot be written, in the words PX's last error would use."""
     if not m.sf_field.startswith(PREFIX):
         return f"Push failed: field {m.salesforce} is not a {PREFIX} field"
@@ -168,7 +168,7 @@ def _push(state: SandboxState, org: Org, user: Record, mappings: list[Mapping], 
     """Write PX values into Salesforce as the integration user; the first unwritable target is the error."""
     pushes = [m for m in mappings if m.direction == "px_to_sf"]
     for m in pushes:
-        error = _push_error(org, user, m)
+        error = push_error(org, user, m)
         if error:
             return error
     by_object: dict[str, list[Mapping]] = {}

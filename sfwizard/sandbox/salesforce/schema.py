@@ -64,7 +64,8 @@ def _obj(name: str, label: str, fields: list[FieldDef], *, setup: bool = False, 
 
 
 PERMISSION_FLAGS = ("PermissionsApiEnabled", "PermissionsModifyAllData", "PermissionsViewAllData",
-                    "PermissionsViewSetup", "PermissionsManageUsers", "PermissionsApproveUninstalledApps")
+                    "PermissionsViewSetup", "PermissionsManageUsers", "PermissionsApproveUninstalledApps",
+                    "PermissionsPasswordNeverExpires")
 
 
 def standard_objects() -> list[SObjectDef]:

@@ -121,7 +121,7 @@ def _parse_object_spec(text: str) -> SearchSpec:
     return spec
 
 
-def _parse_sosl(q: str) -> tuple[str, str, list[SearchSpec] | None, int]:
+def _parse_sosl(q: str) -> tuple[str, str, list[SearchSpec] | None, int, str]:
     m = re.match(r"\s*FIND\s*\{((?:\\.|[^}])*)\}(.*)$", q, re.IGNORECASE | re.DOTALL)
     if not m:
         raise RestError(400, "MALFORMED_SEARCH", _NO_TERM)
@@ -135,13 +135,18 @@ def _parse_sosl(q: str) -> tuple[str, str, list[SearchSpec] | None, int]:
     lm = re.search(r"\bLIMIT\s+(\d+)\s*$", masked, re.IGNORECASE)
     if lm and masked[:lm.start()].count("(") == masked[:lm.start()].count(")"):
         overall, rest, masked = int(rest[lm.start(1):lm.end(1)]), rest[:lm.start()], masked[:lm.start()]
+    category_filter = ""
+    for wm in re.finditer(r"\bWITH\s+DATA\s+CATEGORY\b", masked, re.IGNORECASE):
+        if masked[:wm.start()].count("(") == masked[:wm.start()].count(")"):  # at the top level only
+            category_filter, rest = rest[wm.end():].strip(), rest[:wm.start()]
+            break
     specs = None
     rm = re.match(r"\s*RETURNING\s+(.*)$", rest, re.IGNORECASE | re.DOTALL)
     if rm:
         specs = [_parse_object_spec(p) for p in _split_top(rm.group(1))]
     elif rest.strip() and not re.fullmatch(r"\s*(WITH\s+.*)?", rest, re.IGNORECASE | re.DOTALL):
         raise RestError(400, "MALFORMED_SEARCH", f"unexpected token: '{rest.strip()[:40]}'")
-    return term, scope, specs, overall
+    return term, scope, specs, overall, category_filter
 
 
 def _term_matcher(term: str) -> Callable[[str], bool]:
@@ -179,8 +184,22 @@ def _search_fields(ctx: Ctx, sobject: SObjectDef, scope: str) -> list[str]:
     return out
 
 
-def _run_search(ctx: Ctx, term: str, scope: str, specs: list[SearchSpec] | None, overall: int) -> Response:
+def _run_search(ctx: Ctx, term: str, scope: str, specs: list[SearchSpec] | None, overall: int,
+                category_filter: str = "") -> Response:
+    from sfwizard.sandbox.salesforce import categories
+
     matcher = _term_matcher(term)
+    in_categories = None
+    if category_filter:
+        if not specs or not all(s.sobject == "KnowledgeArticleVersion" or s.sobject.endswith("__kav")
+                                for s in specs):
+            raise RestError(400, "MALFORMED_SEARCH", "WITH DATA CATEGORY needs a RETURNING clause of Knowledge "
+                                                     "articles filtered on PublishStatus")
+        try:
+            in_categories = categories.predicate(ctx.org, categories.parse(category_filter))
+        except categories.CategoryError as exc:
+            raise RestError(400, "MALFORMED_SEARCH" if exc.code == "MALFORMED_QUERY" else exc.code,
+                            exc.message) from None
     if specs is None:
         specs = [SearchSpec(s.name, []) for s in ctx.org.schema.values()
                  if s.searchable and not s.setup and ctx.readable(s.name)]
@@ -205,7 +224,7 @@ def _run_search(ctx: Ctx, term: str, scope: str, specs: list[SearchSpec] | None,
         limit = spec.limit if spec.limit is not None else overall
         matching = (r for r in ctx.org.table(sobject.name).scan()
                     if any(isinstance(r.get(n), str) and matcher(r[n]) for n in text_fields)
-                    and (pred is None or pred(r)))
+                    and (pred is None or pred(r)) and (in_categories is None or in_categories(r)))
         orders = _split_top(spec.order_by)
         hits = list(matching if orders else itertools.islice(matching, limit))  # no order: stop early
         for key in reversed(orders):  # stable sorts, last key first; nulls first ascending, as SOQL

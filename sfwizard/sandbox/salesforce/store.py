@@ -267,7 +267,8 @@ class Org:
         self.my_domain = my_domain
         self.api_max = api_max
         self.api_used = api_used
-        self.password_expiry_days = password_expiry_days
+        self.password_expiry_days = password_expiry_days  # the org-wide password policy (None or 0: never)
+        self.profile_password_policies: dict[str, int] = {}  # Profile Id → its own policy's days (0: never)
         self.knowledge_enabled = True
         self.schema: dict[str, SObjectDef] = {}
         self._schema_lower: dict[str, SObjectDef] = {}

@@ -36,12 +36,16 @@ def new_state(name: str = "custom", seed: int = 1, profile: str = "gainsight-px"
 def add_org(state: SandboxState, key: str, name: str, *, instance_name: str = "USA612",
             is_sandbox: bool = False, organization_type: str = "Enterprise Edition",
             api_max: int = 100_000, api_used: int = 0, password_expiry_days: int | None = 90,
-            skilljar_package: bool = False, org_id: str | None = None) -> Org:
+            skilljar_package: bool = False, org_id: str | None = None, my_domain: str = "",
+            pod: str | None = None) -> Org:
+    """An org with the standard objects. ``pod`` is the instance characters of its record Ids: a full-copy
+    sandbox shares production's, so every copied record keeps its production Id (as Salesforce copies do)."""
     index = len(state.orgs)
-    pod = _PODS[index % len(_PODS)]
-    org = Org(key, org_id or ids.make_id("00D", 1_000_000 + index * 7919, pod=pod), name,
+    pod = pod or _PODS[index % len(_PODS)]
+    org = Org(key, org_id or ids.make_id("00D", 1_000_000 + index * 7919, pod=_PODS[index % len(_PODS)]), name,
               instance_name=instance_name, is_sandbox=is_sandbox, organization_type=organization_type,
-              api_max=api_max, api_used=api_used, password_expiry_days=password_expiry_days, pod=pod)
+              api_max=api_max, api_used=api_used, password_expiry_days=password_expiry_days, my_domain=my_domain,
+              pod=pod)
     for sobject in standard_objects():
         org.add_sobject(sobject)
     if skilljar_package:
@@ -68,12 +72,13 @@ def add_field(org: Org, sobject_name: str, f: FieldDef) -> None:
 
 
 def _perm_flags(api_enabled: bool, modify_all: bool, view_all: bool, view_setup: bool,
-                manage_users: bool, approve_uninstalled: bool) -> dict[str, bool]:
+                manage_users: bool, approve_uninstalled: bool, password_never_expires: bool = False) -> dict[str, bool]:
     return {
         "PermissionsApiEnabled": api_enabled, "PermissionsModifyAllData": modify_all,
         "PermissionsViewAllData": view_all or modify_all, "PermissionsViewSetup": view_setup or modify_all,
         "PermissionsManageUsers": manage_users or modify_all,
         "PermissionsApproveUninstalledApps": approve_uninstalled,
+        "PermissionsPasswordNeverExpires": password_never_expires,
     }
 
 
@@ -98,26 +103,36 @@ def _grant(state: SandboxState, org: Org, ps_id: str, objects: dict[str, Iterabl
 
 def add_profile(state: SandboxState, org: Org, name: str, *, api_enabled: bool = True,
                 modify_all: bool = False, view_all: bool = False, view_setup: bool = False,
-                manage_users: bool = False, approve_uninstalled: bool = False,
+                manage_users: bool = False, approve_uninstalled: bool = False, password_never_expires: bool = False,
                 objects: dict[str, Iterable[str]] | None = None,
-                fields: dict[str, Iterable[str]] | None = None) -> Record:
-    """A profile and the permission set it owns (as real orgs model it)."""
-    flags = _perm_flags(api_enabled, modify_all, view_all, view_setup, manage_users, approve_uninstalled)
+                fields: dict[str, Iterable[str]] | None = None,
+                password_expiry_days: int | None = None) -> Record:
+    """A profile and the permission set it owns (as real orgs model it).
+
+    ``password_expiry_days`` is the profile's own password policy (ProfilePasswordPolicy, 0 = never);
+    None leaves the profile on the org-wide policy.
+    """
+    flags = _perm_flags(api_enabled, modify_all, view_all, view_setup, manage_users, approve_uninstalled,
+                        password_never_expires)
     profile = stamp(state, org.table("Profile").insert({"Name": name, "UserType": "Standard",
                                                          "UserLicenseId": None, "Description": None, **flags}))
     ps = stamp(state, org.table("PermissionSet").insert({
         "Name": "X00e" + profile["Id"][3:15], "Label": "00e" + profile["Id"][3:15], "IsOwnedByProfile": True,
         "ProfileId": profile["Id"], "Description": None, **flags}))
     _grant(state, org, ps["Id"], objects or {}, fields or {})
+    if password_expiry_days is not None:
+        org.profile_password_policies[profile["Id"]] = password_expiry_days
     return profile
 
 
 def add_permission_set(state: SandboxState, org: Org, label: str, *, api_name: str | None = None,
                        api_enabled: bool = False, modify_all: bool = False, view_all: bool = False,
                        view_setup: bool = False, manage_users: bool = False,
-                       approve_uninstalled: bool = False, objects: dict[str, Iterable[str]] | None = None,
+                       approve_uninstalled: bool = False, password_never_expires: bool = False,
+                       objects: dict[str, Iterable[str]] | None = None,
                        fields: dict[str, Iterable[str]] | None = None) -> Record:
-    flags = _perm_flags(api_enabled, modify_all, view_all, view_setup, manage_users, approve_uninstalled)
+    flags = _perm_flags(api_enabled, modify_all, view_all, view_setup, manage_users, approve_uninstalled,
+                        password_never_expires)
     ps = stamp(state, org.table("PermissionSet").insert({
         "Name": api_name or "".join(ch if ch.isalnum() else "_" for ch in label), "Label": label,
         "IsOwnedByProfile": False, "ProfileId": None, "Description": None, **flags}))

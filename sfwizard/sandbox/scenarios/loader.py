@@ -7,7 +7,8 @@ short overrides of ``healthy``. Times are relative to load time (``-3d``), so no
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from collections.abc import Collection
+from datetime import datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,16 +19,18 @@ from sfwizard.sandbox.px.state import Attribute, KnowledgeSettings, Mapping, PxI
 from sfwizard.sandbox.salesforce.schema import F
 from sfwizard.sandbox.salesforce.store import GeneratedTable, Org
 from sfwizard.sandbox.salesforce.tokens import Grant, token_store
-from sfwizard.sandbox.scenarios import builder, generate
+from sfwizard.sandbox.scenarios import builder, generate, validate
 from sfwizard.sandbox.skilljar.state import SkilljarState
 from sfwizard.sandbox.state import SandboxState
-from sfwizard.sandbox.statuspage.state import Incident, StatusComponent, StatusPageState
+from sfwizard.sandbox.statuspage.state import Incident, Maintenance, StatusComponent, StatusPageState
 from sfwizard.sandbox.tls import CertPaths
 
 SCHEMA_VERSION = 1
 PERMS = y.ListOf(y.Enum(("read", "create", "edit", "delete", "view_all", "modify_all")))
 FIELD_TYPES = ("string", "textarea", "boolean", "int", "double", "currency", "percent", "date", "datetime",
                "reference", "picklist", "email", "phone", "url")
+# What Salesforce's password policies offer (Setup → Password Policies; 0 is "Never expires").
+EXPIRY_DAYS = (0, 30, 60, 90, 180, 365)
 
 
 def _time() -> y.Spec:
@@ -35,15 +38,64 @@ def _time() -> y.Spec:
 
 
 def _count_or_list() -> y.Spec:
+    # Explicit records are checked against their object's fields once the org's schema is built
+    # (_check_records), where unknown fields, wrong types and relative times are handled with positions.
     return y.OneOf((y.Obj({"generate": y.Int(0)}, required=("generate",)), y.ListOf(y.MapOf(y.AnyValue()))))
+
+
+class _OrgId(y.Spec):
+    """An Organization Id: 00D…, 15 or 18 characters (an 18-character one with its checksum)."""
+
+    def check(self, value: Any, where: y.Where) -> Any:
+        from sfwizard import ids
+
+        if not isinstance(value, str) or not value.startswith("00D") or not ids.is_valid(value):
+            raise where.error(f"expected an Organization Id (00D…, 15 or 18 characters); got {value!r}")
+        return ids.to18(value)
+
+
+class _Domain(y.Spec):
+    """A My Domain: its name (``acme``) or host (``acme.my.salesforce.com``, ``acme--uat.sandbox.my…``)."""
+
+    def check(self, value: Any, where: y.Where) -> Any:
+        import re
+
+        if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9-]+)*", value):
+            raise where.error(f"expected a My Domain like acme or acme.my.salesforce.com; got {value!r}")
+        return value if "." in value else f"{value}.my.salesforce.com"
+
+
+class _Faults(y.Spec):
+    """The ``faults:`` block: each key and value parsed as ``--fault key=value`` would be, at its position."""
+
+    def check(self, value: Any, where: y.Where) -> Any:
+        from sfwizard.sandbox.faults import apply_spec
+        from sfwizard.sandbox.state import Faults
+
+        if not isinstance(value, dict):
+            raise where.error(f"expected a mapping of fault: value; got {y.kind_of(value)}")
+        out = {}
+        for key, v in value.items():
+            at = where.at_key(value, key)
+            if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+                raise at.error(f"expected a value like 0.5, 200 or salesforce; got {y.kind_of(v)}")
+            try:
+                apply_spec(Faults(), f"{key}={v}")
+            except SfwizardError as exc:
+                raise at.error(exc.message.removeprefix("bad --fault ")) from None
+            out[str(key)] = v
+        return out
 
 
 FIELD = y.Obj({"type": y.Enum(FIELD_TYPES), "label": y.Str(), "length": y.Int(0), "values": y.ListOf(y.Str()),
                "reference_to": y.Str(), "relationship_name": y.Str(), "updateable": y.Bool()},
               required=("type",))
-PERMSET = y.Obj({"api_enabled": y.Bool(), "modify_all": y.Bool(), "view_all": y.Bool(), "view_setup": y.Bool(),
-                 "manage_users": y.Bool(), "approve_uninstalled": y.Bool(), "label": y.Str(),
-                 "objects": y.MapOf(PERMS), "fields": y.MapOf(PERMS)})
+_PERM_KEYS = {"api_enabled": y.Bool(), "modify_all": y.Bool(), "view_all": y.Bool(), "view_setup": y.Bool(),
+              "manage_users": y.Bool(), "approve_uninstalled": y.Bool(), "password_never_expires": y.Bool(),
+              "label": y.Str(), "objects": y.MapOf(PERMS), "fields": y.MapOf(PERMS)}
+PERMSET = y.Obj(_PERM_KEYS)
+# A profile is a permission set of its own plus, optionally, a password policy that overrides the org's.
+PROFILE = y.Obj({**_PERM_KEYS, "password_expiry_days": y.Enum(EXPIRY_DAYS)})
 USER = y.Obj({"username": y.Str(), "first_name": y.Str(), "last_name": y.Str(), "email": y.Str(),
               "title": y.Str(), "profile": y.Str(), "permission_sets": y.ListOf(y.Str()), "active": y.Bool(),
               "password_changed": _time(), "last_login": _time()},
@@ -51,18 +103,23 @@ USER = y.Obj({"username": y.Str(), "first_name": y.Str(), "last_name": y.Str(), 
 ARTICLE = y.Obj({"title": y.Str(), "url_name": y.Str(), "summary": y.Str(), "categories": y.ListOf(y.Str()),
                  "visible_in": y.ListOf(y.Enum(("pkb", "csp", "prm", "app"))),
                  "status": y.Enum(("Online", "Draft", "Archived"))}, required=("title",))
+LOGIN = y.Obj({"user": y.Str(), "app": y.Str(), "at": y.RelTime(), "status": y.Str(),
+               "type": y.Enum(("Remote Access 2.0", "Application", "Remote Access Client", "SAML Sfdc Initiated SSO"))},
+              required=("user", "at", "status"))
 ORG = y.Obj({
-    "name": y.Str(), "instance_name": y.Str(), "is_sandbox": y.Bool(), "organization_type": y.Str(),
-    "password_expiry_days": y.Optional(y.Int(0)), "api": y.Obj({"max": y.Int(1), "used": y.Int(0)}),
+    "name": y.Str(), "org_id": _OrgId(), "my_domain": _Domain(), "copy_of": y.Str(),
+    "instance_name": y.Str(), "is_sandbox": y.Bool(), "organization_type": y.Str(),
+    "password_expiry_days": y.Optional(y.Enum(EXPIRY_DAYS)), "api": y.Obj({"max": y.Int(1), "used": y.Int(0)}),
     "knowledge": y.Bool(), "skilljar_package": y.Bool(),
     "custom_objects": y.MapOf(y.Obj({"label": y.Str(), "prefix": y.Str(), "fields": y.MapOf(FIELD)},
                                     required=("label", "prefix"))),
     "custom_fields": y.MapOf(y.MapOf(FIELD)),
-    "profiles": y.MapOf(PERMSET), "permission_sets": y.MapOf(PERMSET), "users": y.MapOf(USER),
+    "profiles": y.MapOf(PROFILE), "permission_sets": y.MapOf(PERMSET), "users": y.MapOf(USER),
     "records": y.MapOf(_count_or_list()),
     "changed_since_disconnect": y.MapOf(y.Int(0)),
     "knowledge_articles": y.OneOf((y.Obj({"generate": y.Int(0)}, required=("generate",)), y.ListOf(ARTICLE))),
     "data_categories": y.MapOf(y.ListOf(y.Str())),
+    "login_history": y.ListOf(LOGIN),
 }, required=("name",))
 APP = y.Obj({"name": y.Str(), "installed_in": y.ListOf(y.Str()), "rotate_refresh_tokens": y.Bool(),
              "device_flow": y.Bool()}, required=("name",))
@@ -71,6 +128,9 @@ MAPPING = y.Obj({"salesforce": y.Str(), "platform": y.Str(), "direction": y.Enum
 PLATFORM = y.Obj({
     "org": y.Str(), "integration_user": y.Str(), "connected_app": y.Str(), "region": y.Enum(("US", "EU", "US2")),
     "status": y.Enum(("UP", "DOWN")), "authorized": y.Bool(), "disconnected": _time(), "last_success": _time(),
+    # A new Authorize after the disconnect, approved in ``org`` (which may differ from the org the data
+    # lives in) by ``user`` (a user key of that org) at ``at``.
+    "authorized_in": y.Obj({"org": y.Str(), "user": y.Str(), "at": y.RelTime()}, required=("org", "user", "at")),
     "last_error": y.Optional(y.Str()), "records_processed": y.Int(0), "sync_duration_seconds": y.Float(0, 600),
     "matching": y.MapOf(y.Obj({"salesforce": y.Str(), "platform": y.Str()})),
     "mappings": y.ListOf(MAPPING), "custom_objects": y.ListOf(y.Str()),
@@ -78,44 +138,72 @@ PLATFORM = y.Obj({
     "attributes": y.MapOf(y.ListOf(y.Obj({"api_name": y.Str(), "display_name": y.Str(),
                                           "type": y.Enum(("STRING", "NUMBER", "BOOLEAN", "DATE", "DATETIME"))},
                                          required=("api_name", "type")))),
-    "knowledge": y.Obj({"enabled": y.Bool(), "categories": y.ListOf(y.Str()), "accessibility": y.ListOf(
-        y.Enum(("Public", "Customer", "Partner", "Internal")))}),
+    "knowledge": y.Obj({"used": y.Bool(), "enabled": y.Bool(), "categories": y.ListOf(y.Str()),
+                        "accessibility": y.ListOf(y.Enum(("Public", "Customer", "Partner", "Internal")))}),
 }, required=("org", "integration_user", "connected_app"))
 SKILLJAR = y.Obj({"org": y.Str(), "integration_user": y.Str(), "connected_app": y.Str(),
                   "status": y.Enum(("connected", "disconnected")), "disconnected": _time(), "last_sync": _time(),
-                  "pending": y.Obj({"generate": y.Int(0)}), "window_days": y.Int(1)},
+                  "reconnected": _time(), "pending": y.Obj({"generate": y.Int(0)}), "window_days": y.Int(1)},
                  required=("org", "integration_user", "connected_app"))
+_UPDATE = y.Obj({"status": y.Str(), "body": y.Str(), "at": y.RelTime()}, required=("status", "body", "at"))
 STATUS = y.Obj({
-    "name": y.Str(), "url": y.Str(), "indicator": y.Enum(("none", "minor", "major", "critical")),
+    "name": y.Str(), "url": y.Str(), "indicator": y.Enum(("none", "minor", "major", "critical", "maintenance")),
     "description": y.Str(),
     "components": y.ListOf(y.Obj({"name": y.Str(), "status": y.Enum((
-        "operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"))},
-        required=("name",))),
+        "operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance")),
+        "group": y.Str()}, required=("name",))),
     "incidents": y.ListOf(y.Obj({
         "name": y.Str(), "status": y.Enum(("investigating", "identified", "monitoring", "resolved", "postmortem")),
         "impact": y.Enum(("none", "minor", "major", "critical")), "created": y.RelTime(),
-        "components": y.ListOf(y.Str()),
-        "updates": y.ListOf(y.Obj({"status": y.Str(), "body": y.Str(), "at": y.RelTime()}))},
+        "components": y.ListOf(y.Str()), "updates": y.ListOf(_UPDATE)},
         required=("name", "status", "impact", "created"))),
+    # Statuspage's scheduled maintenances: announced windows, shown apart from incidents.
+    "maintenances": y.ListOf(y.Obj({
+        "name": y.Str(), "status": y.Enum(("scheduled", "in_progress", "verifying", "completed")),
+        "impact": y.Enum(("none", "minor", "major", "critical", "maintenance")),
+        "scheduled_for": y.RelTime(), "scheduled_until": y.RelTime(), "components": y.ListOf(y.Str()),
+        "updates": y.ListOf(_UPDATE)},
+        required=("name", "status", "scheduled_for", "scheduled_until"))),
+})
+_IDS = y.ListOf(y.Str())
+EXPECT = y.Obj({
+    # What ``sfwizard check --demo --scenario THIS --json`` must show (the diagnosis suite asserts it).
+    "exit_code": y.Enum((0, 1, 2)), "fail": _IDS, "warn": _IDS, "pass": _IDS, "manual": _IDS, "skipped": _IDS,
+    "not_failing": _IDS, "may_fail": _IDS, "reasons": y.MapOf(y.Str()), "symptoms": _IDS,
+    "evidence": y.MapOf(y.MapOf(y.AnyValue())),
 })
 SCENARIO = y.Obj({
     "schema": y.Enum((SCHEMA_VERSION,)), "name": y.Str(), "description": y.Str(), "extends": y.Optional(y.Str()),
     "seed": y.Int(0), "profile": y.Enum(("gainsight-px", "skilljar")), "api_version": y.Str(),
     "orgs": y.MapOf(ORG), "connected_apps": y.MapOf(APP), "platform": y.Optional(PLATFORM),
-    "skilljar": y.Optional(SKILLJAR), "status_page": STATUS, "faults": y.MapOf(y.OneOf((y.Str(), y.Float()))),
-    "login": y.Obj({"remembered_session": y.Str()}),
+    "skilljar": y.Optional(SKILLJAR), "status_page": STATUS, "faults": _Faults(),
+    "login": y.Obj({"remembered_session": y.Str()}), "expect": EXPECT,
 }, required=("schema", "name", "orgs"))
 
 
 # -- finding and merging files ------------------------------------------------------------------------
 
+SUITE = "diagnosis"  # the diagnosis suite: scenarios with an ``expect:`` block, in scenarios/diagnosis/
+
+
 def builtin_scenarios() -> list[tuple[str, str]]:
+    """(name, description) of every built-in scenario, then the diagnosis suite's as ``diagnosis/NAME``."""
     out = []
-    for entry in sorted(resources.files("sfwizard.sandbox.scenarios").iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            raw = y.load_text(entry.read_text(encoding="utf-8"), entry.name)
-            out.append((entry.name[:-5], str(raw.get("description", ""))))
+    root = resources.files("sfwizard.sandbox.scenarios")
+    for folder, prefix, mark in ((root, "", ""), (root.joinpath(SUITE), f"{SUITE}/", "[diagnosis suite] ")):
+        if not folder.is_dir():
+            continue
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".yaml"):
+                raw = y.load_text(entry.read_text(encoding="utf-8"), entry.name)
+                out.append((prefix + entry.name[:-5], mark + str(raw.get("description", ""))))
     return out
+
+
+def diagnosis_suite() -> list[Path]:
+    """The suite's files (each with an ``expect:`` block), for tests and ``benchmarks/diagnosis_suite.py``."""
+    folder = resources.files("sfwizard.sandbox.scenarios").joinpath(SUITE)
+    return sorted(Path(str(e)) for e in folder.iterdir() if e.name.endswith(".yaml")) if folder.is_dir() else []
 
 
 def _read(name_or_path: str, base: Path | None = None) -> tuple[str, str]:
@@ -147,6 +235,13 @@ def _merge(base: Any, override: Any) -> Any:
     return override
 
 
+# What a child scenario never inherits: its own name, words and expectations.
+_NOT_INHERITED = ("name", "description", "expect")
+# What a full-copy sandbox does not copy from production: its identity, and what happened after the copy.
+_NOT_COPIED = ("name", "org_id", "my_domain", "copy_of", "is_sandbox", "instance_name", "changed_since_disconnect",
+               "login_history", "api")
+
+
 def _resolve(name_or_path: str, seen: tuple[str, ...] = (), base: Path | None = None) -> tuple[Any, str]:
     text, display = _read(name_or_path, base)
     raw = y.load_text(text, display)
@@ -159,9 +254,32 @@ def _resolve(name_or_path: str, seen: tuple[str, ...] = (), base: Path | None = 
                                 "remove one of the extends")
         here = Path(display).parent if Path(display).exists() else None
         base_raw, _ = _resolve(parent, seen + (name_or_path,), here)
+        for key in _NOT_INHERITED:
+            base_raw.pop(key, None)
         raw = _merge(base_raw, raw)
         raw["extends"] = None
     return raw, display
+
+
+def _expand_copies(raw: Any, doc: validate.Doc) -> None:
+    """``copy_of: prod``: the org starts as production's copy (schema, people, records, their Ids), then
+    its own keys override. A copy of a copy is refused: Salesforce copies production."""
+    orgs = raw.get("orgs") if isinstance(raw, dict) else None
+    if not isinstance(orgs, dict):
+        return
+    for key, o in list(orgs.items()):
+        source = o.get("copy_of") if isinstance(o, dict) else None
+        if source is None:
+            continue
+        if not isinstance(source, str) or source not in orgs or source == key:
+            raise doc.error(("orgs", key, "copy_of"), f"expected the key of another org in this file; got {source!r}")
+        if isinstance(orgs[source], dict) and orgs[source].get("copy_of"):
+            raise doc.error(("orgs", key, "copy_of"), f"{source!r} is itself a copy: copy production instead")
+        base = y.LDict({k: v for k, v in orgs[source].items() if k not in _NOT_COPIED})
+        base.mark, base.key_marks = getattr(orgs[source], "mark", (1, 1)), getattr(orgs[source], "key_marks", {})
+        merged = _merge(base, o)
+        merged.setdefault("is_sandbox", True)
+        orgs[key] = merged
 
 
 # -- building state ---------------------------------------------------------------------------------
@@ -170,28 +288,44 @@ def load_scenario(name_or_path: str) -> SandboxState:
     """Load, validate and build a scenario. Errors are one line: ``file:line:column: message``."""
     raw, display = _resolve(name_or_path)
     state = builder.new_state()
+    doc = validate.Doc(raw, display, state.loaded_at)
+    _expand_copies(raw, doc)
     spec = y.validate(raw, SCENARIO, display, now=state.loaded_at)
-    try:
-        return _build(state, spec, display, name_or_path)
-    except KeyError as exc:
-        raise SfwizardError(f"{display}: unknown reference {exc}", "check names of orgs, users, profiles, "
-                                                                   "permission sets and apps") from None
+    validate.check_references(doc, spec)
+    return _build(state, spec, doc)
 
 
-def _build(state: SandboxState, s: dict[str, Any], display: str, source: str) -> SandboxState:
+def load_expectation(name_or_path: str) -> dict[str, Any]:
+    """The scenario's ``expect:`` block, validated (empty when it has none)."""
+    raw, display = _resolve(name_or_path)
+    _expand_copies(raw, validate.Doc(raw, display, datetime.now(timezone.utc)))
+    spec = y.validate(raw, SCENARIO, display)
+    return dict(spec.get("expect") or {})
+
+
+def _build(state: SandboxState, s: dict[str, Any], doc: validate.Doc) -> SandboxState:
     state.scenario_name = s["name"]
     state.scenario_description = s.get("description", "")
-    state.scenario_path = display
+    state.scenario_path = doc.display
     state.seed = s.get("seed", 1)
     state.profile = s.get("profile", "gainsight-px")
     state.api_version = s.get("api_version", "60.0")
     user_ids: dict[tuple[str, str], str] = {}
     changed: dict[str, dict[str, int]] = {}  # org key → {object: records changed since the disconnect}
-    for org_key, o in s["orgs"].items():
-        _build_org(state, org_key, o, user_ids)
+    dead = validate.dead_windows(s)
+    apps = s.get("connected_apps") or {}
+    copies = {k for k, o in s["orgs"].items() if o.get("copy_of")}
+    # Production first: a full copy takes its source's instance characters, so its records keep their Ids.
+    for org_key in sorted(s["orgs"], key=lambda k: k in copies):
+        o = s["orgs"][org_key]
+        pod = state.orgs[o["copy_of"]].pod if o.get("copy_of") else None
+        _build_org(state, doc, org_key, o, user_ids, dead, pod)
+        _build_logins(state, state.orgs[org_key], o.get("login_history") or [], user_ids, apps)
         changed[org_key] = o.get("changed_since_disconnect") or {}
+    state.orgs = {k: state.orgs[k] for k in s["orgs"]}  # the file's order (the first org is the default)
+    state.default_org_key = next(iter(s["orgs"]))
     state.user_roles = {(org_key, uid): role for (org_key, role), uid in user_ids.items()}
-    for key, a in (s.get("connected_apps") or {}).items():
+    for key, a in apps.items():
         app = builder.add_connected_app(state, a["name"], rotate_refresh_tokens=a.get("rotate_refresh_tokens", False),
                                         installed_in=a.get("installed_in", list(state.orgs)),
                                         device_flow=a.get("device_flow", True))
@@ -215,23 +349,29 @@ def _build(state: SandboxState, s: dict[str, Any], display: str, source: str) ->
     return state
 
 
-def _build_org(state: SandboxState, key: str, o: dict[str, Any], user_ids: dict[tuple[str, str], str]) -> None:
+def _build_org(state: SandboxState, doc: validate.Doc, key: str, o: dict[str, Any],
+               user_ids: dict[tuple[str, str], str],
+               dead: dict[tuple[str, str], list[tuple[datetime, datetime | None]]], pod: str | None) -> None:
     api = o.get("api") or {}
+    expiry = o.get("password_expiry_days", 90)
     org = builder.add_org(state, key, o["name"], instance_name=o.get("instance_name", "USA612"),
                           is_sandbox=o.get("is_sandbox", False),
                           organization_type=o.get("organization_type", "Enterprise Edition"),
                           api_max=api.get("max", 100_000), api_used=api.get("used", 0),
-                          password_expiry_days=o.get("password_expiry_days", 90),
-                          skilljar_package=o.get("skilljar_package", False))
+                          password_expiry_days=expiry or None,  # 0 and null: passwords never expire
+                          skilljar_package=o.get("skilljar_package", False), org_id=o.get("org_id"),
+                          my_domain=o.get("my_domain", ""), pod=pod)
     org.knowledge_enabled = o.get("knowledge", True)
     for name, c in (o.get("custom_objects") or {}).items():
         builder.add_custom_object(org, name, c["label"], c["prefix"],
                                   [_field(fname, f) for fname, f in (c.get("fields") or {}).items()])
     for obj, fields in (o.get("custom_fields") or {}).items():
+        if org.sobject(obj) is None:
+            raise doc.error(("orgs", key, "custom_fields", obj), f"no object {obj!r} in org {key} to add fields to")
         for fname, f in fields.items():
             builder.add_field(org, obj, _field(fname, f))
     for name, p in (o.get("profiles") or {}).items():
-        builder.add_profile(state, org, name, **_perms(p))
+        builder.add_profile(state, org, name, **_perms(p), password_expiry_days=p.get("password_expiry_days"))
     for label, p in (o.get("permission_sets") or {}).items():
         builder.add_permission_set(state, org, p.get("label", label), api_name=label.replace(" ", "_"),
                                    **_perms(p))
@@ -243,8 +383,25 @@ def _build_org(state: SandboxState, key: str, o: dict[str, Any], user_ids: dict[
         user_ids[(key, role)] = rec["Id"]
     owners = [uid for (k, role), uid in user_ids.items() if k == key and role != "integration"] \
         or [uid for (k, _), uid in user_ids.items() if k == key]
-    _build_records(state, org, o.get("records") or {}, owners, state.loaded_at)
+    records = o.get("records") or {}
+    users = {role: uid for (k, role), uid in user_ids.items() if k == key}
+    explicit = validate.check_records(doc, key, org, records, users, dead)
+    _build_records(state, org, records, explicit, owners, state.loaded_at)
     _build_knowledge(state, org, o)
+
+
+def _build_logins(state: SandboxState, org: Org, logins: list[dict[str, Any]],
+                  user_ids: dict[tuple[str, str], str], apps: dict[str, Any]) -> None:
+    """The scenario's own LoginHistory rows (failed logins above all), beside what the builder makes."""
+    history = org.table("LoginHistory")
+    for entry in logins:
+        at = entry["at"]
+        app = apps[entry["app"]]["name"] if entry.get("app") else "Browser"
+        history.insert({"UserId": user_ids[(org.key, entry["user"])], "LoginTime": at,
+                        "LoginType": entry.get("type") or ("Remote Access 2.0" if entry.get("app") else "Application"),
+                        "SourceIp": "34.201.12.7", "Status": entry["status"], "Application": app,
+                        "Browser": "Unknown", "Platform": "Unknown", "LoginUrl": "login.salesforce.com",
+                        "ApiType": None, "CreatedDate": at, "LastModifiedDate": at, "SystemModstamp": at})
 
 
 def _field(name: str, f: dict[str, Any]) -> Any:
@@ -256,14 +413,15 @@ def _field(name: str, f: dict[str, Any]) -> Any:
 
 def _perms(p: dict[str, Any]) -> dict[str, Any]:
     return {k: p[k] for k in ("api_enabled", "modify_all", "view_all", "view_setup", "manage_users",
-                              "approve_uninstalled", "objects", "fields") if k in p}
+                              "approve_uninstalled", "password_never_expires", "objects", "fields") if k in p}
 
 
 def _count(spec: Any) -> int | None:
     return spec.get("generate") if isinstance(spec, dict) else None
 
 
-def _build_records(state: SandboxState, org: Org, records: dict[str, Any], owners: list[str], now: datetime) -> None:
+def _build_records(state: SandboxState, org: Org, records: dict[str, Any], explicit: dict[str, list[dict]],
+                   owners: list[str], now: datetime) -> None:
     seed = state.seed
     accounts_spec = records.get("Account", {"generate": 0})
     n_accounts = _count(accounts_spec)
@@ -282,18 +440,19 @@ def _build_records(state: SandboxState, org: Org, records: dict[str, Any], owner
             accounts.append(org.table("Account").insert(generate.account(seed, i, org, owners, now)))
         sample = accounts
     else:
-        for values in accounts_spec:
+        for values in explicit.get("Account", []):
             accounts.append(builder.insert(state, org, "Account", dict(values), owner=owners[0]))
+        state.explicit_ids.update(a["Id"] for a in accounts)
         sample = accounts
     for obj, spec in records.items():
         if obj == "Account":
             continue
         n = _count(spec)
-        if n is None:
-            for values in spec:
-                builder.insert(state, org, obj, dict(values), owner=owners[0])
-            continue
         table = org.table(obj)
+        if n is None:
+            for values in explicit.get(table.sobject.name, []):
+                state.explicit_ids.add(builder.insert(state, org, obj, dict(values), owner=owners[0])["Id"])
+            continue
         for i in range(n):
             parent = sample[i % len(sample)] if sample else None
             if obj == "Contact" and parent:
@@ -350,7 +509,8 @@ _SF_TO_PX_TYPE = {"int": "NUMBER", "double": "NUMBER", "currency": "NUMBER", "pe
 
 
 def _issue_integration_tokens(state: SandboxState, org: Org, user_id: str, client_id: str,
-                              granted: datetime, last_used: datetime, revoked: bool) -> tuple[str, str]:
+                              granted: datetime, last_used: datetime, revoked: bool,
+                              history_days: int = 21) -> tuple[str, str]:
     app = state.connected_apps[client_id]
     access, refresh = token_store(state).issue(state, Grant(org.key, user_id, client_id), with_refresh=True)
     assert refresh is not None
@@ -363,7 +523,7 @@ def _issue_integration_tokens(state: SandboxState, org: Org, user_id: str, clien
                       "SystemModstamp": last_used, "LastUsedDate": last_used, "UseCount": 4000})
     # The integration's logins over the weeks before (six a day is plenty to look real).
     end = min(last_used, state.loaded_at)
-    at = end - timedelta(days=21)
+    at = max(end - timedelta(days=history_days), granted)
     history = org.table("LoginHistory")
     while at <= end:
         history.insert({"UserId": user_id, "LoginTime": at, "LoginType": "Remote Access 2.0",
@@ -380,47 +540,86 @@ def _build_px(state: SandboxState, p: dict[str, Any], user_ids: dict[tuple[str, 
     org = state.orgs[p["org"]]
     user_id = user_ids[(p["org"], p["integration_user"])]
     client_id = state.app_keys[p["connected_app"]]
-    status = p.get("status", "UP")
     disconnected = p.get("disconnected")
+    auth = p.get("authorized_in")
     last_success = p.get("last_success") or (disconnected if disconnected else now - timedelta(hours=2))
+    if auth and not p.get("last_success"):
+        last_success = disconnected or auth["at"]
+    status = p.get("status", "UP")
     access, refresh = _issue_integration_tokens(state, org, user_id, client_id, now - timedelta(days=200),
                                                 disconnected or last_success, revoked=disconnected is not None)
     mappings = [Mapping(m["salesforce"], m["platform"], m["direction"]) for m in p.get("mappings", [])]
     push = p.get("push") or {}
+    live = disconnected is None
     integration = PxIntegration(
         org_key=org.key, user_id=user_id, client_id=client_id, status=status,
-        authorized=p.get("authorized", disconnected is None), disconnected_at=disconnected, last_success=last_success,
-        last_error=p.get("last_error"), records_processed=p.get("records_processed", 0),
-        access_token=None if disconnected else access, refresh_token=None if disconnected else refresh,
+        authorized=p.get("authorized", live or auth is not None), disconnected_at=disconnected,
+        last_success=last_success, last_error=p.get("last_error"), records_processed=p.get("records_processed", 0),
+        access_token=access if live else None, refresh_token=refresh if live else None,
         matching=p.get("matching") or {}, mappings=mappings, custom_objects=p.get("custom_objects", []),
         push_enabled=push.get("enabled", True),
         push_schedule_gmt=push.get("schedule_gmt", ["03:00", "11:00", "19:00"]),
-        sync_duration_s=float(p.get("sync_duration_seconds", 4.0)))
+        sync_duration_s=float(p.get("sync_duration_seconds", 4.0)), home_org_key=org.key, home_user_id=user_id)
     knowledge = p.get("knowledge") or {}
     px = PxState(integration=integration, region=p.get("region", "US"),
-                 knowledge=KnowledgeSettings(enabled=knowledge.get("enabled", False),
+                 knowledge=KnowledgeSettings(used=knowledge.get("used", True),
+                                             enabled=knowledge.get("enabled", False),
                                              categories=knowledge.get("categories", []),
                                              accessibility=knowledge.get("accessibility", [])))
     px.attributes = _px_attributes(org, mappings, p.get("attributes") or {})
     _push_history(state, org, user_id, mappings, (disconnected or last_success) - timedelta(hours=1))
     px.synced_at = last_success
-    px.synced = _changes_since(state, org, last_success, mappings, changed)
+    # Changes since the last sync (or, once a new token went elsewhere, since the disconnect) were made by
+    # people in the org the data lives in: the platform still holds the old values.
+    px.synced = _changes_since(state, org, disconnected if auth else last_success, mappings, changed)
+    if auth:
+        _authorized_elsewhere(state, px, auth, user_ids, last_success, status)
     state.platform = px
 
 
-def _push_history(state: SandboxState, org: Org, user_id: str, mappings: list[Mapping], at: datetime) -> None:
-    """What the last push before ``at`` wrote: PX values in PX_ fields, by the integration user."""
-    from sfwizard.sandbox.px.sync import platform_value, salesforce_value
+def _authorized_elsewhere(state: SandboxState, px: PxState, auth: dict[str, Any],
+                          user_ids: dict[tuple[str, str], str], last_success: datetime, status: str) -> None:
+    """A new Authorize after the disconnect, approved by ``auth.user`` in ``auth.org`` at ``auth.at``: the
+    platform holds that token, and a sync after it read (and pushed into) that org."""
+    integ = px.integration
+    org = state.orgs[auth["org"]]
+    user_id = user_ids[(auth["org"], auth["user"])]
+    at = auth["at"]
+    synced_since = last_success >= at
+    access, refresh = _issue_integration_tokens(state, org, user_id, integ.client_id, at,
+                                                last_success if synced_since else at, revoked=False,
+                                                history_days=0)
+    integ.org_key, integ.user_id = org.key, user_id
+    integ.access_token, integ.refresh_token, integ.authorized = access, refresh, True
+    integ.status = status
+    if synced_since:
+        px.data_org_key = org.key
+        _push_history(state, org, user_id, integ.mappings, last_success)
+    else:
+        px.data_org_key = integ.home_org_key
 
+
+def _push_history(state: SandboxState, org: Org, user_id: str, mappings: list[Mapping], at: datetime) -> None:
+    """What the last push at ``at`` wrote: PX values in PX_ fields, by the integration user.
+
+    Only into fields the sync engine would write today (``push_error``): a push target without the PX_
+    prefix, or one the user cannot edit, never received a value from this user.
+    """
+    from sfwizard.sandbox.px.sync import platform_value, push_error, salesforce_value
+
+    user = org.user(user_id)
+    assert user is not None
     for obj in sorted({m.sf_object for m in mappings if m.direction == "px_to_sf"}):
-        maps = [m for m in mappings if m.direction == "px_to_sf" and m.sf_object == obj]
+        maps = [m for m in mappings if m.direction == "px_to_sf" and m.sf_object == obj
+                and org.sobject(obj) is not None and push_error(org, user, m) is None]
+        if not maps:
+            continue
         table = org.table(obj)
-        for row in _first_rows(table, 200):
+        for row in _first_rows(table, 200, state.explicit_ids):
             values: dict[str, Any] = {"LastModifiedById": user_id, "LastModifiedDate": at, "SystemModstamp": at}
             for m in maps:
                 f = table.sobject.field(m.sf_field)
-                if f is None:
-                    continue
+                assert f is not None  # push_error refuses a missing field
                 v = platform_value(m.px_attribute, row["Id"], at)
                 values[f.name] = salesforce_value(f.type, v, at.tzinfo)
             table.update(row["Id"], values)
@@ -449,21 +648,24 @@ def _changes_since(state: SandboxState, org: Org, since: datetime, mappings: lis
     """Records changed in Salesforce after PX last synced: PX still holds their old values.
 
     ``changed_since_disconnect`` in the org decides how many; each gets a new value for a mapped
-    field and a LastModifiedDate after ``since``. Returns {sfdcId: {attribute: old value}}.
+    field and a LastModifiedDate after ``since``, by a person (never the integration user, whose token
+    is dead or idle in that time). Returns {sfdcId: {attribute: old value}}.
     """
     synced: dict[str, dict] = {}
     by_object: dict[str, list[Mapping]] = {}
     for m in mappings:
         if m.direction == "sf_to_px":
             by_object.setdefault(m.sf_object, []).append(m)
+    people = _people(state, org)
     for obj, count in spec.items():
         table = org.table(obj)
         maps = by_object.get(obj, [])
-        rows = _first_rows(table, count)
+        rows = _first_rows(table, count, state.explicit_ids)
         for k, row in enumerate(rows):
             when = since + (state.loaded_at - since) * ((k + 1) / (len(rows) + 1))
             old = {m.px_attribute: row.get(m.sf_field) for m in maps}
-            changes: dict[str, Any] = {"LastModifiedDate": when, "SystemModstamp": when}
+            changes: dict[str, Any] = {"LastModifiedDate": when, "SystemModstamp": when,
+                                       "LastModifiedById": people[k % len(people)]}
             editable = [m for m in maps if m.sf_field not in ("Name", "Email", "FirstName", "LastName")]
             for m in editable[:2]:  # change a couple of mapped fields, as a person editing the record would
                 changes[m.sf_field] = _changed_value(row.get(m.sf_field), k)
@@ -473,9 +675,20 @@ def _changes_since(state: SandboxState, org: Org, since: datetime, mappings: lis
     return synced
 
 
-def _first_rows(table: Any, count: int) -> list[dict[str, Any]]:
-    rows = []
+def _people(state: SandboxState, org: Org) -> list[str]:
+    """The org's users who are people: anyone but an integration user (the scenario's role keys say who)."""
+    users = [u["Id"] for u in org.table("User").scan()
+             if not state.user_roles.get((org.key, u["Id"]), "").startswith("integration")]
+    return users or [u["Id"] for u in org.table("User").scan()]
+
+
+def _first_rows(table: Any, count: int, skip: Collection[str] = ()) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    if count <= 0:
+        return rows
     for row in table.scan():
+        if row["Id"] in skip:
+            continue
         rows.append(row)
         if len(rows) >= count:
             break
@@ -500,17 +713,27 @@ def _build_skilljar(state: SandboxState, s: dict[str, Any], user_ids: dict[tuple
     user_id = user_ids[(s["org"], s["integration_user"])]
     client_id = state.app_keys[s["connected_app"]]
     disconnected = s.get("disconnected")
+    reconnected = s.get("reconnected")
     last_sync = s.get("last_sync") or disconnected or now - timedelta(hours=1)
-    _issue_integration_tokens(state, org, user_id, client_id, now - timedelta(days=300), last_sync,
-                              revoked=disconnected is not None)
+    access, refresh = _issue_integration_tokens(state, org, user_id, client_id, now - timedelta(days=300),
+                                                disconnected or last_sync, revoked=disconnected is not None)
+    if reconnected is not None:  # Reconnect clicked: a new grant, used since; Backfill not clicked yet
+        access, refresh = _issue_integration_tokens(state, org, user_id, client_id, reconnected,
+                                                    max(reconnected, now - timedelta(minutes=20)), revoked=False,
+                                                    history_days=0)
     _skilljar_history(state, org, user_id, last_sync)
     pending_n = (s.get("pending") or {}).get("generate", 0)
     since = last_sync
+    connected = disconnected is None or reconnected is not None
     state.skilljar = SkilljarState(
         org_key=org.key, user_id=user_id, client_id=client_id,
-        status=s.get("status", "disconnected" if disconnected else "connected"), disconnected_at=disconnected,
+        status="connected" if reconnected is not None
+        else s.get("status", "connected" if connected else "disconnected"),
+        disconnected_at=disconnected,
         last_sync_at=last_sync, window_days=s.get("window_days", 21),
-        pending=[generate.student(state.seed, i, now, since) for i in range(pending_n)])
+        pending=[generate.student(state.seed, i, now, since) for i in range(pending_n)],
+        access_token=access if reconnected is not None else None,
+        refresh_token=refresh if reconnected is not None else None)
 
 
 def _skilljar_history(state: SandboxState, org: Org, user_id: str, last_sync: datetime) -> None:
@@ -545,11 +768,12 @@ def _skilljar_history(state: SandboxState, org: Org, user_id: str, last_sync: da
 
 
 def _build_status(state: SandboxState, s: dict[str, Any]) -> None:
+    ids_by_name = {c["name"]: secrets.token_hex(6) for c in s.get("components", [])}
     page = StatusPageState(
         name=s.get("name", "Gainsight"), url=s.get("url", "https://status.gainsight.com"),
         indicator=s.get("indicator", "none"), description=s.get("description", "All Systems Operational"),
-        components=[StatusComponent(c["name"], c.get("status", "operational"), id=secrets.token_hex(6))
-                    for c in s.get("components", [])])
+        components=[StatusComponent(c["name"], c.get("status", "operational"), id=ids_by_name[c["name"]],
+                                    group=c.get("group", "")) for c in s.get("components", [])])
     for inc in s.get("incidents", []):
         page.incidents.append(Incident(
             name=inc["name"], status=inc["status"], impact=inc["impact"], created_at=inc["created"],
@@ -557,6 +781,14 @@ def _build_status(state: SandboxState, s: dict[str, Any]) -> None:
             shortlink=f"https://stspg.io/{secrets.token_hex(3)}",
             updates=[{"status": u["status"], "body": u["body"], "created_at": u["at"]}
                      for u in inc.get("updates", [])]))
+    for mnt in s.get("maintenances", []):
+        page.maintenances.append(Maintenance(
+            name=mnt["name"], status=mnt["status"], impact=mnt.get("impact", "maintenance"),
+            scheduled_for=mnt["scheduled_for"], scheduled_until=mnt["scheduled_until"],
+            components=mnt.get("components", []), id=secrets.token_hex(6),
+            shortlink=f"https://stspg.io/{secrets.token_hex(3)}",
+            updates=[{"status": u["status"], "body": u["body"], "created_at": u["at"]}
+                     for u in mnt.get("updates", [])]))
     state.status_page = page
 
 

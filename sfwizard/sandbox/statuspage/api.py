@@ -1,7 +1,11 @@
-"""A Statuspage v2 status page under ``/status``: status, summary, components, incidents, and an HTML page.
+"""A Statuspage v2 status page under ``/status``: status, summary, components, incidents, scheduled
+maintenances, and an HTML page.
 
 Shapes follow Statuspage's public v2 API: a ``page`` object on every answer, components with their
-position, incidents with ``incident_updates`` newest first, times as ISO 8601 with milliseconds.
+position (a group component lists its children's ids), incidents and maintenances with
+``incident_updates`` newest first, times as ISO 8601 with milliseconds. A maintenance is not an incident:
+it has its own endpoints (``scheduled-maintenances``, ``/upcoming``, ``/active``) and its window
+(``scheduled_for`` → ``scheduled_until``).
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from typing import Any
 
 from sfwizard.sandbox.http import Request, Response, Route, html_response, json_response, route
 from sfwizard.sandbox.state import SandboxState
-from sfwizard.sandbox.statuspage.state import Incident, StatusComponent, StatusPageState
+from sfwizard.sandbox.statuspage.state import Incident, Maintenance, StatusComponent, StatusPageState
 
 CLOSED = ("resolved", "postmortem")
+UPCOMING, ACTIVE = ("scheduled",), ("in_progress", "verifying")
+_WORST = ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage")
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -30,36 +36,59 @@ def _sp(state: SandboxState) -> StatusPageState:
     return state.status_page or StatusPageState()
 
 
-def _updates(inc: Incident) -> list[dict[str, Any]]:
+def _updates(inc: Incident | Maintenance) -> list[dict[str, Any]]:
     return sorted(inc.updates, key=lambda u: u["created_at"], reverse=True)
 
 
 def _page(state: SandboxState, sp: StatusPageState) -> dict[str, Any]:
-    times = [state.loaded_at] + [u["created_at"] for i in sp.incidents for u in i.updates]
+    times = [state.loaded_at] + [u["created_at"] for i in [*sp.incidents, *sp.maintenances] for u in i.updates]
     return {"id": _page_id(state), "name": sp.name, "url": sp.url, "time_zone": "Etc/UTC",
             "updated_at": _iso(max(times))}
 
 
-def _component(state: SandboxState, sp: StatusPageState, c: StatusComponent, position: int) -> dict[str, Any]:
-    touched = [u["created_at"] for i in sp.incidents if c.name in i.components for u in i.updates]
+def _component(state: SandboxState, sp: StatusPageState, c: StatusComponent, position: int,
+               group_ids: dict[str, str]) -> dict[str, Any]:
+    touched = [u["created_at"] for i in [*sp.incidents, *sp.maintenances] if c.name in i.components
+               for u in i.updates]
     return {"id": c.id, "name": c.name, "status": c.status, "created_at": _iso(state.loaded_at),
             "updated_at": _iso(max([state.loaded_at, *touched])), "position": position, "description": None,
-            "showcase": True, "start_date": None, "group_id": None, "page_id": _page_id(state),
-            "group": False, "only_show_if_degraded": False}
+            "showcase": True, "start_date": None, "group_id": group_ids.get(c.group) if c.group else None,
+            "page_id": _page_id(state), "group": False, "only_show_if_degraded": False}
 
 
 def _components(state: SandboxState, sp: StatusPageState) -> list[dict[str, Any]]:
-    return [_component(state, sp, c, n) for n, c in enumerate(sp.components, start=1)]
+    """Every component in page order; a group (named by its children's ``group``) comes before them, its
+    status the worst of theirs, its ``components`` their ids."""
+    groups = list(dict.fromkeys(c.group for c in sp.components if c.group))
+    group_ids = {g: hashlib.blake2b(f"group-{state.seed}-{g}".encode(), digest_size=6).hexdigest() for g in groups}
+    out: list[dict[str, Any]] = []
+    done: set[str] = set()
+    for c in sp.components:
+        if c.group and c.group not in done:
+            done.add(c.group)
+            children = [x for x in sp.components if x.group == c.group]
+            worst = max((x.status for x in children), key=lambda st: _WORST.index(st) if st in _WORST else 0)
+            out.append({"id": group_ids[c.group], "name": c.group, "status": worst,
+                        "created_at": _iso(state.loaded_at), "updated_at": _iso(state.loaded_at),
+                        "position": len(out) + 1, "description": None, "showcase": False, "start_date": None,
+                        "group_id": None, "page_id": _page_id(state), "group": True,
+                        "only_show_if_degraded": False, "components": [x.id for x in children]})
+        out.append(_component(state, sp, c, len(out) + 1, group_ids))
+    return out
+
+
+def _updates_json(item: Incident | Maintenance) -> list[dict[str, Any]]:
+    return [{"id": f"{item.id}{n:02d}", "status": u["status"], "body": u["body"], "incident_id": item.id,
+             "created_at": _iso(u["created_at"]), "updated_at": _iso(u["created_at"]),
+             "display_at": _iso(u["created_at"]), "affected_components": None,
+             "deliver_notifications": True, "custom_tweet": None, "tweet_id": None}
+            for n, u in enumerate(_updates(item))]
 
 
 def _incident(state: SandboxState, sp: StatusPageState, inc: Incident) -> dict[str, Any]:
     comps = [c for c in _components(state, sp) if c["name"] in inc.components]
     ordered = _updates(inc)
-    updates = [{"id": f"{inc.id}{n:02d}", "status": u["status"], "body": u["body"], "incident_id": inc.id,
-                "created_at": _iso(u["created_at"]), "updated_at": _iso(u["created_at"]),
-                "display_at": _iso(u["created_at"]), "affected_components": None,
-                "deliver_notifications": True, "custom_tweet": None, "tweet_id": None}
-               for n, u in enumerate(ordered)]
+    updates = _updates_json(inc)
 
     def first(status: str) -> str | None:
         return next((_iso(u["created_at"]) for u in reversed(ordered) if u["status"] == status), None)
@@ -70,6 +99,23 @@ def _incident(state: SandboxState, sp: StatusPageState, inc: Incident) -> dict[s
             "resolved_at": first("resolved") if inc.status in CLOSED else None,
             "impact": inc.impact, "shortlink": inc.shortlink, "started_at": _iso(inc.created_at),
             "page_id": _page_id(state), "incident_updates": updates, "components": comps}
+
+
+def _maintenance(state: SandboxState, sp: StatusPageState, mnt: Maintenance) -> dict[str, Any]:
+    comps = [c for c in _components(state, sp) if c["name"] in mnt.components]
+    updates = _updates_json(mnt)
+    created = min([u["created_at"] for u in mnt.updates] or [mnt.scheduled_for])
+    return {"id": mnt.id, "name": mnt.name, "status": mnt.status, "created_at": _iso(created),
+            "updated_at": updates[0]["updated_at"] if updates else _iso(created), "monitoring_at": None,
+            "resolved_at": _iso(mnt.scheduled_until) if mnt.status == "completed" else None,
+            "impact": mnt.impact, "shortlink": mnt.shortlink, "started_at": _iso(mnt.scheduled_for),
+            "page_id": _page_id(state), "incident_updates": updates, "components": comps,
+            "scheduled_for": _iso(mnt.scheduled_for), "scheduled_until": _iso(mnt.scheduled_until)}
+
+
+def _maintenances(sp: StatusPageState, statuses: tuple[str, ...] | None) -> list[Maintenance]:
+    chosen = [m for m in sp.maintenances if statuses is None or m.status in statuses]
+    return sorted(chosen, key=lambda m: m.scheduled_for, reverse=statuses is None)
 
 
 def _status(sp: StatusPageState) -> dict[str, Any]:
@@ -96,7 +142,8 @@ def summary_json(state: SandboxState, req: Request, m: Any) -> Response:
         return json_response({
             "page": _page(state, sp), "components": _components(state, sp),
             "incidents": [_incident(state, sp, i) for i in _open(sp)],
-            "scheduled_maintenances": [], "status": _status(sp)})
+            "scheduled_maintenances": [_maintenance(state, sp, m) for m in _maintenances(sp, UPCOMING + ACTIVE)],
+            "status": _status(sp)})
 
 
 def components_json(state: SandboxState, req: Request, m: Any) -> Response:
@@ -114,8 +161,14 @@ def incidents_json(state: SandboxState, req: Request, m: Any) -> Response:
 
 
 def maintenances_json(state: SandboxState, req: Request, m: Any) -> Response:
+    """``scheduled-maintenances.json``: the 50 most recent; ``/upcoming``: scheduled; ``/active``: in
+    progress or verifying (soonest first)."""
+    which = {None: None, "/upcoming": UPCOMING, "/active": ACTIVE}[m.group(1)]
     with state.lock:
-        return json_response({"page": _page(state, _sp(state)), "scheduled_maintenances": []})
+        sp = _sp(state)
+        chosen = _maintenances(sp, which)[:50]
+        return json_response({"page": _page(state, sp),
+                              "scheduled_maintenances": [_maintenance(state, sp, x) for x in chosen]})
 
 
 def status_html(state: SandboxState, req: Request, m: Any) -> Response:
@@ -130,6 +183,10 @@ def status_html(state: SandboxState, req: Request, m: Any) -> Response:
             + "".join(f"<p><b>{e(u['status'].title())}</b> — {e(u['body'])} "
                       f"<span class=muted>{e(_iso(u['created_at']) or '')}</span></p>" for u in _updates(i))
             + "</section>" for i in _open(sp))
+        incs += "".join(
+            f"<section class=maintenance><h3>{e(x.name)}</h3><p class=muted>maintenance ({e(x.status)}) · "
+            f"{e(_iso(x.scheduled_for) or '')} → {e(_iso(x.scheduled_until) or '')}</p></section>"
+            for x in _maintenances(sp, UPCOMING + ACTIVE))
     return html_response(
         f"<!doctype html><html lang=en><meta charset=utf-8><title>{e(sp.name)} Status</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:720px;margin:2em auto;padding:0 1em}"
@@ -145,6 +202,6 @@ def routes() -> list[Route]:
         route("GET", r"/status/api/v2/summary\.json", summary_json),
         route("GET", r"/status/api/v2/components\.json", components_json),
         route("GET", r"/status/api/v2/incidents(/unresolved)?\.json", incidents_json),
-        route("GET", r"/status/api/v2/scheduled-maintenances(?:/upcoming|/active)?\.json", maintenances_json),
+        route("GET", r"/status/api/v2/scheduled-maintenances(/upcoming|/active)?\.json", maintenances_json),
         route("GET", r"/status/?", status_html),
     ]

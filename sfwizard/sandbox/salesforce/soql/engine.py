@@ -744,6 +744,8 @@ def run_query(state: Any, org: Org, user: Record | str | None, soql: str, *, inc
     aggregate = bool(q.group_by) or any(isinstance(i.expr, Aggregate) for i in q.items)
     project = None if q.count_only or aggregate else _projector(org, scope, q, version)
     pred = scope.compile(q.where)
+    if q.data_category:
+        pred = _with_categories(org, q, name, pred)
     if q.offset is not None and q.offset > MAX_OFFSET:
         raise SoqlError("NUMBER_OUTSIDE_VALID_RANGE", f"Maximum SOQL offset allowed is {MAX_OFFSET}")
     start = q.offset or 0
@@ -809,6 +811,22 @@ def run_query(state: Any, org: Org, user: Record | str | None, soql: str, *, inc
         positions = source.all_positions()
     a, b = window(len(positions))
     return QueryResult(b - a, LazyRows(source, positions, a, b, project), name)
+
+
+def _with_categories(org: Org, q: Query, name: str, pred: Predicate | None) -> Predicate:
+    """AND the WITH DATA CATEGORY filter into the WHERE test (Knowledge articles only)."""
+    from sfwizard.sandbox.salesforce import categories
+
+    if name != "KnowledgeArticleVersion" and not name.endswith("__kav"):
+        raise malformed(q.text, q.data_category_pos, f"unexpected token: '{q.data_category.split()[0]}'")
+    try:
+        test = categories.predicate(org, categories.parse(q.data_category))
+    except categories.CategoryError as exc:
+        raise SoqlError(exc.code, exc.message) from None
+    if pred is None:
+        return test
+    where = pred
+    return lambda r: where(r) and test(r)
 
 
 def compile_where(org: Org, user: Record | str | None, sobject_name: str, where_text: str, *,

@@ -255,6 +255,8 @@ class Query:
     limit: int | None = None
     offset: int | None = None
     offset_pos: int = 0
+    data_category: str = ""  # the WITH DATA CATEGORY filter as written (categories.py reads it)
+    data_category_pos: int = 0
 
 
 AGGREGATES = {"COUNT", "COUNT_DISTINCT", "MAX", "MIN", "SUM", "AVG"}
@@ -324,6 +326,13 @@ class Parser:
         return cond
 
     def _query(self, inner: bool) -> Query:
+        if not inner and not self.at_kw("SELECT"):
+            # A statement that does not begin with SELECT: real orgs answer the bare reason, without the
+            # quoted window and position they give for a token inside a query, and without quotes
+            # ("unexpected token: SELEC" for "SELEC id,accountNumber,name from account", as the REST API
+            # answers it: http://danlb.blogspot.com/2013/09/salesforce-rest-exceptions.html).
+            tok = self.peek()
+            raise SoqlError("MALFORMED_QUERY", f"unexpected token: {tok.text or '<EOF>'}")
         self.expect_kw("SELECT")
         items, count_only = self._select_list()
         self.expect_kw("FROM")
@@ -339,6 +348,15 @@ class Parser:
             _check_semijoins(self.text, q.where, None)
         if inner:
             return q
+        if self.at_kw("WITH") and self.peek(1).upper == "DATA" and self.peek(2).upper == "CATEGORY":
+            self.i += 3
+            start = self.peek().pos
+            while self.peek().kind != "eof" and not self.at_kw("GROUP", "ORDER", "LIMIT", "OFFSET"):
+                self.next()
+            end = self.peek().pos if self.peek().kind != "eof" else len(self.text)
+            q.data_category, q.data_category_pos = self.text[start:end].strip(), start
+            if not q.data_category:
+                raise self.unexpected()
         if self.at_kw("GROUP"):
             self.next()
             self.expect_kw("BY")
