@@ -41,9 +41,9 @@ def approve_in_sandbox(authorize_url: str, info: dict[str, Any], browser: Any = 
 def _browser(info: dict[str, Any]) -> Any:
     import httpx
 
-    from sfwizard.integrations.transport import tls_verify
+    from sfwizard.integrations.transport import ssl_context
 
-    return httpx.Client(verify=tls_verify(info["ca_cert"]), follow_redirects=False, timeout=10)
+    return httpx.Client(verify=ssl_context(info["ca_cert"]), follow_redirects=False, timeout=10)
 
 
 def _approve(http: Any, authorize_url: str, info: dict[str, Any]) -> None:

@@ -116,6 +116,8 @@ REASONS: tuple[Reason, ...] = (
         ("salesforce.limit_exceeded", "Salesforce refused a call: the daily API limit is used up"),
         ("signin.required", "the Salesforce sign-in is no longer valid and could not be refreshed"),
         ("net.unreachable", "a service could not be reached: the connection failed, dropped or timed out"),
+        ("net.tls_untrusted", "a service's TLS certificate is not trusted here (a TLS-inspecting proxy whose CA "
+                              "sfwizard was not given, or a wrong host)"),
         ("service.error", "a service answered in a way the check cannot use (refused key, rate limit, "
                           "HTTP error)"),
         ("check.crashed", "the check itself failed (a bug); the cause names the exception"),

@@ -85,8 +85,9 @@ def run_checks(ctx: CheckContext, specs: list[CheckSpec], *, cancel: CancelToken
                 outcome = fail("salesforce.refused", f"Salesforce refused a call: {exc.code}", exc.message,
                                exc.hint or "see the cause; fix it and run the check again", errorCode=exc.code)
             except SfwizardError as exc:
-                outcome = fail("net.unreachable" if unreachable(exc) else "service.error", exc.message,
-                               exc.message, exc.hint or "fix the cause and run the check again")
+                code = "net.tls_untrusted" if exc.kind == "tls" else \
+                    "net.unreachable" if unreachable(exc) else "service.error"
+                outcome = fail(code, exc.message, exc.message, exc.hint or "fix the cause and run the check again")
             except Exception as exc:  # a bug in a check must not hide the others' results
                 log.exception("check %s crashed", spec.id)
                 outcome = fail("check.crashed", f"the check itself failed: {type(exc).__name__}", str(exc),

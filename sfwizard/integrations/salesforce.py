@@ -13,7 +13,7 @@ from typing import Any
 
 from sfwizard.cancel import NEVER, CancelToken, Progress, ProgressFn, no_progress
 from sfwizard.errors import SfwizardError
-from sfwizard.integrations.transport import CallCounter, requests_session
+from sfwizard.integrations.transport import CallCounter, certificate_failure, host_of, requests_session, tls_error
 
 log = logging.getLogger("sfwizard")
 
@@ -102,7 +102,10 @@ class SalesforceAPI:
             except sfe.SalesforceError as exc:
                 self._note_usage()
                 raise _translate(exc) from None
-            except OSError as exc:  # requests' ConnectionError and friends
+            except OSError as exc:  # requests' ConnectionError and friends (its SSLError among them)
+                failure = certificate_failure(exc)
+                if failure is not None:
+                    raise tls_error(host_of(self.instance_url), failure) from None
                 raise SfwizardError(f"cannot reach {self.instance_url}: {type(exc).__name__}",
                                     "check the instance URL and your network", kind="unreachable") from None
         raise AssertionError("unreachable")

@@ -31,7 +31,7 @@ class Settings:
     px_region: str = "US"
     px_api_key: str | None = None
     status_url: str | None = None
-    ca_cert: str | None = None  # only for the bundled sandbox
+    ca_cert: str | None = None  # an extra CA, added to the OS trust store (a TLS-inspecting proxy's, or the sandbox's)
 
     @property
     def px_api_url(self) -> str:
