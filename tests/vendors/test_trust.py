@@ -127,7 +127,8 @@ def test_httpx_names_an_untrusted_certificate_and_does_not_retry(sandbox, system
         http.close()
     e = err.value
     assert e.kind == "tls"
-    assert e.message.startswith(f"the certificate of 127.0.0.1:{sandbox.port} is not trusted (CERTIFICATE_VERIFY_FAILED")
+    host = f"127.0.0.1:{sandbox.port}"
+    assert e.message.startswith(f"the certificate of {host} is not trusted (CERTIFICATE_VERIFY_FAILED")
     assert "SFWIZARD_CA_CERT=/path/ca.pem" in e.hint and "cannot reach" not in str(e)
     assert counter.total == 1  # no retry mends a certificate
 
