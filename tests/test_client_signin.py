@@ -180,7 +180,7 @@ def test_a_denial_in_the_browser_ends_the_sign_in(sandbox) -> None:
 
     with pytest.raises(SfwizardError) as err:
         _web_login(info, deny, timeout=10)
-    assert "access_denied" in err.value.message and "README" in err.value.hint
+    assert "Deny was clicked" in err.value.message and "click Allow" in err.value.hint  # a refusal, not a blocked app
     assert seen["resp"].status_code == 200
 
 

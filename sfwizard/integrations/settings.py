@@ -42,7 +42,7 @@ class Settings:
             raise SfwizardError("no OAuth client id is configured for signing in to Salesforce",
                                 "create the connected app (README: 'The connected app sfwizard signs in through'), "
                                 "then pass --client-id, set SFWIZARD_CLIENT_ID, or add client_id to "
-                                f"{paths.config_dir() / 'config.yaml'}")
+                                f"{paths.config_file()}")
         return self.client_id
 
 

@@ -131,6 +131,25 @@ _PAGE = ("<!doctype html><meta charset=utf-8><title>sfwizard</title><body style=
          "max-width:36em;margin:4em auto'><h1>{title}</h1><p>{text}</p><p>You can close this window.</p>")
 
 
+# Salesforce's codes for a connected app an admin has not let this user use (an uninstalled app since 2025,
+# a blocked one, "admin approved users are pre-authorized" without the user's profile).
+_APP_BLOCKED = {"oauth_app_blocked", "oauth_app_access_denied", "oauth_approval_error_generic", "invalid_client"}
+
+
+def refusal(error: str, description: str = "") -> SfwizardError:
+    """The error an authorization redirect carried, in words that fit what happened."""
+    said = f"{error}: {description}".strip().rstrip(":")
+    if error == "access_denied" and "end-user denied" in description.lower():
+        return SfwizardError("the sign-in was refused: Deny was clicked on Salesforce's Allow Access page",
+                             "run sfwizard login again and click Allow")
+    if error.lower() in _APP_BLOCKED or "install" in description.lower():
+        return SfwizardError(f"Salesforce blocked the sfwizard connected app for this user: {said}",
+                             "ask a Salesforce admin to install the connected app in the org or pre-authorize "
+                             "your profile (README: 'The connected app sfwizard signs in through')")
+    return SfwizardError(f"Salesforce did not approve the sign-in: {said}",
+                         "run sfwizard login again; if it repeats, check the connected app's settings (README)")
+
+
 class _Callback(BaseHTTPRequestHandler):
     server: _Listener
     timeout = 10  # a silent connection (a browser's speculative preconnect) is dropped, never waited on
@@ -149,9 +168,7 @@ class _Callback(BaseHTTPRequestHandler):
                                              "start again with: sfwizard login"))
             self._page(400, "Sign-in refused", "This answer does not belong to the sign-in sfwizard started.")
         elif "error" in q:
-            self.server.finish(SfwizardError(
-                f"Salesforce did not approve the sign-in: {q['error']}: {q.get('error_description', '')}".strip(),
-                "approve the connection, or ask an admin to install the connected app (see the README)"))
+            self.server.finish(refusal(q["error"], q.get("error_description", "")))
             self._page(200, "Sign-in not approved", html.escape(q.get("error_description", q["error"])))
         elif "code" in q:
             self.server.finish(q["code"])
