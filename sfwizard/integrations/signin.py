@@ -95,12 +95,17 @@ def _token_set(body: dict[str, Any], login_url: str, client_id: str, source: str
 
 
 def _post_token(login_url: str, form: dict[str, str], ca_cert: str | None) -> dict[str, Any]:
+    # Retried on a 5xx/429 or a dropped connection: the login server did not act on a request it answered
+    # 503 to, and a code redeemed twice is refused (invalid_grant) rather than doubled.
     http = _http(ca_cert)
     try:
         resp = http.request("POST", login_url.rstrip("/") + "/services/oauth2/token", label="oauth", data=form,
-                            retry=False)
+                            retry=True)
     finally:
         http.close()
+    if resp.status_code >= 500 or resp.status_code == 429:
+        raise SfwizardError(f"the Salesforce login server is unavailable (HTTP {resp.status_code}, after retries)",
+                            "try again in a few minutes; see status.salesforce.com", kind="unreachable")
     try:
         body = resp.json()
     except ValueError:
@@ -298,7 +303,7 @@ def _post_token_raw(login_url: str, form: dict[str, str], ca_cert: str | None) -
     http = _http(ca_cert)
     try:
         resp = http.request("POST", login_url.rstrip("/") + "/services/oauth2/token", label="oauth", data=form,
-                            retry=False)
+                            retry=True)
         body = resp.json()
         return body if isinstance(body, dict) else {}
     except ValueError:
@@ -324,7 +329,7 @@ def revoke(tokens: TokenSet, ca_cert: str | None = None) -> bool:
     http = _http(ca_cert)
     try:
         resp = http.request("POST", tokens.login_url.rstrip("/") + "/services/oauth2/revoke", label="oauth",
-                            data={"token": tokens.refresh_token or tokens.access_token}, retry=False)
+                            data={"token": tokens.refresh_token or tokens.access_token}, retry=True)
         return resp.status_code == 200
     except SfwizardError:
         return False
