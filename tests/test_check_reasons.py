@@ -164,7 +164,9 @@ def _run_one(cid: str, ctx: CheckContext) -> CheckResult:
 
 @pytest.mark.parametrize("cid", ["before.platform_api", "token.platform_status"])
 def test_a_platform_without_a_salesforce_integration(cid: str) -> None:
-    ctx = CheckContext(load_profile("gainsight-px"), px=_Unused(), _memo={"px_integration": None})  # type: ignore[arg-type]
+    px = type("_Px", (_Unused,), {"region": "US", "base_url": "https://api.aptrinsic.com/v1"})()
+    ctx = CheckContext(load_profile("gainsight-px"), px=px, _memo={  # type: ignore[arg-type]
+        "px_integration": None, "px_integrations": [], "px_subscription": None})
     r = _run_one(cid, ctx)
     assert r.status == Status.FAIL
     assert r.reason == "platform.no_integration"

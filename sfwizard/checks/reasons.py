@@ -80,11 +80,11 @@ REASONS: tuple[Reason, ...] = (
     ),
     *_group(
         ("flow.stale", "records changed in Salesforce hold old values in the platform"),
-        ("flow.push_failed", "the platform's last push to Salesforce failed"),
+        ("flow.push_failed", "a push target cannot be written in Salesforce (no prefix, gone, read-only, or no Edit "
+                             "for the integration user), so the platform's pushes fail"),
         ("flow.no_push", "nothing has been pushed into the prefixed fields since the re-authorization"),
     ),
     *_group(
-        ("knowledge.toggle_off", "the platform's Knowledge integration is not UP (its toggle is off)"),
         ("knowledge.category_missing", "a data category the Knowledge settings use no longer exists"),
         ("knowledge.not_visible", "no online article is visible in a chosen channel"),
         ("knowledge.no_articles", "no online Knowledge article exists"),

@@ -76,8 +76,13 @@ PLATFORM = y.Obj({
     "mappings": y.ListOf(MAPPING), "custom_objects": y.ListOf(y.Str()),
     "push": y.Obj({"enabled": y.Bool(), "schedule_gmt": y.ListOf(y.Str())}),
     "attributes": y.MapOf(y.ListOf(y.Obj({"api_name": y.Str(), "display_name": y.Str(),
-                                          "type": y.Enum(("STRING", "NUMBER", "BOOLEAN", "DATE", "DATETIME"))},
+                                          "type": y.Enum(("STRING", "NUMBER", "BOOLEAN", "DATE_TIME", "DATE",
+                                                          "DATETIME")),
+                                          "state": y.Enum(("ENABLED", "DISABLED", "DELETED")),
+                                          "default_value": y.Optional(y.Str())},
                                          required=("api_name", "type")))),
+    # PX accounts / users the Salesforce integration did not match (no sfdcId / sfdcContactId)
+    "unmatched": y.Obj({"accounts": y.Int(0), "users": y.Int(0)}),
     "knowledge": y.Obj({"enabled": y.Bool(), "categories": y.ListOf(y.Str()), "accessibility": y.ListOf(
         y.Enum(("Public", "Customer", "Partner", "Internal")))}),
 }, required=("org", "integration_user", "connected_app"))
@@ -338,15 +343,15 @@ def _build_knowledge(state: SandboxState, org: Org, o: dict[str, Any]) -> None:
 _PX_STANDARD = {
     "account": [("id", "Id", "STRING"), ("name", "Name", "STRING"), ("sfdcId", "SFDC Id", "STRING"),
                 ("industry", "Industry", "STRING"), ("numberOfEmployees", "Number of Employees", "NUMBER"),
-                ("website", "Website", "STRING"), ("plan", "Plan", "STRING"), ("createDate", "Created", "DATETIME"),
-                ("lastSeenDate", "Last Seen", "DATETIME")],
+                ("website", "Website", "STRING"), ("plan", "Plan", "STRING"), ("createDate", "Created", "DATE_TIME"),
+                ("lastSeenDate", "Last Seen", "DATE_TIME")],
     "user": [("identifyId", "Identify Id", "STRING"), ("email", "Email", "STRING"),
              ("firstName", "First Name", "STRING"), ("lastName", "Last Name", "STRING"),
              ("accountId", "Account Id", "STRING"), ("sfdcContactId", "SFDC Contact Id", "STRING"),
-             ("lastSeenDate", "Last Seen", "DATETIME"), ("title", "Title", "STRING")],
+             ("lastSeenDate", "Last Seen", "DATE_TIME"), ("title", "Title", "STRING")],
 }
 _SF_TO_PX_TYPE = {"int": "NUMBER", "double": "NUMBER", "currency": "NUMBER", "percent": "NUMBER",
-                  "boolean": "BOOLEAN", "date": "DATE", "datetime": "DATETIME"}
+                  "boolean": "BOOLEAN", "date": "DATE_TIME", "datetime": "DATE_TIME"}
 
 
 def _issue_integration_tokens(state: SandboxState, org: Org, user_id: str, client_id: str,
@@ -402,6 +407,8 @@ def _build_px(state: SandboxState, p: dict[str, Any], user_ids: dict[tuple[str, 
                                              categories=knowledge.get("categories", []),
                                              accessibility=knowledge.get("accessibility", [])))
     px.attributes = _px_attributes(org, mappings, p.get("attributes") or {})
+    unmatched = p.get("unmatched") or {}
+    px.unmatched_accounts, px.unmatched_users = unmatched.get("accounts", 0), unmatched.get("users", 0)
     _push_history(state, org, user_id, mappings, (disconnected or last_success) - timedelta(hours=1))
     px.synced_at = last_success
     px.synced = _changes_since(state, org, last_success, mappings, changed)
@@ -438,9 +445,16 @@ def _px_attributes(org: Org, mappings: list[Mapping], extra: dict[str, Any]) -> 
         out[m.px_object].append(Attribute(m.px_attribute, m.px_attribute[:1].upper() + m.px_attribute[1:],
                                           px_type, custom=True))
     for kind, attrs in extra.items():
-        for a in attrs:
-            out.setdefault(kind, []).append(Attribute(a["api_name"], a.get("display_name", a["api_name"]),
-                                                      a["type"], custom=True))
+        listed = out.setdefault(kind, [])
+        for a in attrs:  # a scenario's attribute replaces one of the same name (to disable it, say)
+            known = next((x for x in listed if x.api_name.lower() == a["api_name"].lower()), None)
+            attr = Attribute(a["api_name"], a.get("display_name", known.display_name if known else a["api_name"]),
+                             a["type"], custom=known.custom if known else True, state=a.get("state", "ENABLED"),
+                             default_value=a.get("default_value"))
+            if known is None:
+                listed.append(attr)
+            else:
+                listed[listed.index(known)] = attr
     return out
 
 
