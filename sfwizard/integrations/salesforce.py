@@ -176,6 +176,16 @@ class SalesforceAPI:
         """GET a path below /services/data/vNN.0/ (e.g. ``limits``)."""
         return self._call(lambda sf: sf.restful(path, params=params, method="GET"))
 
+    def tooling_query(self, soql: str) -> list[dict[str, Any]]:
+        """A Tooling API query (``tooling/query``): setup objects such as InstalledSubscriberPackage."""
+        page = self.get("tooling/query", {"q": soql})
+        rows = list(page.get("records", []))
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            url = page["nextRecordsUrl"]
+            page = self._call(lambda sf, url=url: sf.query_more(url, identifier_is_url=True))
+            rows += page.get("records", [])
+        return rows
+
     def limits(self) -> dict[str, Any]:
         return self.get("limits")
 

@@ -16,6 +16,7 @@ from sfwizard.sandbox.salesforce.store import ConnectedApp, FieldDef, Org, Recor
 from sfwizard.sandbox.state import SandboxState
 
 _PODS = ("5g", "8a", "3k", "7q", "9x")
+SKILLJAR_PACKAGE_VERSION = "1.42.0.3"  # the sandbox's default: Skilljar publishes no version numbers
 
 
 
@@ -36,7 +37,8 @@ def new_state(name: str = "custom", seed: int = 1, profile: str = "gainsight-px"
 def add_org(state: SandboxState, key: str, name: str, *, instance_name: str = "USA612",
             is_sandbox: bool = False, organization_type: str = "Enterprise Edition",
             api_max: int = 100_000, api_used: int = 0, password_expiry_days: int | None = 90,
-            skilljar_package: bool = False, org_id: str | None = None) -> Org:
+            skilljar_package: bool = False, org_id: str | None = None,
+            skilljar_package_version: str = SKILLJAR_PACKAGE_VERSION) -> Org:
     index = len(state.orgs)
     pod = _PODS[index % len(_PODS)]
     org = Org(key, org_id or ids.make_id("00D", 1_000_000 + index * 7919, pod=pod), name,
@@ -47,6 +49,8 @@ def add_org(state: SandboxState, key: str, name: str, *, instance_name: str = "U
     if skilljar_package:
         for obj_name, (prefix, label, fields) in SKILLJAR_OBJECTS.items():
             org.add_sobject(custom_object(obj_name, label, prefix, list(fields)))
+        org.installed_packages.append({"namespace": "skilljar", "name": "Skilljar",
+                                       "version": skilljar_package_version})
     stamp(state, org.table("Organization").insert({
         "Id": org.id, "Name": name, "IsSandbox": is_sandbox, "InstanceName": instance_name,
         "OrganizationType": organization_type, "PrimaryContact": None, "Country": "US",

@@ -6,6 +6,7 @@ short overrides of ``healthy``. Times are relative to load time (``-3d``), so no
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 from importlib import resources
@@ -55,6 +56,9 @@ ORG = y.Obj({
     "name": y.Str(), "instance_name": y.Str(), "is_sandbox": y.Bool(), "organization_type": y.Str(),
     "password_expiry_days": y.Optional(y.Int(0)), "api": y.Obj({"max": y.Int(1), "used": y.Int(0)}),
     "knowledge": y.Bool(), "skilljar_package": y.Bool(),
+    # the installed Skilljar package's version, as the Tooling API shows it (MAJOR.MINOR.PATCH.BUILD)
+    "skilljar_package_version": y.Scalar((str,), "a package version", lambda v: bool(re.fullmatch(
+        r"\d+\.\d+\.\d+\.\d+", v)), "a package version is MAJOR.MINOR.PATCH.BUILD, like 1.42.0.3"),
     "custom_objects": y.MapOf(y.Obj({"label": y.Str(), "prefix": y.Str(), "fields": y.MapOf(FIELD)},
                                     required=("label", "prefix"))),
     "custom_fields": y.MapOf(y.MapOf(FIELD)),
@@ -227,7 +231,8 @@ def _build_org(state: SandboxState, key: str, o: dict[str, Any], user_ids: dict[
                           organization_type=o.get("organization_type", "Enterprise Edition"),
                           api_max=api.get("max", 100_000), api_used=api.get("used", 0),
                           password_expiry_days=o.get("password_expiry_days", 90),
-                          skilljar_package=o.get("skilljar_package", False))
+                          skilljar_package=o.get("skilljar_package", False),
+                          skilljar_package_version=o.get("skilljar_package_version", builder.SKILLJAR_PACKAGE_VERSION))
     org.knowledge_enabled = o.get("knowledge", True)
     for name, c in (o.get("custom_objects") or {}).items():
         builder.add_custom_object(org, name, c["label"], c["prefix"],
