@@ -294,3 +294,10 @@ def test_real_browser_device_code(sandbox, sfwizard_home, tmp_path) -> None:
     assert out.startswith("Signed in to Northwind Traders")
     assert person["steps"] == ["code", "login", "allow"]
     assert credentials.load().source == "device" and time.monotonic() - t0 < 60
+
+
+def test_the_readme_covers_no_browser_remote_terminals_and_the_cli() -> None:
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "| `--no-browser` |" in text
+    assert "ssh -L 1717:localhost:1717 HOST" in text and "sfwizard login --device" in text
+    assert "sf org auth show-access-token --json" in text and "[REDACTED]" in text

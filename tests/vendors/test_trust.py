@@ -188,3 +188,9 @@ def test_check_against_an_untrusted_certificate_says_so_even_with_debug(sandbox,
     fixed = _cli("check", "--only", "identity.org", env=env)
     assert fixed.returncode == 0, fixed.stderr
     assert "Northwind Traders" in fixed.stdout
+
+
+def test_the_readme_says_how_trust_works() -> None:
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "SFWIZARD_CA_CERT=/path/ca.pem" in text and "*in addition* to the system's" in text
+    assert "truststore" in text and "Verification is never switched off" in text
