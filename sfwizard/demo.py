@@ -72,7 +72,7 @@ def _click(http: Any, url: Any) -> Any:
             if resp.status_code not in TRANSIENT or last:
                 return resp
             log.info("stand-in browser: retrying after HTTP %d", resp.status_code)
-        time.sleep(0.2 * 2 ** attempt)
+        time.sleep(0.1 * 2 ** attempt)
     raise AssertionError("unreachable")
 
 

@@ -329,7 +329,7 @@ def revoke(tokens: TokenSet, ca_cert: str | None = None) -> bool:
     http = _http(ca_cert)
     try:
         resp = http.request("POST", tokens.login_url.rstrip("/") + "/services/oauth2/revoke", label="oauth",
-                            data={"token": tokens.refresh_token or tokens.access_token}, retry=True)
+                            data={"token": tokens.refresh_token or tokens.access_token}, retry=False)
         return resp.status_code == 200
     except SfwizardError:
         return False

@@ -7,6 +7,7 @@ serves simple-salesforce. Both count every request so tests can pin a run's API 
 from __future__ import annotations
 
 import logging
+import os
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,16 +51,35 @@ class RetryPolicy:
         return min(self.max_delay, self.base_delay * 2 ** attempt) * (0.5 + random.random() / 2)
 
 
+# Where Linux distributions keep their CA bundle, when OpenSSL's compiled-in default is absent (the list
+# truststore uses: Alpine/Arch/Fedora/RHEL/BSD, newer Fedora/RHEL, older Fedora/RHEL, Debian/Ubuntu, SUSE).
+_LINUX_CA_FILES = ("/etc/ssl/cert.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/pki/tls/cert.pem",
+                   "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/ca-bundle.pem")
+
+
 def ssl_context(extra_ca: str | None = None) -> Any:
-    """What TLS trusts, as ``sf`` and ``gh`` do: the operating system's trust store (``truststore``), so a
-    company proxy that inspects TLS works once its CA is in the system store; ``extra_ca`` (the bundled
-    sandbox's CA in demo, or SFWIZARD_CA_CERT) is trusted IN ADDITION to it. Verification is never off.
+    """What TLS trusts, as ``sf`` and ``gh`` do: the operating system's trust store, so a company proxy that
+    inspects TLS works once its CA is in the system store; ``extra_ca`` (the bundled sandbox's CA in demo,
+    or SFWIZARD_CA_CERT) is trusted IN ADDITION to it. Verification is never off.
+
+    On macOS and Windows that is ``truststore`` (the native verifier: Keychain, the Windows store). On
+    Linux truststore itself is OpenSSL over the distribution's CA bundle, re-read at every handshake
+    (about 30 ms each); the same bundle is loaded here once per context instead.
     """
     import ssl
+    import sys
 
-    import truststore
+    if sys.platform in ("darwin", "win32"):
+        import truststore
 
-    ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    else:
+        ctx = ssl.create_default_context()  # OpenSSL's default paths (SSL_CERT_FILE / SSL_CERT_DIR honoured)
+        defaults = ssl.get_default_verify_paths()
+        if not defaults.cafile and not (defaults.capath and _has_hashed_certs(defaults.capath)):
+            found = next((f for f in _LINUX_CA_FILES if os.path.isfile(f)), None)
+            if found:
+                ctx.load_verify_locations(cafile=found)
     if extra_ca:
         try:
             ctx.load_verify_locations(cafile=extra_ca)
@@ -69,6 +89,15 @@ def ssl_context(extra_ca: str | None = None) -> Any:
                                 "point SFWIZARD_CA_CERT at a PEM file holding your company's CA certificate",
                                 kind="tls") from None
     return ctx
+
+
+def _has_hashed_certs(capath: str) -> bool:
+    import re
+
+    try:
+        return any(re.fullmatch(r"[0-9a-fA-F]{8}\.\d", name) for name in os.listdir(capath))
+    except OSError:
+        return False
 
 
 tls_verify = ssl_context  # the older name (tests and the demo's stand-in browser use it)

@@ -52,6 +52,14 @@ def scripted(monkeypatch):
     return script, struck
 
 
+@pytest.fixture(autouse=True)
+def quick_backoff(monkeypatch):
+    """The retries' waits, shortened: what is tested is that they happen."""
+    from sfwizard.integrations.transport import RetryPolicy
+
+    monkeypatch.setattr(RetryPolicy, "delay", lambda self, attempt, retry_after=None: 0.01)
+
+
 @pytest.fixture
 def thread_errors(monkeypatch):
     """Exceptions that escape a thread (the stand-in's) — there must be none."""
@@ -145,7 +153,7 @@ def test_check_demo_with_expiring_tokens_refreshes_and_skips_nothing(tmp_path) -
 
 
 def test_check_demo_with_transient_errors_and_drops_passes(tmp_path) -> None:
-    out = _check(str(_scenario(tmp_path, {"error": "0.2", "drop": "0.1"})))
+    out = _check(str(_scenario(tmp_path, {"error": "0.1", "drop": "0.05"})))
     assert out.returncode == 0, out.stdout + out.stderr
     assert _statuses(out.stdout) == {"PASS", "ASK"}
     assert "fault: 503" in out.stderr and "fault: dropped connection" in out.stderr  # they did strike

@@ -54,16 +54,19 @@ def _row(name: str, status: str = "UP", error: str | None = None, ms: int | None
 
 # -- the Salesforce integration, whatever PX calls it ----------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["Salesforce", "SALESFORCE", "Salesforce Data Integration",
-                                  "Data Integration (Salesforce)", "SFDC Sync"])
-def test_the_salesforce_row_is_found_whatever_its_name(name: str) -> None:
+NAMES = ["Salesforce", "SALESFORCE", "Salesforce Data Integration", "Data Integration (Salesforce)", "SFDC Sync"]
+
+
+def test_the_salesforce_row_is_found_whatever_its_name() -> None:
     with demo("healthy") as (conn, sb):
-        sb.state.platform.integration.sync_name = name
         sb.state.platform.other_integrations = [_row("Segment"), _row("HubSpot", "DOWN", "token expired")]
-        res = _run(conn, ["before.platform_api", "token.platform_status"])
-    assert res["before.platform_api"].status == Status.PASS, res["before.platform_api"].summary
-    r = res["token.platform_status"]
-    assert r.status == Status.PASS and [row["name"] for row in r.evidence["rows"]] == [name]  # HubSpot's DOWN: not ours
+        for name in NAMES:
+            sb.state.platform.integration.sync_name = name
+            res = _run(conn, ["before.platform_api", "token.platform_status"])
+            assert res["before.platform_api"].status == Status.PASS, (name, res["before.platform_api"].summary)
+            r = res["token.platform_status"]
+            assert r.status == Status.PASS, (name, r.summary)
+            assert [row["name"] for row in r.evidence["rows"]] == [name]  # HubSpot's DOWN row is not ours
 
 
 def test_one_down_row_among_the_candidates_is_down() -> None:
@@ -131,14 +134,15 @@ def test_the_down_summary_quotes_last_error_as_written() -> None:
 
 # -- Knowledge: asked, in today's words ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("scenario", ["healthy", "knowledge-off"])
-def test_the_knowledge_toggle_is_asked_with_in_app_hub_named(scenario: str) -> None:
-    with demo(scenario) as (conn, _):
-        res = _run(conn, ["knowledge.toggle", "knowledge.categories", "knowledge.search"])
-    t = res["knowledge.toggle"]
-    assert (t.status, t.reason) == (Status.MANUAL, "ask.knowledge_toggle")
-    assert "In-App Hub" in t.summary and "formerly Knowledge Center Bot" in t.summary
-    assert res["knowledge.categories"].status == res["knowledge.search"].status == Status.PASS  # from Salesforce
+def test_the_knowledge_toggle_is_asked_with_in_app_hub_named() -> None:
+    with demo("healthy") as (conn, sb):
+        for enabled in (True, False):  # no API shows it either way
+            sb.state.platform.knowledge.enabled = enabled
+            res = _run(conn, ["knowledge.toggle", "knowledge.categories", "knowledge.search"])
+            t = res["knowledge.toggle"]
+            assert (t.status, t.reason) == (Status.MANUAL, "ask.knowledge_toggle")
+            assert "In-App Hub" in t.summary and "formerly Knowledge Center Bot" in t.summary
+            assert res["knowledge.categories"].status == res["knowledge.search"].status == Status.PASS  # Salesforce
 
 
 # -- samples: matched records only ----------------------------------------------------------------------------------
@@ -189,22 +193,22 @@ ATTRIBUTES = """platform:
 """
 
 
-@pytest.mark.parametrize("sf_field,attribute,fits", [
+TYPE_CASES = [  # (Salesforce field, PX attribute, whether their types fit)
     ("Account.Name", "account.isTrial", False), ("Account.NumberOfEmployees", "account.isTrial", False),
     ("Account.NumberOfEmployees", "account.seatCount", True), ("Account.Name", "account.seatCount", False),
     ("Account.PX_Last_Seen__c", "account.renewedAt", True), ("Account.Industry", "account.renewedAt", False),
     ("Account.CreatedDate", "account.renewedAt", True), ("Account.Industry", "account.segment", True),
     ("Account.AnnualRevenue", "account.segment", False),
-])
-def test_every_contract_type_is_checked_against_the_salesforce_field(tmp_path, sf_field: str, attribute: str,
-                                                                     fits: bool) -> None:
+]
+
+
+def test_every_contract_type_is_checked_against_the_salesforce_field(tmp_path) -> None:
     with demo(_scenario(tmp_path, ATTRIBUTES)) as (conn, _):
-        snap = dataclasses.replace(conn.snapshot, mappings=(FieldMapping(sf_field, attribute, "sf_to_px"),))
-        r = _run(conn, ["mapping.salesforce_fields"], snap=snap)["mapping.salesforce_fields"]
-    if fits:
-        assert r.status == Status.PASS, r.summary
-    else:
-        assert (r.status, r.reason) == (Status.WARN, "mapping.type_mismatch"), r.summary
+        for sf_field, attribute, fits in TYPE_CASES:
+            snap = dataclasses.replace(conn.snapshot, mappings=(FieldMapping(sf_field, attribute, "sf_to_px"),))
+            r = _run(conn, ["mapping.salesforce_fields"], snap=snap)["mapping.salesforce_fields"]
+            wanted = (Status.PASS, "") if fits else (Status.WARN, "mapping.type_mismatch")
+            assert (r.status, r.reason) == wanted, (sf_field, attribute, r.summary)
 
 
 def test_a_disabled_or_deleted_attribute_does_not_count_as_existing(tmp_path) -> None:

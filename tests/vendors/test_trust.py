@@ -194,3 +194,20 @@ def test_the_readme_says_how_trust_works() -> None:
     text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     assert "SFWIZARD_CA_CERT=/path/ca.pem" in text and "*in addition* to the system's" in text
     assert "truststore" in text and "Verification is never switched off" in text
+
+
+def test_macos_and_windows_use_truststore_linux_the_same_bundle_once(monkeypatch, tls_certs) -> None:
+    import ssl
+
+    import truststore
+
+    from sfwizard.integrations.transport import ssl_context
+
+    for platform in ("darwin", "win32"):
+        monkeypatch.setattr(sys, "platform", platform)
+        assert isinstance(ssl_context(), truststore.SSLContext)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_certs.ca_cert))
+    ctx = ssl_context()
+    assert type(ctx) is ssl.SSLContext and ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
+    assert ctx.cert_store_stats()["x509_ca"] >= 1  # the "system" bundle, loaded when the context is made
