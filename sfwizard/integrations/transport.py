@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,10 @@ _LINUX_CA_FILES = ("/etc/ssl/cert.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-
                    "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/ca-bundle.pem")
 
 
+_CONTEXTS: dict[tuple[Any, ...], Any] = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
 def ssl_context(extra_ca: str | None = None) -> Any:
     """What TLS trusts, as ``sf`` and ``gh`` do: the operating system's trust store, so a company proxy that
     inspects TLS works once its CA is in the system store; ``extra_ca`` (the bundled sandbox's CA in demo,
@@ -64,8 +69,19 @@ def ssl_context(extra_ca: str | None = None) -> Any:
 
     On macOS and Windows that is ``truststore`` (the native verifier: Keychain, the Windows store). On
     Linux truststore itself is OpenSSL over the distribution's CA bundle, re-read at every handshake
-    (about 30 ms each); the same bundle is loaded here once per context instead.
+    (about 30 ms each); the same bundle is loaded here once per process instead (a context is shared by
+    the clients that trust the same things).
     """
+    import sys
+
+    key = (sys.platform, extra_ca, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    with _CONTEXTS_LOCK:
+        if key not in _CONTEXTS:
+            _CONTEXTS[key] = _new_ssl_context(extra_ca)
+        return _CONTEXTS[key]
+
+
+def _new_ssl_context(extra_ca: str | None) -> Any:
     import ssl
     import sys
 
