@@ -42,9 +42,39 @@ def approve_in_sandbox(authorize_url: str, info: dict[str, Any], browser: Any = 
 def _browser(info: dict[str, Any]) -> Any:
     import httpx
 
-    from sfwizard.integrations.transport import tls_verify
+    from sfwizard.integrations.transport import ssl_context
 
-    return httpx.Client(verify=tls_verify(info["ca_cert"]), follow_redirects=False, timeout=10)
+    return httpx.Client(verify=ssl_context(info["ca_cert"]), follow_redirects=False, timeout=10)
+
+
+TRANSIENT = (500, 502, 503, 504)
+CLICK_ATTEMPTS = 5
+
+
+def _click(http: Any, url: Any) -> Any:
+    """One page load or form post, as a person retries it: a 5xx page or a dropped connection is tried
+    again (the sandbox's faults strike before a request is acted on, so a repeat is never a double click)."""
+    import time
+
+    import httpx
+
+    from sfwizard.integrations.transport import certificate_failure
+
+    for attempt in range(CLICK_ATTEMPTS):
+        last = attempt + 1 == CLICK_ATTEMPTS
+        try:
+            resp = http.get(url) if not isinstance(url, tuple) else http.post(url[0], data=url[1])
+        except httpx.TransportError as exc:
+            if last or certificate_failure(exc) is not None:
+                raise SfwizardError(f"the sandbox's sign-in page could not be reached: {type(exc).__name__}",
+                                    "run again; if it repeats, run with --debug", kind="unreachable") from None
+            log.info("stand-in browser: retrying after %s", type(exc).__name__)
+        else:
+            if resp.status_code not in TRANSIENT or last:
+                return resp
+            log.info("stand-in browser: retrying after HTTP %d", resp.status_code)
+        time.sleep(0.1 * 2 ** attempt)
+    raise AssertionError("unreachable")
 
 
 def _approve(http: Any, authorize_url: str, info: dict[str, Any]) -> None:
@@ -53,12 +83,12 @@ def _approve(http: Any, authorize_url: str, info: dict[str, Any]) -> None:
     # one flow: authorize → (login) → Allow → the redirect_uri
     url: Any = authorize_url
     for _ in range(10):
-        resp = http.get(url) if not isinstance(url, tuple) else http.post(url[0], data=url[1])
+        resp = _click(http, url)
         if resp.status_code in (301, 302, 303, 307):
             location = urljoin(str(resp.request.url), resp.headers["location"])
             path = urlsplit(location).path
             if not (location.startswith(info["login_url"]) and path.startswith(("/services/oauth2/", "/setup/"))):
-                http.get(location)  # the redirect_uri (a loopback listener or a callback): done
+                _click(http, location)  # the redirect_uri (a loopback listener or a callback): done
                 return
             url = location
             continue
@@ -173,13 +203,32 @@ def demo_sign_in(info: dict[str, Any]) -> TokenSet:
     for the Salesforce admin filling the sandbox's login and Allow pages."""
     import threading
 
+    from sfwizard.cancel import Cancelled, CancelToken
     from sfwizard.integrations import signin
 
-    def on_url(url: str) -> None:
-        threading.Thread(target=approve_in_sandbox, args=(url, info), daemon=True).start()
+    stop = CancelToken()
+    failed: list[BaseException] = []
 
-    return signin.web_login(info["login_url"], info["client_id"], port=0, timeout=60, open_browser=False,
-                            on_url=on_url, ca_cert=info["ca_cert"])
+    def approve(url: str) -> None:
+        try:
+            approve_in_sandbox(url, info)
+        except Exception as exc:  # noqa: BLE001 - handed to the sign-in below, which ends at once
+            failed.append(exc)
+            stop.cancel()
+
+    def on_url(url: str) -> None:
+        threading.Thread(target=approve, args=(url,), daemon=True).start()
+
+    try:
+        return signin.web_login(info["login_url"], info["client_id"], port=0, timeout=60, open_browser=False,
+                                on_url=on_url, ca_cert=info["ca_cert"], cancel=stop)
+    except Cancelled:
+        if not failed:
+            raise
+        why = failed[0]
+        raise SfwizardError(f"the demo's stand-in for the Salesforce admin could not approve the sign-in: "
+                            f"{getattr(why, 'message', None) or why}", "run it again; with --debug for details",
+                            kind=getattr(why, "kind", "")) from None
 
 
 def sandbox_facts(client: IntegrationClient, info: dict[str, Any]) -> dict[str, Any]:

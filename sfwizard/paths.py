@@ -31,6 +31,11 @@ def config_dir() -> Path:
     return path
 
 
+def config_file() -> Path:
+    """Where ``config.yaml`` lives (the folder is not created just to say so)."""
+    return _base("config") / "config.yaml"
+
+
 def tls_dir() -> Path:
     path = data_dir() / "sandbox-tls"
     path.mkdir(parents=True, exist_ok=True)

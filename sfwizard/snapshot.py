@@ -166,7 +166,7 @@ def from_sandbox_state(state: dict[str, Any], taken_at: datetime | None = None) 
                                            ("map", (px.get("schedule") or {}).get("map_gmt"))) if v},
         "knowledge": {**px.get("knowledge", {}),
                       "used": bool(px) and (px.get("knowledge") or {}).get("used", True)},
-        "flows": ["Data Integration (bi-directional)", "Knowledge Center (Salesforce → PX)"] if px
+        "flows": ["Data Integration (bi-directional)", "In-App Hub, formerly Knowledge Center (Salesforce → PX)"] if px
         else ["Data Integration (Skilljar → Salesforce)"],
     }
     return build(facts)

@@ -120,12 +120,24 @@ def _my_user_id(ctx: CheckContext) -> str:
 @check("before.platform_api", "Platform API key works", "before", profiles=("gainsight-px",),
        needs=("platform",))
 def platform_api(ctx: CheckContext) -> Outcome:
+    px = ctx.platform
+    sub = ctx.memo("px_subscription", lambda: px.subscription())
+    rows = ctx.px_integrations()
     integ = ctx.px_integration()
+    evidence: dict = {"region": px.region, "api": px.base_url,
+                      "subscription": {"id": sub.get("id"), "name": sub.get("name")} if sub else None,
+                      "integrations": [r.as_evidence() for r in rows]}
     if integ is None:
-        return fail("platform.no_integration", "the PX API answered but lists no Salesforce integration",
-                    "the Salesforce data integration is not set up in this PX subscription",
-                    "check you use the right PX subscription (region and API key)")
-    return ok(f"PX API key works; the Salesforce integration is {integ.status}", status=integ.status)
+        seen = ", ".join(repr(r.name) for r in rows) or "none"
+        return fail("platform.no_integration", "the PX API answered but lists no Salesforce integration "
+                    f"(integrations listed: {seen})",
+                    "the Salesforce data integration is not set up in this PX subscription, or the key belongs "
+                    "to another subscription or region",
+                    "check you use the right PX subscription (region and API key)", **evidence)
+    evidence["matched_in_platform"] = {"accounts": ctx.px_total("accounts"), "users": ctx.px_total("users")}
+    where = f"{sub.get('name')} ({px.region})" if sub and sub.get("name") else px.region
+    return ok(f"PX API key works for {where}; the Salesforce integration is {integ.status}", status=integ.status,
+              **evidence)
 
 
 @check("before.people", "Both admins are present", "before", needs=())

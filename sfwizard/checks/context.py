@@ -19,6 +19,7 @@ from sfwizard.profiles import Profile
 if TYPE_CHECKING:  # types only: the snapshot module loads YAML, the platform clients load on first use
     from sfwizard.checks.base import CheckResult
     from sfwizard.integrations.px import IntegrationStatus, PxAPI
+    from sfwizard.integrations.px import Page as PxPage
     from sfwizard.integrations.statuspage import StatusPageAPI, StatusSummary
     from sfwizard.snapshot import FieldMapping, Snapshot
 
@@ -225,19 +226,30 @@ class CheckContext:
 
     # -- platform facts ------------------------------------------------------------------------
     def px_integrations(self) -> list[IntegrationStatus]:
-        return self.memo("px_integrations", self.platform.integrations)
+        return self.memo("px_integrations", lambda: self.platform.integrations())
 
     def px_integration(self) -> IntegrationStatus | None:
-        """The platform's Salesforce data integration, as its monitoring API reports it."""
+        """The platform's Salesforce data integration, as its monitoring API reports it: every row whose
+        name could be it (PX publishes no names), DOWN when any of them is (``integrations.px.combine``)."""
         def fetch() -> IntegrationStatus | None:
-            rows = self.platform.integrations()
-            return next((r for r in rows if r.name.lower().startswith("salesforce")), None)
+            from sfwizard.integrations.px import combine, salesforce_rows
+
+            return combine(salesforce_rows(self.px_integrations()))
         return self.memo("px_integration", fetch)
 
+    def _px_page(self, kind: str) -> PxPage:
+        from sfwizard.integrations.px import MATCHED, PX_PAGE
+
+        return self.memo(f"px_page_{kind}", lambda: self.platform.page(kind, PX_PAGE, filters=(MATCHED[kind],)))
+
     def px_sample(self, kind: str) -> list[dict[str, Any]]:
-        """One page (1,000) of the platform's accounts or users: the bounded sample checks compare."""
-        fetch = self.platform.accounts if kind == "accounts" else self.platform.users
-        return self.memo(f"px_sample_{kind}", lambda: list(fetch(max_rows=1000)))
+        """One page (1,000) of the platform's accounts or users that the integration matched to Salesforce
+        (unmatched ones are normal and say nothing about the org): the bounded sample checks compare."""
+        return self._px_page(kind).records
+
+    def px_total(self, kind: str) -> int | None:
+        """How many accounts or users the platform holds matched to Salesforce (``totalHits``, same call)."""
+        return self._px_page(kind).total_hits
 
     def px_attributes(self, kind: str) -> list[dict[str, Any]]:
         return self.memo(f"px_attributes:{kind}", lambda: self.platform.attributes(kind))

@@ -103,9 +103,35 @@ def salesforce_to_platform(ctx: CheckContext) -> Outcome:
     return ok(f"{len(rows)} sampled accounts match between Salesforce and the platform", **evidence)
 
 
+def _unwritable(ctx: CheckContext, user: dict[str, Any], pushes: list[str]) -> list[dict[str, str]]:
+    """Push targets the integration user cannot be written into, seen from Salesforce: no prefix, gone,
+    read-only, or no Edit for the integration user. (The describes and the user's access are the ones the
+    mapping and permission checks read: no extra calls in a full run.)"""
+    prefix = ctx.profile.push_prefix or "PX_"
+    described = ctx.describes(sorted({m.salesforce.split(".", 1)[0] for m in ctx.mappings()}))
+    access = ctx.user_access(user["Id"])
+    out = []
+    for target in pushes:
+        obj, _, name = target.partition(".")
+        fields = {f["name"].lower(): f for f in (described.get(obj) or {}).get("fields", [])}
+        f = fields.get(name.lower())
+        why = ("no_prefix" if not name.startswith(prefix) else "missing" if f is None
+               else "read_only" if not f.get("updateable") else "no_edit" if not access.field_perm(target, "edit")
+               else "")
+        if why:
+            out.append({"target": target, "why": why})
+    return out
+
+
+_WHY = {"no_prefix": "lacks the {prefix} prefix the platform pushes into", "missing": "does not exist",
+        "read_only": "is read-only", "no_edit": "is not editable by the integration user"}
+
+
 @check("flow.platform_to_salesforce", "Platform → Salesforce pushes arrive in PX_ fields", "validate",
        profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"))
 def platform_to_salesforce(ctx: CheckContext) -> Outcome:
+    """Judged from Salesforce: can the integration user write every push target, and did it? The platform's
+    lastError is shown as written (its wording is not published, so nothing is read into it)."""
     user = ctx.integration_user()
     if user is None:
         return skipped("skip.no_integration_user", "the integration user is not known yet")
@@ -118,6 +144,20 @@ def platform_to_salesforce(ctx: CheckContext) -> Outcome:
         obj, _, name = p.partition(".")
         by_object.setdefault(obj, []).append(name)
     evidence: dict[str, Any] = {"integration_user": user["Username"], "since": since.isoformat() if since else None}
+    integ = ctx.px_integration() if ctx.px is not None else None
+    if integ is not None:
+        evidence["platform_last_error"] = integ.last_error  # as the platform wrote it
+    blocked = _unwritable(ctx, user, pushes)
+    if blocked:
+        prefix = ctx.profile.push_prefix or "PX_"
+        first = blocked[0]
+        return fail("flow.push_failed",
+                    f"the platform cannot push into {len(blocked)} Salesforce field(s): {first['target']} "
+                    + _WHY[first["why"]].format(prefix=prefix),
+                    "every push into such a field fails in Salesforce, whatever the platform reports",
+                    f"point the push mappings at writable {prefix} fields the integration user can edit, then "
+                    "Synchronize", unwritable=blocked, prefix_missing=any(b["why"] == "no_prefix" for b in blocked),
+                    **evidence)
     written = 0
     for obj, names in sorted(by_object.items()):
         where = f"LastModifiedById = {soql_quote(user['Id'])}"
@@ -127,12 +167,6 @@ def platform_to_salesforce(ctx: CheckContext) -> Outcome:
         filled = ctx.salesforce.count(f"SELECT COUNT() FROM {obj} WHERE {where} AND {names[0]} != null")
         evidence[obj] = {"written_by_integration": n, f"with_{names[0]}": filled}
         written += filled
-    integ = ctx.px_integration() if ctx.px is not None else None
-    if integ is not None and integ.last_error and "push" in integ.last_error.lower():
-        return fail("flow.push_failed", f"the platform's last push failed: {integ.last_error}",
-                    "a push target is not a PX_ field or the integration user cannot write it",
-                    "fix the push mappings (PX_ fields only) and the user's field access, then Synchronize",
-                    last_error=integ.last_error, **evidence)
     if written == 0:
         when = "the re-authorization" if ctx.reauthorized_at else "the disconnect" if since else "ever"
         if integ is not None and integ.status != "UP":

@@ -8,14 +8,16 @@ from typing import Any
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
 from sfwizard.checks.context import CheckContext
 
+# PX's attribute types (the contract: STRING, DATE_TIME, BOOLEAN, NUMBER) → Salesforce describe types.
 COMPATIBLE = {
     "STRING": {"string", "textarea", "picklist", "multipicklist", "email", "phone", "url", "id", "reference",
                "combobox"},
     "NUMBER": {"int", "double", "currency", "percent", "long"},
     "BOOLEAN": {"boolean"},
-    "DATE": {"date", "datetime"},
-    "DATETIME": {"datetime", "date"},
+    "DATE_TIME": {"datetime", "date"},
 }
+COMPATIBLE["DATE"] = COMPATIBLE["DATETIME"] = COMPATIBLE["DATE_TIME"]  # older snapshots' spellings
+LIVE = "ENABLED"  # an attribute DISABLED or DELETED in PX cannot receive data: it does not count
 
 
 def _fields_by_object(ctx: CheckContext) -> dict[str, dict[str, dict[str, Any]]]:
@@ -26,16 +28,22 @@ def _fields_by_object(ctx: CheckContext) -> dict[str, dict[str, dict[str, Any]]]
     return out
 
 
-def _px_types(ctx: CheckContext) -> dict[str, str]:
-    """platform attribute ("account.industry") → its type, from the attribute model."""
-    out: dict[str, str] = {}
+def _px_attributes(ctx: CheckContext) -> dict[str, dict]:
+    """platform attribute ("account.industry") → its metadata, from the attribute model."""
+    out: dict[str, dict] = {}
     if ctx.px is None:
         return out
     for kind in ("account", "user"):
         for a in ctx.px_attributes(kind):
             name = a.get("apiName") or a.get("name") or ""
-            out[f"{kind}.{name}".lower()] = str(a.get("type") or a.get("dataType") or "STRING").upper()
+            out[f"{kind}.{name}".lower()] = a
     return out
+
+
+def _px_types(ctx: CheckContext) -> dict[str, str]:
+    """platform attribute → its type, for the attributes that can receive data (ENABLED)."""
+    return {name: str(a.get("type") or a.get("dataType") or "STRING").upper()
+            for name, a in _px_attributes(ctx).items() if str(a.get("state") or LIVE).upper() == LIVE}
 
 
 @check("mapping.salesforce_fields", "Mapped Salesforce fields exist with compatible types", "mappings",
@@ -103,13 +111,19 @@ def platform_attributes(ctx: CheckContext) -> Outcome:
     targets = [m.platform for m in ctx.mappings()]
     if not targets:
         return skipped("skip.no_mappings", "the snapshot documents no mapping: no attribute to compare")
+    every = _px_attributes(ctx)
     known = _px_types(ctx)
     missing = [t for t in targets if t.lower() not in known]
-    evidence = {"attributes_known": len(known), "mapped": len(targets), "missing": missing}
+    states = {t: str(every[t.lower()].get("state")).upper() for t in missing if t.lower() in every}
+    evidence = {"attributes_known": len(known), "mapped": len(targets), "missing": missing,
+                "not_enabled": states}
     if missing:
-        return fail("mapping.attribute_missing", f"{len(missing)} mapped attribute(s) do not exist in PX: {missing[0]}",
-                    "the attribute was deleted or renamed in PX",
-                    "recreate the attribute in PX (Administration → Attributes) or remap", **evidence)
+        first = missing[0] + (f" (it is {states[missing[0]]})" if missing[0] in states else "")
+        return fail("mapping.attribute_missing", f"{len(missing)} mapped attribute(s) do not exist in PX or cannot "
+                    f"receive data: {first}",
+                    "the attribute was deleted, disabled or renamed in PX (a DISABLED or DELETED attribute "
+                    "receives no data)",
+                    "enable or recreate the attribute in PX (Administration → Attributes), or remap", **evidence)
     return ok(f"all {len(targets)} mapped platform attributes exist", **evidence)
 
 

@@ -86,11 +86,11 @@ REASONS: tuple[Reason, ...] = (
     ),
     *_group(
         ("flow.stale", "records changed in Salesforce hold old values in the platform"),
-        ("flow.push_failed", "the platform's last push to Salesforce failed"),
+        ("flow.push_failed", "a push target cannot be written in Salesforce (no prefix, gone, read-only, or no Edit "
+                             "for the integration user), so the platform's pushes fail"),
         ("flow.no_push", "nothing has been pushed into the prefixed fields since the re-authorization"),
     ),
     *_group(
-        ("knowledge.toggle_off", "the platform's Knowledge integration is not UP (its toggle is off)"),
         ("knowledge.category_missing", "a data category the Knowledge settings use no longer exists"),
         ("knowledge.not_enabled", "the snapshot says Knowledge is used, but the org has no Knowledge (no data "
                                   "categories for articles)"),
@@ -128,6 +128,8 @@ REASONS: tuple[Reason, ...] = (
         ("salesforce.limit_exceeded", "Salesforce refused a call: the daily API limit is used up"),
         ("signin.required", "the Salesforce sign-in is no longer valid and could not be refreshed"),
         ("net.unreachable", "a service could not be reached: the connection failed, dropped or timed out"),
+        ("net.tls_untrusted", "a service's TLS certificate is not trusted here (a TLS-inspecting proxy whose CA "
+                              "sfwizard was not given, or a wrong host)"),
         ("service.error", "a service answered in a way the check cannot use (refused key, rate limit, "
                           "HTTP error)"),
         ("check.crashed", "the check itself failed (a bug); the cause names the exception"),

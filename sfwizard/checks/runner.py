@@ -90,8 +90,9 @@ def run_checks(ctx: CheckContext, specs: list[CheckSpec], *, cancel: CancelToken
                 outcome = fail("net.unreachable", exc.message, "the org did not answer: nothing was checked there",
                                exc.hint or "check the network, then run the checks again", service="salesforce")
             except SfwizardError as exc:
-                outcome = fail("net.unreachable" if unreachable(exc) else "service.error", exc.message,
-                               exc.message, exc.hint or "fix the cause and run the check again")
+                code = "net.tls_untrusted" if exc.kind == "tls" else \
+                    "net.unreachable" if unreachable(exc) else "service.error"
+                outcome = fail(code, exc.message, exc.message, exc.hint or "fix the cause and run the check again")
             except Exception as exc:  # a bug in a check must not hide the others' results
                 log.exception("check %s crashed", spec.id)
                 outcome = fail("check.crashed", f"the check itself failed: {type(exc).__name__}", str(exc),

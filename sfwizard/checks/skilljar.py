@@ -164,14 +164,49 @@ def backfill_arrived(ctx: CheckContext) -> Outcome:
     return ok(f"{total} Skilljar record(s) written to Salesforce since the reconnect", records=counts)
 
 
-@check("skilljar.package", "Skilljar package objects are readable", "connect", profiles=("skilljar",),
+INSTALLED_PACKAGES = (  # Salesforce's documented query (Tooling API, InstalledSubscriberPackage)
+    "SELECT Id, SubscriberPackageId, SubscriberPackage.NamespacePrefix, SubscriberPackage.Name, "
+    "SubscriberPackageVersion.Id, SubscriberPackageVersion.Name, SubscriberPackageVersion.MajorVersion, "
+    "SubscriberPackageVersion.MinorVersion, SubscriberPackageVersion.PatchVersion, "
+    "SubscriberPackageVersion.BuildNumber FROM InstalledSubscriberPackage ORDER BY SubscriberPackageId")
+NAMESPACE = "skilljar"
+
+
+def installed_version(ctx: CheckContext) -> tuple[str | None, str]:
+    """The installed Skilljar package's version (MAJOR.MINOR.PATCH.BUILD) and why it may be unknown.
+
+    Filtered here on the namespace (a WHERE on the relationship field is not documented for this object).
+    """
+    def fetch() -> tuple[str | None, str]:
+        from sfwizard.integrations.salesforce import ApiError
+
+        try:
+            rows = ctx.salesforce.tooling_query(INSTALLED_PACKAGES)
+        except ApiError as exc:  # the Tooling API may need more than this user has: say so, do not fail
+            return None, f"the Tooling API refused: {exc.code}"
+        for row in rows:
+            pkg = row.get("SubscriberPackage") or {}
+            if str(pkg.get("NamespacePrefix") or "").lower() == NAMESPACE:
+                v = row.get("SubscriberPackageVersion") or {}
+                parts = [v.get(k) for k in ("MajorVersion", "MinorVersion", "PatchVersion", "BuildNumber")]
+                return ".".join(str(p if p is not None else 0) for p in parts), ""
+        return None, "the Tooling API lists no package in the skilljar namespace"
+    return ctx.memo("skilljar_version", fetch)
+
+
+@check("skilljar.package", "Skilljar package: version and objects", "connect", profiles=("skilljar",),
        needs=("salesforce", "data_org"))
 def package(ctx: CheckContext) -> Outcome:
     described = ctx.describes(_objects(ctx))
     missing = [name for name, d in described.items() if d is None]
+    version, unknown = installed_version(ctx)
+    evidence = {"installed_version": version, "objects": sorted(described), "missing": missing}
+    if unknown:
+        evidence["version_unknown"] = unknown
     if missing:
         return fail("skilljar.package_missing",
                     f"the Skilljar package object(s) are missing or hidden: {', '.join(missing)}",
                     "the managed package is not installed in this org, or the user cannot see its objects",
-                    "check you are in the right org; install the Skilljar package or grant access", missing=missing)
-    return ok("the Skilljar package's objects are present", objects=sorted(described))
+                    "check you are in the right org; install the Skilljar package or grant access", **evidence)
+    shown = f"Skilljar package {version} installed" if version else "the Skilljar package is installed"
+    return ok(f"{shown}; its objects are present", **evidence)

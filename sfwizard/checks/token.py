@@ -82,7 +82,8 @@ def platform_status(ctx: CheckContext) -> Outcome:
                     "PX lists no Salesforce integration", "it is not set up in this subscription",
                     "check the PX subscription (region and API key)")
     evidence = {"status": integ.status, "last_success": integ.last_success.isoformat() if integ.last_success
-                else None, "last_error": integ.last_error, "records_processed": integ.records_processed}
+                else None, "last_error": integ.last_error, "records_processed": integ.records_processed,
+                "rows": [r.as_evidence() for r in integ.rows]}  # every row that could be the integration
     if integ.status != "UP":
         return fail("token.platform_down",
                     f"PX reports the Salesforce integration {integ.status}: {integ.last_error or 'no error given'}",

@@ -6,17 +6,46 @@ import argparse
 import sys
 from typing import Any
 
+LOGIN_DESCRIPTION = """\
+Sign in the way `sf org login web` does: the browser flow with PKCE and a one-shot
+listener on http://localhost:PORT/OauthRedirect; the URL is always printed.
+
+The browser must run on THIS machine (Salesforce sends it back to localhost). On a
+remote terminal use --device, or forward the port first: ssh -L 1717:localhost:1717 HOST"""
+
+
+class _LoginHelp(argparse.Action):
+    """``login --help``, ending with where the settings come from (config.yaml's place is only looked up here)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0,
+                         help="show this help (and where config.yaml lives) and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: Any = None):
+        from sfwizard import paths
+
+        parser.epilog = ("Settings: flags, then SFWIZARD_* environment variables (SFWIZARD_CLIENT_ID,\n"
+                         "SFWIZARD_LOGIN_URL, SFWIZARD_PORT, SFWIZARD_CA_CERT …), then config.yaml:\n"
+                         f"  {paths.config_file()}\n"
+                         "(keys: client_id, login_url, port, api_version, px_region, profile, status_url)")
+        parser.print_help()
+        parser.exit()
+
 
 def add_account_commands(sub: Any) -> None:
     p = sub.add_parser("login", help="sign in to Salesforce (browser with PKCE, --device, or --sf-cli)",
-                       description="Sign in the way `sf org login web` does; the URL is always printed.")
+                       description=LOGIN_DESCRIPTION, add_help=False,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-h", "--help", action=_LoginHelp)
     p.add_argument("--login-url", help="production (default), test, or https://yourdomain.my.salesforce.com")
     p.add_argument("--client-id", help="the connected app's Consumer Key (or SFWIZARD_CLIENT_ID / config.yaml)")
     p.add_argument("--port", type=int, help="callback port on localhost (default 1717)")
-    p.add_argument("--device", action="store_true", help="no browser here: show a code to enter elsewhere")
+    p.add_argument("--device", action="store_true",
+                   help="no browser on this machine (a remote terminal): show a code to enter on another device")
     p.add_argument("--sf-cli", action="store_true", help="reuse an existing Salesforce CLI login")
     p.add_argument("--target-org", help="with --sf-cli: the CLI alias or username")
-    p.add_argument("--no-browser", action="store_true", help="print the URL but do not open a browser")
+    p.add_argument("--no-browser", action="store_true",
+                   help="print the URL but do not open a browser (open it yourself, on this machine)")
     p.add_argument("--demo", action="store_true", help="sign in to the bundled sandbox (then sign out again)")
     p.add_argument("--scenario", default="revoked-token", help="sandbox scenario for --demo")
     p.add_argument("--store-px-key", action="store_true",
@@ -26,9 +55,37 @@ def add_account_commands(sub: Any) -> None:
     p.set_defaults(func=_logout)
 
 
+def remote_terminal() -> bool:
+    """Whether this terminal is reached over SSH (a browser opened here would not be the person's)."""
+    import os
+
+    return bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"))
+
+
+def sign_in_message(url: str) -> str:
+    """What the browser sign-in prints: the URL, and what a remote terminal must do for the loopback."""
+    from urllib.parse import parse_qs, urlsplit
+
+    redirect = (parse_qs(urlsplit(url).query).get("redirect_uri") or ["http://localhost:1717/OauthRedirect"])[0]
+    port = urlsplit(redirect).port or 1717
+    lines = ["Open this URL to sign in (it also opens in your browser when one is available):", f"  {url}",
+             f"The browser must run on this machine: Salesforce sends it back to {redirect}."]
+    remote = "You are on a remote terminal (SSH). " if remote_terminal() else "On a remote terminal: "
+    lines.append(f"{remote}press Ctrl-C and run sfwizard login --device, or sign in after forwarding the port: "
+                 f"ssh -L {port}:localhost:{port} HOST")
+    return "\n".join(lines)
+
+
+def _browser_here() -> bool:
+    """Over SSH without a forwarded display, a browser opened here is not the person's (or is a text one that
+    takes over the terminal): only the URL is printed then."""
+    import os
+
+    return not remote_terminal() or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def _show_url(url: str) -> None:
-    print(f"Open this URL to sign in (it also opens in your browser when one is available):\n  {url}",
-          file=sys.stderr)
+    print(sign_in_message(url), file=sys.stderr)
 
 
 def _login(args: argparse.Namespace) -> int:
@@ -56,7 +113,8 @@ def _login(args: argparse.Namespace) -> int:
                                      ca_cert=conf.ca_cert)
     else:
         tokens = signin.web_login(conf.login_url, conf.require_client_id(), port=conf.port,
-                                  open_browser=not args.no_browser, on_url=_show_url, ca_cert=conf.ca_cert)
+                                  open_browser=not args.no_browser and _browser_here(), on_url=_show_url,
+                                  ca_cert=conf.ca_cert)
     with connect(conf.profile, Endpoints(instance_url=tokens.instance_url, access_token=tokens.access_token,
                                          api_version=conf.api_version, ca_cert=conf.ca_cert)) as conn:
         line = conn.identity.line()

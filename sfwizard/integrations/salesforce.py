@@ -9,11 +9,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from sfwizard.cancel import NEVER, CancelToken, Progress, ProgressFn, no_progress
 from sfwizard.errors import SfwizardError
-from sfwizard.integrations.transport import CallCounter, requests_session
+from sfwizard.integrations.transport import (
+    RETRY_STATUSES,
+    CallCounter,
+    RetryPolicy,
+    certificate_failure,
+    host_of,
+    requests_session,
+    tls_error,
+)
 
 log = logging.getLogger("sfwizard")
 
@@ -74,7 +82,8 @@ class SalesforceAPI:
         self.cancel = cancel or NEVER
         self._token = access_token
         self._refresh = refresh  # returns a fresh access token (saving a rotated refresh token first)
-        self._http_session = requests_session(ca_cert, self.counter)
+        self._retry = RetryPolicy()
+        self._http_session = requests_session(ca_cert, self.counter, retry=self._retry)
         self._sf: Any = None
         self.usage: ApiUsage | None = None
 
@@ -87,32 +96,57 @@ class SalesforceAPI:
                                   session=self._http_session, version=self.version)
         return self._sf
 
-    def _call(self, fn: Callable[[Any], Any]) -> Any:
-        """Run ``fn(sf)``; on an expired session refresh once and replay; translate errors."""
+    def _call(self, fn: Callable[[Any], Any], *, idempotent_post: bool = False) -> Any:
+        """Run ``fn(sf)``; on an expired session refresh once and replay; translate errors.
+
+        GETs are retried on 5xx and dropped connections by the session (urllib3); a POST is not, unless
+        the caller says it only reads (``idempotent_post``: a composite/batch of GETs), retried here.
+        """
         from simple_salesforce import exceptions as sfe
 
         self.cancel.check()
-        for attempt in (0, 1):
+        refreshed = False
+        transient = 0
+        while True:
             try:
                 result = fn(self._client())
                 self._note_usage()
                 return result
+            except (sfe.SalesforceGeneralError, OSError) as exc:
+                status = int(getattr(exc, "status", 0) or 0)
+                retryable = isinstance(exc, OSError) or status in RETRY_STATUSES
+                if idempotent_post and retryable and transient + 1 < self._retry.attempts \
+                        and certificate_failure(exc) is None:
+                    log.info("retrying a read-only POST after %s", status or type(exc).__name__)
+                    self.cancel.wait(self._retry.delay(transient))
+                    transient += 1
+                    continue
+                self._fail(exc)
             except sfe.SalesforceExpiredSession:
-                if attempt == 0 and self._refresh is not None:
+                if not refreshed and self._refresh is not None:
                     log.info("access token expired; refreshing once")
                     self._token = self._refresh()
                     self._sf = None
+                    refreshed = True
                     continue
                 from sfwizard.integrations.signin import SignInRequired
 
                 raise SignInRequired("the access token has expired and cannot be refreshed") from None
             except sfe.SalesforceError as exc:
-                self._note_usage()
-                raise _translate(exc) from None
-            except OSError as exc:  # requests' ConnectionError and friends
-                raise SalesforceUnreachable(f"cannot reach {self.instance_url}: {type(exc).__name__}",
-                                            "check the instance URL and your network") from None
-        raise AssertionError("unreachable")
+                self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> NoReturn:
+        from simple_salesforce import exceptions as sfe
+
+        if isinstance(exc, sfe.SalesforceError):
+            self._note_usage()
+            raise _translate(exc) from None
+        # requests' ConnectionError and friends (its SSLError among them)
+        failure = certificate_failure(exc)
+        if failure is not None:
+            raise tls_error(host_of(self.instance_url), failure) from None
+        raise SalesforceUnreachable(f"cannot reach {self.instance_url}: {type(exc).__name__}",
+                                    "check the instance URL and your network") from None
 
     def _note_usage(self) -> None:
         usage = getattr(self._sf, "api_usage", None) or {}
@@ -149,12 +183,18 @@ class SalesforceAPI:
         """GET a path below /services/data/vNN.0/ (e.g. ``limits``)."""
         return self._call(lambda sf: sf.restful(path, params=params, method="GET"))
 
+    def tooling_query(self, soql: str) -> list[dict[str, Any]]:
+        """A Tooling API query (``tooling/query``): installed packages, password policies (all pages)."""
+        page = self.get("tooling/query", {"q": soql})
+        rows = list(page.get("records", []))
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            url = page["nextRecordsUrl"]
+            page = self._call(lambda sf, url=url: sf.query_more(url, identifier_is_url=True))
+            rows += page.get("records", [])
+        return rows
+
     def limits(self) -> dict[str, Any]:
         return self.get("limits")
-
-    def tooling_query(self, soql: str) -> list[dict[str, Any]]:
-        """A Tooling API query (``tooling/query``): setup metadata such as password policies; one page."""
-        return list(self.get("tooling/query", {"q": soql}).get("records", []))
 
     def search(self, sosl: str) -> list[dict[str, Any]]:
         result = self._call(lambda sf: sf.search(sosl))
@@ -171,7 +211,8 @@ class SalesforceAPI:
             batch = names[start:start + DESCRIBE_BATCH]
             body = {"batchRequests": [{"method": "GET", "url": f"v{self.version}/sobjects/{n}/describe"}
                                       for n in batch]}
-            result = self._call(lambda sf, body=body: sf.restful("composite/batch", method="POST", json=body))
+            result = self._call(lambda sf, body=body: sf.restful("composite/batch", method="POST", json=body),
+                                idempotent_post=True)  # sub-requests are all GETs
             for name, sub in zip(batch, result.get("results", []), strict=False):
                 out[name] = sub.get("result") if sub.get("statusCode") == 200 else None
         return out

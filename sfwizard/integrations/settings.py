@@ -31,7 +31,7 @@ class Settings:
     px_region: str = "US"
     px_api_key: str | None = None
     status_url: str | None = None
-    ca_cert: str | None = None  # only for the bundled sandbox
+    ca_cert: str | None = None  # an extra CA, added to the OS trust store (a TLS-inspecting proxy's, or the sandbox's)
 
     @property
     def px_api_url(self) -> str:
@@ -42,7 +42,7 @@ class Settings:
             raise SfwizardError("no OAuth client id is configured for signing in to Salesforce",
                                 "create the connected app (README: 'The connected app sfwizard signs in through'), "
                                 "then pass --client-id, set SFWIZARD_CLIENT_ID, or add client_id to "
-                                f"{paths.config_dir() / 'config.yaml'}")
+                                f"{paths.config_file()}")
         return self.client_id
 
 

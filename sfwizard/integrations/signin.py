@@ -95,12 +95,17 @@ def _token_set(body: dict[str, Any], login_url: str, client_id: str, source: str
 
 
 def _post_token(login_url: str, form: dict[str, str], ca_cert: str | None) -> dict[str, Any]:
+    # Retried on a 5xx/429 or a dropped connection: the login server did not act on a request it answered
+    # 503 to, and a code redeemed twice is refused (invalid_grant) rather than doubled.
     http = _http(ca_cert)
     try:
         resp = http.request("POST", login_url.rstrip("/") + "/services/oauth2/token", label="oauth", data=form,
-                            retry=False)
+                            retry=True)
     finally:
         http.close()
+    if resp.status_code >= 500 or resp.status_code == 429:
+        raise SfwizardError(f"the Salesforce login server is unavailable (HTTP {resp.status_code}, after retries)",
+                            "try again in a few minutes; see status.salesforce.com", kind="unreachable")
     try:
         body = resp.json()
     except ValueError:
@@ -131,6 +136,25 @@ _PAGE = ("<!doctype html><meta charset=utf-8><title>sfwizard</title><body style=
          "max-width:36em;margin:4em auto'><h1>{title}</h1><p>{text}</p><p>You can close this window.</p>")
 
 
+# Salesforce's codes for a connected app an admin has not let this user use (an uninstalled app since 2025,
+# a blocked one, "admin approved users are pre-authorized" without the user's profile).
+_APP_BLOCKED = {"oauth_app_blocked", "oauth_app_access_denied", "oauth_approval_error_generic", "invalid_client"}
+
+
+def refusal(error: str, description: str = "") -> SfwizardError:
+    """The error an authorization redirect carried, in words that fit what happened."""
+    said = f"{error}: {description}".strip().rstrip(":")
+    if error == "access_denied" and "end-user denied" in description.lower():
+        return SfwizardError("the sign-in was refused: Deny was clicked on Salesforce's Allow Access page",
+                             "run sfwizard login again and click Allow")
+    if error.lower() in _APP_BLOCKED or "install" in description.lower():
+        return SfwizardError(f"Salesforce blocked the sfwizard connected app for this user: {said}",
+                             "ask a Salesforce admin to install the connected app in the org or pre-authorize "
+                             "your profile (README: 'The connected app sfwizard signs in through')")
+    return SfwizardError(f"Salesforce did not approve the sign-in: {said}",
+                         "run sfwizard login again; if it repeats, check the connected app's settings (README)")
+
+
 class _Callback(BaseHTTPRequestHandler):
     server: _Listener
     timeout = 10  # a silent connection (a browser's speculative preconnect) is dropped, never waited on
@@ -149,9 +173,7 @@ class _Callback(BaseHTTPRequestHandler):
                                              "start again with: sfwizard login"))
             self._page(400, "Sign-in refused", "This answer does not belong to the sign-in sfwizard started.")
         elif "error" in q:
-            self.server.finish(SfwizardError(
-                f"Salesforce did not approve the sign-in: {q['error']}: {q.get('error_description', '')}".strip(),
-                "approve the connection, or ask an admin to install the connected app (see the README)"))
+            self.server.finish(refusal(q["error"], q.get("error_description", "")))
             self._page(200, "Sign-in not approved", html.escape(q.get("error_description", q["error"])))
         elif "code" in q:
             self.server.finish(q["code"])
@@ -281,7 +303,7 @@ def _post_token_raw(login_url: str, form: dict[str, str], ca_cert: str | None) -
     http = _http(ca_cert)
     try:
         resp = http.request("POST", login_url.rstrip("/") + "/services/oauth2/token", label="oauth", data=form,
-                            retry=False)
+                            retry=True)
         body = resp.json()
         return body if isinstance(body, dict) else {}
     except ValueError:
@@ -315,34 +337,95 @@ def revoke(tokens: TokenSet, ca_cert: str | None = None) -> bool:
         http.close()
 
 
-def sf_cli_login(target_org: str | None = None) -> TokenSet:
-    """Reuse a Salesforce CLI login (``sf org display --json``); it carries no refresh token for us."""
-    sf = shutil.which("sf")
-    if sf is None:
-        raise SfwizardError("the Salesforce CLI (sf) is not installed", "sign in with: sfwizard login")
-    cmd = [sf, "org", "display", "--json"] + (["--target-org", target_org] if target_org else [])
+REDACTED = "[REDACTED]"  # what `sf org display` prints in place of the token since 2025
+
+
+def sf_cli_path() -> str | None:
+    """The Salesforce CLI: SFWIZARD_SF_CLI when set, else ``sf`` on the PATH."""
+    import os
+
+    return os.environ.get("SFWIZARD_SF_CLI") or shutil.which("sf")
+
+
+def looks_redacted(token: str) -> bool:
+    """A token the CLI hid: its "[REDACTED] Use 'sf org auth show-access-token' to view" text, or any
+    text no token looks like (a token has no spaces)."""
+    return token.startswith(REDACTED) or any(ch.isspace() for ch in token)
+
+
+def _sf_json(proc: subprocess.Popen, what: str, timeout: float) -> tuple[int, dict[str, Any]]:
+    """Wait for one ``sf … --json`` and read its JSON from stdout (its warnings go to stderr)."""
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        stdout, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise SfwizardError("sf org display did not answer in 60 s", "sign in with: sfwizard login") from None
-    except OSError as exc:  # a broken install: not executable, wrong architecture
-        raise SfwizardError(f"the Salesforce CLI at {sf} could not be run ({exc.strerror or exc})",
-                            "reinstall it, or sign in with: sfwizard login") from None
+        proc.kill()
+        proc.communicate()
+        raise SfwizardError(f"{what} did not answer in {int(timeout)} s", "sign in with: sfwizard login") from None
     try:
-        answer = json.loads(out.stdout)
+        answer = json.loads(stdout)
     except ValueError:
         answer = {}
-    answer = answer if isinstance(answer, dict) else {}
-    result = answer.get("result") if isinstance(answer.get("result"), dict) else {}
-    if not result.get("accessToken"):
-        # sf's own words say what is wrong (no default org, expired login); shown as one line of text.
-        said = " ".join(str(answer.get("message") or "").split())[:300]
-        raise SfwizardError("the Salesforce CLI has no usable login" + (f" for {target_org}" if target_org else "")
-                            + (f": {said}" if said else ""),
+    return proc.returncode, answer if isinstance(answer, dict) else {}
+
+
+def _said(answer: dict[str, Any]) -> str:
+    """The CLI's own words (no default org, expired login), as one line of text."""
+    return " ".join(str(answer.get("message") or "").split())[:300]
+
+
+def sf_cli_login(target_org: str | None = None, timeout: float = 60) -> TokenSet:
+    """Reuse a Salesforce CLI login; it carries no refresh token for us.
+
+    ``sf org display --json`` says where (instance, user, org); the access token comes from
+    ``sf org auth show-access-token --json``, because since 2025 ``org display`` prints
+    "[REDACTED] …" in its place. A CLI older than that command still prints the token in ``org display``,
+    which is used then. Both run at once (each takes over a second).
+    """
+    import os
+
+    sf = sf_cli_path()
+    if sf is None:
+        raise SfwizardError("the Salesforce CLI (sf) is not installed",
+                            "sign in with: sfwizard login (or set SFWIZARD_SF_CLI to the sf executable)")
+    target = ["--target-org", target_org] if target_org else []
+    env = {**os.environ, "SF_SKIP_NEW_VERSION_CHECK": "true"}  # no look-up at npm on each call
+    procs = {}
+    try:
+        for name, args in (("display", ["org", "display"]), ("token", ["org", "auth", "show-access-token"])):
+            procs[name] = subprocess.Popen([sf, *args, "--json", *target], stdin=subprocess.DEVNULL,
+                                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    except OSError as exc:  # a broken install: not executable, wrong architecture
+        for proc in procs.values():
+            proc.kill()
+            proc.communicate()
+        raise SfwizardError(f"the Salesforce CLI at {sf} could not be run ({exc.strerror or exc})",
+                            "reinstall it, or sign in with: sfwizard login") from None
+    rc, display = _sf_json(procs["display"], "sf org display", timeout)
+    token_rc, shown = _sf_json(procs["token"], "sf org auth show-access-token", timeout)
+    for_org = f" for {target_org}" if target_org else ""
+    result = display.get("result") if isinstance(display.get("result"), dict) else {}
+    if rc != 0 or not result.get("instanceUrl"):
+        said = _said(display)
+        raise SfwizardError("the Salesforce CLI has no usable login" + for_org + (f": {said}" if said else ""),
                             "run: sf org login web, or sign in with: sfwizard login")
-    return TokenSet(access_token=result["accessToken"], instance_url=result["instanceUrl"],
-                    login_url=result.get("loginUrl") or result["instanceUrl"], client_id=result.get("clientId", ""),
-                    org_id=result.get("id", ""), username=result.get("username", ""), source="sf-cli")
+    token_result = shown.get("result") if isinstance(shown.get("result"), dict) else {}
+    token = str(token_result.get("accessToken") or "") if token_rc == 0 else ""
+    if not token or looks_redacted(token):
+        token = str(result.get("accessToken") or "")  # a CLI from before show-access-token
+    if not token or looks_redacted(token):
+        said = _said(shown)
+        raise SfwizardError(
+            "the Salesforce CLI hid the access token" + for_org + " (\"[REDACTED]\" in sf org display) and "
+            "sf org auth show-access-token did not give it" + (f": {said}" if said else ""),
+            "update the CLI (npm install -g @salesforce/cli), or sign in with: sfwizard login")
+    from sfwizard import redact
+
+    redact.default().add(token)
+    instance = str(result["instanceUrl"]).rstrip("/")
+    return TokenSet(access_token=token, instance_url=instance,
+                    login_url=str(result.get("loginUrl") or instance).rstrip("/"),
+                    client_id=str(result.get("clientId") or ""), org_id=str(result.get("id") or ""),
+                    username=str(result.get("username") or ""), source="sf-cli")
 
 
 def demo_sign_in(info: dict[str, Any], approve: Callable[[str], None]) -> dict[str, Any]:

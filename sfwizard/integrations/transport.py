@@ -7,7 +7,9 @@ serves simple-salesforce. Both count every request so tests can pin a run's API 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,13 +52,106 @@ class RetryPolicy:
         return min(self.max_delay, self.base_delay * 2 ** attempt) * (0.5 + random.random() / 2)
 
 
-def tls_verify(ca_cert: str | None) -> Any:
-    """What to verify against: the sandbox's CA file in demo, the system store otherwise. Never False."""
-    if ca_cert:
-        import ssl
+# Where Linux distributions keep their CA bundle, when OpenSSL's compiled-in default is absent (the list
+# truststore uses: Alpine/Arch/Fedora/RHEL/BSD, newer Fedora/RHEL, older Fedora/RHEL, Debian/Ubuntu, SUSE).
+_LINUX_CA_FILES = ("/etc/ssl/cert.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/pki/tls/cert.pem",
+                   "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/ca-bundle.pem")
 
-        return ssl.create_default_context(cafile=ca_cert)
-    return True
+
+_CONTEXTS: dict[tuple[Any, ...], Any] = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
+def ssl_context(extra_ca: str | None = None) -> Any:
+    """What TLS trusts, as ``sf`` and ``gh`` do: the operating system's trust store, so a company proxy that
+    inspects TLS works once its CA is in the system store; ``extra_ca`` (the bundled sandbox's CA in demo,
+    or SFWIZARD_CA_CERT) is trusted IN ADDITION to it. Verification is never off.
+
+    On macOS and Windows that is ``truststore`` (the native verifier: Keychain, the Windows store). On
+    Linux truststore itself is OpenSSL over the distribution's CA bundle, re-read at every handshake
+    (about 30 ms each); the same bundle is loaded here once per process instead (a context is shared by
+    the clients that trust the same things).
+    """
+    import sys
+
+    key = (sys.platform, extra_ca, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    with _CONTEXTS_LOCK:
+        if key not in _CONTEXTS:
+            _CONTEXTS[key] = _new_ssl_context(extra_ca)
+        return _CONTEXTS[key]
+
+
+def _new_ssl_context(extra_ca: str | None) -> Any:
+    import ssl
+    import sys
+
+    if sys.platform in ("darwin", "win32"):
+        import truststore
+
+        ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    else:
+        ctx = ssl.create_default_context()  # OpenSSL's default paths (SSL_CERT_FILE / SSL_CERT_DIR honoured)
+        defaults = ssl.get_default_verify_paths()
+        if not defaults.cafile and not (defaults.capath and _has_hashed_certs(defaults.capath)):
+            found = next((f for f in _LINUX_CA_FILES if os.path.isfile(f)), None)
+            if found:
+                ctx.load_verify_locations(cafile=found)
+    if extra_ca:
+        try:
+            ctx.load_verify_locations(cafile=extra_ca)
+        except (OSError, ssl.SSLError) as exc:
+            why = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or type(exc).__name__
+            raise SfwizardError(f"the extra CA certificate {extra_ca} cannot be loaded ({why})",
+                                "point SFWIZARD_CA_CERT at a PEM file holding your company's CA certificate",
+                                kind="tls") from None
+    return ctx
+
+
+def _has_hashed_certs(capath: str) -> bool:
+    import re
+
+    try:
+        return any(re.fullmatch(r"[0-9a-fA-F]{8}\.\d", name) for name in os.listdir(capath))
+    except OSError:
+        return False
+
+
+tls_verify = ssl_context  # the older name (tests and the demo's stand-in browser use it)
+
+
+def certificate_failure(exc: BaseException) -> Any:
+    """The ``ssl.SSLCertVerificationError`` behind an httpx or requests error, or None.
+
+    httpx keeps it as the ``__context__`` of its ``__cause__``; requests inside ``args`` and ``.reason``
+    of urllib3's errors: walk all of them, a bounded number of steps.
+    """
+    import ssl
+
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo and len(seen) < 50:
+        e = todo.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return e
+        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+    return None
+
+
+def tls_error(host: str, failure: Any) -> SfwizardError:
+    """A certificate failure, named as such with the way forward (never: switch verification off)."""
+    detail = str(getattr(failure, "verify_message", "") or "").strip()
+    reason = f"CERTIFICATE_VERIFY_FAILED{': ' + detail if detail else ''}"
+    if "hostname mismatch" in detail.lower() or "ip address mismatch" in detail.lower():
+        hint = f"the certificate is for another host: check the URL ({host})"
+    elif "expired" in detail.lower() or "not yet valid" in detail.lower():
+        hint = "check this machine's clock; if it is right, the service's certificate has expired"
+    else:
+        hint = ("if your company inspects TLS, give sfwizard its CA: SFWIZARD_CA_CERT=/path/ca.pem "
+                "(trusted in addition to the system's trust store; verification stays on)")
+    return SfwizardError(f"the certificate of {host} is not trusted ({reason})", hint, kind="tls")
 
 
 class Http:
@@ -71,7 +166,7 @@ class Http:
         self.retry = retry or RetryPolicy()
         self.cancel = cancel or NEVER
         self.client = httpx.Client(
-            verify=tls_verify(ca_cert),
+            verify=ssl_context(ca_cert),
             timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
             headers={"User-Agent": "sfwizard"},
             follow_redirects=False,
@@ -88,22 +183,25 @@ class Http:
                 resp = self.client.request(method, url, **kwargs)
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
                     httpx.WriteError) as exc:
+                failure = certificate_failure(exc)
+                if failure is not None:  # no retry mends a certificate
+                    raise tls_error(host_of(url), failure) from None
                 if attempt + 1 >= attempts:
-                    raise SfwizardError(f"cannot reach {_host(url)}: {type(exc).__name__}",
+                    raise SfwizardError(f"cannot reach {host_of(url)}: {type(exc).__name__}",
                                         "check the URL and your network, then try again",
                                         kind="unreachable") from None
-                log.info("retrying %s %s after a dropped connection", method, _host(url))
+                log.info("retrying %s %s after a dropped connection", method, host_of(url))
                 self.cancel.wait(self.retry.delay(attempt))
                 continue
             except httpx.TimeoutException:
                 if attempt + 1 >= attempts:
-                    raise SfwizardError(f"{_host(url)} did not answer in time",
+                    raise SfwizardError(f"{host_of(url)} did not answer in time",
                                         "try again; if it persists, check the service's status page",
                                         kind="unreachable") from None
                 self.cancel.wait(self.retry.delay(attempt))
                 continue
             if resp.status_code in RETRY_STATUSES and attempt + 1 < attempts:
-                log.info("retrying %s %s after HTTP %d", method, _host(url), resp.status_code)
+                log.info("retrying %s %s after HTTP %d", method, host_of(url), resp.status_code)
                 self.cancel.wait(self.retry.delay(attempt, resp.headers.get("Retry-After")))
                 continue
             return resp
@@ -113,7 +211,7 @@ class Http:
         self.client.close()
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(url).netloc or url
@@ -121,34 +219,45 @@ def _host(url: str) -> str:
 
 def requests_session(ca_cert: str | None, counter: CallCounter, label: str = "salesforce",
                      retry: RetryPolicy | None = None):
-    """A requests.Session for simple-salesforce: CA verification, timeouts, retries, counting.
+    """A requests.Session for simple-salesforce: the same trust as httpx (the OS store plus ``ca_cert``),
+    timeouts, retries, counting.
 
-    simple-salesforce sets no timeout and no retries of its own, so both come from here.
+    simple-salesforce sets no timeout and no retries of its own, so both come from here. Idempotent calls
+    are retried by urllib3 (GET and friends); simple-salesforce's POSTs that only read (composite/batch of
+    GET sub-requests) are retried by ``SalesforceAPI``, which knows what they carry.
     """
     import requests
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
 
     policy = retry or RetryPolicy()
+    context = ssl_context(ca_cert)
 
     class _Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):  # type: ignore[override]
+            kwargs["ssl_context"] = context
+            return super().init_poolmanager(*args, **kwargs)
+
+        def proxy_manager_for(self, *args, **kwargs):  # type: ignore[override]
+            kwargs["ssl_context"] = context
+            return super().proxy_manager_for(*args, **kwargs)
+
         def send(self, request, **kwargs):  # type: ignore[override]
             kwargs["timeout"] = kwargs.get("timeout") or (CONNECT_TIMEOUT, READ_TIMEOUT)
-            if ca_cert:
-                # requests lets REQUESTS_CA_BUNDLE override session.verify (psf/requests#3829):
-                # pin the CA we were given here, where the environment cannot replace it.
-                kwargs["verify"] = ca_cert
+            # The context above holds every CA we trust. requests would otherwise load REQUESTS_CA_BUNDLE
+            # or certifi over it (psf/requests#3829); True keeps our context and verification on.
+            kwargs["verify"] = True
             counter.add(label)
             return super().send(request, **kwargs)
 
     retries = Retry(
         total=policy.attempts - 1, connect=policy.attempts - 1, read=policy.attempts - 1,
-        status=policy.attempts - 1, status_forcelist=RETRY_STATUSES, backoff_factor=policy.base_delay,
+        status=policy.attempts - 1, other=0,  # "other" is a certificate failure among others: no retry mends it
+        status_forcelist=RETRY_STATUSES, backoff_factor=policy.base_delay,
         backoff_max=policy.max_delay, respect_retry_after_header=True,
         allowed_methods=frozenset({"GET", "HEAD", "OPTIONS"}), raise_on_status=False,
     )
     session = requests.Session()
-    session.verify = ca_cert or True
     session.headers["User-Agent"] = "sfwizard"
     adapter = _Adapter(max_retries=retries)
     session.mount("https://", adapter)

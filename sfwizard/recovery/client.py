@@ -37,7 +37,7 @@ class Endpoints:
     px_api_url: str | None = None
     px_api_key: str | None = None
     status_url: str | None = None
-    ca_cert: str | None = None  # the sandbox's CA in demo; None = the system trust store
+    ca_cert: str | None = None  # an extra CA trusted beside the OS trust store (the sandbox's in demo)
 
 
 class IntegrationClient:

@@ -134,6 +134,7 @@ class FaultInjector:
                     self._px_window.append(now)
         if limited:
             log.warning("fault: 429 on %s %s", req.method, req.path)
-            return json_response({"type": "error", "message": "Too many requests"}, 429,
-                                 headers=[("Retry-After", "1")])
+            from sfwizard.sandbox.px.errors import px_error
+
+            return px_error(429, "Rate limit exceeded", headers=[("Retry-After", "1")])
         return None

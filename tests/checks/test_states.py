@@ -164,7 +164,7 @@ def healthy(tls_certs) -> Iterator[Live]:
 # -- every check passes where it should ------------------------------------------------------------------------
 
 PX_IDS = [s.id for s in specs_for("gainsight-px")]
-PX_PASSING = [cid for cid in PX_IDS if cid != "before.people"]
+PX_PASSING = [cid for cid in PX_IDS if cid not in ("before.people", "knowledge.toggle")]  # both asked of a person
 
 
 def test_the_id_list_is_what_the_brief_names() -> None:
@@ -504,12 +504,17 @@ def test_platform_to_salesforce_fails_without_pushes_since_and_on_a_push_error(t
         no_pushes = lv.one("flow.platform_to_salesforce", snap=dataclasses.replace(
             lv.snap, mappings=tuple(m for m in lv.snap.mappings if m.direction != "px_to_sf")))
         state.platform.integration.last_error = "push failed: INVALID_FIELD_FOR_INSERT_UPDATE on Account.Score__c"
-        push_error = lv.run(["flow.platform_to_salesforce", "ts.push_without_prefix"])
+        words_only = lv.one("flow.platform_to_salesforce")  # the platform's words decide nothing
+        unprefixed = snapshot.FieldMapping("Account.Industry", "account.industry", "px_to_sf")
+        push_error = lv.run(["flow.platform_to_salesforce", "ts.push_without_prefix"],
+                            snap=dataclasses.replace(lv.snap, mappings=(*lv.snap.mappings, unprefixed)))
     _not_passing(none_since, Status.FAIL, "flow.no_push")
     assert none_since.evidence["Account"]["written_by_integration"] == 0
     _not_passing(no_pushes, Status.SKIPPED, "skip.no_mappings")
+    assert words_only.status == Status.PASS and words_only.evidence["platform_last_error"].startswith("push failed")
     _not_passing(push_error["flow.platform_to_salesforce"], Status.FAIL, "flow.push_failed")
-    assert push_error["flow.platform_to_salesforce"].evidence["last_error"].startswith("push failed")
+    assert push_error["flow.platform_to_salesforce"].evidence["unwritable"] == [
+        {"target": "Account.Industry", "why": "no_prefix"}]
     _symptom_seen(push_error["ts.push_without_prefix"], "flow.platform_to_salesforce")
 
 
@@ -573,16 +578,16 @@ def test_dedicated_user_warns_when_the_integration_runs_as_the_signed_in_admin(h
 
 # -- knowledge ----------------------------------------------------------------------------------------------------
 
-def test_knowledge_toggle_fails_when_off_asks_without_the_api_and_skips_when_unused(tls_certs) -> None:
+def test_knowledge_toggle_is_asked_on_or_off_and_skips_when_unused(tls_certs) -> None:
+    """No PX API shows the toggle (no Knowledge row in its monitoring): the admin is asked, whatever its state."""
     state = load_scenario("healthy")
     state.platform.knowledge.enabled = False
     with live(state, tls_certs) as lv:
         res = lv.run(["knowledge.toggle", "ts.knowledge_no_results"])
         unused = lv.one("knowledge.toggle", snap=dataclasses.replace(
             lv.snap, knowledge=snapshot.Knowledge(used=False, enabled=False)))
-    _not_passing(res["knowledge.toggle"], Status.FAIL, "knowledge.toggle_off")
-    assert res["knowledge.toggle"].evidence["status"] == "DOWN"
-    _symptom_seen(res["ts.knowledge_no_results"], "knowledge.toggle")
+    _not_passing(res["knowledge.toggle"], Status.MANUAL, "ask.knowledge_toggle")
+    assert "In-App Hub" in res["knowledge.toggle"].summary
     _not_passing(unused, Status.SKIPPED, "skip.not_used")
     with live(load_scenario("healthy"), tls_certs, px_key=None) as lv:
         asked = lv.one("knowledge.toggle")
@@ -645,8 +650,7 @@ def test_skilljar_package_fails_when_its_objects_are_gone(tls_certs) -> None:
     with live(state, tls_certs) as lv:
         r = lv.one("skilljar.package", snap=None)
     _not_passing(r, Status.FAIL, "skilljar.package_missing")
-    assert sorted(r.evidence["missing"]) == ["skilljar__Course_Progress__c", "skilljar__Published_Course__c",
-                                             "skilljar__Student__c"]
+    assert sorted(r.evidence["missing"]) == ["skilljar__Course_Progress__c", "skilljar__Student__c"]  # confirmed ones
 
 
 def test_skilljar_reconnect_then_backfill_turns_the_checks_green(tls_certs) -> None:
@@ -701,7 +705,9 @@ def _run_one(cid: str, ctx: CheckContext) -> CheckResult:
 
 @pytest.mark.parametrize("cid", ["before.platform_api", "token.platform_status"])
 def test_a_platform_without_a_salesforce_integration(cid: str) -> None:
-    ctx = CheckContext(load_profile("gainsight-px"), px=_Unused(), _memo={"px_integration": None})  # type: ignore[arg-type]
+    px = type("_Px", (_Unused,), {"region": "US", "base_url": "https://api.aptrinsic.com/v1"})()
+    ctx = CheckContext(load_profile("gainsight-px"), px=px, _memo={  # type: ignore[arg-type]
+        "px_integration": None, "px_integrations": [], "px_subscription": None})
     r = _run_one(cid, ctx)
     assert r.status == Status.FAIL
     assert r.reason == "platform.no_integration"

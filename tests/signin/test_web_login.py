@@ -123,8 +123,8 @@ def test_a_denial_in_the_browser_ends_the_sign_in(sandbox, web_login) -> None:
 
     with pytest.raises(SfwizardError) as err:
         web_login(info, deny, timeout=10)
-    assert "access_denied" in err.value.message
-    assert "README" in err.value.hint
+    assert "Deny was clicked" in err.value.message  # a refusal, not a blocked app
+    assert "click Allow" in err.value.hint
     assert seen["resp"].status_code == 200
 
 

@@ -84,7 +84,8 @@ def _cycles(graph) -> list[list[str]]:
 
 
 def test_no_module_imports_another_that_imports_it_back(installed_tree: Path) -> None:
-    code = ("import grimp, json, sys; sys.path.insert(0, sys.argv[1]); g = grimp.build_graph('sfwizard', exclude_type_checking_imports=True); "
+    code = ("import grimp, json, sys; sys.path.insert(0, sys.argv[1]); "
+            "g = grimp.build_graph('sfwizard', exclude_type_checking_imports=True); "
             "print(json.dumps({m: sorted(g.find_modules_directly_imported_by(m)) for m in g.modules}))")
     out = subprocess.run([sys.executable, "-c", code, str(installed_tree)], capture_output=True, text=True,
                          check=True, timeout=300)

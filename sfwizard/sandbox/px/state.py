@@ -45,8 +45,10 @@ class Attribute:
 
     api_name: str
     display_name: str
-    type: str  # STRING NUMBER BOOLEAN DATE DATETIME
+    type: str  # STRING NUMBER BOOLEAN DATE_TIME (DATE and DATETIME are read as DATE_TIME)
     custom: bool = False
+    state: str = "ENABLED"  # ENABLED DISABLED DELETED: a disabled or deleted attribute receives no data
+    default_value: str | None = None
 
 
 @dataclass
@@ -76,6 +78,7 @@ class PxIntegration:
     """PX's Salesforce data integration: whose token it holds and how the sync went."""
 
     org_key: str  # the org the (last) authorization was made against
+    # (sync_name below: its row's integrationSyncName in the monitoring API — PX publishes no such name)
     user_id: str | None  # the Salesforce user who approved it (the integration user)
     client_id: str  # PX's connected app
     status: str = "UP"  # UP or DOWN, as the monitoring API reports it
@@ -98,6 +101,7 @@ class PxIntegration:
     history: list[SyncJob] = field(default_factory=list)
     home_org_key: str = ""  # the org the integration was set up with, where its data lives (never changes)
     home_user_id: str | None = None  # the integration user there (the one the snapshot documents)
+    sync_name: str = "Salesforce"
 
 
 @dataclass
@@ -112,6 +116,12 @@ class PxState:
     # The org PX's records came from at its last sync (None: the integration's org). An Authorize
     # against another org changes whose token PX holds; only the next sync changes its data.
     data_org_key: str | None = None
+    # PX accounts and users the Salesforce integration did not match (no sfdcId / sfdcContactId): normal
+    # in every tenant (trials, visitors). They come first in PX's scroll order here.
+    unmatched_accounts: int = 0
+    unmatched_users: int = 0
+    # Further rows of the monitoring API (other integrations), for tests: {"integrationSyncName", …}.
+    other_integrations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def px_state(state: SandboxState) -> PxState:

@@ -196,5 +196,27 @@ SKILLJAR_OBJECTS: dict[str, tuple[str, str, list[FieldDef]]] = {
 }
 
 
+def tooling_objects() -> list[SObjectDef]:
+    """What the Tooling API's query (``/tooling/query``) serves here: the org's installed packages."""
+    return [
+        _obj("SubscriberPackage", "Subscriber Package", [
+            F("NamespacePrefix", "string", 15, ro=True), F("Name", "string", 255, ro=True, name_field=True),
+            F("Description", "textarea", 255, ro=True), F("IsPackageValid", "boolean", ro=True),
+        ], setup=True, owner=False, writable=False, prefix="033"),
+        _obj("SubscriberPackageVersion", "Subscriber Package Version", [
+            F("Name", "string", 255, ro=True, name_field=True), F("SubscriberPackageId", "reference", ro=True),
+            F("MajorVersion", "int", ro=True), F("MinorVersion", "int", ro=True), F("PatchVersion", "int", ro=True),
+            F("BuildNumber", "int", ro=True), F("IsManaged", "boolean", ro=True), F("IsBeta", "boolean", ro=True),
+            F("ReleaseState", "picklist", ro=True), F("Package2ContainerOptions", "picklist", ro=True),
+        ], setup=True, owner=False, writable=False, prefix="04t"),
+        _obj("InstalledSubscriberPackage", "Installed Subscriber Package", [
+            F("SubscriberPackageId", "reference", ref="SubscriberPackage", rel="SubscriberPackage", ro=True),
+            F("SubscriberPackageVersionId", "reference", ref="SubscriberPackageVersion",
+              rel="SubscriberPackageVersion", ro=True),
+            F("MinPackageVersionId", "reference", ro=True),
+        ], setup=True, owner=False, writable=False, prefix="0A3"),
+    ]
+
+
 def custom_object(name: str, label: str, prefix: str, fields: list[FieldDef]) -> SObjectDef:
     return _obj(name, label, [F("Name", "string", 80, name_field=True), *fields], prefix=prefix, custom=True)

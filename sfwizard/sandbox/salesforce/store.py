@@ -274,6 +274,8 @@ class Org:
         self._schema_lower: dict[str, SObjectDef] = {}
         self.tables: dict[str, Table] = {}
         self.data_category_groups: list[dict[str, Any]] = []
+        # Managed packages installed (the Tooling API's InstalledSubscriberPackage): {namespace, name, version}
+        self.installed_packages: list[dict[str, Any]] = []
         self._access_cache: dict[str, Access] = {}
 
     # -- schema ------------------------------------------------------------------------------------

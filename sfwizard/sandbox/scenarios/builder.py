@@ -16,6 +16,7 @@ from sfwizard.sandbox.salesforce.store import ConnectedApp, FieldDef, Org, Recor
 from sfwizard.sandbox.state import SandboxState
 
 _PODS = ("5g", "8a", "3k", "7q", "9x")
+SKILLJAR_PACKAGE_VERSION = "1.42.0.3"  # the sandbox's default: Skilljar publishes no version numbers
 
 
 
@@ -37,7 +38,7 @@ def add_org(state: SandboxState, key: str, name: str, *, instance_name: str = "U
             is_sandbox: bool = False, organization_type: str = "Enterprise Edition",
             api_max: int = 100_000, api_used: int = 0, password_expiry_days: int | None = 90,
             skilljar_package: bool = False, org_id: str | None = None, my_domain: str = "",
-            pod: str | None = None) -> Org:
+            pod: str | None = None, skilljar_package_version: str = SKILLJAR_PACKAGE_VERSION) -> Org:
     """An org with the standard objects. ``pod`` is the instance characters of its record Ids: a full-copy
     sandbox shares production's, so every copied record keeps its production Id (as Salesforce copies do)."""
     index = len(state.orgs)
@@ -51,6 +52,8 @@ def add_org(state: SandboxState, key: str, name: str, *, instance_name: str = "U
     if skilljar_package:
         for obj_name, (prefix, label, fields) in SKILLJAR_OBJECTS.items():
             org.add_sobject(custom_object(obj_name, label, prefix, list(fields)))
+        org.installed_packages.append({"namespace": "skilljar", "name": "Skilljar",
+                                       "version": skilljar_package_version})
     stamp(state, org.table("Organization").insert({
         "Id": org.id, "Name": name, "IsSandbox": is_sandbox, "InstanceName": instance_name,
         "OrganizationType": organization_type, "PrimaryContact": None, "Country": "US",

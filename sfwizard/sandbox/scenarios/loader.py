@@ -6,6 +6,7 @@ short overrides of ``healthy``. Times are relative to load time (``-3d``), so no
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Collection
 from datetime import datetime, timedelta, timezone
@@ -111,6 +112,9 @@ ORG = y.Obj({
     "instance_name": y.Str(), "is_sandbox": y.Bool(), "organization_type": y.Str(),
     "password_expiry_days": y.Optional(y.Enum(EXPIRY_DAYS)), "api": y.Obj({"max": y.Int(1), "used": y.Int(0)}),
     "knowledge": y.Bool(), "skilljar_package": y.Bool(),
+    # the installed Skilljar package's version, as the Tooling API shows it (MAJOR.MINOR.PATCH.BUILD)
+    "skilljar_package_version": y.Scalar((str,), "a package version", lambda v: bool(re.fullmatch(
+        r"\d+\.\d+\.\d+\.\d+", v)), "a package version is MAJOR.MINOR.PATCH.BUILD, like 1.42.0.3"),
     "custom_objects": y.MapOf(y.Obj({"label": y.Str(), "prefix": y.Str(), "fields": y.MapOf(FIELD)},
                                     required=("label", "prefix"))),
     "custom_fields": y.MapOf(y.MapOf(FIELD)),
@@ -136,8 +140,13 @@ PLATFORM = y.Obj({
     "mappings": y.ListOf(MAPPING), "custom_objects": y.ListOf(y.Str()),
     "push": y.Obj({"enabled": y.Bool(), "schedule_gmt": y.ListOf(y.Str())}),
     "attributes": y.MapOf(y.ListOf(y.Obj({"api_name": y.Str(), "display_name": y.Str(),
-                                          "type": y.Enum(("STRING", "NUMBER", "BOOLEAN", "DATE", "DATETIME"))},
+                                          "type": y.Enum(("STRING", "NUMBER", "BOOLEAN", "DATE_TIME", "DATE",
+                                                          "DATETIME")),
+                                          "state": y.Enum(("ENABLED", "DISABLED", "DELETED")),
+                                          "default_value": y.Optional(y.Str())},
                                          required=("api_name", "type")))),
+    # PX accounts / users the Salesforce integration did not match (no sfdcId / sfdcContactId)
+    "unmatched": y.Obj({"accounts": y.Int(0), "users": y.Int(0)}),
     "knowledge": y.Obj({"used": y.Bool(), "enabled": y.Bool(), "categories": y.ListOf(y.Str()),
                         "accessibility": y.ListOf(y.Enum(("Public", "Customer", "Partner", "Internal")))}),
 }, required=("org", "integration_user", "connected_app"))
@@ -360,7 +369,9 @@ def _build_org(state: SandboxState, doc: validate.Doc, key: str, o: dict[str, An
                           api_max=api.get("max", 100_000), api_used=api.get("used", 0),
                           password_expiry_days=expiry or None,  # 0 and null: passwords never expire
                           skilljar_package=o.get("skilljar_package", False), org_id=o.get("org_id"),
-                          my_domain=o.get("my_domain", ""), pod=pod)
+                          my_domain=o.get("my_domain", ""), pod=pod,
+                          skilljar_package_version=o.get("skilljar_package_version",
+                                                         builder.SKILLJAR_PACKAGE_VERSION))
     org.knowledge_enabled = o.get("knowledge", True)
     for name, c in (o.get("custom_objects") or {}).items():
         builder.add_custom_object(org, name, c["label"], c["prefix"],
@@ -497,15 +508,15 @@ def _build_knowledge(state: SandboxState, org: Org, o: dict[str, Any]) -> None:
 _PX_STANDARD = {
     "account": [("id", "Id", "STRING"), ("name", "Name", "STRING"), ("sfdcId", "SFDC Id", "STRING"),
                 ("industry", "Industry", "STRING"), ("numberOfEmployees", "Number of Employees", "NUMBER"),
-                ("website", "Website", "STRING"), ("plan", "Plan", "STRING"), ("createDate", "Created", "DATETIME"),
-                ("lastSeenDate", "Last Seen", "DATETIME")],
+                ("website", "Website", "STRING"), ("plan", "Plan", "STRING"), ("createDate", "Created", "DATE_TIME"),
+                ("lastSeenDate", "Last Seen", "DATE_TIME")],
     "user": [("identifyId", "Identify Id", "STRING"), ("email", "Email", "STRING"),
              ("firstName", "First Name", "STRING"), ("lastName", "Last Name", "STRING"),
              ("accountId", "Account Id", "STRING"), ("sfdcContactId", "SFDC Contact Id", "STRING"),
-             ("lastSeenDate", "Last Seen", "DATETIME"), ("title", "Title", "STRING")],
+             ("lastSeenDate", "Last Seen", "DATE_TIME"), ("title", "Title", "STRING")],
 }
 _SF_TO_PX_TYPE = {"int": "NUMBER", "double": "NUMBER", "currency": "NUMBER", "percent": "NUMBER",
-                  "boolean": "BOOLEAN", "date": "DATE", "datetime": "DATETIME"}
+                  "boolean": "BOOLEAN", "date": "DATE_TIME", "datetime": "DATE_TIME"}
 
 
 def _issue_integration_tokens(state: SandboxState, org: Org, user_id: str, client_id: str,
@@ -567,6 +578,8 @@ def _build_px(state: SandboxState, p: dict[str, Any], user_ids: dict[tuple[str, 
                                              categories=knowledge.get("categories", []),
                                              accessibility=knowledge.get("accessibility", [])))
     px.attributes = _px_attributes(org, mappings, p.get("attributes") or {})
+    unmatched = p.get("unmatched") or {}
+    px.unmatched_accounts, px.unmatched_users = unmatched.get("accounts", 0), unmatched.get("users", 0)
     _push_history(state, org, user_id, mappings, (disconnected or last_success) - timedelta(hours=1))
     px.synced_at = last_success
     # Changes since the last sync (or, once a new token went elsewhere, since the disconnect) were made by
@@ -637,9 +650,16 @@ def _px_attributes(org: Org, mappings: list[Mapping], extra: dict[str, Any]) -> 
         out[m.px_object].append(Attribute(m.px_attribute, m.px_attribute[:1].upper() + m.px_attribute[1:],
                                           px_type, custom=True))
     for kind, attrs in extra.items():
-        for a in attrs:
-            out.setdefault(kind, []).append(Attribute(a["api_name"], a.get("display_name", a["api_name"]),
-                                                      a["type"], custom=True))
+        listed = out.setdefault(kind, [])
+        for a in attrs:  # a scenario's attribute replaces one of the same name (to disable it, say)
+            known = next((x for x in listed if x.api_name.lower() == a["api_name"].lower()), None)
+            attr = Attribute(a["api_name"], a.get("display_name", known.display_name if known else a["api_name"]),
+                             a["type"], custom=known.custom if known else True, state=a.get("state", "ENABLED"),
+                             default_value=a.get("default_value"))
+            if known is None:
+                listed.append(attr)
+            else:
+                listed[listed.index(known)] = attr
     return out
 
 

@@ -19,6 +19,7 @@ import pytest
 from simple_salesforce import Salesforce
 
 from sfwizard.integrations.transport import tls_verify
+from sfwizard.sandbox.px.api import account_id
 from sfwizard.sandbox.scenarios.loader import load_scenario
 
 ALLOW_PATH = "/setup/secur/RemoteAccessAuthorizationPage.apexp"
@@ -98,7 +99,9 @@ def _px(c: httpx.Client, info: dict[str, Any], path: str) -> Any:
 
 def _monitoring(c: httpx.Client, info: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     rows = _px(c, info, "/admin/monitoring/integrations")["integrationStatuses"]
-    return rows[0], next(r for r in rows if "Knowledge" in r["integrationSyncName"])
+    # PX's API has no Knowledge row: the Knowledge state is read from the admin page's (the vendor UI's) state.
+    k = c.get(_ctl(info, "state")).json()["px"]["knowledge"]
+    return rows[0], {"currentStatus": k["status"], "lastError": k["last_error"]}
 
 
 def _wait_sync(c: httpx.Client, info: dict[str, Any], seen: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -254,7 +257,7 @@ def test_synchronize_shows_progress_and_brings_px_current(start_sandbox, ca_sess
     sf = _salesforce(info, ca_session)
     live = sf.Account.get(stale_id)
     with _browser(info) as c:
-        before_px = _px(c, info, f"/accounts/{stale_id}")
+        before_px = _px(c, info, f"/accounts/{account_id(stale_id)}")  # PX's own id, not the sfdcId
         before_mon, _ = _monitoring(c, info)
         refused = c.post(_ctl(info, "px/sync"))  # not authorized yet
         assert refused.status_code == 409
@@ -269,7 +272,7 @@ def test_synchronize_shows_progress_and_brings_px_current(start_sandbox, ca_sess
         assert "sync-bar" in c.get(info["admin_url"]).text
         seen: list[dict[str, Any]] = []
         job = _wait_sync(c, info, seen)
-        after_px = _px(c, info, f"/accounts/{stale_id}")
+        after_px = _px(c, info, f"/accounts/{account_id(stale_id)}")
         after_mon, _ = _monitoring(c, info)
         after_state = _state(c, info)["px"]
     assert stale_before > 0

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from sfwizard.integrations.transport import tls_verify
+from sfwizard.sandbox.px.api import account_id
 from sfwizard.sandbox.scenarios.loader import load_scenario
 
 ATTRIBUTE_KEYS = {"id", "name", "apiName", "internalName", "type", "state", "origin", "createdDate",
@@ -47,7 +48,7 @@ def test_every_endpoint_needs_the_key(sandbox, path: str) -> None:
         wrong = c.get(info["px_api_url"] + path, headers={"X-APTRINSIC-API-KEY": info["px_api_key"] + "x"})
     assert bare.status_code == wrong.status_code == 401
     assert bare.headers["content-type"].startswith("application/json")
-    assert bare.json()["status"] == 401
+    assert bare.json()["externalapierror"]["status"] == "UNAUTHORIZED"
 
 
 def test_accounts_scroll_across_pages_to_a_short_last_page(sandbox) -> None:
@@ -63,11 +64,9 @@ def test_accounts_scroll_across_pages_to_a_short_last_page(sandbox) -> None:
     assert first["totalHits"] == 150
     assert pages == [60, 60, 30]
     assert [a["sfdcId"] for a in rows] == sf_ids  # every Account once, in a stable order
-    assert [a["sfdcId"] for a in rows if a["id"] != a["sfdcId"]] == []
-    assert [a["sfdcId"] for a in rows if not a["propertyKeys"]] == []
-    assert [a["sfdcId"] for a in rows if not isinstance(a["createDate"], int)] == []
-    assert after_last["accounts"] == []
-    assert after_last["scrollId"]  # a scrollId even at the end
+    assert all(a["id"] == account_id(a["sfdcId"]) != a["sfdcId"] and a["propertyKeys"]
+               and isinstance(a["createDate"], int) for a in rows)  # PX's own id, apart from the sfdcId
+    assert after_last["accounts"] == [] and after_last["scrollId"]  # a scrollId even at the end
 
 
 def test_users_carry_contact_ids_emails_and_accounts(sandbox) -> None:
@@ -83,9 +82,8 @@ def test_users_carry_contact_ids_emails_and_accounts(sandbox) -> None:
     for u in users:
         contact = contacts[u["sfdcContactId"]]
         assert (u["email"], u["firstName"], u["lastName"], u["accountId"]) == \
-            (contact["Email"], contact["FirstName"], contact["LastName"], contact["AccountId"])
-        assert u["id"] == u["identifyId"] == contact["Email"]
-        assert u["type"] == "USER"
+            (contact["Email"], contact["FirstName"], contact["LastName"], account_id(contact["AccountId"]))
+        assert u["id"] == u["identifyId"] == contact["Email"] and u["type"] == "USER"
     assert one["sfdcContactId"] == users[7]["sfdcContactId"]
 
 
@@ -126,7 +124,7 @@ def test_account_by_id_and_not_found(sandbox) -> None:
     with sandbox.state.lock:
         row = dict(next(iter(sandbox.state.default_org.table("Account").scan())))
     with _client(info) as c:
-        one = _get(c, info, f"/accounts/{row['Id']}").json()
+        one = _get(c, info, f"/accounts/{account_id(row['Id'])}").json()
         missing = _get(c, info, "/accounts/001000000000000AAA")
     assert one["sfdcId"] == row["Id"]
     assert one["name"] == row["Name"]
@@ -161,11 +159,26 @@ def test_monitoring_up_when_healthy(sandbox) -> None:
     info = sandbox.info()
     with _client(info) as c:
         rows = _get(c, info, "/admin/monitoring/integrations").json()["integrationStatuses"]
-    sf, kc = rows[0], next(r for r in rows if "Knowledge" in r["integrationSyncName"])
+    sf = rows[0]
     assert (sf["integrationSyncName"], sf["currentStatus"], sf["lastError"]) == ("Salesforce", "UP", None)
     assert 0 < time.time() * 1000 - sf["lastSuccessfulDate"] < 3 * 3600 * 1000
     assert sf["numberOfRecordsProcessed"] == 48210
-    assert kc["currentStatus"] == "UP"
+    assert not [r for r in rows if "Knowledge" in r["integrationSyncName"]]  # PX's API has no such row
+
+
+def test_monitoring_down_after_the_advisory_through_our_client(start_sandbox) -> None:
+    from sfwizard.integrations.px import PxAPI
+    from sfwizard.integrations.transport import Http
+
+    info = start_sandbox("revoked-token").info()
+    http = Http(ca_cert=info["ca_cert"])
+    try:
+        rows = PxAPI(http, info["px_api_url"], info["px_api_key"]).integrations()
+    finally:
+        http.close()
+    sf = next(r for r in rows if r.name == "Salesforce")
+    assert sf.status == "DOWN" and sf.last_error.startswith("INVALID_SESSION_ID")
+    assert 2.9 * 86400 < time.time() - sf.last_success.timestamp() < 3.1 * 86400
 
 
 def test_stale_accounts_show_what_px_last_synced(start_sandbox) -> None:
