@@ -28,7 +28,7 @@ from sfwizard.integrations import credentials, signin
 from sfwizard.integrations.transport import ssl_context
 
 ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1] / "browser"  # person.mjs: the person at the browser
 
 
 def _env(**extra: str) -> dict[str, str]:

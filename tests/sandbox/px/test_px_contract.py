@@ -17,7 +17,7 @@ import pytest
 
 from sfwizard.integrations.transport import ssl_context
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 REFERENCE = ROOT.parent / "shared" / "REFERENCE.md"
 
 # What the contract has beyond what REFERENCE.md names (the note's transcription of the Swagger file).

@@ -51,15 +51,16 @@ def test_knowledge_with_no_channel_chosen_is_nothing_to_compare() -> None:
 
 
 def test_a_platform_that_matched_nothing_says_so(check_json, scenario_file, monkeypatch) -> None:
+    import dataclasses
+
     from sfwizard.integrations import px
 
-    real = px.PxAPI.accounts
+    real = px.PxAPI.page
 
-    def unmatched(self, *a, **kw):
-        for account in real(self, *a, **kw):
-            yield {**account, "sfdcId": None}
+    def nothing_matched(self, kind, *a, **kw):  # what the API answers a filter on sfdcId when nothing matched
+        return dataclasses.replace(real(self, kind, *a, **kw), records=[], total_hits=0)
 
-    monkeypatch.setattr(px.PxAPI, "accounts", unmatched)
+    monkeypatch.setattr(px.PxAPI, "page", nothing_matched)
     r = check_json("revoked-token", "--only", "flow.salesforce_to_platform,identity.right_org")["by_id"]
     flow = r["flow.salesforce_to_platform"]
     assert (flow["status"], flow["reason"]) == ("skipped", "skip.empty_sample")
