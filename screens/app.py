@@ -75,6 +75,7 @@ class WizardApp(App[int]):
     TITLE = "sfwizard"
     ENABLE_COMMAND_PALETTE = True
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
         Binding("ctrl+q", "quit_wizard", "Quit", priority=True),
         Binding("ctrl+t", "toggle_dark", "Theme", show=False),

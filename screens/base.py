@@ -66,8 +66,8 @@ class StepScreen(Screen[None]):
             yield StepList(id="steps")
             with Vertical(id="main"):
                 yield Static("", id="step-title", markup=False)
-                yield ActorPanel(id="actors")
                 with VerticalScroll(id="body"):
+                    yield ActorPanel(id="actors")
                     yield from self.compose_body()
                     if self.SHOWS_CHECKS:
                         yield ProgressBar(id="progress", show_eta=False)
@@ -232,10 +232,8 @@ class StepScreen(Screen[None]):
             return True if rec is not None and rec.navigator.previous_step is not None else None
         if action == "skip":
             return rec is not None and self.STEP != "report"
-        if action == "vendor":
-            if rec is None or rec.vendor is None:
-                return False  # not a demo: a person clicks in the vendor's UI
-            return True if rec.pending_click(self.STEP) else None
+        if action == "vendor":  # only a demo clicks in the vendor's UI, and only where a click is due
+            return rec is not None and rec.vendor is not None and bool(rec.pending_click(self.STEP))
         if action == "confirm":
             return self._confirmable() is not None
         if action == "rerun":

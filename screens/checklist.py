@@ -8,10 +8,27 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from .base import StepScreen
-from .widgets import STATUS_STYLE, flat, plain
+from .widgets import FitTable, flat, plain
 
 MARK_ICON = {"pass": "✔", "confirmed": "✔", "fail": "✘", "waiting": "·", "n/a": "–"}
 MARK_STYLE = {"pass": "green", "confirmed": "green", "fail": "bold red", "waiting": "yellow", "n/a": "dim"}
+
+
+class ChecklistTable(FitTable):
+    FLEX = {"item": 3, "how": 2}
+
+
+def _how(it) -> str:  # noqa: ANN001 - an ItemOutcome
+    """The short form for the table; Enter shows the whole of it."""
+    mark = it.mark.value
+    if mark == "pass":
+        n = len(it.checks)
+        return f"proven by {n} check{'s' if n != 1 else ''}" + (" (with a caveat)" if it.caveats else "")
+    if mark == "confirmed" and it.confirmed_by:
+        return f"confirmed by {flat(it.confirmed_by.get('who', '?'))}"
+    if mark == "n/a":
+        return "not used here"
+    return it.why
 
 
 class Step(StepScreen):
@@ -20,12 +37,15 @@ class Step(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="summary", classes="card", markup=False)
-        yield DataTable(id="items", cursor_type="row")
+        yield ChecklistTable(id="items", cursor_type="row")
         yield Static("c confirms the selected item as a person · Enter shows what proves it · r re-checks",
                      classes="note")
 
     def on_mount(self) -> None:
-        self.query_one("#items", DataTable).add_columns("", "item", "how it is known")
+        table = self.query_one("#items", DataTable)
+        table.add_column("", key="mark", width=1)
+        table.add_column("item", key="item", width=30)
+        table.add_column("how it is known", key="how", width=20)
         super().on_mount()
 
     def on_enter(self) -> None:
@@ -55,8 +75,7 @@ class Step(StepScreen):
                     table.add_row(plain(""), plain(group, "bold"), plain(""), key=f"g-{i}")
                 mark = it.mark.value
                 table.add_row(plain(MARK_ICON.get(mark, "?"), MARK_STYLE.get(mark, "")), plain(it.item.item),
-                              plain(f"{mark}: {it.why}", STATUS_STYLE.get("fail" if mark == "fail" else "", "")),
-                              key=f"i-{i}")
+                              plain(_how(it), MARK_STYLE.get(mark, "") if mark != "pass" else ""), key=f"i-{i}")
             if table.row_count:
                 table.move_cursor(row=min(keep, table.row_count - 1))
             done = sum(1 for it in items if it.done)
@@ -83,8 +102,7 @@ class Step(StepScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "confirm":
             it = self._selected() if self.is_mounted else None
-            return True if it is not None and it.mark.value == "waiting" and (it.item.confirm or not it.checks) \
-                else None
+            return it is not None and it.mark.value == "waiting" and (it.item.confirm or not it.checks)
         return super().check_action(action, parameters)
 
     def action_confirm(self) -> None:

@@ -154,12 +154,10 @@ class Step(StepScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "copy_url":
-            return bool(self.url) or None
+            return bool(self.url)
         if action == "vendor":
             rec = self.recovery
-            if rec is None or rec.vendor is None:
-                return False
-            return True if self.url else None
+            return rec is not None and rec.vendor is not None and bool(self.url)
         return super().check_action(action, parameters)
 
     # -- the demo: the stand-in approves the wizard's sign-in ------------------------------------------------

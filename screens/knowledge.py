@@ -47,12 +47,11 @@ class Step(StepScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "confirm":
-            base = super().check_action(action, parameters)
-            return True if base or self._article_to_confirm() else None
+            return bool(super().check_action(action, parameters)) or self._article_to_confirm()
         if action == "open_article":
             rec = self.recovery
             r = rec.navigator.results.get("knowledge.search") if rec else None
-            return True if r is not None and r.evidence.get("link") else None
+            return r is not None and bool(r.evidence.get("link"))
         return super().check_action(action, parameters)
 
     @on(Button.Pressed, "#search")

@@ -14,12 +14,17 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 
 from .base import StepScreen
 from .dialogs import _Dialog
-from .widgets import flat, plain
+from .widgets import FitTable, flat, plain
 
 if TYPE_CHECKING:
     from sfwizard.snapshot import FieldMapping, Snapshot
 
 DIRECTIONS = [("Salesforce → platform", "sf_to_px"), ("platform → Salesforce (push)", "px_to_sf")]
+SHORT = {"sf_to_px": "SF → platform", "px_to_sf": "push → SF"}
+
+
+class MappingTable(FitTable):
+    FLEX = {"sf": 3, "px": 3, "dir": 2, "problem": 3}
 
 
 class MappingDialog(_Dialog):
@@ -85,7 +90,7 @@ class Step(StepScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", id="snap-path", classes="note", markup=False)
         yield Static("Field mappings (a add · e edit · d delete · w save)", classes="section")
-        yield DataTable(id="maps", cursor_type="row")
+        yield MappingTable(id="maps", cursor_type="row")
         yield Static("What only the platform's screens show", classes="section")
         yield Static("", id="ask", classes="note", markup=False)
         with Horizontal(classes="inline"):
@@ -102,8 +107,10 @@ class Step(StepScreen):
         yield Button("Save snapshot (w)", id="save", variant="primary", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#maps", DataTable).add_columns("Salesforce field", "platform attribute", "direction",
-                                                       "problem")
+        table = self.query_one("#maps", DataTable)
+        for key, label in (("sf", "Salesforce field"), ("px", "platform attribute"), ("dir", "direction"),
+                           ("problem", "problem")):
+            table.add_column(label, key=key, width=12)
         super().on_mount()
 
     def on_enter(self) -> None:
@@ -153,10 +160,9 @@ class Step(StepScreen):
         table = self.query_one("#maps", DataTable)
         keep = table.cursor_row
         table.clear()
-        words = dict((v, k) for k, v in DIRECTIONS)
         for i, r in enumerate(self.rows):
             problem = self.problems.get(i, "")
-            table.add_row(plain(r.salesforce), plain(r.platform), plain(words.get(r.direction, r.direction)),
+            table.add_row(plain(r.salesforce), plain(r.platform), plain(SHORT.get(r.direction, r.direction)),
                           plain(problem, "bold red" if problem else ""), key=str(i))
         if self.rows:
             table.move_cursor(row=min(keep, len(self.rows) - 1))

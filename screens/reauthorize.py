@@ -18,7 +18,7 @@ from .widgets import flat
 class Step(StepScreen):
     STEP = "reauthorize"
     AUTO_RUN = False
-    BINDINGS = [Binding("w", "watch", "Watch again")]
+    BINDINGS = [Binding("w", "watch", "Watch again", show=False)]
     INTERVAL = 5.0
 
     def compose_body(self) -> ComposeResult:

@@ -26,7 +26,7 @@ def _when(dt: datetime | None) -> str:
 class Step(StepScreen):
     STEP = "sync"
     AUTO_RUN = False
-    BINDINGS = [Binding("w", "watch", "Watch again")]
+    BINDINGS = [Binding("w", "watch", "Watch again", show=False)]
     INTERVAL = 3.0
 
     def __init__(self) -> None:
@@ -56,8 +56,13 @@ class Step(StepScreen):
 
     def on_enter(self) -> None:
         if self.skilljar:
-            self.run_checks()
-        self.action_watch()
+            self.run_checks()  # the window first; the watch starts when it is known (after_results)
+        else:
+            self.action_watch()
+
+    def after_results(self, results: list) -> None:  # noqa: ANN001
+        if self.skilljar and not any(w.group == "watch" and w.is_running for w in self.workers):
+            self.action_watch()
 
     def action_watch(self) -> None:
         rec = self.recovery

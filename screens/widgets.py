@@ -21,6 +21,8 @@ WORDS = {"pass": "pass", "fail": "FAIL", "warn": "warn", "manual": "ask", "skipp
 # ANSI colour names: each theme maps them to its own palette (and NO_COLOR drops them; the words stay).
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "manual": "cyan", "skipped": "dim",
                 "running": "dim", "waiting": "dim"}
+SHORT_TITLES = {"before": "Before", "connect": "Connect", "mappings": "Mappings", "reauthorize": "Re-authorize",
+                "sync": "Sync", "checklist": "Checklist"}  # the step list at 80 columns
 STATE_ICONS = {"done": "✔", "current": "▶", "skipped": "–", "pending": " "}
 ACTOR_LABELS = {"platform_admin": "{vendor} admin", "salesforce_admin": "Salesforce admin", "wizard": "sfwizard"}
 
@@ -54,7 +56,7 @@ class AppHeader(Horizontal):
         title = "sfwizard"
         demo = kind = org = ""
         if recovery is not None:
-            title = f"sfwizard · {recovery.profile.vendor} ↔ Salesforce recovery"
+            title = f"sfwizard · {recovery.profile.vendor} recovery"
             if recovery.demo is not None:
                 demo = f" DEMO {recovery.demo.scenario} "
             who = recovery.signed_in
@@ -89,7 +91,8 @@ class StepList(OptionList):
             state = nav.state(step).value
             applies = nav.applies(step)
             icon = STATE_ICONS[state]
-            label = Text(f"{icon} {i + 1:>2} {step.title}")
+            title = SHORT_TITLES.get(step.id, step.title) if self.app.size.width < 100 else step.title
+            label = Text(f"{icon} {i + 1:>2} {title}")
             if state == "current":
                 label.stylize("bold")
                 highlighted = i
@@ -134,10 +137,36 @@ class GateBar(Static):
         self.update(text)
 
 
-class CheckTable(DataTable):
+class FitTable(DataTable):
+    """A table whose text columns share the width it has (no sideways scrolling at 80 columns); a row's
+    whole text is one Enter away. ``FLEX`` says which columns stretch, and their shares."""
+
+    FLEX: dict[str, int] = {}
+
+    def on_resize(self) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        width = self.size.width
+        flex = {k: v for k, v in self.FLEX.items() if k in self.columns}
+        if width <= 0 or not flex:
+            return
+        fixed = sum(c.width for k, c in self.columns.items() if k not in flex)
+        padding = 2 * self.cell_padding * len(self.columns)
+        rest = max(10 * len(flex), width - fixed - padding - 1)
+        shares = sum(flex.values())
+        for k, share in flex.items():
+            col = self.columns[k]
+            col.width = max(8, rest * share // shares)
+            col.auto_width = False
+        self.refresh()
+
+
+class CheckTable(FitTable):
     """One row per check: status, title, what it found. Enter (or a click) opens the evidence."""
 
     DEFAULT_CLASSES = "checks"
+    FLEX = {"title": 2, "summary": 3}
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -147,19 +176,6 @@ class CheckTable(DataTable):
             self.add_column("status", key="status", width=6)
             self.add_column("check", key="title", width=28)
             self.add_column("what it found", key="summary", width=30)
-
-    def on_resize(self) -> None:
-        """Titles and findings share what is left of the width; a row's whole text is one Enter away."""
-        width = self.size.width
-        if width <= 0 or "title" not in self.columns:
-            return
-        rest = max(20, width - 1 - 6 - 4 * 2 - 1)
-        title_w = max(14, min(34, rest * 2 // 5))
-        self.columns["title"].width = title_w
-        self.columns["summary"].width = max(10, rest - title_w)
-        for key in ("title", "summary"):
-            self.columns[key].auto_width = False
-        self.refresh()
 
     def set_pending(self, ids_titles: list[tuple[str, str]]) -> None:
         for cid, title in ids_titles:

@@ -304,6 +304,7 @@ class SandboxVendor:
         self.profile = profile
         self.kind = "px" if profile == "gainsight-px" else "skilljar"
         self._http: Any = None
+        self._admin_http: Any = None
         self.attempts: dict[str, int] = {}
 
     def _client(self) -> Any:
@@ -312,8 +313,9 @@ class SandboxVendor:
         return self._http
 
     def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
+        for http in (self._http, self._admin_http):
+            if http is not None:
+                http.close()
 
     def _integration_login(self) -> dict[str, Any]:
         name = self.info.get("integration_username") or self.info["username"]
@@ -323,6 +325,8 @@ class SandboxVendor:
     def pending(self, step: str) -> str | None:
         px = self.kind == "px"
         if step == "connect":
+            if self.attempts.get("connect"):
+                return "Log out of every Salesforce org, then approve the sign-in as the Salesforce admin"
             return "Approve the sign-in as the Salesforce admin"
         if step == "reauthorize":
             click = "Authorize on the PX Salesforce card" if px else "Reconnect in Skilljar"
@@ -379,8 +383,15 @@ class SandboxVendor:
         return snapshot.from_sandbox_state(facts, taken_at=datetime.now().astimezone())
 
     def approve(self, url: str) -> None:
-        """The Salesforce admin approves the wizard's own sign-in (a browser of their own)."""
-        approve_in_sandbox(url, self.info)
+        """The Salesforce admin approves the wizard's own sign-in, in the same browser: in ``wrong-org`` the
+        first approval lands in the org that browser remembers; a second one logs out of every org first."""
+        if self._admin_http is None:  # the Salesforce admin's browser: not the one the platform admin clicks in
+            self._admin_http = _browser(self.info)
+        http = self._admin_http
+        if self.attempts.get("connect"):
+            http.get(self.info["login_url"].rstrip("/") + "/secur/logout.jsp")
+        self.attempts["connect"] = self.attempts.get("connect", 0) + 1
+        approve_in_sandbox(url, self.info, browser=http)
 
 
 def _said(resp: Any) -> str:

@@ -82,8 +82,8 @@ def backfill_window(ctx: CheckContext) -> Outcome:
     Skilljar's rule: Backfill is offered only after a disconnect and only within 21 days of it; the 21
     days run from the *disconnect*, which can be later than the Last Sync Date. Hence:
 
-    - connected (``connection``) with no disconnect known: there is nothing to catch up and no Backfill is
-      offered — a pass that says so, never "Backfill is available";
+    - connected (``connection``) with no disconnect known and no reconnect in this recovery: there is nothing
+      to catch up and no Backfill is offered — a pass that says so, never "Backfill is available";
     - a disconnect time known (the person read it off the dashboard's alert, or the session kept it):
       deadline = disconnect + 21 days; before it Backfill is offered (after Reconnect), past it only
       Support can backfill — the support route with what to send;
@@ -98,7 +98,9 @@ def backfill_window(ctx: CheckContext) -> Outcome:
                                 "disconnected_at": disconnected.isoformat() if disconnected else None,
                                 "window_days": window, **state}
     if disconnected is None:
-        if state["connected"]:
+        # Connected and no recovery under way: nothing to catch up. A reconnect made during this recovery
+        # (``reauthorized_at``) is connected too, but there was a disconnect: its date decides the window.
+        if state["connected"] and ctx.reauthorized_at is None:
             return ok(f"Skilljar is connected ({state['connected_by']}): no disconnect to catch up, so no Backfill "
                       "is offered or needed", **evidence)
         if synced is not None:

@@ -58,7 +58,8 @@ STEPS: tuple[StepDef, ...] = (
     StepDef("reauthorize", "Re-authorize", ("reauthorize",), strict=("token.fresh", "identity.right_org")),
     StepDef("sync", "Synchronize", ("sync",), extra=("token.platform_status",), strict=("token.platform_status",),
             facts=("sync_completed",), profiles=("gainsight-px",)),
-    StepDef("sync", "Reconnect & backfill", ("sync",), strict=("skilljar.backfill_window",), profiles=("skilljar",)),
+    StepDef("sync", "Backfill", ("sync",), strict=("skilljar.backfill_window",), facts=("sync_completed",),
+            profiles=("skilljar",)),
     StepDef("validate", "Validate", ("validate",),
             strict=("flow.salesforce_to_platform", "flow.platform_to_salesforce", "skilljar.backfill_arrived")),
     StepDef("knowledge", "Knowledge", ("knowledge",), profiles=("gainsight-px",), when="knowledge"),
@@ -70,7 +71,7 @@ STEPS: tuple[StepDef, ...] = (
 FACT_WORDS = {
     "signed_in": "sign in to Salesforce",
     "snapshot_saved": "save the mapping snapshot",
-    "sync_completed": "run a manual sync and watch it finish",
+    "sync_completed": "run the sync (Synchronize, or Backfill) and watch it finish",
     "checklist_reviewed": "review the checklist",
     "report_written": "write the report",
 }

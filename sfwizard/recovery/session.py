@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+import threading
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +23,7 @@ from sfwizard.fileio import write_atomic
 
 SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
+_SAVING = threading.RLock()
 
 
 def _now() -> str:
@@ -137,6 +139,10 @@ class RecoverySession:
 
     # -- saving ----------------------------------------------------------------------------------
     def save(self) -> None:
+        with _SAVING:  # the wizard saves from its UI and from its workers: one save at a time
+            self._save()
+
+    def _save(self) -> None:
         self.updated_at = _now()
         path = self.dir / "session.json"
         if _read_json(path) is not None:  # keep the last good copy; load() falls back to it
@@ -169,19 +175,20 @@ class RecoverySession:
 
     def record_run(self, results: list[dict[str, Any]], calls: dict[str, int] | None = None) -> None:
         """Keep the latest result of each check and append the run to history.jsonl."""
-        latest = {r["id"]: r for r in self.results}
-        latest.update({r["id"]: r for r in results})
-        self.results = list(latest.values())
-        line = json.dumps({"at": _now(), "results": results, "api_calls": calls or {}}, default=str) + "\n"
-        with open(self.dir / "history.jsonl", "ab+") as fh:
-            if fh.seek(0, os.SEEK_END) > 0:
-                fh.seek(-1, os.SEEK_END)
-                if fh.read(1) != b"\n":  # a torn line from a killed process: never glue this run onto it
-                    line = "\n" + line
-            fh.write(line.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        self.save()
+        with _SAVING:
+            latest = {r["id"]: r for r in self.results}
+            latest.update({r["id"]: r for r in results})
+            self.results = list(latest.values())
+            line = json.dumps({"at": _now(), "results": results, "api_calls": calls or {}}, default=str) + "\n"
+            with open(self.dir / "history.jsonl", "ab+") as fh:
+                if fh.seek(0, os.SEEK_END) > 0:
+                    fh.seek(-1, os.SEEK_END)
+                    if fh.read(1) != b"\n":  # a torn line from a killed process: never glue this run onto it
+                        line = "\n" + line
+                fh.write(line.encode("utf-8"))
+                fh.flush()
+                os.fsync(fh.fileno())
+            self.save()
 
     def history(self) -> list[dict[str, Any]]:
         path = self.dir / "history.jsonl"

@@ -42,7 +42,7 @@ def test_the_steps_run_in_the_runbooks_order_for_each_profile(session) -> None:
     try:
         nav = Navigator(load_profile("skilljar"), sj, check_steps={})
         assert "knowledge" not in [s.id for s in nav.steps]
-        assert nav.step("sync").title == "Reconnect & backfill"
+        assert nav.step("sync").title == "Backfill"
     finally:
         sj.release()
 
