@@ -154,7 +154,10 @@ class WizardApp(App[int]):
             screen = step_screens()[step_id]()
             self._screens[step_id] = screen
             self.install_screen(screen, name=f"step-{step_id}")
-        self.switch_screen(f"step-{step_id}")
+        if len(self.screen_stack) <= 1:  # only Textual's default screen under it: the first step goes on top
+            self.push_screen(f"step-{step_id}")
+        else:
+            self.switch_screen(f"step-{step_id}")
 
     def refresh_chrome(self) -> None:
         """Redraw what every screen shows (header, step list, gate) after the state moved."""

@@ -194,6 +194,10 @@ class StepScreen(Screen[None]):
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         """One place where a job's failure becomes one clear line and a way forward."""
+        if event.state == WorkerState.SUCCESS:
+            if self.busy and not self.workers_running():
+                self.set_busy("")  # a wait that ended without news (a watch given up, a canned answer)
+            return
         if event.state not in (WorkerState.ERROR, WorkerState.CANCELLED):
             return
         from sfwizard.cancel import Cancelled

@@ -34,10 +34,10 @@ class Step(StepScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", id="identity", classes="card", markup=False)
         with Vertical(id="ways", classes="choices"):
-            yield Button("1 · Sign in with the browser (recommended)", id="browser", variant="primary")
-            yield Button("2 · Use a device code (no browser here, or over SSH)", id="device")
-            yield Button("3 · Reuse a Salesforce CLI login (sf)", id="sf_cli")
-            yield Button("4 · Use the saved sign-in", id="saved")
+            yield Button("1 · Sign in with the browser (recommended)", id="browser", variant="primary", compact=True)
+            yield Button("2 · Use a device code (no browser here, or over SSH)", id="device", compact=True)
+            yield Button("3 · Reuse a Salesforce CLI login (sf)", id="sf_cli", compact=True)
+            yield Button("4 · Use the saved sign-in", id="saved", compact=True)
         yield Static("", id="url-title", classes="section", markup=False)
         yield Static("", id="url", classes="url", markup=False)
         yield Static("", id="url-note", classes="note", markup=False)

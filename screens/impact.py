@@ -6,7 +6,15 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from .base import StepScreen
-from .widgets import flat, plain
+from .widgets import FitTable, flat, plain
+
+
+class FlowTable(FitTable):
+    FLEX = {"flow": 3, "what": 4}
+
+
+class ScheduleTable(FitTable):
+    FLEX = {"what": 1}
 
 
 class Step(StepScreen):
@@ -14,16 +22,22 @@ class Step(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("What stopped", classes="section")
-        yield DataTable(id="flows", show_cursor=False)
+        yield FlowTable(id="flows", show_cursor=False)
         yield Static("", id="shared", classes="card", markup=False)
         yield Static("When data flows again", classes="section")
-        yield DataTable(id="schedule", show_cursor=False)
+        yield ScheduleTable(id="schedule", show_cursor=False)
         yield Static("", id="next-runs", classes="note", markup=False)
         yield Static("", id="large", classes="note", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#flows", DataTable).add_columns("flow", "direction", "what it carries")
-        self.query_one("#schedule", DataTable).add_columns("GMT", "your time", "direction", "what happens")
+        flows = self.query_one("#flows", DataTable)
+        flows.add_column("flow", key="flow", width=20)
+        flows.add_column("direction", key="direction", width=16)
+        flows.add_column("what it carries", key="what", width=20)
+        sched = self.query_one("#schedule", DataTable)
+        for key, label, width in (("gmt", "GMT", 5), ("local", "your time", 10), ("direction", "direction", 16),
+                                  ("what", "what happens", 20)):
+            sched.add_column(label, key=key, width=width)
         super().on_mount()
 
     def refresh_frame(self) -> None:

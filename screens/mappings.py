@@ -24,7 +24,7 @@ SHORT = {"sf_to_px": "SF → platform", "px_to_sf": "push → SF"}
 
 
 class MappingTable(FitTable):
-    FLEX = {"sf": 3, "px": 3, "dir": 2, "problem": 3}
+    FLEX = {"sf": 4, "px": 3, "problem": 3}
 
 
 class MappingDialog(_Dialog):
@@ -94,15 +94,21 @@ class Step(StepScreen):
         yield Static("What only the platform's screens show", classes="section")
         yield Static("", id="ask", classes="note", markup=False)
         with Horizontal(classes="inline"):
-            yield Input(placeholder="Account matching: Salesforce field", id="m-acc-sf", compact=True)
-            yield Input(placeholder="↔ platform attribute", id="m-acc-px", compact=True)
+            yield Label("Account matching", classes="field-label")
+            yield Input(placeholder="Salesforce field", id="m-acc-sf", compact=True)
+            yield Input(placeholder="platform attribute", id="m-acc-px", compact=True)
         with Horizontal(classes="inline"):
-            yield Input(placeholder="Contact matching: Salesforce field", id="m-con-sf", compact=True)
-            yield Input(placeholder="↔ platform attribute", id="m-con-px", compact=True)
-        yield Input(placeholder="custom objects in the sync (comma-separated API names)", id="custom", compact=True)
+            yield Label("Contact matching", classes="field-label")
+            yield Input(placeholder="Salesforce field", id="m-con-sf", compact=True)
+            yield Input(placeholder="platform attribute", id="m-con-px", compact=True)
+        with Horizontal(classes="inline"):
+            yield Label("Custom objects", classes="field-label")
+            yield Input(placeholder="API names, comma-separated", id="custom", compact=True)
         yield Checkbox("The Knowledge integration is used (Salesforce Knowledge in the In-App Hub)", id="k-used")
-        yield Input(placeholder="an article title you know exists (for the Knowledge step)", id="k-article",
-                    compact=True)
+        with Horizontal(classes="inline", id="k-article-row"):
+            yield Label("Known article", classes="field-label")
+            yield Input(placeholder="a title you know exists (for the Knowledge step)", id="k-article",
+                        compact=True)
         yield Vertical(id="todo")
         yield Button("Save snapshot (w)", id="save", variant="primary", compact=True)
 
@@ -110,7 +116,7 @@ class Step(StepScreen):
         table = self.query_one("#maps", DataTable)
         for key, label in (("sf", "Salesforce field"), ("px", "platform attribute"), ("dir", "direction"),
                            ("problem", "problem")):
-            table.add_column(label, key=key, width=12)
+            table.add_column(label, key=key, width=13)
         super().on_mount()
 
     def on_enter(self) -> None:
@@ -147,7 +153,7 @@ class Step(StepScreen):
         self.query_one("#k-article", Input).value = d.knowledge.known_article
         rec = self.recovery
         has_knowledge = bool(rec and rec.profile.products and rec.profile.products.get("knowledge"))
-        for wid in ("#k-used", "#k-article"):
+        for wid in ("#k-used", "#k-article-row"):
             self.query_one(wid).display = has_knowledge
         todo = self.query_one("#todo", Vertical)
         todo.remove_children()

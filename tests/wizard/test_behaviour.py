@@ -1,0 +1,202 @@
+"""The wizard's behaviour, one promise at a time, on canned results (no sandbox): Next locked with its reason,
+skips recorded, Escape stopping a wait, resume offered, quit confirmed while busy, server text shown as text,
+the command palette's commands."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from canned import WHO, CannedRecovery  # noqa: E402
+
+from sfwizard.cli import WizardOptions  # noqa: E402
+from sfwizard.recovery.session import RecoverySession  # noqa: E402
+from sfwizard.screens.app import WizardApp  # noqa: E402
+
+SIZE = (100, 32)
+
+
+def run(app: WizardApp, body) -> None:  # noqa: ANN001
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await body(pilot)
+
+    asyncio.run(main())
+
+
+async def until(pilot, cond, what: str, limit: float = 10.0) -> None:  # noqa: ANN001
+    for _ in range(int(limit / 0.02)):
+        if cond():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"waited for {what}")
+
+
+def test_next_stays_locked_with_the_reason_shown_and_n_is_refused() -> None:
+    rec = CannedRecovery("gainsight-px", "reauthorize")
+    app = WizardApp(recovery=rec)
+
+    async def body(pilot) -> None:  # noqa: ANN001
+        await until(pilot, lambda: rec.navigator.gate("reauthorize").code == "check.failed", "the gate")
+        await pilot.pause(0.1)
+        screen = app.screen
+        assert screen.query_one("#next").disabled
+        gate_text = str(screen.query_one("#gate").content)
+        assert "Next is locked" in gate_text and "no Gainsight PX token has been granted" in gate_text
+        assert screen.check_action("next", ()) is None  # greyed in the footer, not hidden
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert app.screen is screen  # still here
+
+    run(app, body)
+
+
+def test_a_skip_needs_a_reason_and_records_who_and_why() -> None:
+    rec = CannedRecovery("gainsight-px", "reauthorize")
+    app = WizardApp(recovery=rec)
+
+    async def body(pilot) -> None:  # noqa: ANN001
+        await until(pilot, lambda: rec.navigator.gate("reauthorize").code == "check.failed", "the gate")
+        await pilot.press("s")
+        await until(pilot, lambda: type(app.screen).__name__ == "SkipDialog" and app.focused is not None, "dialog")
+        await pilot.press("enter")  # nothing typed: refused
+        await pilot.pause(0.1)
+        assert type(app.screen).__name__ == "SkipDialog"
+        assert "needed" in str(app.screen.query_one("#problem").content)
+        await pilot.press(*"the Salesforce admin joins tomorrow", "tab", *"Avery", "enter")
+        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "sync", "the next step")
+
+    run(app, body)
+    skip = rec.session.skips[-1]
+    assert (skip["step"], skip["reason"], skip["who"]) == ("reauthorize", "the Salesforce admin joins tomorrow",
+                                                           "Avery")
+    saved = RecoverySession.load(rec.session.id, lock=False)
+    assert saved.skips[-1]["reason"] == "the Salesforce admin joins tomorrow"  # saved as it happened
+    saved.release()
+
+
+def test_escape_stops_a_sign_in_that_waits_for_the_browser() -> None:
+    rec = CannedRecovery("gainsight-px", "connect", signed_in=False)
+    app = WizardApp(recovery=rec)
+
+    async def body(pilot) -> None:  # noqa: ANN001
+        await pilot.pause(0.2)
+        await pilot.press("1")
+        await until(pilot, lambda: bool(app.screen.url) and app.screen.workers_running(), "the wait")
+        assert "waiting for the browser" in app.screen.busy
+        await pilot.press("escape")
+        await until(pilot, lambda: not app.screen.workers_running(), "the stop")
+        assert app.screen.busy == ""
+
+    run(app, body)
+    assert rec.signed_in is None
+
+
+def test_server_text_is_shown_as_text_never_as_markup() -> None:
+    rec = CannedRecovery("gainsight-px", "validate", overrides={
+        "flow.salesforce_to_platform": ("fail", "flow.stale", "[bold red]3 of 5[/] [link=x]stale", "c", "f")})
+    rec._signed_in = type(WHO)(**{**WHO.to_dict(), "org_name": "[reverse]Acme[/reverse] \x1b[31m"})
+    app = WizardApp(recovery=rec)
+
+    async def body(pilot) -> None:  # noqa: ANN001
+        await until(pilot, lambda: "flow.salesforce_to_platform" in rec.navigator.results, "results")
+        await pilot.pause(0.2)
+        header = str(app.screen.query_one("#hdr-org").content)
+        assert "[reverse]Acme[/reverse]" in header and "\x1b" not in header
+        cell = app.screen.query_one("#checks").get_cell("flow.salesforce_to_platform", "summary")
+        assert cell.plain == "[bold red]3 of 5[/] [link=x]stale"
+
+    run(app, body)
+
+
+def test_an_unfinished_session_is_offered_for_resume(monkeypatch: pytest.MonkeyPatch) -> None:
+    old = RecoverySession.new("gainsight-px")
+    old.step = "mappings"
+    old.completed = ["before", "connect", "impact"]
+    old.save()
+    old.release()
+    booted: list[bool] = []
+
+    def boot(app, resume: bool):  # noqa: ANN001, ANN202
+        booted.append(resume)
+        session = RecoverySession.latest("gainsight-px", demo=False, unfinished=True) if resume else \
+            RecoverySession.new("gainsight-px")
+        rec = CannedRecovery("gainsight-px", "before", done_before=False)
+        rec.session.release()
+        rec.session = session
+        rec.navigator.session = session
+        return rec
+
+    app = WizardApp(WizardOptions(), boot=boot)
+
+    async def body(pilot) -> None:  # noqa: ANN001
+        await until(pilot, lambda: type(app.screen).__name__ == "ChoiceDialog", "the resume question")
+        text = " ".join(str(s.content) for s in app.screen.query("Static"))
+        assert "mappings" in text and "3 step(s) done" in text
+        await pilot.click("#resume")
+        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "mappings", "the resumed step")
+
+    run(app, body)
+    assert booted == [True]
+
+
+def test_quitting_while_work_is_in_flight_asks_first() -> None:
+    rec = CannedRecovery("gainsight-px", "connect", signed_in=False)
+    app = WizardApp(recovery=rec)
+
+    async def body(pilot) -> None:  # noqa: ANN001
+        await pilot.pause(0.2)
+        await pilot.press("1")
+        await until(pilot, lambda: app.screen.workers_running(), "the wait")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: type(app.screen).__name__ == "ChoiceDialog", "the question")
+        await pilot.click("#stay")
+        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "connect", "back on the step")
+        assert app.is_running
+        rec.cancel()
+        await until(pilot, lambda: not app.screen.workers_running(), "the stop")
+        await pilot.press("ctrl+q")  # nothing in flight: quits at once
+        await until(pilot, lambda: not app.is_running, "the exit")
+
+    run(app, body)
+
+
+def test_the_command_palette_offers_the_steps_commands() -> None:
+    rec = CannedRecovery("gainsight-px", "validate")
+    app = WizardApp(recovery=rec)
+
+    async def body(pilot) -> None:  # noqa: ANN001
+        await pilot.pause(0.2)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for wanted in ("Re-run checks", "Export report", "Switch theme (dark/light)", "Open the runbook section"):
+            assert wanted in titles
+        dark = app.current_theme.dark
+        await pilot.press("ctrl+t")
+        await pilot.pause(0.1)
+        assert app.current_theme.dark is not dark
+        await pilot.press("f1")
+        await until(pilot, lambda: type(app.screen).__name__ == "TextDialog", "the runbook")
+        assert "PX_ prefix" in str(app.screen.query("Static").last().content)
+
+    run(app, body)
+
+
+def test_leaving_a_watching_step_stops_its_wait() -> None:
+    rec = CannedRecovery("gainsight-px", "connect", signed_in=False)
+    app = WizardApp(recovery=rec)
+
+    async def body(pilot) -> None:  # noqa: ANN001
+        await pilot.pause(0.2)
+        await pilot.press("1")
+        await until(pilot, lambda: app.screen.workers_running(), "the wait")
+        connect = app.screen
+        await pilot.press("b")  # back to Before you begin
+        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "before", "the step before")
+        await until(pilot, lambda: not connect.workers_running(), "the wait to end")
+
+    run(app, body)
