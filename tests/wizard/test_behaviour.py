@@ -5,18 +5,13 @@ the command palette's commands."""
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
 
 import pytest
+from canned import WHO, CannedRecovery
+from sfwizard.screens.app import WizardApp
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from canned import WHO, CannedRecovery  # noqa: E402
-
-from sfwizard.cli import WizardOptions  # noqa: E402
-from sfwizard.recovery.session import RecoverySession  # noqa: E402
-from sfwizard.screens.app import WizardApp  # noqa: E402
+from sfwizard.cli import WizardOptions
+from sfwizard.recovery.session import RecoverySession
 
 SIZE = (100, 32)
 

@@ -6,17 +6,11 @@ at the SVGs in ``__snapshots__/`` before committing them.
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from canned import CannedRecovery  # noqa: E402
-
-from sfwizard.screens.app import WizardApp  # noqa: E402
+from canned import CannedRecovery
+from sfwizard.screens.app import WizardApp
 
 SIZE = (100, 32)
 PX_STEPS = ["before", "connect", "impact", "mappings", "reauthorize", "sync", "validate", "knowledge",
