@@ -146,6 +146,8 @@ class Step(StepScreen):
         self.show_text("url-note", note)
         for wid in ("url-title", "url", "url-note"):
             self.query_one(f"#{wid}").display = bool(title)
+        if title:  # at 24 rows the URL is below the fold: bring it into view
+            self.call_after_refresh(self.query_one("#url-note").scroll_visible, animate=False)
 
     def action_copy_url(self) -> None:
         if self.url:

@@ -33,6 +33,8 @@ class _Dialog(ModalScreen[Any]):
 class SkipDialog(_Dialog):
     """Pass over a step: the reason and the person are recorded and appear in the report."""
 
+    AUTO_FOCUS = "#reason"  # what a person types first is the reason, even straight after pressing s
+
     def __init__(self, step_title: str, default_who: str = "") -> None:
         super().__init__()
         self.step_title = step_title
@@ -71,6 +73,8 @@ class SkipDialog(_Dialog):
 class ConfirmDialog(_Dialog):
     """A person confirms what no API shows; who they are and their role are recorded with the time."""
 
+    AUTO_FOCUS = "#who"
+
     def __init__(self, question: str, vendor: str, default_who: str = "", role: str = "platform_admin") -> None:
         super().__init__()
         self.question, self.vendor, self.default_who, self.role = question, vendor, default_who, role
@@ -87,9 +91,6 @@ class ConfirmDialog(_Dialog):
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Confirm", id="ok", variant="success")
-
-    def on_mount(self) -> None:
-        self.query_one("#who", Input).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "cancel":
