@@ -231,11 +231,13 @@ def test_a_save_that_dies_half_way_keeps_the_previous_step(monkeypatch: pytest.M
     def boom(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise OSError(28, "No space left on device")
 
-    with monkeypatch.context() as m, pytest.raises(OSError):
+    with monkeypatch.context() as m, pytest.raises(SfwizardError) as info:
         m.setattr(session_mod, "write_atomic", boom)
         s.complete_step("impact", "mappings")
+    assert "No space left on device" in info.value.message and info.value.hint  # one line, a way forward
     s.release()
-    t = RecoverySession.load(s.id)  # session.json is gone (renamed to .bak), the .bak has the last good step
+    assert (s.dir / "session.json").exists()  # the last good copy was put back where load() looks first
+    t = RecoverySession.load(s.id)
     try:
         assert t.completed == ["before"]
         assert t.step == "impact"
