@@ -139,6 +139,8 @@ class Sandbox:
     """A running sandbox: state, router, TLS and a server thread."""
 
     def __init__(self, state: SandboxState, port: int = 0, certs: CertPaths | None = None) -> None:
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise SfwizardError(f"not a TCP port: {str(port)[:40]}", "use a number from 0 (any free port) to 65535")
         self.state = state
         self.certs = certs or ensure_certificates()
         self.ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
