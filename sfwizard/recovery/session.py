@@ -158,7 +158,9 @@ class RecoverySession:
         """Every readable session, newest first: id, profile, step, completed count, updated_at."""
         out = []
         for sid, d in _session_dirs():
-            data = _read_json(d / "session.json") or _read_json(d / "session.json.bak")
+            # a session.json with a wrong-typed field is still this session: load() repairs it
+            data = _read_json(d / "session.json") or _read_json(d / "session.json.bak") \
+                or _read_session(d / "session.json")[0]
             if data is not None:
                 out.append({"id": sid, "profile": data["profile"], "step": _text(data.get("step")),
                             "completed": len(_list(data.get("completed"))),
@@ -219,11 +221,15 @@ class RecoverySession:
             raise save_error(path, exc, "the recovery session") from None
 
     def to_dict(self) -> dict[str, Any]:
-        from sfwizard.redact import _secret_key
+        """What is saved: every field, with what people and servers wrote (identity, results, notes, confirmations,
+        skips, facts) through the redaction layer — a token a server echoed into an error never reaches the disk."""
+        from sfwizard.redact import _secret_key, default
 
         out = {**self._extra, **{f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}}
         # who and which org, never a credential, even if a caller hands one over with the identity
         out["identity"] = {k: v for k, v in self.identity.items() if not (isinstance(k, str) and _secret_key(k))}
+        for key in ("identity", "results", "notes", "confirmations", "skips", "facts"):
+            out[key] = default().obj(out[key])
         return out
 
     def complete_step(self, step: str, next_step: str) -> None:
@@ -246,7 +252,10 @@ class RecoverySession:
         latest = {r["id"]: r for r in self.results if isinstance(r, dict) and "id" in r}
         latest.update({r["id"]: r for r in results})
         self.results = list(latest.values())
-        line = json.dumps({"at": _now(), "results": results, "api_calls": calls or {}}, default=str) + "\n"
+        from sfwizard.redact import default
+
+        run = default().obj({"at": _now(), "results": results, "api_calls": calls or {}})
+        line = json.dumps(run, default=str) + "\n"
         # a torn line from a killed process is ended first: this run is never glued onto it
         append_private(self.dir / "history.jsonl", line.encode("utf-8"))
         self.save()
