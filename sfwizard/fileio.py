@@ -54,6 +54,27 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def output_dir(path: Path) -> Path:
+    """A folder the user named for output (``report -o DIR``): checked to be one, and what sfwizard has to create
+    of it (every missing level) made 0700. An existing folder keeps its mode: it is the user's."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise SfwizardError(f"-o {path}: a file, not a folder", "give a folder for the report and the bundle "
+                            "(it is created when missing)")
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    try:
+        for level in reversed(missing):
+            level.mkdir(mode=DIR_MODE)
+    except FileExistsError:
+        pass  # made meanwhile by someone else: used as it is
+    except OSError as exc:
+        raise SfwizardError(f"cannot create the folder {path}: {_why(exc)}",
+                            "give a folder you can write to with -o DIR") from None
+    if not path.is_dir():
+        raise SfwizardError(f"-o {path}: not a folder", "give a folder for the report and the bundle")
+    return path
+
+
 def write_atomic(path: Path, data: bytes, mode: int = FILE_MODE, what: str = "") -> None:
     """Temp file in the same folder, fsync, rename over the target, fsync the folder.
 

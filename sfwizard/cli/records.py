@@ -53,21 +53,6 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if changes else 0
 
 
-def output_dir(path: Path) -> Path:
-    """Where ``-o DIR`` points, checked before anything runs: a folder (made 0700 when it is not there yet)."""
-    from sfwizard.errors import SfwizardError
-
-    if path.exists() and not path.is_dir():
-        raise SfwizardError(f"-o {path}: a file, not a folder", "give a folder for the report and the bundle "
-                            "(it is created when missing)")
-    try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise SfwizardError(f"cannot create the folder {path}: {exc.strerror or type(exc).__name__}",
-                            "give a folder you can write to with -o DIR") from None
-    return path
-
-
 def _output_file(path: Path) -> Path:
     from sfwizard.errors import SfwizardError
 
@@ -81,6 +66,7 @@ def _output_file(path: Path) -> Path:
 def _report(args: argparse.Namespace) -> int:
     from sfwizard import paths
     from sfwizard.cli.connection import open_for
+    from sfwizard.fileio import output_dir
     from sfwizard.recovery import report
     from sfwizard.recovery.session import RecoverySession
 
