@@ -71,6 +71,7 @@ class Snapshot:
 
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_FRAGILE = re.compile("[\x85\u2028\u2029\ufeff]")
 
 
 class _Time(y.Spec):
@@ -202,7 +203,9 @@ def _dumper() -> Any:
         pass
 
     def text(dumper: Any, value: str) -> Any:
-        style = "'" if _HHMM.match(value) else None
+        # Characters YAML reads as line breaks (NEL, LS, PS) or drops (a BOM) are only kept in double quotes,
+        # where the emitter escapes them; anywhere else the file would load back different.
+        style = '"' if _FRAGILE.search(value) else "'" if _HHMM.match(value) else None
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     Dumper.add_representer(str, text)
