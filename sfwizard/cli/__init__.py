@@ -124,15 +124,33 @@ def _private_log_class() -> type:
     return PrivateLog
 
 
+# What a terminal that cannot show our punctuation gets instead (the rest of what it cannot show is escaped).
+_PLAIN = {"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "→": "->", "←": "<-",
+          "·": "-", "✔": "v", "✘": "x", "•": "*", "\u00a0": " "}
+
+
+def _plain_or_escaped(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start:exc.end]
+    return "".join(_PLAIN.get(ch) or ch.encode("ascii", "backslashreplace").decode("ascii") for ch in text), exc.end
+
+
 def _tolerant_output() -> None:
     """A name the terminal's encoding cannot show (PYTHONIOENCODING=ascii, a Japanese org name) is printed as
-    an escape, never a UnicodeEncodeError."""
+    an escape (our own dashes and arrows as their ASCII look-alikes), never a UnicodeEncodeError."""
+    import codecs
+
+    try:
+        codecs.lookup_error("sfwizard-plain")
+    except LookupError:
+        codecs.register_error("sfwizard-plain", _plain_or_escaped)
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             try:
-                reconfigure(errors="backslashreplace")
-            except (ValueError, OSError, TypeError):
+                reconfigure(errors="sfwizard-plain")
+            except (ValueError, OSError, TypeError, LookupError):
                 pass
 
 

@@ -153,7 +153,8 @@ class Sandbox:
             if exc.errno == errno.EADDRINUSE:
                 raise SfwizardError(f"port {port} on 127.0.0.1 is already in use",
                                     "stop what holds it, or omit --port to take a free one") from None
-            raise SfwizardError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+            raise SfwizardError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}",
+                                "choose another port (above 1023), or omit --port to take a free one") from None
         self.port = self.httpd.server_address[1]
         state.base_url = f"https://127.0.0.1:{self.port}"
         self._thread: threading.Thread | None = None

@@ -72,7 +72,7 @@ def ensure_certificates(directory: Path | None = None) -> CertPaths:
         import tempfile
 
         _fallback.append(Path(tempfile.mkdtemp(prefix="sfwizard-tls-")))  # 0700
-        log.warning("the sandbox's certificates cannot be kept in the data folder (%s); using %s for this run",
+        log.info("the sandbox's certificates cannot be kept in the data folder (%s); using %s for this run",
                     exc.message, _fallback[0])
         return _ensure(cert_paths(_fallback[0]))
 
