@@ -42,10 +42,11 @@ def save_error(path: Path, exc: OSError, what: str = "") -> SfwizardError:
 
 def private_dir(path: Path) -> Path:
     """``path`` as a folder of the user's own (created 0700; made 0700 when sfwizard's and wider)."""
+    if path.exists() and not path.is_dir():
+        raise SfwizardError(f"cannot use the folder {path}: a file is in its place",
+                            "move the file aside, or set SFWIZARD_HOME to a folder you can write", kind="save")
     try:
         path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-        if not path.is_dir():
-            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
         if stat.S_IMODE(path.stat().st_mode) != DIR_MODE:
             os.chmod(path, DIR_MODE)
     except OSError as exc:

@@ -336,7 +336,7 @@ def _check_types(data: dict[str, Any]) -> list[str]:
             items = value if outer is list else value.values() if isinstance(value, dict) else None
             if not isinstance(value, outer) or any(not isinstance(v, inner) for v in items or ()):
                 wrong.append(f"{name}: expected a {'list' if outer is list else 'mapping'} of "
-                             f"{_type_word(inner)}s")
+                             f"{_type_word(inner).removeprefix('a ')}s")
         elif isinstance(value, bool) or not isinstance(value, expected):
             wrong.append(f"{name}: expected {_type_word(expected)}")
     return wrong
