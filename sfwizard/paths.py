@@ -1,9 +1,15 @@
-"""Where sfwizard keeps its files (platformdirs), overridable for tests with SFWIZARD_HOME."""
+"""Where sfwizard keeps its files (platformdirs), overridable for tests with SFWIZARD_HOME.
+
+Its folders are private (0700) and what it writes in them is 0600 (``fileio``). A folder that cannot be made
+or used (read-only, a file in its place) is one ``SfwizardError`` with the way forward.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from sfwizard.fileio import private_dir
 
 
 def _base(kind: str) -> Path:
@@ -20,15 +26,11 @@ def _base(kind: str) -> Path:
 
 
 def data_dir() -> Path:
-    path = _base("data")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(_base("data"))
 
 
 def config_dir() -> Path:
-    path = _base("config")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(_base("config"))
 
 
 def config_file() -> Path:
@@ -36,8 +38,10 @@ def config_file() -> Path:
     return _base("config") / "config.yaml"
 
 
+def log_file() -> Path:
+    """The log the support bundle carries (its folder is not created just to say so)."""
+    return _base("data") / "sfwizard.log"
+
+
 def tls_dir() -> Path:
-    path = data_dir() / "sandbox-tls"
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
+    return private_dir(data_dir() / "sandbox-tls")

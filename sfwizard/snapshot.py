@@ -17,6 +17,7 @@ from sfwizard import yamlspec as y
 from sfwizard.errors import SfwizardError
 
 SCHEMA_VERSION = 1
+MAX_BYTES = 1024 * 1024  # a snapshot of a few thousand mappings is ~0.5 MB
 DIRECTIONS = ("sf_to_px", "px_to_sf")
 DEFAULT_PUSH_GMT = ("03:00", "11:00", "19:00")
 
@@ -70,6 +71,7 @@ class Snapshot:
 
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_FRAGILE = re.compile("[\x85\u2028\u2029\ufeff]")
 
 
 class _Time(y.Spec):
@@ -80,14 +82,14 @@ class _Time(y.Spec):
             raise where.error(f"expected a time like \"04:00\" in quotes (unquoted, YAML reads it as the number "
                               f"{value})")
         if not isinstance(value, str) or not _HHMM.match(value):
-            raise where.error(f"expected a time like \"04:00\" (24-hour, GMT); got {value!r}")
+            raise where.error(f"expected a time like \"04:00\" (24-hour, GMT); got {y.show(value)}")
         return value
 
 
 _MAPPING = y.Obj({"salesforce": y.Str(), "platform": y.Str(), "direction": y.Enum(DIRECTIONS), "type": y.Str()},
                  required=("salesforce", "platform", "direction"))
 SPEC = y.Obj({
-    "schema_version": y.Enum((SCHEMA_VERSION,)), "taken_at": y.OneOf((y.Str(), y.AnyValue())),
+    "schema_version": y.Enum((SCHEMA_VERSION,)), "taken_at": y.OneOf((y.Str(), y.RelTime())),
     "profile": y.Enum(("gainsight-px", "skilljar")),
     "org": y.Obj({"id": y.Str(), "name": y.Str(), "instance": y.Str(), "sandbox": y.Bool()}, required=("id",)),
     "integration_user": y.Obj({"username": y.Str(), "id": y.Str()}),
@@ -201,7 +203,9 @@ def _dumper() -> Any:
         pass
 
     def text(dumper: Any, value: str) -> Any:
-        style = "'" if _HHMM.match(value) else None
+        # Characters YAML reads as line breaks (NEL, LS, PS) or drops (a BOM) are only kept in double quotes,
+        # where the emitter escapes them; anywhere else the file would load back different.
+        style = '"' if _FRAGILE.search(value) else "'" if _HHMM.match(value) else None
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     Dumper.add_representer(str, text)
@@ -209,25 +213,20 @@ def _dumper() -> Any:
 
 
 def save(s: Snapshot, path: Path) -> None:
+    """Written atomically, 0600 (it names the org, its people and its fields)."""
     from sfwizard.fileio import write_atomic
 
-    write_atomic(path, dump(s).encode())
+    path = Path(path)
+    if path.is_dir():
+        raise SfwizardError(f"cannot save the snapshot to {path}: it is a folder", "give a file name, like "
+                            f"{path / 'snapshot.yaml'}")
+    write_atomic(path, dump(s).encode(), what="the snapshot")
 
 
 def load(path: str | Path) -> Snapshot:
+    """A snapshot file, read with a size cap and checked key by key (``file:line:column`` errors)."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise SfwizardError(f"cannot read snapshot {p}: {exc.strerror}", "check the path") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SfwizardError(f"{p}:{line}:{col}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
-                            "save the snapshot as UTF-8 YAML") from None
-    raw = y.load_text(text, str(p))
+    raw = y.load_file(p, "snapshot", MAX_BYTES)
     d = y.validate(raw, SPEC, str(p))
     return build({**d, "org": d["org"], "push": d.get("push") or {},
                   "to_complete": d.get("to_complete", []), "knowledge": d.get("knowledge") or {}})

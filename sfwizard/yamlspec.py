@@ -1,5 +1,11 @@
 """YAML with positions: safe_load only, duplicate keys refused, and a small schema language whose
-errors read ``file:line:column: message`` — for scenario files and mapping snapshots alike."""
+errors read ``file:line:column: message`` — for scenario files and mapping snapshots alike.
+
+Hostile files are refused before they cost anything: ``load_file`` reads at most a size cap, nesting deeper
+than ``MAX_DEPTH`` and aliases that would expand the document past ``MAX_VALUES`` values (an alias bomb) are
+positioned errors, a value that cannot be built (a date like 2024-02-30, a 5,000-digit number) too, and no
+error message ever renders more than a short excerpt of a value (``show``).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from sfwizard.errors import SfwizardError
+
+MAX_BYTES = 1024 * 1024  # a YAML file sfwizard reads (a snapshot, a scenario): the pure-Python parser reads ~0.2 MB/s
+MAX_DEPTH = 64  # nesting levels; sfwizard's own formats use fewer than 10
+MAX_VALUES = 250_000  # values once aliases are expanded: no more than a file of MAX_BYTES could hold without them
+MAX_MESSAGE = 400  # characters of an error message (a key or value in it is cut short first)
 
 
 class LDict(dict):
@@ -31,7 +43,74 @@ def _pos(node: yaml.Node) -> tuple[int, int]:
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    """SafeLoader, plus: a nesting limit, an alias-expansion budget, and values that fail to build positioned."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _Positioned(mark.line + 1, mark.column + 1, f"nested more than {MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_document(self) -> Any:
+        node = super().compose_document()
+        _check_expansion(node)
+        return node
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:  # a date like 2024-02-30, a number of 5,000 digits
+            line, col = _pos(node)
+            raise _Positioned(line, col, f"cannot read this value ({_first_line(exc)})") from None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_expansion(root: yaml.Node | None) -> None:
+    """Refuse a document whose aliases expand it past MAX_VALUES values, or refer to a node holding them
+    (iterative: an alias chain can be longer than Python's recursion limit)."""
+    if root is None:
+        return
+    size: dict[int, int] = {}
+    in_progress: set[int] = set()
+    todo: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while todo:
+        node, finished = todo.pop()
+        key = id(node)
+        if finished:
+            in_progress.discard(key)
+            total = 1 + sum(size[id(c)] for c in _children(node))
+            if total > MAX_VALUES:
+                line, col = _pos(node)
+                raise _Positioned(line, col, f"aliases expand this document past {MAX_VALUES:,} values "
+                                             "(an alias bomb?): refused")
+            size[key] = total
+            continue
+        if key in size:
+            continue
+        if key in in_progress:
+            line, col = _pos(node)
+            raise _Positioned(line, col, "an alias refers to a node that contains it")
+        in_progress.add(key)
+        todo.append((node, True))
+        todo.extend((c, False) for c in _children(node) if id(c) not in size)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = (str(exc).splitlines() or [type(exc).__name__])[0]
+    return text[:120] + ("…" if len(text) > 120 else "")
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LDict:
@@ -48,7 +127,7 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LDict:
             raise _Positioned(line, col, "found unhashable key (a list or mapping cannot be a key)") from None
         if key in out:
             line, col = _pos(key_node)
-            raise _Positioned(line, col, f"duplicate key {key!r} (first at line {out.key_marks[key][0]})")
+            raise _Positioned(line, col, f"duplicate key {show(key)} (first at line {out.key_marks[key][0]})")
         out[key] = loader.construct_object(value_node, deep=True)
         out.key_marks[key] = _pos(key_node)
     return out
@@ -76,14 +155,44 @@ def load_text(text: str, filename: str) -> Any:
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
     except _Positioned as exc:
-        raise SfwizardError(f"{filename}:{exc.line}:{exc.col}: {exc.message}", "fix the file and try again") from None
+        raise SfwizardError(_cut(f"{filename}:{exc.line}:{exc.col}: {exc.message}"), "fix the file and try again") \
+            from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
         problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise SfwizardError(f"{filename}:{where}: {problem}", "fix the YAML syntax and try again") from None
+        raise SfwizardError(_cut(f"{filename}:{where}: {problem}"), "fix the YAML syntax and try again") from None
     except yaml.YAMLError as exc:
-        raise SfwizardError(f"{filename}:1:1: {str(exc).splitlines()[0]}", "fix the YAML and try again") from None
+        raise SfwizardError(_cut(f"{filename}:1:1: {_first_line(exc)}"), "fix the YAML and try again") from None
+    except (RecursionError, MemoryError):
+        raise SfwizardError(f"{filename}:1:1: too deeply nested or too large to read",
+                            "check that this is the file you meant") from None
+
+
+def load_file(path: str | Path, what: str = "file", limit: int = MAX_BYTES) -> Any:
+    """Read ``path`` (at most ``limit`` bytes, UTF-8, a BOM and CRLF line ends accepted) and parse it."""
+    from sfwizard.fileio import read_text
+
+    return load_text(read_text(Path(path), limit, what), str(path))
+
+
+def show(value: Any, room: int = 60) -> str:
+    """A value as an error message shows it: a scalar's repr cut to ``room`` characters, a collection by its
+    kind and size (never rendered whole: it may be an alias bomb's expansion)."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= room else f"{value[:room]!r}… ({len(value):,} characters)"
+    if isinstance(value, dict):
+        return f"a mapping of {len(value):,} keys"
+    if isinstance(value, (list, tuple, set)):
+        return f"a list of {len(value):,} items"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** room:
+        return f"a number of more than {room} digits"
+    text = repr(value)
+    return text if len(text) <= room else text[:room] + "…"
+
+
+def _cut(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "…"
 
 
 # -- schema --------------------------------------------------------------------------------------
@@ -98,7 +207,7 @@ class Where:
 
     def error(self, message: str) -> SfwizardError:
         where = f"{self.path}: " if self.path else ""  # the document itself has no path to name
-        return SfwizardError(f"{self.filename}:{self.line}:{self.col}: {where}{message}",
+        return SfwizardError(_cut(f"{self.filename}:{self.line}:{self.col}: {where}{message}"),
                              "fix the file and try again")
 
     def at_key(self, parent: Any, key: str) -> Where:
@@ -131,7 +240,7 @@ class Scalar(Spec):
         if not isinstance(value, self.types):
             raise where.error(f"expected {self.name}, got {_kind(value)}")
         if self.test is not None and not self.test(value):
-            raise where.error(self.hint or f"not a valid {self.name}: {value!r}")
+            raise where.error(self.hint or f"not a valid {self.name}: {show(value)}")
         return value
 
 
@@ -161,7 +270,7 @@ class Enum(Spec):
 
     def check(self, value: Any, where: Where) -> Any:
         if value not in self.values:
-            raise where.error(f"expected one of {', '.join(map(str, self.values))}; got {value!r}")
+            raise where.error(f"expected one of {', '.join(map(str, self.values))}; got {show(value)}")
         return value
 
 
@@ -199,7 +308,7 @@ class Obj(Spec):
         for key in value:
             if key not in self.fields:
                 raise where.at_key(value, key).error(
-                    f"unknown key {key!r} (expected one of: {', '.join(self.fields)})")
+                    f"unknown key {show(key)} (expected one of: {', '.join(self.fields)})")
         for key in self.required:
             if key not in value:
                 raise where.error(f"missing required key {key!r}")
@@ -270,7 +379,7 @@ class RelTime(Spec):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise where.error(f"not a time: {value!r} (use -3d, -2h, -30m, now or an ISO datetime)") from None
+            raise where.error(f"not a time: {show(value)} (use -3d, -2h, -30m, now or an ISO datetime)") from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -288,5 +397,7 @@ def kind_of(value: Any) -> str:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing (null)"
-    return {dict: "a mapping", LDict: "a mapping", list: "a list", LList: "a list", str: f"the string {value!r}",
+    if isinstance(value, str):
+        return f"the string {show(value)}"
+    return {dict: "a mapping", LDict: "a mapping", list: "a list", LList: "a list",
             bool: "a boolean", int: "a number", float: "a number"}.get(type(value), type(value).__name__)

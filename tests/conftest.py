@@ -30,10 +30,14 @@ def tls_certs(tmp_path_factory: pytest.TempPathFactory):
     return ensure_certificates(tmp_path_factory.mktemp("tls"))
 
 
+SFWIZARD_HOMES: list[Path] = []  # every test's home: tests/reliability scans them all for leaks at the end
+
+
 @pytest.fixture(autouse=True)
 def sfwizard_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own data/config folders: nothing leaks into the real user's."""
     home = tmp_path / "sfwizard-home"
+    SFWIZARD_HOMES.append(home)
     monkeypatch.setenv("SFWIZARD_HOME", str(home))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.delenv("SFWIZARD_CLIENT_ID", raising=False)

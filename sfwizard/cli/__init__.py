@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sfwizard import __version__
+from sfwizard.cli.args import port_arg
 from sfwizard.errors import SfwizardError
 
 
@@ -30,6 +31,13 @@ class WizardOptions:
 WizardLauncher = Callable[[WizardOptions], int]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake on the command line as one line and the way to the help (not the usage dump)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} — see: {self.prog} --help\n")
+
+
 class _Commands:
     """The subparsers, each given ``--debug`` too (so it works after the command, as people type it)."""
 
@@ -42,7 +50,7 @@ class _Commands:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sfwizard",
         description="Guided, verified recovery of a disconnected Salesforce integration. With no command, "
                     "the wizard opens (--demo: against the bundled sandbox).",
@@ -58,11 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the platform (default: the scenario's in --demo, else from settings)")
     wizard.add_argument("--web", dest="w_web", action="store_true",
                         help="serve the wizard in a browser tab on this machine (textual-serve)")
-    wizard.add_argument("--web-port", dest="w_port", type=_port_arg, default=8000, metavar="N",
+    wizard.add_argument("--web-port", dest="w_port", type=port_arg, default=8000, metavar="N",
                         help="port for --web on 127.0.0.1 (default 8000)")
     wizard.add_argument("--new", dest="w_new", action="store_true",
                         help="start a new recovery session instead of offering to resume the last one")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks and debug logs")
     sub = _Commands(parser.add_subparsers(dest="command", metavar="COMMAND"), common)
@@ -79,34 +87,77 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _port_arg(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {value}")
-    return value
-
-
 def _add_log_file() -> None:
-    """A log in the user data folder for the support bundle (redacted like every other output)."""
-    from logging.handlers import RotatingFileHandler
+    """A log in the user data folder for the support bundle (redacted like every other output), 0600.
 
+    Best effort: a data folder that cannot be written, or a disk that fills up later, never stops a command."""
     from sfwizard import paths
 
     try:
-        handler = RotatingFileHandler(paths.data_dir() / "sfwizard.log", maxBytes=1_000_000, backupCount=2)
-    except OSError:
+        handler: logging.Handler = _private_log_class()(paths.data_dir() / "sfwizard.log")
+    except (OSError, SfwizardError):
         return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.setLevel(logging.INFO)
     logging.getLogger().addHandler(handler)
 
 
+def _private_log_class() -> type:
+    import os
+    from logging.handlers import RotatingFileHandler
+
+    class PrivateLog(RotatingFileHandler):
+        """A rotating log whose files are created 0600; a write that fails is dropped without a traceback."""
+
+        def __init__(self, path: Any) -> None:
+            super().__init__(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8", delay=False)
+
+        def _open(self) -> Any:
+            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            if os.fstat(fd).st_mode & 0o077:
+                os.fchmod(fd, 0o600)
+            return open(fd, "a", encoding=self.encoding, errors="backslashreplace")  # noqa: SIM115
+
+        def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+            pass  # the log is a convenience for the support bundle: a full disk must not print a traceback
+
+    return PrivateLog
+
+
+# What a terminal that cannot show our punctuation gets instead (the rest of what it cannot show is escaped).
+_PLAIN = {"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "→": "->", "←": "<-",
+          "·": "-", "✔": "v", "✘": "x", "•": "*", "\u00a0": " "}
+
+
+def _plain_or_escaped(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start:exc.end]
+    return "".join(_PLAIN.get(ch) or ch.encode("ascii", "backslashreplace").decode("ascii") for ch in text), exc.end
+
+
+def _tolerant_output() -> None:
+    """A name the terminal's encoding cannot show (PYTHONIOENCODING=ascii, a Japanese org name) is printed as
+    an escape (our own dashes and arrows as their ASCII look-alikes), never a UnicodeEncodeError."""
+    import codecs
+
+    try:
+        codecs.lookup_error("sfwizard-plain")
+    except LookupError:
+        codecs.register_error("sfwizard-plain", _plain_or_escaped)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="sfwizard-plain")
+            except (ValueError, OSError, TypeError, LookupError):
+                pass
+
+
 def main(argv: Sequence[str] | None = None, wizard: WizardLauncher | None = None) -> int:
     """Run a command; with none, hand the wizard's options to ``wizard`` (the Textual launcher passes
     itself in, so this core never imports the UI)."""
+    _tolerant_output()
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)

@@ -53,19 +53,37 @@ def exit_code(results: list[CheckResult]) -> int:
 
 
 def _record(results: list[CheckResult], calls: dict[str, int], profile: str) -> None:
-    """Append the run to the profile's recovery session (skipped while a wizard holds it)."""
+    """Append the run to the profile's recovery session (skipped while a wizard holds it).
+
+    Never loses the run: whatever stops the recording (a data folder that is read-only or a file, a full disk,
+    a damaged session) is one line on stderr, and the results are still printed by the caller."""
     import logging
 
     from sfwizard.errors import SfwizardError
     from sfwizard.recovery.session import RecoverySession
 
+    log = logging.getLogger("sfwizard")
     try:
         session = RecoverySession.latest(profile) or RecoverySession.new(profile)
     except SfwizardError as exc:
-        logging.getLogger("sfwizard").info("run not recorded: %s", exc.message)
+        if exc.kind == "save":  # the data folder cannot be written: say so (a held session is no news)
+            print(f"sfwizard: this run is not saved in the recovery session: {exc}", file=sys.stderr)
+        else:
+            log.info("run not recorded: %s", exc.message)
+        return
+    except Exception as exc:  # noqa: BLE001 - a bug in recording must not throw the run away
+        log.debug("run not recorded", exc_info=True)
+        print(f"sfwizard: this run is not saved in the recovery session ({type(exc).__name__}: {exc}); the "
+              "results below are complete — run with --debug for details", file=sys.stderr)
         return
     try:
         session.record_run([r.to_dict() for r in results], calls)
+    except SfwizardError as exc:
+        print(f"sfwizard: this run is not saved in the recovery session: {exc}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - as above
+        log.debug("run not recorded", exc_info=True)
+        print(f"sfwizard: this run is not saved in the recovery session ({type(exc).__name__}: {exc}); the "
+              "results below are complete — run with --debug for details", file=sys.stderr)
     finally:
         session.release()
 

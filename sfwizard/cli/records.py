@@ -33,10 +33,10 @@ def _snapshot(args: argparse.Namespace) -> int:
     from sfwizard.cli.connection import open_for
     from sfwizard.recovery.prefill import snapshot_from_apis
 
+    out = _output_file(Path(args.output))  # checked before anything runs
     with open_for(args) as conn:
         # the demo's snapshot stands for what the admin documented; a real org's is pre-filled from the APIs
         snap = conn.snapshot if conn.demo is not None and conn.snapshot is not None else snapshot_from_apis(conn)
-    out = Path(args.output)
     snapshot.save(snap, out)
     print(f"Wrote {out} ({len(snap.mappings)} mappings); complete what it lists under to_complete.")
     return 0
@@ -53,14 +53,24 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if changes else 0
 
 
+def _output_file(path: Path) -> Path:
+    from sfwizard.errors import SfwizardError
+
+    if path.is_dir():
+        raise SfwizardError(f"-o {path}: a folder, not a file", f"give a file name, like {path / 'snapshot.yaml'}")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise SfwizardError(f"-o {path}: {path.parent} is a file, not a folder", "choose another path")
+    return path
+
+
 def _report(args: argparse.Namespace) -> int:
     from sfwizard import paths
     from sfwizard.cli.connection import open_for
+    from sfwizard.fileio import output_dir
     from sfwizard.recovery import report
     from sfwizard.recovery.session import RecoverySession
 
-    out_dir = Path(args.output_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_dir(Path(args.output_dir))
     with open_for(args) as conn:
         session = RecoverySession.latest(conn.profile) or RecoverySession.new(conn.profile)
         try:

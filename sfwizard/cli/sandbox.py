@@ -12,11 +12,13 @@ def add_sandbox_commands(sub: Any) -> None:
                                    "details, then serve until Ctrl-C.")
     p.add_argument("--scenario", default="revoked-token", metavar="NAME|PATH",
                    help="a built-in scenario (see `sfwizard scenarios`) or a YAML file (default: revoked-token)")
-    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    p.add_argument("--latency", type=int, metavar="MS", help="add MS milliseconds to every answer")
+    from sfwizard.cli.args import count_arg, port_arg
+
+    p.add_argument("--port", type=port_arg, default=0, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--latency", type=count_arg, metavar="MS", help="add MS milliseconds to every answer")
     p.add_argument("--fault", action="append", metavar="SPEC",
                    help="inject a fault, repeatable: latency=MS[~JITTER], error=RATE[:STATUS], drop=RATE, "
-                        "expire-token=N, request-limit=N, px-rate=N, px-429=RATE")
+                        "expire-token=N, request-limit=N, px-rate=N, px-429=RATE, unreachable=SERVICE[:AFTER]")
     p.set_defaults(func=_cmd_sandbox)
 
     p = sub.add_parser("scenarios", help="list the built-in sandbox scenarios")
@@ -32,7 +34,7 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     for spec in args.fault or []:
         faults_mod.apply_spec(state.faults, spec)
     if args.latency is not None:
-        state.faults.latency_ms = args.latency
+        faults_mod.apply_spec(state.faults, f"latency={args.latency}")
     return run_forever(Sandbox(state, port=args.port))
 
 

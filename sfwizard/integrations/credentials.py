@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from sfwizard import paths
-from sfwizard.fileio import write_atomic
+from sfwizard.fileio import read_text, write_atomic
 from sfwizard.integrations.signin import TokenSet
 
 log = logging.getLogger("sfwizard")
@@ -20,6 +20,7 @@ log = logging.getLogger("sfwizard")
 SERVICE = "sfwizard"
 ACCOUNT = "salesforce-session"
 KEYRING_TIMEOUT = 3.0
+MAX_BYTES = 64 * 1024  # a sign-in is about 1 KB
 _warned = False
 
 
@@ -70,7 +71,7 @@ def save(tokens: TokenSet) -> str:
     if ok:
         _file().unlink(missing_ok=True)
         return "keyring"
-    write_atomic(_file(), tokens.to_json().encode(), mode=0o600)
+    write_atomic(_file(), tokens.to_json().encode(), mode=0o600, what="the sign-in")
     if not _warned:
         print(f"sfwizard: no working OS keychain; the sign-in is kept in plain text in {_file()} (mode 0600)",
               file=sys.stderr)
@@ -82,17 +83,24 @@ def load() -> TokenSet | None:
     """The saved sign-in. The file, when there is one, wins over the keychain: a save to the keychain
     deletes the file, so a file that exists was written later (the keychain failed at that save) and
     the keychain's copy may hold a refresh token Salesforce has since rotated away."""
-    if _file().exists():
-        value, where = _file().read_text(encoding="utf-8", errors="replace"), str(_file())
+    from sfwizard.errors import SfwizardError
+    from sfwizard.integrations.signin import SignInRequired
+
+    path = _file()
+    if path.exists() or path.is_symlink():
+        try:
+            value, where = read_text(path, MAX_BYTES, "saved sign-in"), str(path)
+        except SfwizardError as exc:
+            raise SignInRequired(f"the saved sign-in cannot be read: {exc.message}") from None
     else:
         value, where = _keyring_call("get_password", ACCOUNT)[1], "the OS keychain"
     if not value:
         return None
+    if len(value) > MAX_BYTES:
+        raise SignInRequired(f"the saved sign-in in {where} is damaged (too large)")
     try:
         return TokenSet.from_json(value)
-    except (ValueError, TypeError):
-        from sfwizard.integrations.signin import SignInRequired
-
+    except (ValueError, TypeError, RecursionError):
         raise SignInRequired(f"the saved sign-in in {where} is damaged") from None
 
 

@@ -52,19 +52,32 @@ def login_url(value: str) -> str:
     A path is kept (an Experience Cloud site signs in below one); a query or fragment would end up
     in the middle of the endpoint URLs built from it, so it is refused.
     """
-    url = LOGIN_HOSTS.get(value.lower(), value).rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment or "@" in parts.netloc:
-        raise SfwizardError(f"not a Salesforce login URL: {value!r}",
+    from sfwizard.yamlspec import show
+
+    url = LOGIN_HOSTS.get(value.lower(), value).strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one (https://x:99999)
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment or "@" in parts.netloc \
+            or any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise SfwizardError(f"not a Salesforce login URL: {show(value)}",
                             "use production, test or https://yourdomain.my.salesforce.com")
     return url
 
 
 def https_url(value: str, what: str) -> str:
+    from sfwizard.yamlspec import show
+
     url = str(value).strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.netloc:
-        raise SfwizardError(f"{what} must be an https URL: {value!r}", "for example https://status.gainsight.com")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme != "https" or not parts.netloc or any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise SfwizardError(f"{what} must be an https URL: {show(value)}", "for example https://status.gainsight.com")
     return url
 
 
@@ -76,7 +89,9 @@ def port(value: Any) -> int:
     except ValueError:
         number = -1
     if not 0 <= number <= 65535:
-        raise SfwizardError(f"not a TCP port for the sign-in callback: {value!r}",
+        from sfwizard.yamlspec import show
+
+        raise SfwizardError(f"not a TCP port for the sign-in callback: {show(value)}",
                             "use a number from 1024 to 65535 (default 1717)")
     return number
 
@@ -85,29 +100,47 @@ def api_version(value: Any) -> str:
     """``60``, ``60.0`` or ``v60.0`` → ``60.0`` (Salesforce's URLs want the ``.0``)."""
     m = re.fullmatch(r"v?(\d{2,3})(?:\.0)?", str(value).strip())
     if not m:
-        raise SfwizardError(f"not a Salesforce API version: {value!r}", "use a version such as 60.0")
+        from sfwizard.yamlspec import show
+
+        raise SfwizardError(f"not a Salesforce API version: {show(value)}", "use a version such as 60.0")
     return f"{m.group(1)}.0"
 
 
+CONFIG_MAX_BYTES = 64 * 1024
+
+
 def _config_file() -> dict[str, Any]:
-    path = paths.config_dir() / "config.yaml"
-    if not path.exists():
+    """``config.yaml``: a small mapping of known keys, each a string (``port`` also a number)."""
+    path = paths.config_file()
+    if not path.exists() and not path.is_symlink():
         return {}
     from sfwizard import yamlspec as y
 
-    raw = y.load_text(path.read_text(encoding="utf-8"), str(path)) or {}
+    raw = y.load_file(path, "config file", CONFIG_MAX_BYTES)
+    if raw is None:
+        return {}
     if not isinstance(raw, dict):
-        raise SfwizardError(f"{path}:1:1: the config file is a mapping of keys", "see the README")
+        raise SfwizardError(f"{path}:1:1: the config file is a mapping of keys, not {y.kind_of(raw)}",
+                            "see the README")
+
+    def where(key: Any) -> str:
+        line, col = getattr(raw, "key_marks", {}).get(key, (1, 1))
+        return f"{path}:{line}:{col}"
+
     for secretish in ("px_api_key", "api_key", "client_secret", "password", "token"):
         if secretish in raw:
-            raise SfwizardError(f"{path}: {secretish} must not be kept in a plain config file",
+            raise SfwizardError(f"{where(secretish)}: {secretish} must not be kept in a plain config file",
                                 "remove it; set SFWIZARD_PX_API_KEY or store it with: sfwizard login --store-px-key")
-    unknown = set(raw) - CONFIG_KEYS
-    if unknown:
-        key = sorted(unknown)[0]
-        line = raw.key_marks.get(key, (1, 1))[0] if hasattr(raw, "key_marks") else 1
-        raise SfwizardError(f"{path}:{line}:1: unknown key {key!r}", "known keys: " + ", ".join(sorted(CONFIG_KEYS)))
-    return dict(raw)
+    for key, value in raw.items():
+        if key not in CONFIG_KEYS:
+            raise SfwizardError(f"{where(key)}: unknown key {y.show(key)}",
+                                "known keys: " + ", ".join(sorted(CONFIG_KEYS)))
+        numeric = key in ("port", "api_version")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int, float) if numeric
+                                                                             else str)):
+            raise SfwizardError(f"{where(key)}: {key}: expected {'a number' if numeric else 'a string'}, got "
+                                f"{y.kind_of(value)}", "fix the file and try again")
+    return {k: v for k, v in raw.items() if v is not None}
 
 
 def px_key_from_keyring() -> str | None:

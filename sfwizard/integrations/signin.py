@@ -20,7 +20,7 @@ import threading
 import time
 import webbrowser
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -63,7 +63,22 @@ class TokenSet:
 
     @classmethod
     def from_json(cls, text: str) -> TokenSet:
-        return cls(**json.loads(text))
+        """A saved sign-in; ValueError when it is not one (not JSON, a missing token, a field of the wrong type)."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("a saved sign-in is a JSON object")
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(data) - set(known)
+        if unknown:
+            raise ValueError(f"unknown fields: {', '.join(sorted(map(str, unknown))[:5])}")
+        for name, value in data.items():
+            optional = name == "refresh_token"
+            if not (isinstance(value, str) or (optional and value is None)):
+                raise ValueError(f"{name} is not a string")
+        for name in ("access_token", "instance_url"):
+            if not data.get(name):
+                raise ValueError(f"{name} is missing")
+        return cls(**data)
 
     def describe(self) -> str:
         return f"{self.username or self.user_id} at {self.instance_url}"

@@ -86,8 +86,12 @@ def load_profile(name: str) -> Profile:
     from sfwizard import yamlspec as y
 
     filename = f"{name}.yaml"
-    text = resources.files("sfwizard.profiles").joinpath(filename).read_text(encoding="utf-8")
-    raw = y.validate(y.load_text(text, filename), _spec(), filename)
+    from sfwizard.fileio import decode_text
+
+    data = resources.files("sfwizard.profiles").joinpath(filename).read_bytes()
+    if len(data) > y.MAX_BYTES:
+        raise SfwizardError(f"{filename}: too large for a profile", "reinstall sfwizard")
+    raw = y.validate(y.load_text(decode_text(data, filename, "profile"), filename), _spec(), filename)
     checklist = tuple(ChecklistItem(group=c["group"], item=c["item"], proven_by=tuple(c["proven_by"]),
                                     when=c.get("when"), confirm=bool(c.get("confirm")), fact=c.get("fact"),
                                     key=c.get("key"))

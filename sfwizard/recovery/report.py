@@ -16,6 +16,7 @@ from sfwizard.recovery.checklist import ItemOutcome, evaluate
 from sfwizard.recovery.session import RecoverySession
 from sfwizard.redact import Redactor, default
 
+BUNDLE_FILE_BYTES = 8 * 1024 * 1024  # of each file the bundle carries: its last 8 MB
 ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "manual": "🙋", "skipped": "⏭️"}
 _MD = re.compile(r"([\\`*_{}\[\]<>#|])")
 
@@ -171,16 +172,12 @@ def write_bundle(session: RecoverySession, out_dir: Path, log_file: Path | None 
                                                             default=str),
                                "checks.json": json.dumps(r.obj(session.results), indent=2, default=str),
                                "session.json": json.dumps(r.obj(session.to_dict()), indent=2, default=str)}
-    history = session.dir / "history.jsonl"
-    if history.exists():
-        members["history.jsonl"] = history.read_text(encoding="utf-8", errors="replace")
-    if session.snapshot_path and Path(session.snapshot_path).exists():
-        members["snapshot.yaml"] = Path(session.snapshot_path).read_text(encoding="utf-8", errors="replace")
-    if log_file and log_file.exists():
-        members["sfwizard.log"] = log_file.read_text(encoding="utf-8", errors="replace")
-    for name, path in (extra or {}).items():
-        if path is not None and Path(path).exists():
-            members[name] = Path(path).read_text(encoding="utf-8", errors="replace")
+    for name, path in (("history.jsonl", session.dir / "history.jsonl"),
+                       ("snapshot.yaml", Path(session.snapshot_path) if session.snapshot_path else None),
+                       ("sfwizard.log", log_file), *(extra or {}).items()):
+        text = _tail(path) if path is not None else None
+        if text is not None:
+            members[name] = text
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, text in members.items():
@@ -188,3 +185,22 @@ def write_bundle(session: RecoverySession, out_dir: Path, log_file: Path | None 
     path = out_dir / f"sfwizard-bundle-{session.id}.zip"
     write_atomic(path, buf.getvalue(), mode=0o600)
     return path
+
+
+def _tail(path: Path) -> str | None:
+    """A file's text for the bundle (its last BUNDLE_FILE_BYTES), or None when it is not a readable file."""
+    import os
+
+    if not os.path.isfile(path):  # missing, a folder, or a FIFO that would block the open
+        return None
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            cut = size > BUNDLE_FILE_BYTES
+            if cut:
+                fh.seek(size - BUNDLE_FILE_BYTES)
+            data = fh.read(BUNDLE_FILE_BYTES)
+    except OSError:
+        return None
+    text = data.decode("utf-8", errors="replace")
+    return f"[sfwizard: the first {size - BUNDLE_FILE_BYTES:,} bytes are left out]\n{text}" if cut else text

@@ -345,8 +345,16 @@ class Recovery:
 
     def watch_sync(self, on_status: Callable[[SyncStatus], None], *, interval: float = 3.0,
                    started_at: datetime | None = None, max_rounds: int | None = None) -> SyncStatus:
-        """Watch until the platform's last success moves past ``started_at`` (or the writes stop growing)."""
+        """Watch until the platform's last success moves past ``started_at`` (or the writes stop growing).
+
+        The watch's start is saved in the session: a watch cut short (the wizard killed, the machine off) and
+        resumed later still counts a sync that finished in between, from the moment the first watch began."""
         started = started_at or self.clock()
+        earlier = self._interrupted_watch()
+        if earlier is not None and earlier < started:
+            started = earlier
+        else:
+            self.navigator.note_fact("sync_watch_started", started.isoformat(timespec="seconds"))
         rounds = 0
         last_written = -1
         steady = 0
@@ -365,6 +373,18 @@ class Recovery:
             if max_rounds is not None and rounds >= max_rounds:
                 return st
             self.cancel_token.wait(interval)
+
+    def _interrupted_watch(self) -> datetime | None:
+        """When a sync watch began that never saw its sync complete (None when there is none)."""
+        facts = self.session.facts
+        if "sync_completed" in facts:
+            return None
+        value = (facts.get("sync_watch_started") or {}).get("value")
+        try:
+            when = datetime.fromisoformat(str(value)) if value else None
+        except ValueError:
+            return None
+        return when if when is None or when.tzinfo else when.replace(tzinfo=timezone.utc)
 
     # -- the vendor's UI, for a demo ------------------------------------------------------------------------
     def pending_click(self, step_id: str) -> str | None:
@@ -450,11 +470,11 @@ class Recovery:
 
     def write_report(self, out_dir: Path, *, screenshot_svg: str | None = None) -> ReportFiles:
         from sfwizard import paths
-        from sfwizard.fileio import write_atomic
+        from sfwizard.fileio import output_dir, write_atomic
         from sfwizard.recovery import report
         from sfwizard.redact import default as redactor
 
-        out_dir.mkdir(parents=True, exist_ok=True)
+        output_dir(out_dir)
         shot = None
         if screenshot_svg is not None:
             shot = out_dir / f"sfwizard-checklist-{self.session.id}.svg"

@@ -32,10 +32,23 @@ FAULT_KEYS = ("latency", "error", "drop", "expire-token", "request-limit", "px-r
 SERVICE_PATHS = {"salesforce": "/services/data", "platform": "/px/", "status": "/status"}
 
 
+MAX_LATENCY_MS = 600_000  # ten minutes: longer than any client waits
+
+
 def _rate(text: str, spec: str) -> float:
     value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{spec}: a rate is a fraction between 0 and 1")
+    if not 0.0 <= value <= 1.0:  # NaN fails this too
+        raise ValueError("a rate is a fraction between 0 and 1")
+    return value
+
+
+def _count(text: str, what: str = "a count", most: int | None = None) -> int:
+    """A whole number, 0 or more (and at most ``most``)."""
+    value = int(text.strip())
+    if value < 0:
+        raise ValueError(f"{what} is 0 or more, not {value}")
+    if most is not None and value > most:
+        raise ValueError(f"{what} is at most {most}, not {value}")
     return value
 
 
@@ -48,31 +61,35 @@ def apply_spec(faults: Faults, spec: str) -> None:
             raise ValueError(f"unknown fault {key!r}")
         if key == "latency":
             base, _, jitter = value.partition("~")
-            faults.latency_ms, faults.jitter_ms = int(base), int(jitter or 0)
+            latency = _count(base, "a latency (ms)", MAX_LATENCY_MS)
+            jitter_ms = _count(jitter or "0", "a jitter (ms)", MAX_LATENCY_MS)
+            faults.latency_ms, faults.jitter_ms = latency, jitter_ms
         elif key == "error":
             rate, _, status = value.partition(":")
-            faults.error_rate = _rate(rate, spec)
-            faults.error_status = int(status or 503)
-            if faults.error_status not in (500, 502, 503, 504):
+            error_rate, error_status = _rate(rate, spec), int(status or 503)
+            if error_status not in (500, 502, 503, 504):
                 raise ValueError("the status is 500, 502, 503 or 504")
+            faults.error_rate, faults.error_status = error_rate, error_status
         elif key == "drop":
             faults.drop_rate = _rate(value, spec)
         elif key == "expire-token":
-            faults.token_expires_after = int(value)
+            faults.token_expires_after = _count(value, "a number of calls")
         elif key == "request-limit":
-            faults.request_limit_after = int(value)
+            faults.request_limit_after = _count(value, "a number of calls")
         elif key == "px-rate":
-            faults.px_rate_per_second = int(value)
+            faults.px_rate_per_second = _count(value, "a rate per second")
         elif key == "px-429":
             faults.px_429_rate = _rate(value, spec)
         elif key == "unreachable":
+            services: dict[str, int] = {}
             for part in value.split(","):
                 service, _, after = part.strip().partition(":")
                 if service not in SERVICE_PATHS:
-                    raise ValueError(f"unknown service {service!r} (salesforce, platform or status)")
-                faults.unreachable[service] = int(after or 0)
+                    raise ValueError(f"unknown service {service[:40]!r} (salesforce, platform or status)")
+                services[service] = _count(after or "0", "a number of requests")
+            faults.unreachable.update(services)
     except ValueError as exc:
-        raise SfwizardError(f"bad --fault {spec!r}: {exc}",
+        raise SfwizardError(f"bad --fault {spec[:80]!r}: {str(exc)[:200]}",
                             "use one of " + ", ".join(k + "=…" for k in FAULT_KEYS)) from None
 
 

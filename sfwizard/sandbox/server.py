@@ -139,6 +139,8 @@ class Sandbox:
     """A running sandbox: state, router, TLS and a server thread."""
 
     def __init__(self, state: SandboxState, port: int = 0, certs: CertPaths | None = None) -> None:
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise SfwizardError(f"not a TCP port: {str(port)[:40]}", "use a number from 0 (any free port) to 65535")
         self.state = state
         self.certs = certs or ensure_certificates()
         self.ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -151,7 +153,8 @@ class Sandbox:
             if exc.errno == errno.EADDRINUSE:
                 raise SfwizardError(f"port {port} on 127.0.0.1 is already in use",
                                     "stop what holds it, or omit --port to take a free one") from None
-            raise SfwizardError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+            raise SfwizardError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}",
+                                "choose another port (above 1023), or omit --port to take a free one") from None
         self.port = self.httpd.server_address[1]
         state.base_url = f"https://127.0.0.1:{self.port}"
         self._thread: threading.Thread | None = None

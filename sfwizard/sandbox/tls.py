@@ -1,18 +1,24 @@
 """The sandbox's own certificate authority and a leaf for localhost, 127.0.0.1 and ::1.
 
-Made once on first use and cached in the user data directory (private keys mode 0600), so later
-starts only load files. EC P-256 keeps creation to a few milliseconds.
+Made once on first use and cached in the user data directory (every file 0600 in a 0700 folder), so later
+starts only load files; a damaged file is made again. Where the data folder cannot be written (read-only, a
+file in its place) they are made in a private temporary folder for this process instead. EC P-256 keeps
+creation to a few milliseconds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from sfwizard import paths
+from sfwizard.errors import SfwizardError
+
+log = logging.getLogger("sfwizard.sandbox")
+_fallback: list[Path] = []  # this process's temporary folder, when the data folder cannot be written
 
 _RENEW_BEFORE = dt.timedelta(days=30)
 
@@ -30,30 +36,48 @@ def cert_paths(directory: Path | None = None) -> CertPaths:
     return CertPaths(d / "ca.pem", d / "ca.key", d / "localhost.pem", d / "localhost.key")
 
 
-def _write(path: Path, data: bytes, private: bool) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+def _write(path: Path, data: bytes) -> None:
+    from sfwizard.fileio import write_atomic
+
+    write_atomic(path, data, mode=0o600, what="the sandbox's certificate")
 
 
 def _still_good(p: CertPaths) -> bool:
-    if not all(x.exists() for x in (p.ca_cert, p.ca_key, p.cert, p.key)):
-        return False
     from cryptography import x509
 
-    now = dt.datetime.now(dt.timezone.utc)
-    for cert_file in (p.ca_cert, p.cert):
-        cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
-        if cert.not_valid_after_utc - now < _RENEW_BEFORE:
+    from sfwizard.fileio import read_capped
+
+    try:
+        if not all(x.exists() for x in (p.ca_cert, p.ca_key, p.cert, p.key)):
             return False
+        now = dt.datetime.now(dt.timezone.utc)
+        for cert_file in (p.ca_cert, p.cert):
+            cert = x509.load_pem_x509_certificate(read_capped(cert_file, 64 * 1024, "certificate"))
+            if cert.not_valid_after_utc - now < _RENEW_BEFORE:
+                return False
+    except (SfwizardError, ValueError, OSError):
+        return False  # damaged, truncated, or not a certificate: made again
     return True
 
 
 def ensure_certificates(directory: Path | None = None) -> CertPaths:
-    """Return the certificate files, creating them first if missing or near expiry."""
-    p = cert_paths(directory)
+    """Return the certificate files, creating them first if missing, damaged or near expiry."""
+    if directory is not None:
+        return _ensure(cert_paths(directory))
+    if _fallback:
+        return _ensure(cert_paths(_fallback[0]))
+    try:
+        return _ensure(cert_paths())
+    except SfwizardError as exc:
+        import tempfile
+
+        _fallback.append(Path(tempfile.mkdtemp(prefix="sfwizard-tls-")))  # 0700
+        log.info("the sandbox's certificates cannot be kept in the data folder (%s); using %s for this run",
+                    exc.message, _fallback[0])
+        return _ensure(cert_paths(_fallback[0]))
+
+
+def _ensure(p: CertPaths) -> CertPaths:
     if _still_good(p):
         return p
     from cryptography import x509
@@ -109,11 +133,11 @@ def ensure_certificates(directory: Path | None = None) -> CertPaths:
     pem = serialization.Encoding.PEM
     key_format = dict(encoding=pem, format=serialization.PrivateFormat.PKCS8,
                       encryption_algorithm=serialization.NoEncryption())
-    _write(p.ca_key, ca_key.private_bytes(**key_format), private=True)
-    _write(p.key, leaf_key.private_bytes(**key_format), private=True)
-    _write(p.ca_cert, ca_cert.public_bytes(pem), private=False)
+    _write(p.ca_key, ca_key.private_bytes(**key_format))
+    _write(p.key, leaf_key.private_bytes(**key_format))
+    _write(p.ca_cert, ca_cert.public_bytes(pem))
     # The leaf file carries the chain so clients that only trust the CA can build the path.
-    _write(p.cert, leaf_cert.public_bytes(pem), private=False)
+    _write(p.cert, leaf_cert.public_bytes(pem))
     return p
 
 

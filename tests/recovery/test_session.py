@@ -231,11 +231,13 @@ def test_a_save_that_dies_half_way_keeps_the_previous_step(monkeypatch: pytest.M
     def boom(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise OSError(28, "No space left on device")
 
-    with monkeypatch.context() as m, pytest.raises(OSError):
+    with monkeypatch.context() as m, pytest.raises(SfwizardError) as info:
         m.setattr(session_mod, "write_atomic", boom)
         s.complete_step("impact", "mappings")
+    assert "No space left on device" in info.value.message and info.value.hint  # one line, a way forward
     s.release()
-    t = RecoverySession.load(s.id)  # session.json is gone (renamed to .bak), the .bak has the last good step
+    assert (s.dir / "session.json").exists()  # the last good copy was put back where load() looks first
+    t = RecoverySession.load(s.id)
     try:
         assert t.completed == ["before"]
         assert t.step == "impact"
@@ -277,3 +279,65 @@ def test_history_skips_lines_that_are_not_runs() -> None:
         assert {r["id"]: r["status"] for r in s.results} == {"a": "pass", "b": "fail"}
     finally:
         s.release()
+
+
+# -- damaged files: nothing saved is lost, nothing unreadable is passed over in silence ---------------------
+
+def test_wrong_types_with_no_backup_are_repaired_and_the_damaged_file_kept(caplog: pytest.LogCaptureFixture) -> None:
+    s = RecoverySession.new("gainsight-px")
+    s.complete_step("before", "impact")
+    s.record_run([_result("a")])
+    s.release()
+    data = json.loads((s.dir / "session.json").read_text())
+    data.update(completed=5, results={"a": 1}, skips=[1, 2])
+    damaged = json.dumps(data).encode()
+    (s.dir / "session.json").write_bytes(damaged)
+    (s.dir / "session.json.bak").unlink()
+    with caplog.at_level(logging.WARNING, logger="sfwizard.recovery.session"):
+        t = RecoverySession.load(s.id)
+    try:
+        assert (t.completed, t.results, t.skips) == ([], [], [])  # the wrong fields start again
+        assert t.step == "impact" and t.created_at == s.created_at  # the rest is kept
+        t.record_run([_result("b")])  # and the session works again
+    finally:
+        t.release()
+    assert "completed: expected a list" in caplog.text and "results: expected a list" in caplog.text
+    assert (s.dir / "session.json.damaged").read_bytes() == damaged
+    assert [r["results"][0]["id"] for r in t.history()] == ["a", "b"]
+
+
+def test_latest_names_a_session_it_cannot_read_and_leaves_it_alone(caplog: pytest.LogCaptureFixture) -> None:
+    older = _new("gainsight-px", "20260101-000000-aaaa")
+    older.release()
+    broken = session_mod.sessions_dir() / "20260102-000000-bbbb"
+    broken.mkdir()
+    (broken / "session.json").write_bytes(b'{"id": "20260102-000000-bbbb", "profile": "gainsight-px", "st')
+    (broken / "session.json.bak").write_bytes(b"\x00" * 10)
+    with caplog.at_level(logging.WARNING, logger="sfwizard.recovery.session"):
+        found = RecoverySession.latest("gainsight-px")
+    assert found is not None and found.id == older.id
+    found.release()
+    assert "20260102-000000-bbbb cannot be read" in caplog.text and "using session 20260101-000000-aaaa" in caplog.text
+    assert (broken / "session.json").read_bytes().endswith(b'"st')  # left exactly as it was
+    assert RecoverySession.damaged_sessions()[0][0] == "20260102-000000-bbbb"
+
+
+def test_keys_of_a_newer_version_are_kept_and_secrets_never_reach_the_disk() -> None:
+    from sfwizard import redact
+
+    s = RecoverySession.new("gainsight-px")
+    s.release()
+    data = json.loads((s.dir / "session.json").read_text())
+    (s.dir / "session.json").write_text(json.dumps({**data, "added_later": [1, 2]}))
+    token = "00D5g0000004C92!" + "Q" * 60
+    redact.default().add("s3cr3t-api-key-value", kind="api_key")
+    t = RecoverySession.load(s.id)
+    try:
+        t.notes.append("pasted by the admin: s3cr3t-api-key-value")
+        t.record_run([_result("a", "fail", summary=f"server said: Bearer {token}")])
+    finally:
+        t.release()
+    saved = (s.dir / "session.json").read_text() + (s.dir / "history.jsonl").read_text()
+    assert json.loads((s.dir / "session.json").read_text())["added_later"] == [1, 2]
+    assert "s3cr3t-api-key-value" not in saved and token[16:] not in saved
+    assert "[REDACTED:" in saved

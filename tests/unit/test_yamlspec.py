@@ -98,3 +98,47 @@ def test_one_of_and_optional() -> None:
     assert y.validate(y.load_text("n: {generate: 4}\no: null\n", "t"), spec, "t") == {"n": {"generate": 4}, "o": None}
     with pytest.raises(SfwizardError, match=r"^t:1:5: n.count: unknown key 'count'"):
         y.validate(y.load_text("n: {count: 4}\n", "t"), spec, "t")
+
+
+# -- hostile documents -----------------------------------------------------------------------------------------
+
+def _bomb(levels: int = 9) -> str:
+    text = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    for i in range(1, levels + 1):
+        text += f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n"
+    return text + f"name: *a{levels}\n"
+
+
+def test_an_alias_bomb_is_refused_where_it_goes_off() -> None:
+    with pytest.raises(SfwizardError) as err:
+        load(_bomb())
+    # at the first anchor past the budget (a5: 9**6 values), long before anything is built
+    assert err.value.message.startswith("f.yaml:6:5:") and "alias bomb" in err.value.message
+
+
+def test_aliases_used_as_people_use_them_still_work() -> None:
+    text = "base: &b {email: a@example.com}\npeople:\n  ann: *b\n  bob: {<<: *b, admin: true}\nname: x\n"
+    spec = y.Obj({"base": y.AnyValue(), "name": y.Str(), "people": SPEC.fields["people"]})
+    got = y.validate(y.load_text(text, "f.yaml"), spec, "f.yaml")
+    assert got["people"] == {"ann": {"email": "a@example.com", "admin": False},
+                             "bob": {"email": "a@example.com", "admin": True}}
+
+
+@pytest.mark.parametrize("text,where,says", [
+    ("a: &x [*x]\n", "f.yaml:1:4", "refers to a node that contains it"),
+    ("a: " + "[" * 100 + "]" * 100 + "\n", "f.yaml:1:", "nested more than 64 levels"),
+    ("name: x\nwhen: 2024-02-30\n", "f.yaml:2:7", "cannot read this value (day is out of range"),
+    ("name: x\ncount: " + "9" * 5000 + "\n", "f.yaml:2:8", "cannot read this value"),
+])
+def test_documents_that_cannot_be_built_are_positioned(text: str, where: str, says: str) -> None:
+    message = error_of(text)
+    assert message.startswith(where) and says in message
+
+
+def test_no_error_renders_a_huge_value() -> None:
+    huge = "x" * 1_000_000
+    for text in (f"name: [{huge}]\n", f"name: x\nkind: {huge}\n", f"name: x\n{huge}: 1\n", f"name: x\nwhen: {huge}\n"):
+        message = error_of(text)
+        assert len(message) < 500, message[:200]
+    assert y.show("x" * 100) == repr("x" * 60) + "… (100 characters)"
+    assert y.show(list(range(10**5))) == "a list of 100,000 items"

@@ -27,6 +27,7 @@ from sfwizard.sandbox.statuspage.state import Incident, Maintenance, StatusCompo
 from sfwizard.sandbox.tls import CertPaths
 
 SCHEMA_VERSION = 1
+MAX_BYTES = 1024 * 1024  # a scenario file (the built-ins are under 6 KB; large tenants are generated, not listed)
 PERMS = y.ListOf(y.Enum(("read", "create", "edit", "delete", "view_all", "modify_all")))
 FIELD_TYPES = ("string", "textarea", "boolean", "int", "double", "currency", "percent", "date", "datetime",
                "reference", "picklist", "email", "phone", "url")
@@ -51,7 +52,7 @@ class _OrgId(y.Spec):
         from sfwizard import ids
 
         if not isinstance(value, str) or not value.startswith("00D") or not ids.is_valid(value):
-            raise where.error(f"expected an Organization Id (00D…, 15 or 18 characters); got {value!r}")
+            raise where.error(f"expected an Organization Id (00D…, 15 or 18 characters); got {y.show(value)}")
         return ids.to18(value)
 
 
@@ -62,7 +63,7 @@ class _Domain(y.Spec):
         import re
 
         if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9-]+)*", value):
-            raise where.error(f"expected a My Domain like acme or acme.my.salesforce.com; got {value!r}")
+            raise where.error(f"expected a My Domain like acme or acme.my.salesforce.com; got {y.show(value)}")
         return value if "." in value else f"{value}.my.salesforce.com"
 
 
@@ -216,21 +217,25 @@ def diagnosis_suite() -> list[Path]:
 
 
 def _read(name_or_path: str, base: Path | None = None) -> tuple[str, str]:
-    """(text, display name) for a built-in name or a path."""
+    """(text, display name) for a built-in name or a path: at most MAX_BYTES of UTF-8 text."""
+    from sfwizard.fileio import decode_text, read_text
+
     candidate = Path(name_or_path)
     if base is not None and not candidate.is_absolute():
         candidate = base / candidate
     if name_or_path.endswith((".yaml", ".yml")) or candidate.exists():
         try:
-            return candidate.read_text(encoding="utf-8"), str(candidate)
-        except OSError as exc:
-            raise SfwizardError(f"cannot read scenario {candidate}: {exc.strerror}",
-                                "check the path, or use a built-in name (sfwizard scenarios)") from None
+            return read_text(candidate, MAX_BYTES, "scenario"), str(candidate)
+        except SfwizardError as exc:
+            if exc.message.startswith("cannot read"):
+                raise SfwizardError(exc.message, "check the path, or use a built-in name (sfwizard scenarios)") \
+                    from None
+            raise
     entry = resources.files("sfwizard.sandbox.scenarios").joinpath(f"{name_or_path}.yaml")
-    if not entry.is_file():
-        names = ", ".join(n for n, _ in builtin_scenarios())
-        raise SfwizardError(f"unknown scenario {name_or_path!r}", f"use one of: {names}, or a path to a YAML file")
-    return entry.read_text(encoding="utf-8"), f"{name_or_path}.yaml"
+    if "/" not in name_or_path.replace(f"{SUITE}/", "", 1) and not name_or_path.startswith(".") and entry.is_file():
+        return decode_text(entry.read_bytes(), f"{name_or_path}.yaml", "scenario"), f"{name_or_path}.yaml"
+    names = ", ".join(n for n, _ in builtin_scenarios())
+    raise SfwizardError(f"unknown scenario {y.show(name_or_path)}", f"use one of: {names}, or a path to a YAML file")
 
 
 def _merge(base: Any, override: Any) -> Any:
@@ -257,6 +262,10 @@ def _resolve(name_or_path: str, seen: tuple[str, ...] = (), base: Path | None = 
     if not isinstance(raw, dict):
         raise SfwizardError(f"{display}:1:1: a scenario is a mapping of keys", "see sfwizard/scenarios/healthy.yaml")
     parent = raw.get("extends")
+    if parent is not None and not isinstance(parent, str):
+        line, col = getattr(raw, "key_marks", {}).get("extends", (1, 1))
+        raise SfwizardError(f"{display}:{line}:{col}: extends: expected the name or path of a scenario; got "
+                            f"{y.kind_of(parent)}", "fix the file and try again")
     if parent:
         if parent in seen:
             raise SfwizardError(f"{display}: scenarios extend each other in a loop: {' → '.join(seen + (parent,))}",
@@ -281,7 +290,8 @@ def _expand_copies(raw: Any, doc: validate.Doc) -> None:
         if source is None:
             continue
         if not isinstance(source, str) or source not in orgs or source == key:
-            raise doc.error(("orgs", key, "copy_of"), f"expected the key of another org in this file; got {source!r}")
+            raise doc.error(("orgs", key, "copy_of"),
+                            f"expected the key of another org in this file; got {y.show(source)}")
         if isinstance(orgs[source], dict) and orgs[source].get("copy_of"):
             raise doc.error(("orgs", key, "copy_of"), f"{source!r} is itself a copy: copy production instead")
         base = y.LDict({k: v for k, v in orgs[source].items() if k not in _NOT_COPIED})

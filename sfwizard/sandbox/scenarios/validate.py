@@ -106,7 +106,7 @@ def check_references(doc: Doc, s: dict[str, Any]) -> None:
         org_key, _, role = session.partition(".")
         if org_key not in orgs or role not in (orgs[org_key].get("users") or {}):
             raise doc.error(("login", "remembered_session"),
-                            f"expected ORG.USER (an org key and one of its user keys); got {session!r}")
+                            f"expected ORG.USER (an org key and one of its user keys); got {y.show(session)}")
     platform = s.get("platform")
     if platform and platform.get("authorized_in"):
         auth = platform["authorized_in"]
@@ -264,7 +264,7 @@ def _value(where: y.Where, sobject: SObjectDef, f: FieldDef, value: Any, users: 
             return users[value]
         if not isinstance(value, str) or not ids.is_valid(value):
             hint = f" or one of this org's user keys ({', '.join(sorted(users))})" if users else ""
-            raise where.error(f"expected a record Id{hint}; got {value!r}")
+            raise where.error(f"expected a record Id{hint}; got {y.show(value)}")
         return ids.to18(value)
     if isinstance(value, bool):  # YAML 1.1 reads NO, yes, on and off as booleans
         raise where.error(f"expected text for {sobject.name}.{f.name} ({t}); got a boolean (YAML reads NO, yes, "

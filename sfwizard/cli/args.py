@@ -1,0 +1,27 @@
+"""Argument types checked at the edge: a mistake on the command line is one line, before anything runs."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def port_arg(text: str) -> int:
+    """A TCP port from the command line: 0 (any free port) to 65535."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text[:40]!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {text[:40]}")
+    return value
+
+
+def count_arg(text: str) -> int:
+    """A count or a duration in milliseconds from the command line: a whole number, 0 or more."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
