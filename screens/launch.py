@@ -22,7 +22,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_wizard(options: WizardOptions) -> int:
     if options.web:
         return serve_web(options)
-    if not sys.stdin.isatty() or not sys.stdout.isatty():
+    import os
+
+    served = "TEXTUAL_DRIVER" in os.environ  # textual-serve runs the app with its web driver: no terminal needed
+    if not served and (not sys.stdin.isatty() or not sys.stdout.isatty()):
         from sfwizard.errors import SfwizardError
 
         raise SfwizardError("the wizard needs a terminal (stdin and stdout are not one)",

@@ -1,0 +1,72 @@
+"""`sfwizard --web --demo` served by textual-serve, loaded in a real Chromium (puppeteer-core): the wizard
+starts in the page and its first screen does its work (read back from the recovery session it saves)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+NODE_MODULES = Path(os.environ.get("SFW_NODE_MODULES", HERE.parents[1] / "scratch" / "node"))
+CHROMIUM = os.environ.get("SFW_CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no browser at {CHROMIUM}"),
+    pytest.mark.skipif(not (NODE_MODULES / "node_modules" / "puppeteer-core").is_dir(),
+                       reason=f"puppeteer-core is not installed under {NODE_MODULES}"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_wizard_in_a_browser_tab_loads_its_first_screen(tmp_path: Path) -> None:
+    port = _free_port()
+    home = tmp_path / "home"
+    sfwizard = str(Path(sys.executable).with_name("sfwizard"))
+    server = subprocess.Popen([sfwizard, "--web", "--demo", "--web-port", str(port)],
+                              env={**os.environ, "SFWIZARD_HOME": str(home)}, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # until the server listens (polling a socket, not a timing check)
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        shot = tmp_path / "web.png"
+        out = subprocess.run(["node", str(HERE / "web_wizard.mjs"), f"http://127.0.0.1:{port}/", str(shot)],
+                             env={**os.environ, "SFW_NODE_MODULES": str(NODE_MODULES), "SFW_CHROMIUM": CHROMIUM},
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "DRAWN" in out.stdout
+        assert shot.stat().st_size > 10_000  # a drawn terminal, not an empty page
+        saved: dict = {}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "before.status_page" not in {r["id"] for r in saved.get("results", [])}:
+            sessions = list((home / "data" / "sessions").glob("*/session.json"))
+            assert len(sessions) <= 1, "the served wizard started one recovery session"
+            saved = json.loads(sessions[0].read_text()) if sessions else {}
+            time.sleep(0.2)
+        assert saved["demo_scenario"] == "revoked-token"
+        assert saved["step"] == "before"
+        assert "before.status_page" in {r["id"] for r in saved["results"]}  # the first screen did its work
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
