@@ -68,6 +68,7 @@ class StepScreen(Screen[None]):
                 yield Static("", id="step-title", markup=False)
                 with VerticalScroll(id="body"):
                     yield ActorPanel(id="actors")
+                    yield Static("", id="demo-note", classes="demo-note", markup=False)
                     yield from self.compose_body()
                     if self.SHOWS_CHECKS:
                         yield ProgressBar(id="progress", show_eta=False)
@@ -115,6 +116,12 @@ class StepScreen(Screen[None]):
         self.query_one("#step-title", Static).update(f"Step {number} of {len(nav.steps)} · "
                                                      f"{nav.step(self.STEP).title}")
         self.query_one(ActorPanel).show(rec.profile.actors_of(self.STEP), rec.profile.vendor)
+        note = self.query_one("#demo-note", Static)
+        click = rec.pending_click(self.STEP) if rec.demo is not None else None
+        note.display = bool(click)
+        if click and rec.demo is not None:
+            note.update(f"Demo: press v — {flat(click)} — or do it yourself on the vendors' stand-in pages at "
+                        f"{rec.demo.admin_url}")
         if self.SHOWS_CHECKS:
             table = self.query_one(CheckTable)
             for r in rec.results_of(self.STEP):

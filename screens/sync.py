@@ -106,6 +106,12 @@ class Step(StepScreen):
     def on_checks_done(self, message: m.ChecksDone) -> None:
         super().on_checks_done(message)
         self._window()
+        rec = self.recovery
+        if rec is not None and rec.navigator.has_fact("sync_completed"):  # also when resumed after it landed
+            self.query_one("#sync-bar", ProgressBar).update(total=1, progress=1)
+            facts = self.query_one("#sync-facts", Static)
+            if "completed" not in str(facts.content):
+                facts.update("✔ The sync completed.\n" + str(facts.content))
 
     def after_click(self) -> None:
         if not self.workers_running():
