@@ -228,7 +228,8 @@ class StepScreen(Screen[None]):
 
     def on_job_failed(self, message: m.JobFailed) -> None:
         if message.cancelled:
-            self.notify("Stopped.", timeout=3)
+            if self.is_current:  # a wait stopped because its step was left needs no word
+                self.notify("Stopped.", timeout=3)
         else:
             text = flat(message.message) + (f" — {flat(message.hint)}" if message.hint else "")
             self.notify(text, title="Could not finish", severity="error", timeout=12, markup=False)

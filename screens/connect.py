@@ -66,6 +66,13 @@ class Step(StepScreen):
         self.query_one("#saved", Button).display = rec.demo is None and rec.saved_sign_in() is not None
         self.query_one("#browser", Button).label = ("1 · Sign in again with the browser" if who
                                                     else "1 · Sign in with the browser (recommended)")
+        self._demo_note()
+
+    def _demo_note(self) -> None:
+        """The demo's stand-in approves a sign-in that is under way: the note shows only then."""
+        rec = self.recovery
+        note = self.query_one("#demo-note", Static)
+        note.display = bool(self.url) and rec is not None and rec.vendor is not None
 
     def on_enter(self) -> None:
         rec = self.recovery
@@ -124,6 +131,7 @@ class Step(StepScreen):
             note = "Demo: press v to approve as the Salesforce admin (or open the URL in a browser that trusts " \
                    "the sandbox's certificate)."
         self._show_url("Open this URL to sign in", message.url, note)
+        self._demo_note()
         self.refresh_bindings()
 
     def on_device_code(self, message: m.DeviceCode) -> None:
@@ -133,6 +141,7 @@ class Step(StepScreen):
 
     def on_signed_in_msg(self, message: m.SignedInMsg) -> None:
         self.url = ""
+        self._demo_note()
         self._show_url("")
         self.set_busy("")
         self.wizard.refresh_chrome()

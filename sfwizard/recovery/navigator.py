@@ -69,7 +69,7 @@ STEPS: tuple[StepDef, ...] = (
 )
 
 FACT_WORDS = {
-    "signed_in": "sign in to Salesforce",
+    "signed_in": "sign in to Salesforce (1: the browser, 2: a device code)",
     "snapshot_saved": "save the mapping snapshot",
     "sync_completed": "run the sync (Synchronize, or Backfill) and watch it finish",
     "checklist_reviewed": "review the checklist",
