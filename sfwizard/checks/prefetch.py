@@ -114,15 +114,14 @@ def _first(ctx: CheckContext, chosen: set[str]) -> list[Item]:
         return items
     if not _known(ctx, "org"):
         items.append(Read("query", ORG_SOQL))
-    if "before.salesforce_admin" in chosen and _known(ctx, "userinfo"):
-        me = ctx.userinfo()
-        items.append(Read("query", ctx.me_soql()))
-        if me.get("preferred_username"):
-            items.append(ctx.access_reads(me["preferred_username"])[0])  # the permission sets
+    if "before.salesforce_admin" in chosen:
+        items += _me(ctx) if _known(ctx, "userinfo") else [ctx.userinfo]  # (a bare client has not read it yet)
+    app = ctx.profile.connected_app
+    if "identity.right_org" in chosen:  # (in any org: it is what tells the orgs apart)
+        items.append(Read("query", tokens_soql(app)))
     if not _data_org(ctx):
         return items
     if chosen & (INTEGRATION_USER | APP_GRANTS):
-        app = ctx.profile.connected_app
         items += [Read("query", tokens_soql(app)), Read("query", logins_soql(app))]
     soql = ctx.integration_user_soql()
     if soql and chosen & INTEGRATION_USER:
@@ -147,10 +146,23 @@ def _first(ctx: CheckContext, chosen: set[str]) -> list[Item]:
 
 
 def _second(ctx: CheckContext, chosen: set[str]) -> list[Item]:
-    if not _salesforce(ctx) or not _data_org(ctx):
+    if not _salesforce(ctx):
         return []
-    parts = (_samples, _current, _user_reads, _knowledge_reads)
+    parts = (_me_later, _samples, _current, _user_reads, _knowledge_reads) if _data_org(ctx) else \
+        (_me_later, _samples)
     return [item for part in parts for item in _safely(part, ctx, chosen)]
+
+
+def _me(ctx: CheckContext) -> list[Item]:
+    """The signed-in user's row and permission sets (before.salesforce_admin)."""
+    me = ctx.userinfo()
+    return [Read("query", ctx.me_soql())] + \
+        ([ctx.access_reads(me["preferred_username"])[0]] if me.get("preferred_username") else [])
+
+
+def _me_later(ctx: CheckContext, chosen: set[str]) -> list[Item]:
+    """When the sign-in's user was read in wave 1 (a bare client), its row and sets now."""
+    return _me(ctx) if "before.salesforce_admin" in chosen else []
 
 
 def _samples(ctx: CheckContext, chosen: set[str]) -> list[Item]:
