@@ -93,6 +93,7 @@ class _Run:
         planner = threading.Thread(target=plan_and_fetch, args=(ctx, self.specs, ready), name="sfwizard-plan",
                                    daemon=True)
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sfwizard-check")
+        interrupted = False
         try:
             planner.start()
             main = [s for s in self.specs if not s.reads_results]
@@ -110,11 +111,18 @@ class _Run:
             self._in_order()  # the symptoms read the results in the order of the steps, as a person would
             self._wait([pool.submit(self.one, s) for s in late])
             self.cancel.check()  # a run cancelled while its last checks finished is still cancelled
+        except (KeyboardInterrupt, SystemExit) as exc:
+            # Ctrl-C: no more Salesforce reads, no check not yet started, and no waiting here for what is in flight
+            # (it ends with its request).
+            ctx.note_stop(exc)
+            interrupted = True
+            raise
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            planner.join()
-            if own_io:
-                ctx.io.shutdown(wait=True)  # type: ignore[union-attr]
+            pool.shutdown(wait=not interrupted, cancel_futures=True)
+            if not interrupted:
+                planner.join()
+            if own_io and ctx.io is not None:
+                ctx.io.shutdown(wait=not interrupted, cancel_futures=interrupted)
                 ctx.io = None
         self._in_order()
         self._report(Progress("Checks done", len(self.specs), len(self.specs)))

@@ -209,3 +209,31 @@ def test_a_fact_that_asks_for_itself_is_a_clear_error_not_a_hang() -> None:
 def test_seeded_facts_are_answers() -> None:
     ctx = CheckContext(load_profile("gainsight-px"), _memo={"org": {"Id": "00D"}})
     assert ctx.organization() == {"Id": "00D"}
+
+
+def test_ctrl_c_stops_the_salesforce_reads_and_does_not_wait_for_checks_in_flight() -> None:
+    import os
+    import signal
+
+    ctx = _ctx()
+    release, started, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def in_flight(c):
+        started.set()
+        release.wait(WAIT)  # a request that has not answered yet
+        finished.set()
+        return ok("late")
+
+    def presses_ctrl_c(c):
+        assert started.wait(WAIT)
+        os.kill(os.getpid(), signal.SIGINT)  # delivered to the main thread, waiting in run_checks
+        return ok("pressed")
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_checks(ctx, [_spec("slow", in_flight, needs=()), _spec("ctrl-c", presses_ctrl_c, needs=())],
+                       workers=4)
+        assert not finished.is_set()  # run_checks did not wait for the check in flight
+    finally:
+        release.set()
+    assert ctx.stopped is not None  # and no Salesforce read is sent after it
