@@ -1,7 +1,8 @@
 """IntegrationClient: the one facade every screen and CLI command talks to.
 
-Synchronous and safe to call from one worker thread; every call is bounded by timeouts, stops
-at the next request when ``cancel`` is set, reports ``Progress`` and returns plain data.
+Synchronous and safe to call from one worker thread (a check run fans out on threads of its own and
+hands results back through ``on_result``); every call is bounded by timeouts, stops at the next request when
+``cancel`` is set, reports ``Progress`` and returns plain data.
 """
 
 from __future__ import annotations
