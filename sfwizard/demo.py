@@ -159,6 +159,48 @@ def demo_sandbox(scenario: str) -> Iterator[tuple[Any, dict[str, Any]]]:
         sandbox.stop()
 
 
+@contextlib.contextmanager
+def sandbox_process(scenario: str) -> Iterator[dict[str, Any]]:
+    """The sandbox in a process of its own (``sfwizard sandbox``), for its connection line.
+
+    What a person's wizard would meet in production: the services answer from elsewhere. In the wizard's own
+    process the sandbox would share the interpreter with the screen — its request handling holding the GIL,
+    its state lengthening every garbage collection — and so make the screen stall (benchmarks/run.py measures
+    it); in a process of its own it costs the screen nothing.
+    """
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    from sfwizard import redact
+
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen([sys.executable, "-m", "sfwizard", "sandbox", "--scenario", scenario],
+                                stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, text=True)
+        try:
+            line = proc.stdout.readline() if proc.stdout else ""
+            if not line:
+                proc.wait(timeout=10)
+                errors.seek(0)
+                said = [x for x in errors.read().splitlines() if x.strip()]
+                raise SfwizardError(f"the sandbox did not start: {said[-1] if said else f'exit {proc.returncode}'}",
+                                    "run it alone to see why: sfwizard sandbox --scenario " + scenario)
+            info = json.loads(line)
+            redact.default().add(info["password"], info["client_secret"], info["px_api_key"],
+                                 *(u["password"] for u in info["users"]))
+            yield info
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout:
+                proc.stdout.close()
+
+
 _CURRENT: list[dict[str, Any]] = []
 _SANDBOXES: list[Any] = []  # the running demo sandboxes, innermost last (tests and benchmarks look in)
 
@@ -173,21 +215,31 @@ def open_demo(scenario: str = "revoked-token", profile: str | None = None, *, sn
               cancel: CancelToken | None = None) -> Iterator[Connection]:
     """A signed-in Connection against a fresh sandbox (stopped on exit), with the demo's snapshot unless
     one is given."""
-    with demo_sandbox(scenario) as (_sandbox, info):
-        tokens = demo_sign_in(info)
-        endpoints = Endpoints(
-            instance_url=tokens.instance_url, access_token=tokens.access_token,
-            api_version=info.get("api_version", "60.0"), px_api_url=info["px_api_url"],
-            px_api_key=info["px_api_key"], status_url=info["status_url"], ca_cert=info["ca_cert"])
-        demo = DemoInfo(scenario=str(info.get("scenario") or scenario), admin_url=info["admin_url"],
-                        login_url=info["login_url"], ca_cert=info["ca_cert"])
-        # A demo keeps its sign-in in memory only; a refresh (expire-token fault) rotates it there.
-        with connect(profile or info.get("profile") or "gainsight-px", endpoints, tokens=tokens,
-                     demo=demo, cancel=cancel) as conn:
-            facts = sandbox_facts(conn.client, info)
-            conn.snapshot = snapshot or demo_snapshot(conn.client, info, facts)
-            conn.demo = dataclasses.replace(demo, disconnected_at=_alert_time(facts))
-            yield conn
+    with demo_sandbox(scenario) as (_sandbox, info), \
+            open_sandbox(info, profile, snapshot=snapshot, cancel=cancel) as conn:
+        yield conn
+
+
+@contextlib.contextmanager
+def open_sandbox(info: dict[str, Any], profile: str | None = None, *, snapshot: Snapshot | None = None,
+                 cancel: CancelToken | None = None) -> Iterator[Connection]:
+    """A signed-in Connection against a running sandbox, from its connection line (``sfwizard sandbox`` prints
+    it): the benchmarks run the checks in one process against a sandbox in another."""
+    scenario = str(info.get("scenario") or "")
+    tokens = demo_sign_in(info)
+    endpoints = Endpoints(
+        instance_url=tokens.instance_url, access_token=tokens.access_token,
+        api_version=info.get("api_version", "60.0"), px_api_url=info["px_api_url"],
+        px_api_key=info["px_api_key"], status_url=info["status_url"], ca_cert=info["ca_cert"])
+    demo = DemoInfo(scenario=scenario, admin_url=info["admin_url"], login_url=info["login_url"],
+                    ca_cert=info["ca_cert"])
+    # A demo keeps its sign-in in memory only; a refresh (expire-token fault) rotates it there.
+    with connect(profile or info.get("profile") or "gainsight-px", endpoints, tokens=tokens,
+                 demo=demo, cancel=cancel) as conn:
+        facts = sandbox_facts(conn.client, info)
+        conn.snapshot = snapshot or demo_snapshot(conn.client, info, facts)
+        conn.demo = dataclasses.replace(demo, disconnected_at=_alert_time(facts))
+        yield conn
 
 
 @contextlib.contextmanager
@@ -271,11 +323,20 @@ class DemoEnvironment:
     stop: Callable[[], None]
 
 
-def start_demo(scenario: str = "revoked-token", profile: str | None = None) -> DemoEnvironment:
-    """Start the sandbox (stopped by ``stop()``); the wizard signs in to it like to a real org."""
+def start_demo(scenario: str = "revoked-token", profile: str | None = None, *,
+               process: bool = False) -> DemoEnvironment:
+    """Start the sandbox (stopped by ``stop()``); the wizard signs in to it like to a real org.
+
+    ``process``: the sandbox runs in a process of its own (``sandbox_process``) — what the wizard should use:
+    in the wizard's process the sandbox's work stalls the screen. In-process (the default) keeps the sandbox's
+    state reachable from this process (tests that change it while a wizard runs).
+    """
     stack = contextlib.ExitStack()
     try:
-        _sandbox, info = stack.enter_context(demo_sandbox(scenario))
+        if process:
+            info = stack.enter_context(sandbox_process(scenario))
+        else:
+            _sandbox, info = stack.enter_context(demo_sandbox(scenario))
     except BaseException:
         stack.close()
         raise

@@ -113,14 +113,16 @@ class CheckSpec:
     func: CheckFunc
     profiles: tuple[str, ...]
     needs: tuple[str, ...]  # from NEEDS
+    reads_results: bool = False  # judged from the other checks' results: runs after every other check
 
 
 REGISTRY: dict[str, CheckSpec] = {}
 
 
 def check(id: str, title: str, step: str, *, profiles: Iterable[str] = ("gainsight-px", "skilljar"),
-          needs: Iterable[str] = ("salesforce",)) -> Callable[[CheckFunc], CheckFunc]:
-    """Register a check function ``f(ctx) -> Outcome``."""
+          needs: Iterable[str] = ("salesforce",), reads_results: bool = False) -> Callable[[CheckFunc], CheckFunc]:
+    """Register a check function ``f(ctx) -> Outcome``; ``reads_results``: it reads ``ctx.results`` (the
+    troubleshooting symptoms), so the runner runs it once every other check has finished."""
     needs = tuple(needs)
     unknown = set(needs) - set(NEEDS)
     if unknown:
@@ -129,7 +131,7 @@ def check(id: str, title: str, step: str, *, profiles: Iterable[str] = ("gainsig
     def deco(func: CheckFunc) -> CheckFunc:
         if id in REGISTRY:
             raise ValueError(f"duplicate check id {id}")
-        REGISTRY[id] = CheckSpec(id, title, step, func, tuple(profiles), needs)
+        REGISTRY[id] = CheckSpec(id, title, step, func, tuple(profiles), needs, reads_results)
         return func
 
     return deco

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, warn
 from sfwizard.checks.context import CheckContext
-from sfwizard.integrations.salesforce import soql_quote
 
 _BAD = {"partial_outage", "major_outage"}
 SOON = timedelta(hours=24)  # a maintenance starting within this is one the recovery would run into
@@ -89,20 +88,16 @@ def status_page(ctx: CheckContext) -> Outcome:
 
 @check("before.salesforce_admin", "Salesforce admin can approve the connection", "connect")
 def salesforce_admin(ctx: CheckContext) -> Outcome:
-    sf = ctx.salesforce
-    me = ctx.memo("me", lambda: sf.query(
-        "SELECT Id, Username, Name, IsActive, Profile.Name FROM User WHERE Id = "
-        + soql_quote(_my_user_id(ctx)))[0])
-    access = ctx.user_access(me["Id"])
-    flags = ctx.memo("my_flags", lambda: sf.query(
-        "SELECT PermissionsApproveUninstalledApps, PermissionsManageUsers FROM PermissionSet WHERE Id IN "
-        f"(SELECT PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = {soql_quote(me['Id'])})"))
-    approve = any(f.get("PermissionsApproveUninstalledApps") for f in flags)
-    manage = access.modify_all or any(f.get("PermissionsManageUsers") for f in flags)
+    me = ctx.me()
+    psets = ctx.permission_sets(me["Username"])  # the profile's and the assigned sets: every flag in one read
+    api_enabled = any(p.get("PermissionsApiEnabled") for p in psets)
+    modify_all = any(p.get("PermissionsModifyAllData") for p in psets)
+    approve = any(p.get("PermissionsApproveUninstalledApps") for p in psets)
+    manage = modify_all or any(p.get("PermissionsManageUsers") for p in psets)
     evidence = {"user": me["Username"], "profile": (me.get("Profile") or {}).get("Name"),
-                "api_enabled": access.api_enabled, "manage_users": manage,
-                "approve_uninstalled_apps": approve or access.modify_all}
-    if not access.api_enabled:
+                "api_enabled": api_enabled, "manage_users": manage,
+                "approve_uninstalled_apps": approve or modify_all}
+    if not api_enabled:
         return fail("admin.api_disabled",
                     f"{me['Username']} cannot use the API", "the signed-in user lacks API Enabled",
                     "sign in as a Salesforce admin, or grant API Enabled", **evidence)
@@ -113,15 +108,11 @@ def salesforce_admin(ctx: CheckContext) -> Outcome:
     return ok(f"{me['Username']} can approve the connection and fix permissions", **evidence)
 
 
-def _my_user_id(ctx: CheckContext) -> str:
-    return ctx.memo("userinfo", ctx.salesforce.userinfo)["user_id"]
-
-
 @check("before.platform_api", "Platform API key works", "before", profiles=("gainsight-px",),
        needs=("platform",))
 def platform_api(ctx: CheckContext) -> Outcome:
     px = ctx.platform
-    sub = ctx.memo("px_subscription", lambda: px.subscription())
+    sub = ctx.px_subscription()
     rows = ctx.px_integrations()
     integ = ctx.px_integration()
     evidence: dict = {"region": px.region, "api": px.base_url,

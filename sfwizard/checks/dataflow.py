@@ -7,12 +7,49 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped
 from sfwizard.checks.context import CheckContext
-from sfwizard.integrations.salesforce import chunks, in_clause, soql_quote
+from sfwizard.integrations.salesforce import Read, chunks, in_clause, soql_quote
 from sfwizard.sftime import format_datetime
 
 
 def _since(ctx: CheckContext) -> datetime | None:
-    return ctx.disconnected_at or ctx.reauthorized_at
+    return ctx.disconnect_time() or ctx.reauthorized_at
+
+
+def _account_maps(ctx: CheckContext) -> list[Any]:
+    return [m for m in ctx.source_mappings()
+            if m.salesforce.startswith("Account.") and m.platform.startswith("account.")]
+
+
+def current_reads(ctx: CheckContext) -> tuple[Read | None, list[Read]]:
+    """flow.salesforce_to_platform's reads: how many Accounts changed since the disconnect (None when no time
+    is known), and the sampled platform accounts' rows in Salesforce, 200 Ids a query."""
+    maps = _account_maps(ctx)
+    by_id = {a["sfdcId"][:15]: a for a in ctx.px_sample("accounts") if a.get("sfdcId")}
+    fields = sorted({m.salesforce.split(".", 1)[1] for m in maps})
+    since = _since(ctx)
+    changed_filter = f" AND LastModifiedDate > {format_datetime(since)}" if since else ""
+    changed = Read("count", f"SELECT COUNT() FROM Account WHERE Id != null{changed_filter}") if since else None
+    rows = [Read("query", f"SELECT Id, LastModifiedDate, {', '.join(fields)} FROM Account "
+                          f"WHERE Id IN {in_clause(chunk)}{changed_filter}") for chunk in chunks(list(by_id))]
+    return changed, rows
+
+
+def push_reads(ctx: CheckContext, user: dict[str, Any]) -> dict[str, tuple[Read, Read, str]]:
+    """flow.platform_to_salesforce's reads, per pushed object: records the integration user wrote since the
+    re-authorization (or the disconnect), and those of them with the first push target filled."""
+    since = ctx.reauthorized_at or ctx.disconnect_time()
+    by_object: dict[str, list[str]] = {}
+    for m in ctx.push_mappings():
+        obj, _, name = m.salesforce.partition(".")
+        by_object.setdefault(obj, []).append(name)
+    out = {}
+    for obj, names in sorted(by_object.items()):
+        where = f"LastModifiedById = {soql_quote(user['Id'])}"
+        if since:
+            where += f" AND LastModifiedDate > {format_datetime(since)}"
+        out[obj] = (Read("count", f"SELECT COUNT() FROM {obj} WHERE {where}"),
+                    Read("count", f"SELECT COUNT() FROM {obj} WHERE {where} AND {names[0]} != null"), names[0])
+    return out
 
 
 def _px_value(record: dict[str, Any], attribute: str) -> Any:
@@ -47,21 +84,18 @@ def next_runs(schedule: list[dict[str, str]], now: datetime, count: int = 3) -> 
 @check("flow.salesforce_to_platform", "Salesforce → platform data is current", "validate",
        profiles=("gainsight-px",), needs=("salesforce", "platform", "snapshot", "data_org"))
 def salesforce_to_platform(ctx: CheckContext) -> Outcome:
-    maps = [m for m in ctx.source_mappings()
-            if m.salesforce.startswith("Account.") and m.platform.startswith("account.")]
+    maps = _account_maps(ctx)
     if not maps:
         return skipped("skip.no_mappings", "no Account → account mappings documented in the snapshot")
     sample = ctx.px_sample("accounts")
     by_id = {a["sfdcId"][:15]: a for a in sample if a.get("sfdcId")}
-    fields = sorted({m.salesforce.split(".", 1)[1] for m in maps})
     since = _since(ctx)
-    changed_filter = f" AND LastModifiedDate > {format_datetime(since)}" if since else ""
-    changed_total = ctx.salesforce.count(f"SELECT COUNT() FROM Account WHERE Id != null{changed_filter}") \
-        if since else None
+    changed, row_reads = current_reads(ctx)
+    ctx.prefetch([*([changed] if changed else []), *row_reads])  # one round trip
+    changed_total = ctx.read(changed) if changed else None
     rows: list[dict[str, Any]] = []
-    for chunk in chunks(list(by_id)):
-        rows += ctx.salesforce.query(f"SELECT Id, LastModifiedDate, {', '.join(fields)} FROM Account "
-                                     f"WHERE Id IN {in_clause(chunk)}{changed_filter}")
+    for read in row_reads:
+        rows += ctx.read(read)
     stale = []
     for row in rows:
         px = by_id.get(row["Id"][:15], {})
@@ -103,13 +137,13 @@ def salesforce_to_platform(ctx: CheckContext) -> Outcome:
     return ok(f"{len(rows)} sampled accounts match between Salesforce and the platform", **evidence)
 
 
-def _unwritable(ctx: CheckContext, user: dict[str, Any], pushes: list[str]) -> list[dict[str, str]]:
+def unwritable(ctx: CheckContext, user: dict[str, Any], pushes: list[str]) -> list[dict[str, str]]:
     """Push targets the integration user cannot be written into, seen from Salesforce: no prefix, gone,
     read-only, or no Edit for the integration user. (The describes and the user's access are the ones the
     mapping and permission checks read: no extra calls in a full run.)"""
     prefix = ctx.profile.push_prefix or "PX_"
     described = ctx.describes(sorted({m.salesforce.split(".", 1)[0] for m in ctx.mappings()}))
-    access = ctx.user_access(user["Id"])
+    access = ctx.user_access(user)
     out = []
     for target in pushes:
         obj, _, name = target.partition(".")
@@ -138,16 +172,12 @@ def platform_to_salesforce(ctx: CheckContext) -> Outcome:
     pushes = [m.salesforce for m in ctx.push_mappings()]
     if not pushes:
         return skipped("skip.no_mappings", "the snapshot documents no pushes to Salesforce")
-    since = ctx.reauthorized_at or ctx.disconnected_at
-    by_object: dict[str, list[str]] = {}
-    for p in pushes:
-        obj, _, name = p.partition(".")
-        by_object.setdefault(obj, []).append(name)
+    since = ctx.reauthorized_at or ctx.disconnect_time()
     evidence: dict[str, Any] = {"integration_user": user["Username"], "since": since.isoformat() if since else None}
     integ = ctx.px_integration() if ctx.px is not None else None
     if integ is not None:
         evidence["platform_last_error"] = integ.last_error  # as the platform wrote it
-    blocked = _unwritable(ctx, user, pushes)
+    blocked = unwritable(ctx, user, pushes)
     if blocked:
         prefix = ctx.profile.push_prefix or "PX_"
         first = blocked[0]
@@ -159,13 +189,11 @@ def platform_to_salesforce(ctx: CheckContext) -> Outcome:
                     "Synchronize", unwritable=blocked, prefix_missing=any(b["why"] == "no_prefix" for b in blocked),
                     **evidence)
     written = 0
-    for obj, names in sorted(by_object.items()):
-        where = f"LastModifiedById = {soql_quote(user['Id'])}"
-        if since:
-            where += f" AND LastModifiedDate > {format_datetime(since)}"
-        n = ctx.salesforce.count(f"SELECT COUNT() FROM {obj} WHERE {where}")
-        filled = ctx.salesforce.count(f"SELECT COUNT() FROM {obj} WHERE {where} AND {names[0]} != null")
-        evidence[obj] = {"written_by_integration": n, f"with_{names[0]}": filled}
+    reads = push_reads(ctx, user)
+    ctx.prefetch(r for pair in reads.values() for r in pair[:2])  # one round trip for every object
+    for obj, (wrote, with_first, first) in reads.items():
+        n, filled = ctx.read(wrote), ctx.read(with_first)
+        evidence[obj] = {"written_by_integration": n, f"with_{first}": filled}
         written += filled
     if written == 0:
         when = "the re-authorization" if ctx.reauthorized_at else "the disconnect" if since else "ever"

@@ -7,7 +7,7 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
 from sfwizard.checks.context import CheckContext, org_facts
-from sfwizard.integrations.salesforce import ApiError, in_clause
+from sfwizard.integrations.salesforce import ApiError, Read, in_clause
 
 SAMPLE = 200  # platform records whose Salesforce Ids are looked up: one IN clause each (of a 1,000 page)
 
@@ -27,6 +27,18 @@ def connected_org(ctx: CheckContext) -> Outcome:
                     "integrations normally run against production",
                     "if this is not the org the platform syncs with, sign in to production", **evidence)
     return ok(f"{org['Name']} ({org['Id']}, {kind}, {org.get('InstanceName')})", **evidence)
+
+
+def sample_reads(ctx: CheckContext) -> tuple[Read | None, Read | None, int, int]:
+    """How many of the platform's sampled records' Salesforce Ids exist here: the two COUNT() reads (None when
+    the sample holds no Id), and how many Ids each samples."""
+    account_ids = [a["sfdcId"] for a in ctx.px_sample("accounts") if a.get("sfdcId")][:SAMPLE]
+    contact_ids = [u["sfdcContactId"] for u in ctx.px_sample("users") if u.get("sfdcContactId")][:SAMPLE]
+    accounts = Read("count", f"SELECT COUNT() FROM Account WHERE Id IN {in_clause(account_ids)}") \
+        if account_ids else None
+    contacts = Read("count", f"SELECT COUNT() FROM Contact WHERE Id IN {in_clause(contact_ids)}") \
+        if contact_ids else None
+    return accounts, contacts, len(account_ids), len(contact_ids)
 
 
 def _token_here(ctx: CheckContext) -> bool | None:
@@ -63,15 +75,13 @@ def right_org(ctx: CheckContext) -> Outcome:
     evidence["token_org"] = here if token_here else ("another org" if platform_up and token_here is False else None)
     sampled = found = 0
     if ctx.px is not None:
-        account_ids = [a["sfdcId"] for a in ctx.px_sample("accounts") if a.get("sfdcId")][:SAMPLE]
-        contact_ids = [u["sfdcContactId"] for u in ctx.px_sample("users") if u.get("sfdcContactId")][:SAMPLE]
-        found_a = ctx.salesforce.count(f"SELECT COUNT() FROM Account WHERE Id IN {in_clause(account_ids)}") \
-            if account_ids else 0
-        found_c = ctx.salesforce.count(f"SELECT COUNT() FROM Contact WHERE Id IN {in_clause(contact_ids)}") \
-            if contact_ids else 0
-        evidence.update(accounts_sampled=len(account_ids), accounts_found=found_a,
-                        contacts_sampled=len(contact_ids), contacts_found=found_c)
-        sampled, found = len(account_ids) + len(contact_ids), found_a + found_c
+        accounts, contacts, n_accounts, n_contacts = sample_reads(ctx)
+        ctx.prefetch(r for r in (accounts, contacts) if r is not None)  # one round trip for both
+        found_a = ctx.read(accounts) if accounts else 0
+        found_c = ctx.read(contacts) if contacts else 0
+        evidence.update(accounts_sampled=n_accounts, accounts_found=found_a,
+                        contacts_sampled=n_contacts, contacts_found=found_c)
+        sampled, found = n_accounts + n_contacts, found_a + found_c
         if not sampled:
             evidence["why_nothing_sampled"] = ("none of the platform's first 1,000 accounts and users carries a "
                                                "Salesforce Id (sfdcId, sfdcContactId): it has matched nothing yet")

@@ -13,12 +13,13 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, skipped, warn
 from sfwizard.checks.context import CheckContext
-from sfwizard.integrations.salesforce import ApiError
+from sfwizard.integrations.salesforce import ApiError, Read
 
 VISIBILITY = {"public": "IsVisibleInPkb", "customer": "IsVisibleInCsp", "partner": "IsVisibleInPrm",
               "internal": "IsVisibleInApp"}
 ONLINE = "PublishStatus = 'Online' AND Language = 'en_US'"
 NOT_USED = "the tenant does not use the Knowledge integration (the snapshot says so)"
+GROUPS_PARAMS = {"sObjectName": "KnowledgeArticleVersion", "topCategoriesOnly": "false"}
 
 
 def _not_used(ctx: CheckContext) -> Outcome | None:
@@ -31,8 +32,7 @@ def _groups(ctx: CheckContext) -> dict[str, Any] | None:
     """The org's data category groups for articles (one call, shared); None when Knowledge is not enabled."""
     def fetch() -> dict[str, Any] | None:
         try:
-            return ctx.salesforce.get("support/dataCategoryGroups",
-                                      {"sObjectName": "KnowledgeArticleVersion", "topCategoriesOnly": "false"})
+            return ctx.rest_get("support/dataCategoryGroups", GROUPS_PARAMS)
         except ApiError as exc:
             if exc.code in ("NOT_FOUND", "FUNCTIONALITY_NOT_ENABLED", "INVALID_TYPE"):
                 return None
@@ -64,8 +64,17 @@ def category_filters(ctx: CheckContext) -> list[str]:
     wanted = configured(ctx)
     if not wanted:
         return [""]
-    data = _groups(ctx) or {}
-    present = _present(data)
+    return _filters(wanted, _present(_groups(ctx) or {}))
+
+
+def guessed_filters(ctx: CheckContext) -> list[str]:
+    """The filters as they will be when every configured category exists as the snapshot spells it — what the
+    runner's plan asks for before the category groups have answered (a wrong guess costs an unused read)."""
+    wanted = configured(ctx)
+    return _filters(wanted, {c.lower(): c for c in wanted}) if wanted else [""]
+
+
+def _filters(wanted: list[str], present: dict[str, str]) -> list[str]:
     by_group: dict[str, list[str]] = {}
     for c in wanted:
         real = present.get(c.lower())
@@ -76,10 +85,45 @@ def category_filters(ctx: CheckContext) -> list[str]:
             for g, cats in by_group.items()]
 
 
+def count_reads(filters: list[str], where: str) -> list[Read]:
+    """Online articles matching ``where`` in the configured categories: one COUNT() per category group."""
+    return [Read("count", f"SELECT COUNT() FROM KnowledgeArticleVersion WHERE {where}{f}") for f in filters]
+
+
+def channels(ctx: CheckContext) -> list[str]:
+    """The accessibility (channels) the knowledge source is configured with, that Salesforce can show."""
+    return [a for a in (ctx.snapshot.knowledge.accessibility if ctx.snapshot else ()) if VISIBILITY.get(a.lower())]
+
+
+def newest_reads(filters: list[str]) -> list[Read]:
+    return [Read("query", f"SELECT Title, LastPublishedDate FROM KnowledgeArticleVersion WHERE {ONLINE}{f} "
+                          "ORDER BY LastPublishedDate DESC LIMIT 1") for f in filters]
+
+
+def known_title(ctx: CheckContext) -> str:
+    return ctx.known_article or (ctx.snapshot.knowledge.known_article if ctx.snapshot else "")
+
+
+def search_reads(ctx: CheckContext, title: str, filters: list[str]) -> tuple[list[Read], Read | None]:
+    """SOSL for the article's title in each category group, and outside them (what tells "outside the
+    categories" from "not found"; None when no category is configured)."""
+    term = "".join(ch if ch.isalnum() or ch == " " else " " for ch in title).strip()
+    returning = (f"FIND {{{term}}} IN ALL FIELDS RETURNING KnowledgeArticleVersion(Id, Title, UrlName, "
+                 f"KnowledgeArticleId WHERE {ONLINE})")
+    return [Read("search", returning + f) for f in filters], Read("search", returning) if configured(ctx) else None
+
+
+def wanted_reads(ctx: CheckContext, filters: list[str]) -> list[Read]:
+    """Every Knowledge count and the newest article (when no title is known) under these filters."""
+    reads = count_reads(filters, ONLINE)
+    reads += [r for a in channels(ctx) for r in count_reads(filters, f"{ONLINE} AND {VISIBILITY[a.lower()]} = true")]
+    if not known_title(ctx):
+        reads += newest_reads(filters)
+    return reads
+
+
 def _count_in_categories(ctx: CheckContext, where: str) -> int:
-    """Online articles matching ``where`` in the configured categories (one COUNT() per category group)."""
-    return sum(ctx.salesforce.count(f"SELECT COUNT() FROM KnowledgeArticleVersion WHERE {where}{f}")
-               for f in category_filters(ctx))
+    return sum(ctx.read(r) for r in count_reads(category_filters(ctx), where))
 
 
 def _not_enabled(ctx: CheckContext) -> Outcome | None:
@@ -129,6 +173,7 @@ def categories(ctx: CheckContext) -> Outcome:
                     "a data category was renamed or deleted in Salesforce",
                     "pick the current categories in the knowledge source's settings (In-App Hub / Knowledge Center)",
                     **evidence)
+    ctx.prefetch(wanted_reads(ctx, category_filters(ctx)))  # the Knowledge checks' counts, in one round trip
     online = _count_in_categories(ctx, ONLINE)
     evidence["online_articles_in_categories"] = online
     if online == 0:
@@ -149,10 +194,11 @@ def visibility(ctx: CheckContext) -> Outcome:
     off = _not_enabled(ctx)
     if off:
         return off
-    chosen = [a for a in (ctx.snapshot.knowledge.accessibility if ctx.snapshot else ()) if VISIBILITY.get(a.lower())]
+    chosen = channels(ctx)
     if not chosen:
         return skipped("skip.not_configured", "no accessibility (channel) is configured: nothing to compare")
     wanted = configured(ctx)
+    ctx.prefetch(wanted_reads(ctx, category_filters(ctx)))
     counts = {a: _count_in_categories(ctx, f"{ONLINE} AND {VISIBILITY[a.lower()]} = true") for a in chosen}
     scope = f"in the selected categories ({', '.join(wanted)})" if wanted else "in any category"
     evidence = {"counts": counts, "categories": wanted}
@@ -180,29 +226,25 @@ def search(ctx: CheckContext) -> Outcome:
     wanted = configured(ctx)
     filters = category_filters(ctx)
     scope = f"in the selected categories ({', '.join(wanted)})" if wanted else ""
-    title = ctx.known_article or (ctx.snapshot.knowledge.known_article if ctx.snapshot else "")
+    title = known_title(ctx)
     if not title:
-        newest: list[dict[str, Any]] = []
-        for f in filters:
-            newest += ctx.salesforce.query(f"SELECT Title, LastPublishedDate FROM KnowledgeArticleVersion "
-                                           f"WHERE {ONLINE}{f} ORDER BY LastPublishedDate DESC LIMIT 1")
+        reads = newest_reads(filters)
+        ctx.prefetch(reads)
+        newest: list[dict[str, Any]] = [row for r in reads for row in ctx.read(r)]
         if not newest:
             return warn("knowledge.no_articles", f"no online Knowledge article exists {scope}".strip(),
                         "nothing for the bot to serve",
                         "publish articles in the selected categories, or turn the knowledge source off if unused",
                         categories=wanted)
         title = max(newest, key=lambda r: str(r.get("LastPublishedDate") or ""))["Title"]
-    term = "".join(ch if ch.isalnum() or ch == " " else " " for ch in title).strip()
-    returning = (f"FIND {{{term}}} IN ALL FIELDS RETURNING KnowledgeArticleVersion(Id, Title, UrlName, "
-                 f"KnowledgeArticleId WHERE {ONLINE})")
-    hits: list[dict[str, Any]] = []
-    for f in filters:
-        hits += ctx.salesforce.search(returning + f)
+    inside, outside_read = search_reads(ctx, title, filters)
+    ctx.prefetch(inside)
+    hits: list[dict[str, Any]] = [h for r in inside for h in ctx.read(r)]
     hits = list({h["Id"]: h for h in hits}.values())
     match = next((h for h in hits if h.get("Title", "").lower() == title.lower()), hits[0] if hits else None)
     evidence: dict[str, Any] = {"searched": title, "categories": wanted}
     if match is None:
-        outside = ctx.salesforce.search(returning) if wanted else []
+        outside = ctx.read(outside_read) if outside_read is not None else []
         found = next((h for h in outside if h.get("Title", "").lower() == title.lower()), None)
         if found is not None:
             return fail("knowledge.article_outside_categories",

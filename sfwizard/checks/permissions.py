@@ -10,7 +10,7 @@ from sfwizard.checks.context import CheckContext, UserAccess
 
 def _user_or_none(ctx: CheckContext) -> tuple[dict[str, Any] | None, UserAccess | None]:
     user = ctx.integration_user()
-    return user, (ctx.user_access(user["Id"]) if user else None)
+    return user, (ctx.user_access(user) if user else None)
 
 
 def _no_user() -> Outcome:
@@ -44,7 +44,7 @@ def _missing(ctx: CheckContext, user: dict[str, Any], perm: str) -> dict[str, An
     ``missing`` names each gap as Setup does; ``missing_objects`` and ``missing_fields`` list the same
     gaps as API names, for programs.
     """
-    access = ctx.user_access(user["Id"])
+    access = ctx.user_access(user)
     mappings = ctx.source_mappings() if perm == "read" else ctx.push_mappings()
     missing: list[str] = []
     missing_objects: list[str] = []

@@ -14,6 +14,14 @@ DEFAULT_EXPIRY_DAYS = 90  # Salesforce's default password policy: assumed only w
 EXPIRATION_DAYS = {"Never": 0, "ThirtyDays": 30, "SixtyDays": 60, "NinetyDays": 90, "SixMonths": 180,
                    "OneYear": 365}
 PROFILE_POLICIES_READ = 10  # profile password policies read one by one (Metadata comes one record a query)
+POLICY_IDS = f"SELECT Id FROM ProfilePasswordPolicy LIMIT {PROFILE_POLICIES_READ}"
+ORG_POLICY = "SELECT Id, Metadata FROM SecuritySettings LIMIT 1"
+
+
+def policy_soql(policy_id: str) -> str:
+    from sfwizard.integrations.salesforce import soql_quote
+
+    return f"SELECT Id, Metadata FROM ProfilePasswordPolicy WHERE Id = {soql_quote(policy_id)}"
 
 
 def password_policy(ctx: CheckContext, user: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +32,8 @@ def password_policy(ctx: CheckContext, user: dict[str, Any]) -> dict[str, Any]:
     2. The profile's own password policy, which overrides the org's for its users: the Tooling API's
        ``ProfilePasswordPolicy`` (Metadata API type of the same name, ``passwordExpiration`` in days, 0 =
        never; Salesforce Labs' OrgCheck reads the same metadata). Its ``Metadata`` may be queried only one
-       record at a time, so the Ids come first, then at most ``PROFILE_POLICIES_READ`` single reads.
+       record at a time, so the Ids come first, then at most ``PROFILE_POLICIES_READ`` single reads — sent
+       together (the Tooling API has no batch here: one request each, one round trip for all).
     3. The org's policy: the Tooling API's ``SecuritySettings`` Metadata, ``passwordPolicies.expiration``
        (Never, ThirtyDays … OneYear), the query sfdx-hardis makes (``SELECT Id, Metadata FROM
        SecuritySettings LIMIT 1``).
@@ -39,21 +48,21 @@ def password_policy(ctx: CheckContext, user: dict[str, Any]) -> dict[str, Any]:
 
     Returns {"days": int | None (None: never), "source": words, "assumed": bool, "unavailable": [codes]}.
     """
-    from sfwizard.integrations.salesforce import ApiError, soql_quote
+    from sfwizard.integrations.salesforce import ApiError
 
     def find() -> dict[str, Any]:
-        access = ctx.user_access(user["Id"])
+        access = ctx.user_access(user)
         never = [p.get("Label") or p.get("Name") for p in access.permission_sets
                  if p.get("PermissionsPasswordNeverExpires")]
         if never:
             return {"days": None, "source": f"permission Password Never Expires ({never[0]})", "assumed": False}
         unavailable: list[str] = []
         profile = (user.get("Profile") or {}).get("Name") or ""
-        sf = ctx.salesforce
         try:
-            for row in sf.tooling_query(f"SELECT Id FROM ProfilePasswordPolicy LIMIT {PROFILE_POLICIES_READ}"):
-                one = sf.tooling_query(f"SELECT Id, Metadata FROM ProfilePasswordPolicy WHERE Id = "
-                                       f"{soql_quote(row['Id'])}")
+            singles = [policy_soql(row["Id"]) for row in ctx.tooling(POLICY_IDS)]
+            ctx.prefetch([lambda q=q: ctx.tooling(q) for q in singles])  # concurrently, one round trip
+            for q in singles:
+                one = ctx.tooling(q)
                 meta = (one[0].get("Metadata") or {}) if one else {}
                 if profile and str(meta.get("profile", "")).lower() == profile.lower():
                     days = int(meta.get("passwordExpiration") or 0)
@@ -62,7 +71,7 @@ def password_policy(ctx: CheckContext, user: dict[str, Any]) -> dict[str, Any]:
         except ApiError as exc:
             unavailable.append(f"ProfilePasswordPolicy: {exc.code}")
         try:
-            rows = sf.tooling_query("SELECT Id, Metadata FROM SecuritySettings LIMIT 1")
+            rows = ctx.tooling(ORG_POLICY)
             expiration = ((rows[0].get("Metadata") or {}).get("passwordPolicies") or {}).get("expiration") \
                 if rows else None
             if expiration in EXPIRATION_DAYS:
@@ -112,7 +121,7 @@ def password_age(ctx: CheckContext) -> Outcome:
 
 @check("proactive.api_headroom", "API calls left today", "validate", needs=("salesforce", "data_org"))
 def api_headroom(ctx: CheckContext) -> Outcome:
-    limits = ctx.memo("limits", ctx.salesforce.limits)
+    limits = ctx.limits()
     daily = limits.get("DailyApiRequests", {})
     mx, remaining = int(daily.get("Max", 0)), int(daily.get("Remaining", 0))
     used = mx - remaining
@@ -134,7 +143,7 @@ def dedicated_user(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
         return skipped("skip.no_integration_user", "the integration user is not known yet")
-    me = ctx.memo("userinfo", ctx.salesforce.userinfo)
+    me = ctx.userinfo()
     evidence = {"integration_user": user["Username"], "signed_in_user": me.get("preferred_username")}
     if me.get("user_id", "")[:15] == user["Id"][:15]:
         return warn("proactive.personal_user", f"the integration runs as {user['Username']}, the admin signed in now",

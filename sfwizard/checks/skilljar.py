@@ -7,7 +7,7 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, skipped, warn
 from sfwizard.checks.context import CheckContext
-from sfwizard.integrations.salesforce import soql_quote
+from sfwizard.integrations.salesforce import Read, soql_quote
 from sfwizard.sftime import format_datetime, parse_datetime
 
 
@@ -15,16 +15,23 @@ def _objects(ctx: CheckContext) -> list[str]:
     return list((ctx.profile.backfill or {}).get("objects", []))
 
 
+def last_sync_reads(ctx: CheckContext, user: dict[str, Any]) -> list[Read]:
+    return [Read("query", f"SELECT MAX(LastModifiedDate) m FROM {obj} WHERE LastModifiedById = "
+                          f"{soql_quote(user['Id'])}") for obj in _objects(ctx)]
+
+
 def last_sync(ctx: CheckContext) -> datetime | None:
-    """The newest write by the integration user into the package's objects: one aggregate per object."""
+    """The newest write by the integration user into the package's objects: one aggregate per object, all in
+    one round trip."""
     def fetch() -> datetime | None:
         user = ctx.integration_user()
         if user is None:
             return None
         latest = None
-        for obj in _objects(ctx):
-            rows = ctx.salesforce.query(f"SELECT MAX(LastModifiedDate) m FROM {obj} "
-                                        f"WHERE LastModifiedById = {soql_quote(user['Id'])}")
+        reads = last_sync_reads(ctx, user)
+        ctx.prefetch(reads)
+        for read in reads:
+            rows = ctx.read(read)
             value = rows[0].get("m") if rows else None
             if value and (latest is None or parse_datetime(value) > latest):
                 latest = parse_datetime(value)
@@ -48,7 +55,7 @@ def connection(ctx: CheckContext) -> dict[str, Any]:
     """
     user = ctx.integration_user()
     tokens = [t for t in ctx.app_tokens() if user and t.get("UserId") == user["Id"]]
-    since = ctx.disconnected_at
+    since = ctx.disconnect_time()
 
     def when(t: dict[str, Any], key: str) -> datetime | None:
         return parse_datetime(t[key]) if t.get(key) else None
@@ -92,7 +99,7 @@ def backfill_window(ctx: CheckContext) -> Outcome:
     """
     window = int((ctx.profile.backfill or {}).get("window_days", 21))
     synced = last_sync(ctx)
-    disconnected = ctx.disconnected_at
+    disconnected = ctx.disconnect_time()
     state = connection(ctx)
     evidence: dict[str, Any] = {"last_sync_date_seen_in_salesforce": synced.isoformat() if synced else None,
                                 "disconnected_at": disconnected.isoformat() if disconnected else None,
@@ -136,6 +143,20 @@ def backfill_window(ctx: CheckContext) -> Outcome:
               f"pushes {start:%Y-%m-%d %H:%M} UTC → now, once per click", **evidence)
 
 
+def arrived_since(ctx: CheckContext) -> datetime | None:
+    """Since when backfilled records count as arrived: the session's re-authorization, else the reconnect
+    Salesforce shows (None: not reconnected)."""
+    if ctx.reauthorized_at is not None:
+        return ctx.reauthorized_at
+    state = connection(ctx)
+    return parse_datetime(state["reconnected_at"]) if state["connected"] and state.get("reconnected_at") else None
+
+
+def arrived_reads(ctx: CheckContext, user: dict[str, Any], since: datetime) -> dict[str, Read]:
+    return {obj: Read("count", f"SELECT COUNT() FROM {obj} WHERE LastModifiedById = {soql_quote(user['Id'])} "
+                               f"AND LastModifiedDate >= {format_datetime(since)}") for obj in _objects(ctx)}
+
+
 @check("skilljar.backfill_arrived", "Backfilled records arrived in Salesforce", "validate", profiles=("skilljar",),
        needs=("salesforce", "data_org"))
 def backfill_arrived(ctx: CheckContext) -> Outcome:
@@ -152,11 +173,9 @@ def backfill_arrived(ctx: CheckContext) -> Outcome:
             return skipped("skip.not_reconnected", "Skilljar is connected and no disconnect is recorded: no "
                            "Backfill to arrive", **state)
         since = parse_datetime(state["reconnected_at"])
-    counts = {}
-    for obj in _objects(ctx):
-        counts[obj] = ctx.salesforce.count(
-            f"SELECT COUNT() FROM {obj} WHERE LastModifiedById = {soql_quote(user['Id'])} "
-            f"AND LastModifiedDate >= {format_datetime(since)}")
+    reads = arrived_reads(ctx, user, since)
+    ctx.prefetch(reads.values())
+    counts = {obj: ctx.read(read) for obj, read in reads.items()}
     total = sum(counts.values())
     if total == 0:
         return warn("skilljar.backfill_not_arrived",
@@ -183,7 +202,7 @@ def installed_version(ctx: CheckContext) -> tuple[str | None, str]:
         from sfwizard.integrations.salesforce import ApiError
 
         try:
-            rows = ctx.salesforce.tooling_query(INSTALLED_PACKAGES)
+            rows = ctx.tooling(INSTALLED_PACKAGES)
         except ApiError as exc:  # the Tooling API may need more than this user has: say so, do not fail
             return None, f"the Tooling API refused: {exc.code}"
         for row in rows:

@@ -23,7 +23,7 @@ def fresh_token(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     tokens = ctx.app_tokens()
     logins = ctx.app_logins()
-    since = ctx.reauthorized_at or ctx.disconnected_at
+    since = ctx.reauthorized_at or ctx.disconnect_time()
     evidence = {"app": app, "integration_user": user["Username"] if user else None,
                 "since": since.isoformat() if since else None,
                 "tokens": [{"user": (t.get("User") or {}).get("Username"), "created": t.get("CreatedDate"),

@@ -128,7 +128,7 @@ def _register(sym: Symptom) -> None:
                            **evidence)
         return fail(sym.id, f"{sym.symptom}: {hits[0].summary}", sym.cause, sym.resolution, **evidence)
 
-    check(sym.id, sym.symptom, "troubleshoot", profiles=sym.profiles, needs=())(run)
+    check(sym.id, sym.symptom, "troubleshoot", profiles=sym.profiles, needs=(), reads_results=True)(run)
 
 
 for _sym in SYMPTOMS:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the checks load only when they run, keeping `check --help` quick
-    from sfwizard.checks.base import CheckResult
+    from sfwizard.checks.base import CheckResult, CheckSpec
 
 MARKS = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "manual": "ASK ", "skipped": "SKIP"}
 
@@ -21,8 +23,11 @@ def add_check_command(sub: Any) -> None:
                    "scenario in --demo, else gainsight-px)")
     p.add_argument("--demo", action="store_true", help="run against the bundled sandbox, started for the run")
     p.add_argument("--scenario", default="revoked-token", help="sandbox scenario for --demo (default: revoked-token)")
-    p.add_argument("--json", action="store_true", help="print one JSON object: the run, its counts and every "
-                   "result with its reason code (versioned by its \"schema\" field)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON object: the run, its counts and every "
+                     "result with its reason code (versioned by its \"schema\" field)")
+    out.add_argument("--json-lines", action="store_true", help="print each result as one JSON object per line as "
+                     "soon as its check finishes, then one line for the run (counts, exit code, API calls)")
     p.add_argument("--only", metavar="IDS", help="comma-separated check ids")
     p.add_argument("--snapshot", metavar="FILE", help="the mapping snapshot to check against")
     p.add_argument("--list", action="store_true", help="list the check ids and exit")
@@ -33,14 +38,74 @@ def render_table(results: list[CheckResult], out: Any = None) -> None:
     out = out if out is not None else sys.stdout  # looked up at each call: stdout may have been replaced
     width = max((len(r.id) for r in results), default=10)
     for r in results:
-        out.write(f"{MARKS[r.status.value]}  {r.id:<{width}}  {_one_line(r.summary)}\n")
-        if r.status.value in ("fail", "warn"):
-            if r.cause:
-                out.write(f"{'':6}{'':<{width}}  cause: {_one_line(r.cause)}\n")
-            if r.resolution:
-                out.write(f"{'':6}{'':<{width}}  fix:   {_one_line(r.resolution)}\n")
+        out.write(_row(r, width))
+    out.write(_totals(results))
+
+
+def _row(r: CheckResult, width: int) -> str:
+    lines = [f"{MARKS[r.status.value]}  {r.id:<{width}}  {_one_line(r.summary)}\n"]
+    if r.status.value in ("fail", "warn"):
+        if r.cause:
+            lines.append(f"{'':6}{'':<{width}}  cause: {_one_line(r.cause)}\n")
+        if r.resolution:
+            lines.append(f"{'':6}{'':<{width}}  fix:   {_one_line(r.resolution)}\n")
+    return "".join(lines)
+
+
+def _totals(results: Sequence[CheckResult]) -> str:
     counts = {s: sum(1 for r in results if r.status.value == s) for s in MARKS}
-    out.write("\n" + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + "\n")
+    return "\n" + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + "\n"
+
+
+class TableStream:
+    """The table, row by row as the checks finish, in the order of the steps: a row is written as soon as its
+    check and every check before it have finished (the same table ``render_table`` prints, never reordered)."""
+
+    def __init__(self, specs: Sequence[CheckSpec], out: Any = None) -> None:
+        self.out = out if out is not None else sys.stdout
+        self.order = [s.id for s in specs]
+        self.width = max((len(cid) for cid in self.order), default=10)
+        self._waiting: dict[str, CheckResult] = {}
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, result: CheckResult) -> None:
+        with self._lock:
+            self._waiting[result.id] = result
+            while self._next < len(self.order) and self.order[self._next] in self._waiting:
+                self.out.write(_row(self._waiting.pop(self.order[self._next]), self.width))
+                self._next += 1
+            self.out.flush()
+
+    def finish(self, results: Sequence[CheckResult]) -> None:
+        with self._lock:
+            for r in results[self._next:]:  # (only if a result never came through the callback)
+                self.out.write(_row(r, self.width))
+            self._next = len(results)
+            self.out.write(_totals(results))
+            self.out.flush()
+
+
+class JsonLines:
+    """``--json-lines``: one object per result as its check finishes ({"type": "result", …}, the keys of the
+    document's results after "type"), then one for the run ({"type": "run", …}, the document without results
+    plus "order": the ids in run order)."""
+
+    def __init__(self, out: Any = None) -> None:
+        self.out = out if out is not None else sys.stdout
+        self._lock = threading.Lock()
+
+    def __call__(self, result: CheckResult) -> None:
+        self._write({"type": "result", **result.to_dict()})
+
+    def finish(self, doc: dict[str, Any]) -> None:
+        results = doc.pop("results")
+        self._write({"type": "run", **doc, "order": [r["id"] for r in results]})
+
+    def _write(self, obj: dict[str, Any]) -> None:
+        with self._lock:
+            self.out.write(json.dumps(obj, default=str, separators=(",", ":")) + "\n")
+            self.out.flush()
 
 
 def _one_line(text: str) -> str:
@@ -98,22 +163,28 @@ def run_check_command(args: argparse.Namespace) -> int:
     only = [x.strip() for x in args.only.split(",") if x.strip()] if args.only else None
     from sfwizard.cli.connection import open_for
 
+    lines = getattr(args, "json_lines", False)
     with open_for(args) as conn:
         ctx = conn.context()
-        results = conn.client.run_checks(ctx, only=only)
-        calls = conn.client.counter.counts
+        stream: Any = JsonLines() if lines else None if args.json else \
+            TableStream(specs_for(conn.profile, only))
+        results = conn.client.run_checks(ctx, only=only, on_result=stream)  # rows appear as checks finish
+        calls = dict(conn.client.counter.counts)
         profile = conn.profile
     _record(results, calls, profile)
     # A service that did not answer is no diagnosis: the run could not check, whatever else it found.
     code = 2 if ctx.sign_in_required or ctx.unreachable else exit_code(results)
-    if args.json:
+    if args.json or lines:
         from sfwizard.checks.output import run_document
 
         doc = run_document(results, profile=profile, exit_code=code, api_calls=calls)
-        json.dump(doc, sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
+        if lines:
+            stream.finish(doc)
+        else:
+            json.dump(doc, sys.stdout, indent=2, default=str)
+            sys.stdout.write("\n")
     else:
-        render_table(results)
+        stream.finish(results)
         print("API calls: " + ", ".join(f"{k} {v}" for k, v in sorted(calls.items())), file=sys.stderr)
     if ctx.sign_in_required:
         print("sfwizard: the Salesforce sign-in is no longer valid — sign in again: sfwizard login", file=sys.stderr)

@@ -7,9 +7,11 @@ simple-salesforce is imported on first use (it costs about a quarter of a second
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
+from urllib.parse import quote
 
 from sfwizard.cancel import NEVER, CancelToken, Progress, ProgressFn, no_progress
 from sfwizard.errors import SfwizardError
@@ -25,7 +27,8 @@ from sfwizard.integrations.transport import (
 
 log = logging.getLogger("sfwizard")
 
-DESCRIBE_BATCH = 25  # composite/batch takes at most 25 sub-requests
+BATCH_MAX = 25  # composite/batch takes at most 25 sub-requests
+DESCRIBE_BATCH = BATCH_MAX
 IN_CHUNK = 200  # Ids per IN clause: keeps the SOQL well under its 100,000-character limit
 
 
@@ -70,8 +73,34 @@ class ApiUsage:
     max: int
 
 
+@dataclass(frozen=True)
+class Read:
+    """One read a composite/batch request can carry (Salesforce batches limits, sObject resources, query,
+    queryAll and search; not the Tooling API, not support/ resources): ``kind`` is query (every row), count
+    (a ``SELECT COUNT() …``'s totalSize), search (SOSL), describe (``arg`` the object) or limits."""
+
+    kind: str
+    arg: str = ""
+
+    def url(self, version: str) -> str:
+        if self.kind in ("query", "count"):
+            return f"v{version}/query?q={quote(self.arg, safe='')}"
+        if self.kind == "search":
+            return f"v{version}/search?q={quote(self.arg, safe='')}"
+        if self.kind == "describe":
+            return f"v{version}/sobjects/{self.arg}/describe"
+        if self.kind == "limits":
+            return f"v{version}/limits"
+        raise ValueError(f"not a batchable read: {self.kind}")
+
+
 class SalesforceAPI:
-    """One signed-in user's access to one org. Safe to use from one worker thread at a time."""
+    """One signed-in user's access to one org, safe to share between threads (the check runner's).
+
+    The requests.Session is shared (see ``transport.requests_session``); an expired access token is refreshed
+    once however many threads meet the 401 at the same time: the first refreshes, the others replay with its
+    token (``_renew``).
+    """
 
     def __init__(self, instance_url: str, access_token: str, *, version: str = "60.0",
                  ca_cert: str | None = None, counter: CallCounter | None = None,
@@ -85,16 +114,44 @@ class SalesforceAPI:
         self._retry = RetryPolicy()
         self._http_session = requests_session(ca_cert, self.counter, retry=self._retry)
         self._sf: Any = None
+        self._lock = threading.Lock()  # the token, its generation and the simple-salesforce client
+        self._generation = 0  # bumped at every refresh: a 401 on an older token is replayed, not refreshed
+        self._refresh_failed: BaseException | None = None
         self.usage: ApiUsage | None = None
 
     # -- plumbing ------------------------------------------------------------------------------
-    def _client(self) -> Any:
-        if self._sf is None:
-            from simple_salesforce import Salesforce
+    def _client(self) -> tuple[Any, int]:
+        """The simple-salesforce client for the current token, and that token's generation."""
+        with self._lock:
+            if self._sf is None:
+                from simple_salesforce import Salesforce
 
-            self._sf = Salesforce(instance_url=self.instance_url, session_id=self._token,
-                                  session=self._http_session, version=self.version)
-        return self._sf
+                self._sf = Salesforce(instance_url=self.instance_url, session_id=self._token,
+                                      session=self._http_session, version=self.version)
+            return self._sf, self._generation
+
+    def _renew(self, seen: int, may_refresh: bool) -> str:
+        """After a 401 on the token of generation ``seen``: "other" when another thread refreshed since (replay
+        with its token), "mine" when this call refreshed, "" when there is no newer token to replay with.
+
+        Refreshes (when ``may_refresh``: a call refreshes once at most) only when no other thread did since
+        ``seen``, so threads meeting the same expiry together refresh once and a rotated refresh token is never
+        used twice; False when there is no way to refresh, or a refresh failed (this thread's or another's).
+        """
+        with self._lock:
+            if self._generation != seen:
+                return "other"  # another thread refreshed while this call was in flight
+            if not may_refresh or self._refresh is None or self._refresh_failed is not None:
+                return ""
+            log.info("access token expired; refreshing once")
+            try:
+                self._token = self._refresh()
+            except BaseException as exc:
+                self._refresh_failed = exc
+                raise
+            self._sf = None
+            self._generation += 1
+            return "mine"
 
     def _call(self, fn: Callable[[Any], Any], *, idempotent_post: bool = False) -> Any:
         """Run ``fn(sf)``; on an expired session refresh once and replay; translate errors.
@@ -105,11 +162,13 @@ class SalesforceAPI:
         from simple_salesforce import exceptions as sfe
 
         self.cancel.check()
+        replays = 0  # after a 401: replayed with a token another thread refreshed, or after our own refresh
         refreshed = False
         transient = 0
         while True:
+            sf, generation = self._client()
             try:
-                result = fn(self._client())
+                result = fn(sf)
                 self._note_usage()
                 return result
             except (sfe.SalesforceGeneralError, OSError) as exc:
@@ -123,11 +182,10 @@ class SalesforceAPI:
                     continue
                 self._fail(exc)
             except sfe.SalesforceExpiredSession:
-                if not refreshed and self._refresh is not None:
-                    log.info("access token expired; refreshing once")
-                    self._token = self._refresh()
-                    self._sf = None
-                    refreshed = True
+                renewed = self._renew(generation, may_refresh=not refreshed) if replays < 2 else ""
+                if renewed:
+                    refreshed = refreshed or renewed == "mine"
+                    replays += 1
                     continue
                 from sfwizard.integrations.signin import SignInRequired
 
@@ -149,7 +207,7 @@ class SalesforceAPI:
                                     "check the instance URL and your network") from None
 
     def _note_usage(self) -> None:
-        usage = getattr(self._sf, "api_usage", None) or {}
+        usage = getattr(self._sf, "api_usage", None) or {}  # (a benign race: any recent answer's header will do)
         api = usage.get("api-usage")
         if api is not None:
             self.usage = ApiUsage(api.used, api.total)
@@ -206,16 +264,51 @@ class SalesforceAPI:
         An object this user cannot see comes back as None rather than raising.
         """
         names = list(dict.fromkeys(objects))
-        out: dict[str, dict[str, Any] | None] = {}
-        for start in range(0, len(names), DESCRIBE_BATCH):
-            batch = names[start:start + DESCRIBE_BATCH]
-            body = {"batchRequests": [{"method": "GET", "url": f"v{self.version}/sobjects/{n}/describe"}
-                                      for n in batch]}
+        answers = self.batch([Read("describe", n) for n in names])
+        return {n: (None if isinstance(a, ApiError) else a) for n, a in zip(names, answers, strict=True)}
+
+    def batch(self, reads: Sequence[Read]) -> list[Any]:
+        """Many reads in composite/batch requests of up to 25: one round trip per 25 instead of one each.
+
+        Returns one answer per read, in order: its value (a query's rows — later pages fetched as usual —, a
+        count, search records, a describe, the limits), or the ApiError its sub-request answered (a describe
+        of an object this user cannot see among them). A failure of the whole request (no answer, the sign-in
+        lost, the API limit used up) raises, as any call does. The sub-requests only read: a dropped or 5xx
+        batch is retried like a GET.
+        """
+        out: list[Any] = []
+        for start in range(0, len(reads), BATCH_MAX):
+            chunk = list(reads[start:start + BATCH_MAX])
+            body = {"batchRequests": [{"method": "GET", "url": r.url(self.version)} for r in chunk]}
             result = self._call(lambda sf, body=body: sf.restful("composite/batch", method="POST", json=body),
-                                idempotent_post=True)  # sub-requests are all GETs
-            for name, sub in zip(batch, result.get("results", []), strict=False):
-                out[name] = sub.get("result") if sub.get("statusCode") == 200 else None
+                                idempotent_post=True)
+            self.counter.add_subrequests(len(chunk))
+            subs = list((result or {}).get("results") or [])
+            for i, read in enumerate(chunk):
+                sub = subs[i] if i < len(subs) and isinstance(subs[i], dict) else None
+                out.append(self._answer(read, sub))
         return out
+
+    def _answer(self, read: Read, sub: dict[str, Any] | None) -> Any:
+        if sub is None:
+            return ApiError("UNKNOWN_ERROR", "composite/batch returned no answer for this sub-request")
+        status = int(sub.get("statusCode") or 0)
+        body = sub.get("result")
+        if status >= 300:
+            return _api_error(body, status)
+        if read.kind == "count":
+            return int((body or {}).get("totalSize", 0))
+        if read.kind == "query":
+            rows = list((body or {}).get("records") or [])
+            page = body or {}
+            while not page.get("done", True) and page.get("nextRecordsUrl"):
+                url = page["nextRecordsUrl"]
+                page = self._call(lambda sf, url=url: sf.query_more(url, identifier_is_url=True))
+                rows += page.get("records") or []
+            return rows
+        if read.kind == "search":
+            return list(body.get("searchRecords", [])) if isinstance(body, dict) else list(body or [])
+        return body
 
     def extract(self, soql: str, *, progress: ProgressFn = no_progress, label: str = "",
                 page_rows: int = 50_000, poll_seconds: float = 1.0) -> Iterator[dict[str, str]]:
@@ -271,9 +364,13 @@ class SalesforceAPI:
 
 def _translate(exc: Any) -> ApiError:
     """simple-salesforce exceptions carry Salesforce's error array in ``content``."""
-    content = getattr(exc, "content", None)
-    status = int(getattr(exc, "status", 0) or 0)
-    code, message = "UNKNOWN_ERROR", str(exc)
+    return _api_error(getattr(exc, "content", None), int(getattr(exc, "status", 0) or 0), str(exc))
+
+
+def _api_error(content: Any, status: int, fallback: str = "") -> ApiError:
+    """Salesforce's error array (or an OAuth-style error object) as an ApiError (ApiLimitExceeded for the
+    limit)."""
+    code, message = "UNKNOWN_ERROR", fallback or f"HTTP {status}"
     if isinstance(content, list) and content and isinstance(content[0], dict):
         code = str(content[0].get("errorCode", code))
         message = str(content[0].get("message", message))

@@ -1,8 +1,11 @@
 """Vendors' Atlassian Statuspage v2 status pages, through ``transport.Http``.
 
-One summary (``summary.json``: status, components, unresolved incidents, upcoming and in-progress
-scheduled maintenances) plus ``incidents/unresolved.json``. A maintenance is kept apart from incidents, as
-Statuspage keeps it: a component ``under_maintenance`` or a scheduled window is not an outage.
+One call: ``summary.json`` holds the status, the components, the unresolved incidents and the upcoming and
+in-progress scheduled maintenances (Statuspage's API v2: "a summary of the status page, including a status
+indicator, component statuses, unresolved incidents, and any upcoming or in-progress scheduled
+maintenances"), so ``incidents/unresolved.json`` would only repeat its incidents. A maintenance is kept apart
+from incidents, as Statuspage keeps it: a component ``under_maintenance`` or a scheduled window is not an
+outage.
 """
 
 from __future__ import annotations
@@ -65,9 +68,7 @@ class StatusPageAPI:
             raise SfwizardError(f"the status page answered HTTP {resp.status_code}",
                                 f"open {self.base_url} in a browser")
         data = resp.json()
-        unresolved = self.http.request("GET", self.base_url + "/api/v2/incidents/unresolved.json",
-                                       label="status")
-        raw = unresolved.json().get("incidents", []) if unresolved.status_code < 400 else data.get("incidents", [])
+        raw = data.get("incidents") or []
         return StatusSummary(
             indicator=str(data.get("status", {}).get("indicator", "none")),
             description=str(data.get("status", {}).get("description", "")),

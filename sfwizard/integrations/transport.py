@@ -20,21 +20,37 @@ log = logging.getLogger("sfwizard")
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
+# Connections kept per host: the check runner sends up to this many requests at once (sfwizard.checks.runner's
+# IO_WORKERS); a smaller pool would open and drop a connection (and a TLS handshake) per extra request.
+POOL_SIZE = 16
 RETRY_STATUSES = (500, 502, 503, 504, 429)
 
 
 @dataclass
 class CallCounter:
-    """Requests sent, by host label ("salesforce", "platform", "status", "oauth")."""
+    """Requests sent, by host label ("salesforce", "platform", "status", "oauth"); safe from many threads.
+
+    ``subrequests`` counts the reads carried inside Salesforce composite/batch requests: Salesforce counts
+    each of them against the org's API limits, so they are the run's cost in API allowance, where
+    ``counts`` is its cost in requests (round trips).
+    """
 
     counts: dict[str, int] = field(default_factory=dict)
+    subrequests: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, label: str) -> None:
-        self.counts[label] = self.counts.get(label, 0) + 1
+        with self._lock:
+            self.counts[label] = self.counts.get(label, 0) + 1
+
+    def add_subrequests(self, n: int) -> None:
+        with self._lock:
+            self.subrequests += n
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        with self._lock:
+            return sum(self.counts.values())
 
 
 @dataclass
@@ -155,7 +171,10 @@ def tls_error(host: str, failure: Any) -> SfwizardError:
 
 
 class Http:
-    """A small httpx wrapper: one client, retries on 5xx/429/dropped connections, cancellable."""
+    """A small httpx wrapper: one client, retries on 5xx/429/dropped connections, cancellable.
+
+    Shared by the check runner's threads: an httpx.Client "can be shared between threads" (its docstring);
+    its pool keeps up to 100 connections, 20 of them alive between requests."""
 
     def __init__(self, ca_cert: str | None = None, counter: CallCounter | None = None,
                  retry: RetryPolicy | None = None, cancel: CancelToken | None = None) -> None:
@@ -257,8 +276,10 @@ def requests_session(ca_cert: str | None, counter: CallCounter, label: str = "sa
         backoff_max=policy.max_delay, respect_retry_after_header=True,
         allowed_methods=frozenset({"GET", "HEAD", "OPTIONS"}), raise_on_status=False,
     )
+    # One Session is shared by the check runner's threads: requests' Session holds no per-request state that
+    # simple-salesforce changes, urllib3's pool is thread-safe, and the pool keeps POOL_SIZE connections.
     session = requests.Session()
     session.headers["User-Agent"] = "sfwizard"
-    adapter = _Adapter(max_retries=retries)
+    adapter = _Adapter(max_retries=retries, pool_connections=4, pool_maxsize=POOL_SIZE)
     session.mount("https://", adapter)
     return session

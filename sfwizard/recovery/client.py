@@ -1,7 +1,8 @@
 """IntegrationClient: the one facade every screen and CLI command talks to.
 
-Synchronous and safe to call from one worker thread; every call is bounded by timeouts, stops
-at the next request when ``cancel`` is set, reports ``Progress`` and returns plain data.
+Synchronous and safe to call from one worker thread (a check run fans out on threads of its own and
+hands results back through ``on_result``); every call is bounded by timeouts, stops at the next request when
+``cancel`` is set, reports ``Progress`` and returns plain data.
 """
 
 from __future__ import annotations
@@ -92,23 +93,11 @@ class IntegrationClient:
     # -- checks ----------------------------------------------------------------------------------
     def context(self, *, snapshot: Any = None, reauthorized_at: datetime | None = None,
                 disconnected_at: datetime | None = None, known_article: str | None = None) -> CheckContext:
-        ctx = CheckContext(self.profile, self.salesforce, self.platform, self.status_page, snapshot,
-                           reauthorized_at=reauthorized_at, disconnected_at=disconnected_at,
-                           known_article=known_article)
-        if ctx.disconnected_at is None and ctx.px is not None:
-            ctx.disconnected_at = self._infer_disconnect(ctx)
-        return ctx
-
-    @staticmethod
-    def _infer_disconnect(ctx: CheckContext) -> datetime | None:
-        """A DOWN integration's last success is when it stopped; UP means no disconnect to date."""
-        try:
-            integ = ctx.px_integration()
-        except Exception:  # the platform check will report it; inference just gives up
-            return None
-        if integ is not None and integ.status != "UP":
-            return integ.last_success
-        return None
+        # No disconnect time given: a DOWN integration's last success is when it stopped (UP: no disconnect to
+        # date) — read with the run's first round of reads, not before it (CheckContext.disconnect_time).
+        return CheckContext(self.profile, self.salesforce, self.platform, self.status_page, snapshot,
+                            reauthorized_at=reauthorized_at, disconnected_at=disconnected_at,
+                            known_article=known_article, infer_disconnect=disconnected_at is None)
 
     def run_checks(self, ctx: CheckContext, *, only: Iterable[str] | None = None,
                    steps: Iterable[str] | None = None, progress: ProgressFn = no_progress,

@@ -15,8 +15,8 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import random
 import threading
 import time
 
@@ -94,24 +94,41 @@ def apply_spec(faults: Faults, spec: str) -> None:
 
 
 class FaultInjector:
-    """Decides, per request, whether to delay, fail or drop it. Deterministic from the scenario seed."""
+    """Decides, per request, whether to delay, fail or drop it. Deterministic from the scenario seed and the
+    request itself — its method, path, query and body, and how many times the same request came before — so
+    clients sending requests concurrently meet the same faults whatever order the threads run in (a retry is a
+    new occurrence, with a roll of its own)."""
 
     def __init__(self, faults: Faults, seed: int = 0) -> None:
         self.faults = faults
-        self._rng = random.Random(seed)
+        self._seed = seed
         self._lock = threading.Lock()
         self._px_window: list[float] = []
         self._served: dict[str, int] = {}  # service → requests seen (for unreachable=SERVICE:AFTER)
+        self._seen: dict[bytes, int] = {}  # request digest → times seen
 
-    def _roll(self) -> float:
+    def _occurrence(self, req: Request) -> bytes:
+        h = hashlib.blake2b(digest_size=16)
+        for part in (req.method, req.path, repr(sorted(req.query.items()))):
+            h.update(part.encode() + b"\0")
+        h.update(req.body)
+        digest = h.digest()
         with self._lock:
-            return self._rng.random()
+            n = self._seen[digest] = self._seen.get(digest, 0) + 1
+        return digest + n.to_bytes(4, "big")
+
+    def _roll(self, occurrence: bytes, purpose: str) -> float:
+        """A number in [0, 1) for this occurrence of a request and this purpose (latency, drop, error, 429)."""
+        h = hashlib.blake2b(occurrence + purpose.encode(), digest_size=8, key=str(self._seed).encode()[:64])
+        return int.from_bytes(h.digest(), "big") / 2.0 ** 64
 
     def before(self, req: Request) -> Response | None:
-        """Run before routing: sleeps for latency, may answer or drop instead of the real handler."""
+        """Run before routing: sleeps for latency (holding no lock: concurrent requests wait side by side), may
+        answer or drop instead of the real handler."""
         f = self.faults
+        occurrence = self._occurrence(req)
         if f.latency_ms or f.jitter_ms:
-            delay = f.latency_ms + (self._roll() * 2 - 1) * f.jitter_ms
+            delay = f.latency_ms + (self._roll(occurrence, "latency") * 2 - 1) * f.jitter_ms
             if delay > 0:
                 time.sleep(delay / 1000)
         if req.path.startswith("/__sandbox__") or req.path == "/":
@@ -123,23 +140,23 @@ class FaultInjector:
                 if seen > after:
                     log.warning("fault: %s unreachable (%s %s)", service, req.method, req.path)
                     return Response(drop=True)
-        if f.drop_rate and self._roll() < f.drop_rate:
+        if f.drop_rate and self._roll(occurrence, "drop") < f.drop_rate:
             log.warning("fault: dropped connection on %s %s", req.method, req.path)
             return Response(drop=True)
-        if f.error_rate and self._roll() < f.error_rate:
+        if f.error_rate and self._roll(occurrence, "error") < f.error_rate:
             log.warning("fault: %d on %s %s", f.error_status, req.method, req.path)
             if req.path.startswith("/services/data"):
                 return sf_error(f.error_status, "SERVER_UNAVAILABLE" if f.error_status == 503 else
                                 "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please try again.")
             return json_response({"error": "server_error"}, f.error_status)
         if req.path.startswith("/px/"):
-            return self._px_limit(req)
+            return self._px_limit(req, occurrence)
         return None
 
-    def _px_limit(self, req: Request) -> Response | None:
+    def _px_limit(self, req: Request, occurrence: bytes) -> Response | None:
         f = self.faults
         limited = False
-        if f.px_429_rate and self._roll() < f.px_429_rate:
+        if f.px_429_rate and self._roll(occurrence, "429") < f.px_429_rate:
             limited = True
         if f.px_rate_per_second:
             now = time.monotonic()

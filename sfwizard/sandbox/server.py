@@ -78,8 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
             client=self.client_address[0],
         )
         sandbox = self.server.sandbox
+        resp = sandbox.faults.before(req)  # (a latency fault sleeps here: not the sandbox's own time)
         started = time.perf_counter()
-        resp = sandbox.faults.before(req)
         if resp is None:
             try:
                 resp = sandbox.router.dispatch(sandbox.state, req)
@@ -94,8 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
-        sandbox.busy_seconds += time.perf_counter() - started  # for benchmarks: the sandbox's share
-        sandbox.requests += 1
+        sandbox.count(time.perf_counter() - started)
         log.debug("%s %s → %d", req.method, req.path, resp.status)
         self._send(resp, head=req.method == "HEAD")
 
@@ -158,8 +157,15 @@ class Sandbox:
         self.port = self.httpd.server_address[1]
         state.base_url = f"https://127.0.0.1:{self.port}"
         self._thread: threading.Thread | None = None
-        self.busy_seconds = 0.0  # time spent answering (handler threads add to it; approximate)
+        self._counts = threading.Lock()
+        self.busy_seconds = 0.0  # time spent answering, summed over the handler threads (faults' sleeps not in it)
         self.requests = 0
+
+    def count(self, seconds: float) -> None:
+        """One request answered (handler threads call it at once: the sums are kept under a lock)."""
+        with self._counts:
+            self.busy_seconds += seconds
+            self.requests += 1
 
     @property
     def base_url(self) -> str:

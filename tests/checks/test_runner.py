@@ -39,10 +39,12 @@ def test_an_api_error_becomes_that_checks_result_and_the_rest_still_run() -> Non
 
 
 def test_a_used_up_api_limit_stops_later_checks_but_keeps_earlier_results() -> None:
+    """One check at a time, "later" is registry order (concurrently, it is "not finished yet":
+    tests/checks/test_runner_concurrency.py)."""
     specs = [_spec("a", lambda ctx: ok("done before")),
              _spec("b", _raise(ApiLimitExceeded("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", 403))),
              _spec("c", lambda ctx: ok("never"))]
-    results = run_checks(_ctx(), specs)
+    results = run_checks(_ctx(), specs, workers=1)
     assert [r.status for r in results] == [Status.PASS, Status.FAIL, Status.SKIPPED]
     assert [r.reason for r in results] == ["", "salesforce.limit_exceeded", "skip.limit_exceeded"]
     assert results[1].evidence["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
@@ -133,7 +135,7 @@ def test_sign_in_required_stops_salesforce_checks_once() -> None:
         raise SignInRequired("expired access/refresh token")
 
     ctx = _ctx()
-    results = run_checks(ctx, [_spec("a", needs_refresh), _spec("b", needs_refresh)])
+    results = run_checks(ctx, [_spec("a", needs_refresh), _spec("b", needs_refresh)], workers=1)
     assert [r.status for r in results] == [Status.FAIL, Status.SKIPPED]
     assert [r.reason for r in results] == ["signin.required", "skip.signin_required"]
     assert len(calls) == 1

@@ -536,9 +536,10 @@ def test_password_age_warns_near_expiry(tls_certs) -> None:
 def test_api_headroom_warns_then_fails(tls_certs, used_share: float, expected: Status, reason: str) -> None:
     state = load_scenario("healthy")
     org = state.default_org
-    # The limits call itself costs one: at 1.0 it takes the org's very last call (after the Organization read
-    # that tells the org is the integration's: a bare client has not read it yet).
-    org.api_used = int(org.api_max * used_share) - (2 if used_share == 1.0 else 0)
+    # The limits read itself costs one: at 1.0 it takes the org's very last call. (The Organization read that
+    # tells the org is the integration's — a bare client has not read it yet — travels in the same
+    # composite/batch request, which the sandbox counts as one call.)
+    org.api_used = int(org.api_max * used_share) - (1 if used_share == 1.0 else 0)
     with live(state, tls_certs) as lv:
         res = lv.run(["proactive.api_headroom", "ts.api_limit"])
     r = res["proactive.api_headroom"]
@@ -714,13 +715,10 @@ def test_a_platform_without_a_salesforce_integration(cid: str) -> None:
 
 
 def test_a_signed_in_user_without_api_enabled() -> None:
-    from sfwizard.checks.context import UserAccess
-
     me = {"Id": "005000000000001AAA", "Username": "nobody@example.com", "Profile": {"Name": "Standard User"}}
-    access = UserAccess(user=me, permission_sets=[], api_enabled=False, modify_all=False, view_all=False,
-                        objects={}, fields={})
+    profile = {"Id": "0PS000000000001AAA", "Name": "X00e", "PermissionsApiEnabled": False}  # its profile's set only
     ctx = CheckContext(load_profile("gainsight-px"), sf=_Unused(),  # type: ignore[arg-type]
-                       _memo={"me": me, f"access:{me['Id']}": access, "my_flags": []})
+                       _memo={"me": me, "psets:nobody@example.com": [profile]})
     r = _run_one("before.salesforce_admin", ctx)
     assert r.status == Status.FAIL
     assert r.reason == "admin.api_disabled"
@@ -765,11 +763,11 @@ def test_5xx_answers_are_retried_until_the_checks_pass(tls_certs, fast_retries, 
         apply_spec(lv.state.faults, "error=0.5:503")  # after the sign-in: half of every answer is a 503
         served = lv.sb.requests
         with caplog.at_level(logging.WARNING, logger="sfwizard.sandbox"):
-            res = lv.run(["before.status_page", "identity.org"])
+            res = lv.run(["before.status_page", "before.platform_api", "identity.org"])
         served = lv.sb.requests - served
     assert {r.status for r in res.values()} == {Status.PASS}, {r.id: r.summary for r in res.values()}
     assert any("fault: 503" in m for m in caplog.messages)  # the run did meet 503s…
-    assert served > 4  # …and asked again: PX monitoring, two status page calls and one query, plus retries
+    assert served > 6  # …and asked again: the status page, four platform reads, the Organization query, + retries
 
 
 def test_persistent_429_fails_the_platform_check_in_one_line(tls_certs, fast_retries) -> None:
@@ -780,14 +778,19 @@ def test_persistent_429_fails_the_platform_check_in_one_line(tls_certs, fast_ret
     assert r.summary == "the Gainsight PX API is rate-limiting us (429) after retries"  # one line, no traceback
     assert "Traceback" not in r.cause
     assert r.resolution == "wait a minute and run the check again"
-    assert lv.client.counter.counts["platform"] == 4  # bounded: the first try and three retries
-    assert fast_retries == [1.0, 1.0, 1.0]  # each retry honoured the server's Retry-After
+    # Bounded: each platform read the check makes (the plan sends them at once: subscription, integrations,
+    # the accounts' and users' pages) gets the first try and three retries, each honouring Retry-After.
+    reads = 4
+    assert lv.client.counter.counts["platform"] == 4 * reads
+    assert fast_retries == [1.0] * 3 * reads
 
 
 def test_an_expired_token_is_refreshed_once_and_the_run_continues(tls_certs) -> None:
     with live(load_scenario("healthy"), tls_certs, refresh=True) as lv:
-        apply_spec(lv.state.faults, "expire-token=3")  # the access token dies after three API calls
-        res = lv.run(["identity.org", "perm.api_enabled"])
+        # The access token dies after two API calls. The run's first round sends three at once (a composite/batch
+        # and two Tooling queries): whichever threads meet the 401, the token is refreshed once.
+        apply_spec(lv.state.faults, "expire-token=2")
+        res = lv.run(["identity.org", "perm.api_enabled", "proactive.password_age"])
     assert {r.status for r in res.values()} == {Status.PASS}, {r.id: r.summary for r in res.values()}
     assert len(lv.saved) == 1
     assert lv.saved[0].access_token != lv.tokens.access_token

@@ -1,0 +1,37 @@
+"""The demo's sandbox in a process of its own (what the wizard should use: its work then never stalls the
+screen), and a connection to a sandbox that runs elsewhere."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from sfwizard.demo import open_sandbox, sandbox_process, start_demo
+from sfwizard.errors import SfwizardError
+from sfwizard.integrations.transport import ssl_context
+
+
+def test_start_demo_in_a_process_of_its_own_serves_until_stopped() -> None:
+    env = start_demo("healthy", process=True)
+    try:
+        state = httpx.get(env.info.admin_url.rstrip("/") + "/__sandbox__/state", verify=ssl_context(env.info.ca_cert))
+        assert state.status_code == 200 and env.info.scenario == "healthy"
+    finally:
+        env.stop()
+    with pytest.raises(httpx.TransportError):  # stopped with the demo
+        httpx.get(env.info.admin_url, verify=ssl_context(env.info.ca_cert), timeout=5)
+
+
+def test_a_connection_to_a_sandbox_running_elsewhere_runs_the_checks() -> None:
+    with sandbox_process("healthy") as info, open_sandbox(info) as conn:
+        results = conn.client.run_checks(conn.context(), only=["identity.org", "token.fresh"])
+    assert conn.identity.org_name == "Northwind Traders"
+    assert {r.status.value for r in results} == {"pass"}
+
+
+def test_a_sandbox_that_cannot_start_says_why_in_one_line(tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("schema: 1\nname: bad\nextends: no-such-scenario\n")
+    with pytest.raises(SfwizardError) as err, sandbox_process(str(bad)):
+        pass
+    assert "the sandbox did not start" in err.value.message and "\n" not in err.value.message
