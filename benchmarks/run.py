@@ -11,9 +11,7 @@ What is counted (benchmarks/ROUND_TRIPS.md has the minimums the ratios divide by
 
 - startup: from spawning ``python`` to the first screen mounted and a key handled, Textual's headless driver,
   the wizard (``WizardApp`` for ``--demo``, as ``sfwizard --demo`` builds it) against a bare Textual app started
-  the same way; median of 10 each, interleaved. Also two variants the wizard could adopt: its demo sandbox in a
-  process of its own (``start_demo(process=True)``), and its boot held until after the first screen (a boot that
-  does nothing: the best deferring can reach).
+  the same way; median of 10 each, interleaved.
 - check: the check run — ``Connection.context()`` through ``run_checks`` returning, every check of the profile
   — of ``check --demo`` (sandbox in the same process, as the command runs it), the sandbox answering every call
   after the sign-in that much later; the sign-in and the sandbox's start are setup, not counted.
@@ -23,8 +21,7 @@ What is counted (benchmarks/ROUND_TRIPS.md has the minimums the ratios divide by
   process; and of ``check --demo`` whole (its sandbox inside) for comparison.
 - stall: the wizard driven by the pilot through boot, the Before step, the browser sign-in, Mappings, Validate
   and Knowledge while the sandbox adds 2 s to every answer; a task sleeping 5 ms records its lateness, and a
-  stall during which a full (generation-2) garbage collection ran is marked so. Also with the changes proposed
-  to the wizard (its sandbox in a process of its own, ``gc.freeze()`` once each step is drawn).
+  stall during which a full (generation-2) garbage collection ran is marked so.
 - rates: on 1M Accounts, against a sandbox in another process.
 - load: 32 clients (16 simple-salesforce, 16 httpx) in two processes for 30 s against ``sfwizard sandbox``.
 """
@@ -127,7 +124,7 @@ def _fmt_ms(seconds: float) -> str:
 # -- startup ---------------------------------------------------------------------------------------------------
 
 def startup(rounds: int = 10) -> list[Row]:
-    times: dict[str, list[float]] = {"bare": [], "wizard": [], "wizard-process": [], "wizard-deferred": []}
+    times: dict[str, list[float]] = {"bare": [], "wizard": []}
     for i in range(rounds):
         order = list(times) if i % 2 == 0 else list(reversed(times))
         for mode in order:
@@ -156,10 +153,6 @@ def startup(rounds: int = 10) -> list[Row]:
     return [
         row("wizard", "first interactive screen: `sfwizard --demo` ÷ bare Textual app (median of 10, interleaved)",
             "first screen"),
-        row("wizard-process", "… the same with the demo's sandbox in a process of its own "
-            "(`start_demo(process=True)`, proposed)", "first screen, sandbox apart"),
-        row("wizard-deferred", "… the same with the boot's work held until after the first screen (what deferring "
-            "it can reach at best)", "first screen, boot deferred"),
     ]
 
 
@@ -167,15 +160,12 @@ def _child_startup(mode: str) -> None:
     from textual.app import App
     from textual.widgets import Static
 
-    held = threading.Event()
     if mode.startswith("wizard"):
         from sfwizard.screens.app import StartScreen, WizardApp
 
         from sfwizard.cli import WizardOptions
 
-        boot = (lambda app, resume: held.wait()) if mode == "wizard-deferred" else \
-            _process_boot("revoked-token") if mode == "wizard-process" else None
-        app: Any = WizardApp(WizardOptions(demo=True, scenario="revoked-token"), boot=boot)
+        app: Any = WizardApp(WizardOptions(demo=True, scenario="revoked-token"))
 
         def ready(a: Any) -> bool:
             return isinstance(a.screen, StartScreen) and a.screen.is_mounted
@@ -195,7 +185,6 @@ def _child_startup(mode: str) -> None:
         await p.press("f19")  # a key nothing binds: taken and handled
         sys.stdout.write("ready\n")
         sys.stdout.flush()
-        held.set()
         p.app.exit()
 
     app.run(headless=True, size=(100, 30), auto_pilot=pilot)
@@ -292,9 +281,7 @@ def stall(folder: Path) -> list[Row]:
     slow.write_text("schema: 1\nname: slow-2s\nextends: revoked-token\ndescription: every answer 2 s late\n"
                     "faults: {latency: 2000}\n", encoding="utf-8")
     rows = []
-    for variant, label, short in (("as-is", "the wizard as it is", "stall"),
-                                  ("proposed", "with the sandbox in its own process and gc.freeze() after each step "
-                                               "(proposed: benchmarks/RESULTS.md notes)", "stall, proposed")):
+    for variant, label, short in (("as-is", "the wizard as it is", "stall"),):
         got = _child("stall", str(slow), variant, timeout=900)
         worst = got["worst"]
         causes = "; ".join(f"{ms:.0f} ms at {at:.1f} s{' (a full garbage collection)' if gc else ''}"
@@ -306,21 +293,6 @@ def stall(folder: Path) -> list[Row]:
     return rows
 
 
-def _process_boot(scenario: str) -> Callable[[Any, bool], Any]:
-    """The wizard's own demo boot (screens/app.py default_boot), with the sandbox in a process of its own."""
-    def boot(app: Any, resume: bool) -> Any:
-        from sfwizard.demo import start_demo
-        from sfwizard.recovery.session import RecoverySession
-        from sfwizard.recovery.wizard import Recovery
-
-        env = start_demo(scenario, None, process=True)
-        app.add_stopper(env.stop)
-        return Recovery(env.profile, env.setup, RecoverySession.new(env.profile, demo_scenario=scenario),
-                        demo=env.info, vendor=env.vendor)
-
-    return boot
-
-
 def _child_stall(scenario: str, variant: str) -> None:
     import gc
 
@@ -328,9 +300,7 @@ def _child_stall(scenario: str, variant: str) -> None:
 
     from sfwizard.cli import WizardOptions
 
-    proposed = variant == "proposed"
-    app = WizardApp(WizardOptions(demo=True, scenario=scenario, new_session=True),
-                    boot=_process_boot(scenario) if proposed else None)
+    app = WizardApp(WizardOptions(demo=True, scenario=scenario, new_session=True))
     lates: list[tuple[float, float]] = []
     collections: list[tuple[float, float]] = []  # (start, end) of generation-2 collections
     started = [0.0]
@@ -362,8 +332,6 @@ def _child_stall(scenario: str, variant: str) -> None:
             if getattr(s, "STEP", None) and not s.workers_running() and not getattr(s, "busy", ""):
                 break
             await p.pause(0.05)
-        if proposed:
-            gc.freeze()  # what the wizard would do once a step is drawn: its widgets out of every later collection
 
     async def pilot(p: Any) -> None:
         task = asyncio.create_task(monitor())

@@ -176,8 +176,10 @@ def sandbox_process(scenario: str) -> Iterator[dict[str, Any]]:
     from sfwizard import redact
 
     with tempfile.TemporaryFile("w+") as errors:
-        proc = subprocess.Popen([sys.executable, "-m", "sfwizard", "sandbox", "--scenario", scenario],
-                                stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, text=True)
+        # --until-stdin-closes: the sandbox stops when this process goes, even by kill -9 (its stdin pipe closes).
+        proc = subprocess.Popen([sys.executable, "-m", "sfwizard", "sandbox", "--scenario", scenario,
+                                 "--until-stdin-closes"],
+                                stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.PIPE, text=True)
         try:
             line = proc.stdout.readline() if proc.stdout else ""
             if not line:
@@ -197,8 +199,9 @@ def sandbox_process(scenario: str) -> Iterator[dict[str, Any]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            if proc.stdout:
-                proc.stdout.close()
+            for pipe in (proc.stdout, proc.stdin):
+                if pipe:
+                    pipe.close()
 
 
 _CURRENT: list[dict[str, Any]] = []

@@ -19,6 +19,7 @@ def add_sandbox_commands(sub: Any) -> None:
     p.add_argument("--fault", action="append", metavar="SPEC",
                    help="inject a fault, repeatable: latency=MS[~JITTER], error=RATE[:STATUS], drop=RATE, "
                         "expire-token=N, request-limit=N, px-rate=N, px-429=RATE, unreachable=SERVICE[:AFTER]")
+    p.add_argument("--until-stdin-closes", action="store_true", help=argparse.SUPPRESS)  # a parent's child
     p.set_defaults(func=_cmd_sandbox)
 
     p = sub.add_parser("scenarios", help="list the built-in sandbox scenarios")
@@ -35,7 +36,26 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
         faults_mod.apply_spec(state.faults, spec)
     if args.latency is not None:
         faults_mod.apply_spec(state.faults, f"latency={args.latency}")
+    if args.until_stdin_closes:
+        _stop_when_stdin_closes()
     return run_forever(Sandbox(state, port=args.port))
+
+
+def _stop_when_stdin_closes() -> None:
+    """Stop as Ctrl-C would once stdin reaches its end: the parent that started this sandbox has gone."""
+    import _thread
+    import sys
+    import threading
+
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        except (OSError, ValueError):
+            pass
+        _thread.interrupt_main()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:

@@ -16,7 +16,15 @@ from sfwizard.checks.troubleshoot import SYMPTOMS
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS_DIR = ROOT / "sfwizard" / "checks"
-DOC = ROOT / "docs-check-json.md"  # the README's "Machine-readable output" section, until it is pasted in
+DOC = ROOT / "README.md"
+
+
+def _section() -> str:
+    """The README's "Machine-readable output" section (other tables there have rows of the same shape)."""
+    text = DOC.read_text(encoding="utf-8")
+    start = text.index("## Machine-readable output")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end > 0 else None]
 
 
 # -- the catalog ------------------------------------------------------------------------------------------------
@@ -101,7 +109,7 @@ def test_a_result_round_trips_with_its_reason() -> None:
 
 def test_the_documented_reason_table_matches_the_catalog() -> None:
     """Regenerate the table with: python -m sfwizard.checks.reasons"""
-    text = DOC.read_text(encoding="utf-8")
+    text = _section()
     documented = dict(re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \| (.+) \|$", text, flags=re.M))
     catalog = {r.code: r.meaning for r in reasons.REASONS}
     assert sorted(set(catalog) - set(documented)) == []  # in the catalog, not in the docs
@@ -111,5 +119,5 @@ def test_the_documented_reason_table_matches_the_catalog() -> None:
 
 
 def test_the_documented_schema_is_the_current_one() -> None:
-    text = DOC.read_text(encoding="utf-8")
+    text = _section()
     assert f'"schema": {output.SCHEMA},' in text

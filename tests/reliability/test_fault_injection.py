@@ -112,16 +112,19 @@ def _last_line(ran: Ran) -> str:
     return [ln for ln in ran.err.splitlines() if ln.startswith("sfwizard:")][-1]
 
 
-@pytest.mark.parametrize("service,check", [("salesforce:3", "before.salesforce_admin"),
-                                           ("platform", "before.platform_api"), ("status", "before.status_page")])
+@pytest.mark.parametrize("service,check", [("salesforce:3", None), ("platform", "before.platform_api"),
+                                           ("status", "before.status_page")])
 def test_an_unreachable_service_is_no_diagnosis(service, check, tmp_path, fault, sfwizard_cli) -> None:
     with fault(f"unreachable {service.split(':')[0]}"):
         ran = sfwizard_cli("check", "--demo", "--scenario", _scenario(tmp_path, {"unreachable": service}), "--json")
         assert ran.code == 2
-        doc = _json(ran)
-        assert _statuses(doc)[check] == "fail"
+        failed = {r["id"] for r in _json(ran)["results"] if r["status"] == "fail"}
+        # The checks run concurrently: which one meets a service that stops answering mid-run is the
+        # scheduler's choice; the one that did is named, and the run is called no diagnosis.
+        assert failed and (check is None or check in failed)
         line = _last_line(ran)
-        assert line.startswith("sfwizard: could not check") and check in line and "run it again" in line
+        assert line.startswith("sfwizard: could not check") and "run it again" in line
+        assert any(f in line for f in failed), line
 
 
 def test_a_persistent_503_is_named_after_the_retries(tmp_path, fault, sfwizard_cli, caplog) -> None:
