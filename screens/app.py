@@ -15,12 +15,10 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, LoadingIndicator, Static
+from textual.widgets import Static
 from textual.worker import WorkerState
 
 from . import messages as m
-from .dialogs import ChoiceDialog
-from .widgets import AppHeader, flat
 
 if TYPE_CHECKING:
     from sfwizard.cli import WizardOptions
@@ -52,20 +50,24 @@ def step_screens() -> dict[str, type[StepScreen]]:
 
 
 class StartScreen(Screen[None]):
-    """What shows while the wizard sets up (a fraction of a second; longer when the sandbox starts)."""
+    """What shows while the wizard sets up (a fraction of a second; about a second when the demo's sandbox
+    starts). Plain on purpose — a title line, two lines of text and the key line, no header or footer widgets
+    and no animation: it is the screen whose speed a person feels first (benchmarks/run.py: first screen)."""
 
     BINDINGS = [Binding("ctrl+q", "app.quit_wizard", "Quit")]
 
     def compose(self) -> ComposeResult:
-        yield AppHeader()
+        yield Static("sfwizard", id="start-title", markup=False)
         with Vertical(id="start"):
             yield Static("Recover a disconnected Salesforce integration, step by verified step.", id="tagline")
-            yield Static("Setting up…", id="start-status", markup=False)
-            yield LoadingIndicator()
-        yield Footer()
+            demo = getattr(getattr(self.app, "options", None), "demo", False)
+            yield Static("Setting up… (starting the demo's sandbox)" if demo else "Setting up…", id="start-status",
+                         markup=False)
+        yield Static("^q Quit", id="start-keys", markup=False)
 
     def on_boot_failed(self, message: m.BootFailed) -> None:
-        self.query_one(LoadingIndicator).display = False
+        from .widgets import flat
+
         self.query_one("#start-status", Static).update(f"{flat(message.message)}\n\n{flat(message.hint)}\n\n"
                                                          "Press Ctrl+Q to quit.")
 
@@ -110,6 +112,8 @@ class WizardApp(App[int]):
         if found is None:
             self._boot(resume=False)
             return
+        from .dialogs import ChoiceDialog
+
         text = (f"An unfinished {found['profile']} recovery, last saved {found['updated_at']}, stopped at step "
                 f"“{found['step']}” ({found['completed']} step(s) done).")
         self.push_screen(ChoiceDialog("Resume the recovery?", text,
@@ -183,6 +187,8 @@ class WizardApp(App[int]):
         def answer(choice: str | None) -> None:
             if choice == "quit":
                 self.exit(0)
+
+        from .dialogs import ChoiceDialog
 
         self.push_screen(ChoiceDialog("Quit while work is in flight?",
                                       "A check or a wait is still running. What is done so far is saved in the "
@@ -268,18 +274,26 @@ def default_boot(options: WizardOptions) -> Boot:
     """How the wizard sets up for real runs and for --demo (the sandbox starts in the background)."""
 
     def boot(app: WizardApp, resume: bool) -> Recovery:
+        demo_env = None
+        if options.demo:
+            import contextlib
+
+            from sfwizard.sandbox_child import sandbox_process
+
+            # The sandbox in a process of its own (in the wizard's it would share the interpreter with the
+            # screen), started before the core is imported: the imports would otherwise take the interpreter
+            # from the first screen while it answers its first keys, and the sandbox takes longer to come up.
+            stack = contextlib.ExitStack()
+            app.add_stopper(stack.close)
+            info = stack.enter_context(sandbox_process(options.scenario))
+            from sfwizard.demo import demo_environment
+
+            demo_env = demo_environment(info, options.scenario, options.profile, stack)
+            profile, setup = demo_env.profile, demo_env.setup
         from sfwizard.recovery.session import RecoverySession
         from sfwizard.recovery.wizard import Recovery, setup_from_settings
 
-        demo_env = None
-        if options.demo:
-            from sfwizard.demo import start_demo
-
-            # The sandbox in a process of its own: in the wizard's it would share the interpreter with the screen.
-            demo_env = start_demo(options.scenario, options.profile, process=True)
-            app.add_stopper(demo_env.stop)
-            profile, setup = demo_env.profile, demo_env.setup
-        else:
+        if demo_env is None:
             profile, setup = setup_from_settings(options.profile)
         session = None
         if resume:

@@ -20,6 +20,7 @@ from sfwizard.errors import SfwizardError
 from sfwizard.recovery.client import Endpoints, IntegrationClient
 from sfwizard.recovery.connection import Connection, DemoInfo, connect
 from sfwizard.recovery.wizard import SignInSetup
+from sfwizard.sandbox_child import sandbox_process  # noqa: F401 - the demo's way to a sandbox apart
 
 if TYPE_CHECKING:
     from sfwizard.integrations.signin import TokenSet
@@ -157,51 +158,6 @@ def demo_sandbox(scenario: str) -> Iterator[tuple[Any, dict[str, Any]]]:
         _CURRENT.remove(info)
         _SANDBOXES.remove(sandbox)
         sandbox.stop()
-
-
-@contextlib.contextmanager
-def sandbox_process(scenario: str) -> Iterator[dict[str, Any]]:
-    """The sandbox in a process of its own (``sfwizard sandbox``), for its connection line.
-
-    What a person's wizard would meet in production: the services answer from elsewhere. In the wizard's own
-    process the sandbox would share the interpreter with the screen — its request handling holding the GIL,
-    its state lengthening every garbage collection — and so make the screen stall (benchmarks/run.py measures
-    it); in a process of its own it costs the screen nothing.
-    """
-    import json
-    import subprocess
-    import sys
-    import tempfile
-
-    from sfwizard import redact
-
-    with tempfile.TemporaryFile("w+") as errors:
-        # --until-stdin-closes: the sandbox stops when this process goes, even by kill -9 (its stdin pipe closes).
-        proc = subprocess.Popen([sys.executable, "-m", "sfwizard", "sandbox", "--scenario", scenario,
-                                 "--until-stdin-closes"],
-                                stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.PIPE, text=True)
-        try:
-            line = proc.stdout.readline() if proc.stdout else ""
-            if not line:
-                proc.wait(timeout=10)
-                errors.seek(0)
-                said = [x for x in errors.read().splitlines() if x.strip()]
-                raise SfwizardError(f"the sandbox did not start: {said[-1] if said else f'exit {proc.returncode}'}",
-                                    "run it alone to see why: sfwizard sandbox --scenario " + scenario)
-            info = json.loads(line)
-            redact.default().add(info["password"], info["client_secret"], info["px_api_key"],
-                                 *(u["password"] for u in info["users"]))
-            yield info
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            for pipe in (proc.stdout, proc.stdin):
-                if pipe:
-                    pipe.close()
 
 
 _CURRENT: list[dict[str, Any]] = []
@@ -343,6 +299,12 @@ def start_demo(scenario: str = "revoked-token", profile: str | None = None, *,
     except BaseException:
         stack.close()
         raise
+    return demo_environment(info, scenario, profile, stack)
+
+
+def demo_environment(info: dict[str, Any], scenario: str, profile: str | None,
+                     stack: contextlib.ExitStack) -> DemoEnvironment:
+    """The demo set up on a running sandbox (its connection line); ``stack`` stops it."""
     setup = SignInSetup(login_url=info["login_url"], client_id=info["client_id"], port=0, ca_cert=info["ca_cert"],
                         api_version=info.get("api_version", "60.0"), px_api_url=info["px_api_url"],
                         px_api_key=info["px_api_key"], status_url=info["status_url"], keep=False,

@@ -130,8 +130,9 @@ def test_an_unfinished_session_is_offered_for_resume(monkeypatch: pytest.MonkeyP
     app = WizardApp(WizardOptions(), boot=boot)
 
     async def body(pilot) -> None:  # noqa: ANN001
-        await until(pilot, lambda: type(app.screen).__name__ == "ChoiceDialog" and bool(app.screen.query("Button")),
-                    "the resume question")
+        await until(pilot, lambda: type(app.screen).__name__ == "ChoiceDialog"
+                    and any(b.id == "resume" and b.region.width for b in app.screen.query("Button")),
+                    "the resume question, laid out")
         text = " ".join(str(s.content) for s in app.screen.query("Static"))
         assert "mappings" in text and "3 step(s) done" in text
         await pilot.click("#resume")
