@@ -30,7 +30,33 @@ class _Dialog(ModalScreen[Any]):
         self.dismiss(None)
 
 
-class SkipDialog(_Dialog):
+class FormDialog(_Dialog):
+    """A dialog with fields, a problem line and Cancel / OK: Enter in a field or OK submits, and ``submit``
+    either dismisses with the answer or says what is wrong in the problem line."""
+
+    def form_end(self, ok: str, variant: str = "primary") -> ComposeResult:
+        yield Static("", id="problem", classes="problem", markup=False)
+        with Horizontal(classes="buttons"):
+            yield Button("Cancel", id="cancel")
+            yield Button(ok, id="ok", variant=variant)  # type: ignore[arg-type]
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cancel":
+            self.dismiss(None)
+        else:
+            self.submit()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.submit()
+
+    def problem(self, text: str) -> None:
+        self.query_one("#problem", Static).update(text)
+
+    def submit(self) -> None:
+        raise NotImplementedError
+
+
+class SkipDialog(FormDialog):
     """Pass over a step: the reason and the person are recorded and appear in the report."""
 
     AUTO_FOCUS = "#reason"  # what a person types first is the reason, even straight after pressing s
@@ -46,31 +72,19 @@ class SkipDialog(_Dialog):
             yield Static("Say why; it goes into the report.", classes="muted")
             yield Input(placeholder="reason (for example: the Salesforce admin joins tomorrow)", id="reason")
             yield Input(value=self.default_who, placeholder="your name", id="who")
-            yield Static("", id="problem", classes="problem", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Skip the step", id="ok", variant="warning")
+            yield from self.form_end("Skip the step", "warning")
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "cancel":
-            self.dismiss(None)
-            return
-        self._submit()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._submit()
-
-    def _submit(self) -> None:
+    def submit(self) -> None:
         reason = self.query_one("#reason", Input).value.strip()
         who = self.query_one("#who", Input).value.strip()
         if not reason or not who:
-            self.query_one("#problem", Static).update("both a reason and a name are needed")
+            self.problem("both a reason and a name are needed")
             self.query_one("#reason" if not reason else "#who", Input).focus()
             return
         self.dismiss(PersonAnswer(who=who, role="", text=reason))
 
 
-class ConfirmDialog(_Dialog):
+class ConfirmDialog(FormDialog):
     """A person confirms what no API shows; who they are and their role are recorded with the time."""
 
     AUTO_FOCUS = "#who"
@@ -87,24 +101,12 @@ class ConfirmDialog(_Dialog):
                 for role in ("platform_admin", "salesforce_admin"):
                     yield RadioButton(actor_label(role, self.vendor), value=role == self.role, id=role)
             yield Input(value=self.default_who, placeholder="your name", id="who")
-            yield Static("", id="problem", classes="problem", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Confirm", id="ok", variant="success")
+            yield from self.form_end("Confirm", "success")
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "cancel":
-            self.dismiss(None)
-        else:
-            self._submit()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._submit()
-
-    def _submit(self) -> None:
+    def submit(self) -> None:
         who = self.query_one("#who", Input).value.strip()
         if not who:
-            self.query_one("#problem", Static).update("say who confirms")
+            self.problem("say who confirms")
             return
         pressed = self.query_one("#role", RadioSet).pressed_button
         role = pressed.id if pressed is not None and pressed.id else self.role

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
 from .base import StepScreen
-from .dialogs import _Dialog
+from .dialogs import FormDialog
 from .widgets import FitTable, flat, plain
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class MappingTable(FitTable):
     FLEX = {"sf": 4, "px": 3, "problem": 3}
 
 
-class MappingDialog(_Dialog):
+class MappingDialog(FormDialog):
     """Add or edit one mapping row."""
 
     def __init__(self, row: FieldMapping | None, skilljar: bool = False) -> None:
@@ -44,28 +44,16 @@ class MappingDialog(_Dialog):
                         id="platform")
             yield Select(DIRECTIONS, value=self.row.direction if self.row else "sf_to_px", allow_blank=False,
                          id="direction")
-            yield Static("", id="problem", classes="problem", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Keep", id="ok", variant="primary")
+            yield from self.form_end("Keep", "primary")
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "cancel":
-            self.dismiss(None)
-        else:
-            self._submit()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._submit()
-
-    def _submit(self) -> None:
+    def submit(self) -> None:
         from sfwizard.snapshot import FieldMapping
 
         sf = self.query_one("#salesforce", Input).value.strip()
         px = self.query_one("#platform", Input).value.strip()
         direction = str(self.query_one("#direction", Select).value)
         if "." not in sf or "." not in px:
-            self.query_one("#problem", Static).update("write both as Object.Field (Account.Industry, account.industry)")
+            self.problem("write both as Object.Field (Account.Industry, account.industry)")
             return
         self.dismiss(FieldMapping(sf, px, direction, self.row.type if self.row else ""))
 
