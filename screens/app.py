@@ -155,6 +155,7 @@ class WizardApp(App[int]):
             # A wait on the step being left (a watch, a sign-in) ends now — before the next step starts its
             # own work, so the stop can never land on the new step's job.
             self.recovery.cancel()
+        _hold_collector()
         screen = self._screens.get(step_id)
         if screen is None:
             screen = step_screens()[step_id]()
@@ -245,6 +246,14 @@ class WizardApp(App[int]):
                               timeout=12, markup=False)
 
 
+def _hold_collector() -> None:
+    """No garbage collection while a step screen is built: its tens of thousands of new objects would start
+    one in the middle of the build (benchmarks/run.py: stall). ``_settle_heap`` lets it run again."""
+    import gc
+
+    gc.disable()
+
+
 def _settle_heap() -> None:
     """Move what is alive once a step is drawn (its widgets, the core's modules) out of the collector's sight.
 
@@ -255,6 +264,7 @@ def _settle_heap() -> None:
     import gc
 
     gc.freeze()
+    gc.enable()
 
 
 def resumable(profile: str | None) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.lazy import Lazy
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
 from .base import StepScreen
@@ -79,26 +80,29 @@ class Step(StepScreen):
         yield Static("", id="snap-path", classes="note", markup=False)
         yield Static("Field mappings (a add · e edit · d delete · w save)", classes="section")
         yield MappingTable(id="maps", cursor_type="row")
-        yield Static("What only the platform's screens show", classes="section")
-        yield Static("", id="ask", classes="note", markup=False)
-        with Horizontal(classes="inline"):
-            yield Label("Account matching", classes="field-label")
-            yield Input(placeholder="Salesforce field", id="m-acc-sf", compact=True)
-            yield Input(placeholder="platform attribute", id="m-acc-px", compact=True)
-        with Horizontal(classes="inline"):
-            yield Label("Contact matching", classes="field-label")
-            yield Input(placeholder="Salesforce field", id="m-con-sf", compact=True)
-            yield Input(placeholder="platform attribute", id="m-con-px", compact=True)
-        with Horizontal(classes="inline"):
-            yield Label("Custom objects", classes="field-label")
-            yield Input(placeholder="API names, comma-separated", id="custom", compact=True)
-        yield Checkbox("The Knowledge integration is used (Salesforce Knowledge in the In-App Hub)", id="k-used")
-        with Horizontal(classes="inline", id="k-article-row"):
-            yield Label("Known article", classes="field-label")
-            yield Input(placeholder="a title you know exists (for the Knowledge step)", id="k-article",
-                        compact=True)
-        yield Vertical(id="todo")
-        yield Button("Save snapshot (w)", id="save", variant="primary", compact=True)
+        # The form below the table is mounted a frame later (Lazy): built with the rest, the step took one
+        # event-loop turn of 70 ms and more (benchmarks/run.py: stall). Nothing reads it before the draft loads.
+        with Lazy(Vertical(id="pform")):
+            yield Static("What only the platform's screens show", classes="section")
+            yield Static("", id="ask", classes="note", markup=False)
+            with Horizontal(classes="inline"):
+                yield Label("Account matching", classes="field-label")
+                yield Input(placeholder="Salesforce field", id="m-acc-sf", compact=True)
+                yield Input(placeholder="platform attribute", id="m-acc-px", compact=True)
+            with Horizontal(classes="inline"):
+                yield Label("Contact matching", classes="field-label")
+                yield Input(placeholder="Salesforce field", id="m-con-sf", compact=True)
+                yield Input(placeholder="platform attribute", id="m-con-px", compact=True)
+            with Horizontal(classes="inline"):
+                yield Label("Custom objects", classes="field-label")
+                yield Input(placeholder="API names, comma-separated", id="custom", compact=True)
+            yield Checkbox("The Knowledge integration is used (Salesforce Knowledge in the In-App Hub)", id="k-used")
+            with Horizontal(classes="inline", id="k-article-row"):
+                yield Label("Known article", classes="field-label")
+                yield Input(placeholder="a title you know exists (for the Knowledge step)", id="k-article",
+                            compact=True)
+            yield Vertical(id="todo")
+            yield Button("Save snapshot (w)", id="save", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#maps", DataTable)
@@ -120,6 +124,9 @@ class Step(StepScreen):
         self.app.call_from_thread(self._loaded, draft, problems)
 
     def _loaded(self, draft: Snapshot, problems: dict[int, str]) -> None:
+        if not self.query("#pform"):  # the form is mounted after the first frame: fill it once it is there
+            self.call_after_refresh(self._loaded, draft, problems)
+            return
         self.draft = draft
         self.rows = list(draft.mappings)
         self.problems = problems

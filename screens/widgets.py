@@ -82,23 +82,26 @@ class StepList(OptionList):
 
     DEFAULT_CLASSES = "step-list"
 
+    _shown: tuple[Any, ...] | None = None
+
     def show(self, nav: Navigator | None) -> None:
+        rows = [] if nav is None else [
+            (step.id, nav.state(step).value, nav.applies(step), nav.can_go_to(step.id),
+             SHORT_TITLES.get(step.id, step.title) if self.app.size.width < 100 else step.title)
+            for step in nav.steps]
+        if tuple(rows) == self._shown:  # unchanged: rebuilding the options costs a frame's worth of styling
+            return
+        self._shown = tuple(rows)
         highlighted = None
         self.clear_options()
-        if nav is None:
-            return
-        for i, step in enumerate(nav.steps):
-            state = nav.state(step).value
-            applies = nav.applies(step)
-            icon = STATE_ICONS[state]
-            title = SHORT_TITLES.get(step.id, step.title) if self.app.size.width < 100 else step.title
-            label = Text(f"{icon} {i + 1:>2} {title}")
+        for i, (step_id, state, applies, reachable, title) in enumerate(rows):
+            label = Text(f"{STATE_ICONS[state]} {i + 1:>2} {title}")
             if state == "current":
                 label.stylize("bold")
                 highlighted = i
             elif state == "skipped" or not applies:
                 label.stylize("dim")
-            self.add_option(Option(label, id=step.id, disabled=not nav.can_go_to(step.id)))
+            self.add_option(Option(label, id=step_id, disabled=not reachable))
         if highlighted is not None:
             self.highlighted = highlighted
 
@@ -108,7 +111,12 @@ class ActorPanel(Vertical):
 
     DEFAULT_CLASSES = "actors"
 
+    _shown: tuple[Any, ...] | None = None
+
     def show(self, actors: dict[str, str], vendor: str) -> None:
+        if (tuple(actors.items()), vendor) == self._shown:  # the same people: nothing to mount again
+            return
+        self._shown = (tuple(actors.items()), vendor)
         self.remove_children()
         for actor, what in actors.items():
             row = Horizontal(classes=f"actor -{actor.replace('_', '-')}")
