@@ -38,14 +38,14 @@ def test_next_stays_locked_with_the_reason_shown_and_n_is_refused() -> None:
 
     async def body(pilot) -> None:  # noqa: ANN001
         await until(pilot, lambda: rec.navigator.gate("reauthorize").code == "check.failed", "the gate")
-        await pilot.pause(0.1)
         screen = app.screen
+        await until(pilot, lambda: "Next is locked" in str(screen.query_one("#gate").content), "the gate bar")
         assert screen.query_one("#next").disabled
         gate_text = str(screen.query_one("#gate").content)
         assert "Next is locked" in gate_text and "no Gainsight PX token has been granted" in gate_text
         assert screen.check_action("next", ()) is None  # greyed in the footer, not hidden
         await pilot.press("n")
-        await pilot.pause(0.1)
+        await pilot.pause()  # the key handled
         assert app.screen is screen  # still here
 
     run(app, body)
@@ -60,9 +60,8 @@ def test_a_skip_needs_a_reason_and_records_who_and_why() -> None:
         await pilot.press("s")
         await until(pilot, lambda: type(app.screen).__name__ == "SkipDialog" and app.focused is not None, "dialog")
         await pilot.press("enter")  # nothing typed: refused
-        await pilot.pause(0.1)
+        await until(pilot, lambda: "needed" in str(app.screen.query_one("#problem").content), "the refusal")
         assert type(app.screen).__name__ == "SkipDialog"
-        assert "needed" in str(app.screen.query_one("#problem").content)
         await pilot.press(*"the Salesforce admin joins tomorrow", "tab", *"Avery", "enter")
         await until(pilot, lambda: getattr(app.screen, "STEP", "") == "sync", "the next step")
 
@@ -80,7 +79,7 @@ def test_escape_stops_a_sign_in_that_waits_for_the_browser() -> None:
     app = WizardApp(recovery=rec)
 
     async def body(pilot) -> None:  # noqa: ANN001
-        await pilot.pause(0.2)
+        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "connect" and not app.screen.busy, "the step")
         await pilot.press("1")
         await until(pilot, lambda: bool(app.screen.url) and app.screen.workers_running(), "the wait")
         assert "waiting for the browser" in app.screen.busy
@@ -99,8 +98,9 @@ def test_server_text_is_shown_as_text_never_as_markup() -> None:
     app = WizardApp(recovery=rec)
 
     async def body(pilot) -> None:  # noqa: ANN001
-        await until(pilot, lambda: "flow.salesforce_to_platform" in rec.navigator.results, "results")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: "flow.salesforce_to_platform" in rec.navigator.results
+                    and "Acme" in str(app.screen.query_one("#hdr-org").content), "results")
+        await pilot.pause()  # the results drawn
         header = str(app.screen.query_one("#hdr-org").content)
         assert "[reverse]Acme[/reverse]" in header and "\x1b" not in header
         cell = app.screen.query_one("#checks").get_cell("flow.salesforce_to_platform", "summary")
@@ -147,7 +147,7 @@ def test_quitting_while_work_is_in_flight_asks_first() -> None:
     app = WizardApp(recovery=rec)
 
     async def body(pilot) -> None:  # noqa: ANN001
-        await pilot.pause(0.2)
+        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "connect" and not app.screen.busy, "the step")
         await pilot.press("1")
         await until(pilot, lambda: app.screen.workers_running(), "the wait")
         await pilot.press("ctrl+q")
@@ -168,14 +168,13 @@ def test_the_command_palette_offers_the_steps_commands() -> None:
     app = WizardApp(recovery=rec)
 
     async def body(pilot) -> None:  # noqa: ANN001
-        await pilot.pause(0.2)
+        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "validate" and not app.screen.busy, "the step")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for wanted in ("Re-run checks", "Export report", "Switch theme (dark/light)", "Open the runbook section"):
             assert wanted in titles
         dark = app.current_theme.dark
         await pilot.press("ctrl+t")
-        await pilot.pause(0.1)
-        assert app.current_theme.dark is not dark
+        await until(pilot, lambda: app.current_theme.dark is not dark, "the other theme")
         await pilot.press("f1")
         await until(pilot, lambda: type(app.screen).__name__ == "TextDialog", "the runbook")
         assert "PX_ prefix" in str(app.screen.query("Static").last().content)
@@ -188,7 +187,7 @@ def test_leaving_a_watching_step_stops_its_wait() -> None:
     app = WizardApp(recovery=rec)
 
     async def body(pilot) -> None:  # noqa: ANN001
-        await pilot.pause(0.2)
+        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "connect" and not app.screen.busy, "the step")
         await pilot.press("1")
         await until(pilot, lambda: app.screen.workers_running(), "the wait")
         connect = app.screen
