@@ -43,7 +43,7 @@ def serve_web(options: WizardOptions) -> int:
 
     from textual_serve.server import Server
 
-    argv = [sys.executable, "-m", "sfwizard"]
+    argv = [sys.executable, "-I", "-m", "sfwizard"]  # -I: never the source tree of the folder it runs in
     if options.demo:
         argv += ["--demo", "--scenario", options.scenario]
     if options.profile:

@@ -29,9 +29,12 @@ def sandbox_process(scenario: str) -> Iterator[dict[str, Any]]:
 
     from sfwizard import redact
 
+    # -I: the working folder is not put on sys.path — from a clone's root it would import the source tree
+    # instead of what is installed (a non-editable install has sfwizard.screens; the source tree does not).
+    code = "import sys; from sfwizard.cli import main; sys.exit(main(sys.argv[1:]))"
     with tempfile.TemporaryFile("w+") as errors:
         # --until-stdin-closes: the sandbox stops when this process goes, even by kill -9 (its stdin pipe closes).
-        proc = subprocess.Popen([sys.executable, "-m", "sfwizard", "sandbox", "--scenario", scenario,
+        proc = subprocess.Popen([sys.executable, "-I", "-c", code, "sandbox", "--scenario", scenario,
                                  "--until-stdin-closes"],
                                 stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.PIPE, text=True)
         try:

@@ -35,3 +35,16 @@ def test_a_sandbox_that_cannot_start_says_why_in_one_line(tmp_path) -> None:
     with pytest.raises(SfwizardError) as err, sandbox_process(str(bad)):
         pass
     assert "the sandbox did not start" in err.value.message and "\n" not in err.value.message
+
+
+def test_the_sandbox_starts_from_a_folder_holding_another_sfwizard(tmp_path, monkeypatch) -> None:
+    """From a clone's root after `pip install .` the folder holds a source tree named sfwizard: the child must
+    run the sfwizard this process runs, not whatever its working folder holds; a relative scenario path is
+    still the person's."""
+    decoy = tmp_path / "sfwizard"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("raise ImportError('the decoy sfwizard was imported')\n")
+    (tmp_path / "mine.yaml").write_text("schema: 1\nname: mine\nextends: healthy\ndescription: a relative path\n")
+    monkeypatch.chdir(tmp_path)
+    with sandbox_process("mine.yaml") as info:
+        assert info["scenario"] == "mine"
