@@ -156,17 +156,18 @@ class WizardApp(App[int]):
             # own work, so the stop can never land on the new step's job.
             self.recovery.cancel()
         _hold_collector()
-        screen = self._screens.get(step_id)
-        if screen is None:
-            screen = step_screens()[step_id]()
-            self._screens[step_id] = screen
-            self.install_screen(screen, name=f"step-{step_id}")
-        if len(self.screen_stack) <= 1:  # only Textual's default screen under it: the first step goes on top
-            self.push_screen(f"step-{step_id}")
-        else:
-            self.switch_screen(f"step-{step_id}")
-        self.call_after_refresh(_settle_heap)
-
+        try:
+            screen = self._screens.get(step_id)
+            if screen is None:
+                screen = step_screens()[step_id]()
+                self._screens[step_id] = screen
+                self.install_screen(screen, name=f"step-{step_id}")
+            if len(self.screen_stack) <= 1:  # only Textual's default screen under it: the first step goes on top
+                self.push_screen(f"step-{step_id}")
+            else:
+                self.switch_screen(f"step-{step_id}")
+        finally:
+            self.call_after_refresh(_settle_heap)  # the collector back on, whatever happened
 
     def refresh_chrome(self) -> None:
         """Redraw what every screen shows (header, step list, gate) after the state moved."""

@@ -196,3 +196,22 @@ def test_leaving_a_watching_step_stops_its_wait() -> None:
         await until(pilot, lambda: not connect.workers_running(), "the wait to end")
 
     run(app, body)
+
+
+def test_the_collector_is_held_only_while_a_step_is_built() -> None:
+    """Collections are held while a step screen is built (they stalled the screen) and back on once it is drawn:
+    left off, a long session would keep every reference cycle it ever made."""
+    import gc
+
+    rec = CannedRecovery("gainsight-px", "validate")
+    app = WizardApp(recovery=rec)
+    seen: list[bool] = []
+
+    async def body(pilot) -> None:  # noqa: ANN001
+        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "validate", "the step")
+        app.go("impact")
+        seen.append(gc.isenabled())  # held during the build
+        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "impact" and gc.isenabled(), "the collector")
+
+    run(app, body)
+    assert seen == [False] and gc.isenabled()
