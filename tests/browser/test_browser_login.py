@@ -7,28 +7,19 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
 import ssl
 import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
+from external_tools import REAL_BROWSER, browser_env
 
 from sfwizard.sandbox.scenarios import builder
 from sfwizard.sandbox.tls import leaf_spki_sha256
 
 HERE = Path(__file__).parent
-NODE_MODULES = Path(os.environ.get("SFW_NODE_MODULES", HERE.parents[1] / "scratch" / "node"))
-CHROMIUM = os.environ.get("SFW_CHROMIUM", "/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no browser at {CHROMIUM}"),
-    pytest.mark.skipif(not (NODE_MODULES / "node_modules" / "puppeteer-core").is_dir(),
-                       reason=f"puppeteer-core is not installed under {NODE_MODULES}"),
-]
+pytestmark = REAL_BROWSER
 
 
 def _run(sb, tls_certs, app, username: str, password: str, decision: str, challenge: str,
@@ -36,7 +27,7 @@ def _run(sb, tls_certs, app, username: str, password: str, decision: str, challe
     env = {**os.environ, "SFW_BASE_URL": sb.base_url, "SFW_CLIENT_ID": app.client_id,
            "SFW_USERNAME": username, "SFW_PASSWORD": password, "SFW_SPKI": leaf_spki_sha256(tls_certs),
            "SFW_CHALLENGE": challenge,
-           "SFW_DECISION": decision, "SFW_NODE_MODULES": str(NODE_MODULES), "SFW_CHROMIUM": CHROMIUM}
+           "SFW_DECISION": decision, **browser_env()}
     if screenshot:
         env["SFW_SCREENSHOT"] = str(screenshot)
     proc = subprocess.run(["node", str(HERE / "login_flow.mjs")], env=env, capture_output=True, text=True,

@@ -5,26 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
+from external_tools import REAL_BROWSER, browser_env
 
 HERE = Path(__file__).parent
-NODE_MODULES = Path(os.environ.get("SFW_NODE_MODULES", HERE.parents[1] / "scratch" / "node"))
-CHROMIUM = os.environ.get("SFW_CHROMIUM", "/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no browser at {CHROMIUM}"),
-    pytest.mark.skipif(not (NODE_MODULES / "node_modules" / "puppeteer-core").is_dir(),
-                       reason=f"puppeteer-core is not installed under {NODE_MODULES}"),
-]
+pytestmark = REAL_BROWSER
 
 
 def _free_port() -> int:
@@ -49,7 +39,7 @@ def test_the_wizard_in_a_browser_tab_loads_its_first_screen(tmp_path: Path) -> N
             time.sleep(0.1)
         shot = tmp_path / "web.png"
         out = subprocess.run(["node", str(HERE / "web_wizard.mjs"), f"http://127.0.0.1:{port}/", str(shot)],
-                             env={**os.environ, "SFW_NODE_MODULES": str(NODE_MODULES), "SFW_CHROMIUM": CHROMIUM},
+                             env={**os.environ, **browser_env()},
                              capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stdout + out.stderr
         assert "DRAWN" in out.stdout

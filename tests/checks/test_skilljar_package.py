@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from external_tools import REAL_SF, real_cli
 
 from sfwizard.checks.base import Status
 from sfwizard.errors import SfwizardError
@@ -156,19 +156,9 @@ def test_the_package_upgrade_comes_first_in_the_reconnect_step() -> None:
 
 # -- the real CLI reads it the same way ------------------------------------------------------------------------
 
-def _real_sf() -> str | None:
-    for candidate in (os.environ.get("SFWIZARD_SF_CLI"), "/work/scratch/sfcli/node_modules/.bin/sf",
-                      shutil.which("sf")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
 
 
-REAL_SF = _real_sf()
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(REAL_SF is None, reason="the Salesforce CLI is not installed (point SFWIZARD_SF_CLI at it)")
+@real_cli
 def test_sf_package_installed_list_reads_the_sandbox(start_sandbox, tmp_path) -> None:
     sb = start_sandbox(_scenario(tmp_path, '    skilljar_package_version: "2.3.1.7"\n'))
     info = sb.info()

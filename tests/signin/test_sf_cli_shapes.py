@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from external_tools import REAL_SF, real_cli
 
 from sfwizard.errors import SfwizardError
 from sfwizard.integrations import credentials, signin
@@ -129,20 +130,9 @@ def test_no_cli_names_the_way_out(monkeypatch) -> None:
 
 # -- the real CLI, from npm ------------------------------------------------------------------------------------
 
-def _real_sf() -> str | None:
-    for candidate in (os.environ.get("SFWIZARD_SF_CLI"), "/work/scratch/sfcli/node_modules/.bin/sf",
-                      shutil.which("sf")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
 
 
-REAL_SF = _real_sf()
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(REAL_SF is None, reason="the Salesforce CLI is not installed (npm install @salesforce/cli@2; "
-                                            "point SFWIZARD_SF_CLI at its bin/sf)")
+@real_cli
 def test_the_real_cli_login_is_reused_end_to_end(start_sandbox, tmp_path, sfwizard_home) -> None:
     """sf org login access-token → sfwizard login --sf-cli → sfwizard check → sfwizard logout."""
     sb = start_sandbox("healthy")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from external_tools import browser_env, real_browser
 
 from sfwizard.cli import build_parser
 from sfwizard.cli.account import sign_in_message
@@ -198,23 +198,14 @@ def test_login_no_browser_prints_the_url_and_finishes_when_it_is_approved(sandbo
 
 # -- the same with a real browser (Chromium through puppeteer-core) -------------------------------------------
 
-NODE_MODULES = Path(os.environ.get("SFW_NODE_MODULES", "/work/scratch/node"))
-CHROMIUM = os.environ.get("SFW_CHROMIUM", "/usr/bin/chromium")
-real_browser = [
-    pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no browser at {CHROMIUM}"),
-    pytest.mark.skipif(not (NODE_MODULES / "node_modules" / "puppeteer-core").is_dir(),
-                       reason=f"puppeteer-core is not installed under {NODE_MODULES} (set SFW_NODE_MODULES)"),
-]
 
 
 def _person_env(sandbox, info: dict, decision: str, result: Path, user_code: str = "") -> dict[str, str]:
     from sfwizard.sandbox.tls import leaf_spki_sha256
 
     return {"SFW_USERNAME": info["username"], "SFW_PASSWORD": info["password"], "SFW_DECISION": decision,
-            "SFW_SPKI": leaf_spki_sha256(sandbox.certs), "SFW_NODE_MODULES": str(NODE_MODULES),
-            "SFW_CHROMIUM": CHROMIUM, "SFW_RESULT": str(result), "SFW_USER_CODE": user_code}
+            "SFW_SPKI": leaf_spki_sha256(sandbox.certs), **browser_env(),
+            "SFW_RESULT": str(result), "SFW_USER_CODE": user_code}
 
 
 def _person(url: str, env: dict[str, str]) -> dict:
@@ -231,13 +222,7 @@ def _api_status(info: dict, token: str) -> int:
                      headers={"Authorization": f"Bearer {token}"}).status_code
 
 
-def _with_marks(fn):
-    for mark in reversed(real_browser):
-        fn = mark(fn)
-    return fn
-
-
-@_with_marks
+@real_browser
 def test_real_browser_allow_then_logout_revokes(sandbox, sfwizard_home, tmp_path) -> None:
     info = sandbox.info()
     result = tmp_path / "person.json"
@@ -255,7 +240,7 @@ def test_real_browser_allow_then_logout_revokes(sandbox, sfwizard_home, tmp_path
     assert credentials.load() is None and _api_status(info, tokens.access_token) == 401
 
 
-@_with_marks
+@real_browser
 def test_real_browser_deny_is_named_as_a_refusal(sandbox, sfwizard_home, tmp_path) -> None:
     info = sandbox.info()
     result = tmp_path / "person.json"
@@ -269,7 +254,7 @@ def test_real_browser_deny_is_named_as_a_refusal(sandbox, sfwizard_home, tmp_pat
     assert credentials.load() is None
 
 
-@_with_marks
+@real_browser
 def test_real_browser_with_the_url_only(sandbox, sfwizard_home, tmp_path) -> None:
     info = sandbox.info()
     proc = _start_login(_login_env(info, sfwizard_home), "--no-browser")
@@ -281,7 +266,7 @@ def test_real_browser_with_the_url_only(sandbox, sfwizard_home, tmp_path) -> Non
     assert out.startswith("Signed in to Northwind Traders") and person["heading"] == "Signed in"
 
 
-@_with_marks
+@real_browser
 def test_real_browser_device_code(sandbox, sfwizard_home, tmp_path) -> None:
     info = sandbox.info()
     t0 = time.monotonic()
