@@ -170,10 +170,13 @@ class WizardApp(App[int]):
             self.call_after_refresh(_settle_heap)  # the collector back on, whatever happened
 
     def refresh_chrome(self) -> None:
-        """Redraw what every screen shows (header, step list, gate) after the state moved."""
+        """Redraw what every screen shows (header, step list, gate) after the state moved.
+
+        The screen shown may be one still being built — a step's checks that end just as a person presses
+        Next land here — and its widgets are not all there yet: it draws itself when it is (on its resume)."""
         screen = self.screen
         refresh = getattr(screen, "refresh_frame", None)
-        if refresh is not None:
+        if refresh is not None and screen.is_mounted:
             refresh()
 
     # -- leaving -------------------------------------------------------------------------------------------

@@ -215,3 +215,39 @@ def test_the_collector_is_held_only_while_a_step_is_built() -> None:
 
     run(app, body)
     assert seen == [False] and gc.isenabled()
+
+
+def test_the_step_list_is_rebuilt_when_the_state_moves_and_only_then() -> None:
+    rec = CannedRecovery("gainsight-px", "reauthorize")
+    app = WizardApp(recovery=rec)
+
+    async def body(pilot) -> None:  # noqa: ANN001
+        await until(pilot, lambda: rec.navigator.gate("reauthorize").code == "check.failed", "the gate")
+        screen = app.screen
+        steps = screen.query_one("#steps")
+        built = steps.get_option("sync")
+        screen.refresh_frame()  # nothing moved: the same options, not rebuilt
+        assert steps.get_option("sync") is built
+        rec.navigator.skip("the Salesforce admin joins tomorrow", "Avery")
+        screen.refresh_frame()  # the state moved: shown at once, on the same screen
+        assert str(steps.get_option("reauthorize").prompt).startswith("–")
+        assert str(steps.get_option("sync").prompt).startswith("▶") and not steps.get_option("sync").disabled
+
+    run(app, body)
+
+
+def test_next_and_back_pressed_fast_while_checks_end_never_crash() -> None:
+    """A step's checks that end while the next step's screen is still being built once crashed the wizard
+    (the frame was redrawn on a screen whose widgets were not all there yet)."""
+    rec = CannedRecovery("gainsight-px", "impact")
+    app = WizardApp(recovery=rec)
+
+    async def body(pilot) -> None:  # noqa: ANN001
+        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "impact" and rec.navigator.gate("impact").open,
+                    "the step")
+        for _ in range(5):
+            await pilot.press("n", "b")
+        await pilot.pause()
+        assert app.is_running
+
+    run(app, body)
