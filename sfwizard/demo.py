@@ -20,7 +20,7 @@ from sfwizard.errors import SfwizardError
 from sfwizard.recovery.client import Endpoints, IntegrationClient
 from sfwizard.recovery.connection import Connection, DemoInfo, connect
 from sfwizard.recovery.wizard import SignInSetup
-from sfwizard.sandbox_child import sandbox_process  # noqa: F401 - the demo's way to a sandbox apart
+from sfwizard.sandbox_child import sandbox_process
 
 if TYPE_CHECKING:
     from sfwizard.integrations.signin import TokenSet

@@ -48,3 +48,26 @@ def test_the_sandbox_starts_from_a_folder_holding_another_sfwizard(tmp_path, mon
     monkeypatch.chdir(tmp_path)
     with sandbox_process("mine.yaml") as info:
         assert info["scenario"] == "mine"
+
+
+def test_the_child_sandbox_stops_when_its_parent_goes() -> None:
+    """The wizard's sandbox must not outlive the wizard, even one killed with -9: it stops when its stdin (a
+    pipe from the wizard) closes, as it does when the wizard's process ends however it ends."""
+    import subprocess
+    import sys
+
+    code = "import sys; from sfwizard.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen([sys.executable, "-I", "-c", code, "sandbox", "--scenario", "healthy",
+                             "--until-stdin-closes"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        assert '"instance_url"' in proc.stdout.readline()  # serving
+        proc.stdin.close()  # what the kernel does when the parent dies
+        assert proc.wait(timeout=20) == 0  # stopped as by Ctrl-C, cleanly
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
