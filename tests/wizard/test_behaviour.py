@@ -74,14 +74,20 @@ def test_a_skip_needs_a_reason_and_records_who_and_why() -> None:
     saved.release()
 
 
+async def _waiting_for_the_browser(pilot) -> None:  # noqa: ANN001
+    """On Connect, the browser sign-in started (1) and waiting for the person's browser."""
+    app = pilot.app
+    await until(pilot, lambda: getattr(app.screen, "STEP", "") == "connect" and not app.screen.busy, "the step")
+    await pilot.press("1")
+    await until(pilot, lambda: bool(app.screen.url) and app.screen.workers_running(), "the wait")
+
+
 def test_escape_stops_a_sign_in_that_waits_for_the_browser() -> None:
     rec = CannedRecovery("gainsight-px", "connect", signed_in=False)
     app = WizardApp(recovery=rec)
 
     async def body(pilot) -> None:  # noqa: ANN001
-        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "connect" and not app.screen.busy, "the step")
-        await pilot.press("1")
-        await until(pilot, lambda: bool(app.screen.url) and app.screen.workers_running(), "the wait")
+        await _waiting_for_the_browser(pilot)
         assert "waiting for the browser" in app.screen.busy
         await pilot.press("escape")
         await until(pilot, lambda: not app.screen.workers_running(), "the stop")
@@ -147,9 +153,7 @@ def test_quitting_while_work_is_in_flight_asks_first() -> None:
     app = WizardApp(recovery=rec)
 
     async def body(pilot) -> None:  # noqa: ANN001
-        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "connect" and not app.screen.busy, "the step")
-        await pilot.press("1")
-        await until(pilot, lambda: app.screen.workers_running(), "the wait")
+        await _waiting_for_the_browser(pilot)
         await pilot.press("ctrl+q")
         await until(pilot, lambda: type(app.screen).__name__ == "ChoiceDialog", "the question")
         await pilot.click("#stay")
@@ -187,9 +191,7 @@ def test_leaving_a_watching_step_stops_its_wait() -> None:
     app = WizardApp(recovery=rec)
 
     async def body(pilot) -> None:  # noqa: ANN001
-        await until(pilot, lambda: getattr(app.screen, "STEP", "") == "connect" and not app.screen.busy, "the step")
-        await pilot.press("1")
-        await until(pilot, lambda: app.screen.workers_running(), "the wait")
+        await _waiting_for_the_browser(pilot)
         connect = app.screen
         await pilot.press("b")  # back to Before you begin
         await until(pilot, lambda: getattr(app.screen, "STEP", "") == "before", "the step before")
