@@ -1,8 +1,12 @@
 """The wizard: a Textual app that walks the platform admin and the Salesforce admin through the recovery.
 
-The app owns the recovery (the core's ``Recovery``: session, navigator, connection) and switches between
-one screen per step. Setting up (the demo's sandbox, settings, the session) runs in a thread worker after
-the first screen is up, so the wizard is interactive at once.
+One screen (``frame.WizardScreen``) for the whole recovery: the frame is built once and each step is a pane
+swapped in it. The recovery (the core's ``Recovery``: session, navigator, connection) is built in a thread
+worker as soon as the first frame is up; a demo's sandbox starts beside it and is attached when it answers, so
+step 1 is on screen, with its keys, before the sandbox is.
+
+Keys typed while a dialog opens or closes are held and handed on once it has focus (or is gone): a fast typist's
+name never loses its first letters to the step behind, and what is typed after Enter is not typed into the name.
 """
 
 from __future__ import annotations
@@ -10,13 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual import events, work
+from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Static
-from textual.worker import WorkerState
+from textual.worker import Worker, WorkerState
 
 from . import messages as m
 
@@ -24,52 +26,10 @@ if TYPE_CHECKING:
     from sfwizard.cli import WizardOptions
     from sfwizard.recovery.wizard import Recovery
 
-    from .base import StepScreen
+    from .frame import WizardScreen
 
 Boot = Callable[["WizardApp", bool], "Recovery"]  # (app, resume?) → the recovery, built off the UI thread
-
-
-def step_screens() -> dict[str, type[StepScreen]]:
-    from . import (
-        before,
-        checklist,
-        connect,
-        impact,
-        knowledge,
-        mappings,
-        reauthorize,
-        report,
-        sync,
-        troubleshoot,
-        validate,
-    )
-
-    modules = (before, connect, impact, mappings, reauthorize, sync, validate, knowledge, troubleshoot,
-               checklist, report)
-    return {mod.Step.STEP: mod.Step for mod in modules}
-
-
-class StartScreen(Screen[None]):
-    """What shows while the wizard sets up (a fraction of a second; about a second when the demo's sandbox
-    starts). Plain on purpose — a title line, two lines of text and the key line, no header or footer widgets
-    and no animation: it is the screen whose speed a person feels first (benchmarks/run.py: first screen)."""
-
-    BINDINGS = [Binding("ctrl+q", "app.quit_wizard", "Quit")]
-
-    def compose(self) -> ComposeResult:
-        yield Static("sfwizard", id="start-title", markup=False)
-        with Vertical(id="start"):
-            yield Static("Recover a disconnected Salesforce integration, step by verified step.", id="tagline")
-            demo = getattr(getattr(self.app, "options", None), "demo", False)
-            yield Static("Setting up… (starting the demo's sandbox)" if demo else "Setting up…", id="start-status",
-                         markup=False)
-        yield Static("^q Quit", id="start-keys", markup=False)
-
-    def on_boot_failed(self, message: m.BootFailed) -> None:
-        from .widgets import flat
-
-        self.query_one("#start-status", Static).update(f"{flat(message.message)}\n\n{flat(message.hint)}\n\n"
-                                                         "Press Ctrl+Q to quit.")
+HOLD_LIMIT = 1.0  # seconds: held keys are handed on by then even if a dialog never took focus
 
 
 class WizardApp(App[int]):
@@ -80,6 +40,7 @@ class WizardApp(App[int]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
         Binding("ctrl+q", "quit_wizard", "Quit", priority=True),
+        Binding("ctrl+c", "quit_wizard", "Quit", show=False, priority=True),
         Binding("ctrl+t", "toggle_dark", "Theme", show=False),
     ]
 
@@ -92,22 +53,30 @@ class WizardApp(App[int]):
         self._boot_fn = boot or default_boot(self.options)
         self.recovery: Recovery | None = recovery
         self.person = ""  # the name last typed in a confirm or skip dialog (offered again)
-        self.checklist_svg: str | None = None  # the checklist as shown, for the report
-        self._screens: dict[str, StepScreen] = {}
         self._stop: list[Callable[[], None]] = []
+        self._held: list[tuple[str, str | None]] | None = None  # keys held while a dialog opens or closes
+        self._replay: list[tuple[str, str | None]] = []  # held keys being handed on, one by one
+        self._hold_timer: Any = None
+        self._quit_question: Screen[Any] | None = None
+
+    @property
+    def frame(self) -> WizardScreen:
+        from .frame import WizardScreen
+
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, WizardScreen):
+                return screen
+        raise LookupError("the wizard's frame is not up")
 
     # -- start-up ----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        if self.recovery is not None:  # given a recovery (tests): straight to its step
-            self.go(self.recovery.navigator.current_id)
-            return
-        self.push_screen(StartScreen())
-        # Held until the first screen is drawn: the boot thread's imports and set-up would otherwise share the
-        # interpreter with the first frame (benchmarks/run.py: first screen).
-        self.call_after_refresh(self._offer_resume)
+        from .frame import WizardScreen
 
-    def _offer_resume(self) -> None:
-        """An unfinished recovery session (not a demo's) is offered for resume before anything starts."""
+        frame = WizardScreen()
+        self.push_screen(frame)
+        if self.recovery is not None:  # given a recovery (tests): straight to its step
+            frame.show_recovery(self.recovery)
+            return
         found = None if self.options.demo or self.options.new_session else resumable(self.options.profile)
         if found is None:
             self._boot(resume=False)
@@ -116,7 +85,7 @@ class WizardApp(App[int]):
 
         text = (f"An unfinished {found['profile']} recovery, last saved {found['updated_at']}, stopped at step "
                 f"“{found['step']}” ({found['completed']} step(s) done).")
-        self.push_screen(ChoiceDialog("Resume the recovery?", text,
+        self.open_dialog(ChoiceDialog("Resume the recovery?", text,
                                       [("new", "Start a new one", "default"), ("resume", "Resume", "primary")]),
                          lambda answer: self._boot(resume=answer == "resume"))
 
@@ -127,14 +96,16 @@ class WizardApp(App[int]):
 
     def on_booted(self, message: m.Booted) -> None:
         self.recovery = message.recovery
-        self.go(message.recovery.navigator.current_id)
+        self.frame.show_recovery(message.recovery)
 
-    def on_worker_state_changed(self, event: Any) -> None:
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "boot" or event.state != WorkerState.ERROR:
             return
+        self.boot_failed(event.worker.error)
+
+    def boot_failed(self, error: BaseException | None) -> None:
         from sfwizard.errors import SfwizardError
 
-        error = event.worker.error
         if isinstance(error, SfwizardError):
             failed = m.BootFailed(error.message, error.hint)
         else:
@@ -143,62 +114,88 @@ class WizardApp(App[int]):
             logging.getLogger("sfwizard").error("the wizard could not start", exc_info=error)
             failed = m.BootFailed(f"could not start: {type(error).__name__}: {error}",
                                   "run again with --debug and send the log (sfwizard report)")
-        self.screen.post_message(failed)
+        self.frame.post_message(failed)
 
     def add_stopper(self, stop: Callable[[], None]) -> None:
         self._stop.append(stop)
 
-    # -- moving between steps ------------------------------------------------------------------------------
-    def go(self, step_id: str) -> None:
-        leaving = self.screen
-        if self.recovery is not None and getattr(leaving, "workers_running", lambda: False)():
-            # A wait on the step being left (a watch, a sign-in) ends now — before the next step starts its
-            # own work, so the stop can never land on the new step's job.
-            self.recovery.cancel()
-        _hold_collector()
-        try:
-            screen = self._screens.get(step_id)
-            if screen is None:
-                screen = step_screens()[step_id]()
-                self._screens[step_id] = screen
-                self.install_screen(screen, name=f"step-{step_id}")
-            if len(self.screen_stack) <= 1:  # only Textual's default screen under it: the first step goes on top
-                self.push_screen(f"step-{step_id}")
-            else:
-                self.switch_screen(f"step-{step_id}")
-        finally:
-            self.call_after_refresh(_settle_heap)  # the collector back on, whatever happened
+    # -- dialogs, and the keys typed while one opens or closes ----------------------------------------------
+    def open_dialog(self, dialog: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
+        """Push a question; keys typed from now until it has focus go to it, not to the step behind."""
+        self.hold_keys()
+        self.push_screen(dialog, callback)
 
-    def refresh_chrome(self) -> None:
-        """Redraw what every screen shows (header, step list, gate) after the state moved.
+    def hold_keys(self) -> None:
+        if self._held is None:
+            self._held = []
+        if self._replay:  # keys still being handed on belong after those held from now
+            self._held[:0] = self._replay
+            self._replay = []
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+        self._hold_timer = self.set_timer(HOLD_LIMIT, self.release_keys)
 
-        The screen shown may be one still being built — a step's checks that end just as a person presses
-        Next land here — and its widgets are not all there yet: it draws itself when it is (on its resume)."""
-        screen = self.screen
-        refresh = getattr(screen, "refresh_frame", None)
-        if refresh is not None and screen.is_mounted:
-            refresh()
+    def release_keys(self) -> None:
+        """Hand the held keys on, one at a time, each once the one before it is handled (a dialog's Enter
+        closes it before the next key arrives, so that key goes where the person meant it to)."""
+        held, self._held = self._held, None
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        self._replay += held or []
+        self._drip()
+
+    def _drip(self) -> None:
+        if self._held is not None or not self._replay:
+            return
+        key, character = self._replay.pop(0)
+        event = events.Key(key, character)
+        event.set_sender(self)  # as from the terminal: it bubbles back to the app, where bindings are checked
+        self.post_message(event)
+        if self._replay:
+            self.call_after_refresh(self._drip)
+
+    def hold_key(self, key: str, character: str | None) -> None:
+        """Hold one more key (a dialog field saw it after its Enter): handed on with the rest."""
+        self.hold_keys()
+        assert self._held is not None
+        self._held.append((key, character))
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            if self._held is not None:  # fresh from the terminal, or bubbled back unhandled: a binding would act
+                self._held.append((event.key, event.character))
+                return
+            if not self.screen_stack:  # a key after the last screen went (quitting): nobody to take it
+                return
+        await super().on_event(event)
 
     # -- leaving -------------------------------------------------------------------------------------------
     def busy(self) -> bool:
-        return any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) and w.group != "boot"
-                   for s in self._screens.values() for w in s.workers)
+        return any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) and w.group != "boot" for w in self.workers)
 
     def action_quit_wizard(self) -> None:
-        if not self.busy():
+        if self._quit_question is not None or not self.busy():  # pressed again while asked: quit
             self.exit(0)
             return
+        from .dialogs import ChoiceDialog
+
+        rec = self.recovery
+        if rec is not None and rec.demo_scenario:
+            text = "A check or a wait is still running. This is a demo: its sandbox stops and the demo starts " \
+                   "afresh next time. Ctrl+Q again quits."
+        else:
+            text = "A check or a wait is still running. What is done so far is saved in the recovery session; " \
+                   "you can resume it later. Ctrl+Q again quits."
 
         def answer(choice: str | None) -> None:
+            self._quit_question = None
             if choice == "quit":
                 self.exit(0)
 
-        from .dialogs import ChoiceDialog
-
-        self.push_screen(ChoiceDialog("Quit while work is in flight?",
-                                      "A check or a wait is still running. What is done so far is saved in the "
-                                      "recovery session; you can resume it later.",
-                                      [("stay", "Stay", "default"), ("quit", "Quit", "error")]), answer)
+        self._quit_question = ChoiceDialog("Quit while work is in flight?", text,
+                                           [("stay", "Stay", "default"), ("quit", "Quit", "error")])
+        self.open_dialog(self._quit_question, answer)
 
     def action_toggle_dark(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
@@ -220,55 +217,37 @@ class WizardApp(App[int]):
     # -- the command palette ---------------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        step = getattr(screen, "STEP", "")
-        if step and self.recovery is not None:
-            yield SystemCommand("Re-run checks", "Run this step's checks again", screen.action_rerun)  # type: ignore
-            yield SystemCommand("Open the runbook section", "The runbook's words for this step",
-                                screen.action_runbook)  # type: ignore[attr-defined]
-            yield SystemCommand("Export report", "Write the report and the support bundle now",
-                                self.action_export_report)
-            yield SystemCommand("Switch theme (dark/light)", "Toggle between the dark and the light theme",
-                                self.action_toggle_dark)
+        from .frame import WizardScreen
+
+        if not isinstance(screen, WizardScreen) or self.recovery is None or screen.pane is None:
+            return
+        yield SystemCommand("Re-run checks", "Run this step's checks again", screen.action_rerun)
+        yield SystemCommand("Open the runbook section", "The runbook's words for this step", screen.action_explain)
+        yield SystemCommand("Export report", "Write the report and the support bundle now", self.action_export_report)
+        yield SystemCommand("Switch theme (dark/light)", "Toggle between the dark and the light theme",
+                            self.action_toggle_dark)
+        nav = self.recovery.navigator
+        for step in nav.steps:
+            if nav.can_go_to(step.id) and step.id != screen.step:
+                yield SystemCommand(f"Go to step: {step.title}", "A step already reached",
+                                    lambda step_id=step.id: screen.go_to(step_id))
 
     def action_export_report(self) -> None:
-        self.go("report") if self.recovery and self.recovery.navigator.can_go_to("report") else \
-            self._export_now()
-
-    def _export_now(self) -> None:
-        from pathlib import Path
-
         rec = self.recovery
         if rec is None:
             return
-        svg = self.export_screenshot()
-        self._export_worker(rec, Path.cwd(), svg)
+        if rec.navigator.can_go_to("report"):
+            self.frame.go_to("report")
+            return
+        from pathlib import Path
+
+        self._export_worker(rec, Path.cwd())
 
     @work(thread=True, exclusive=True, group="report", exit_on_error=False)
-    def _export_worker(self, rec: Recovery, out_dir: Any, svg: str) -> None:
-        files = rec.write_report(out_dir, screenshot_svg=svg)
+    def _export_worker(self, rec: Recovery, out_dir: Any) -> None:
+        files = rec.write_report(out_dir)
         self.call_from_thread(self.notify, f"Report: {files.report}\nBundle: {files.bundle}", title="Exported",
                               timeout=12, markup=False)
-
-
-def _hold_collector() -> None:
-    """No garbage collection while a step screen is built: its tens of thousands of new objects would start
-    one in the middle of the build (benchmarks/run.py: stall). ``_settle_heap`` lets it run again."""
-    import gc
-
-    gc.disable()
-
-
-def _settle_heap() -> None:
-    """Move what is alive once a step is drawn (its widgets, the core's modules) out of the collector's sight.
-
-    A full garbage collection scans every tracked object; after a few steps that is 250,000 objects and a
-    90–200 ms pause of the event loop (benchmarks/run.py: stall). Frozen objects are still freed by reference
-    counting when they go; only cycles among them wait — a step screen is kept for the session anyway.
-    """
-    import gc
-
-    gc.freeze()
-    gc.enable()
 
 
 def resumable(profile: str | None) -> dict[str, Any] | None:
@@ -284,37 +263,75 @@ def resumable(profile: str | None) -> dict[str, Any] | None:
     return None
 
 
+def scenario_profile(scenario: str) -> str | None:
+    """The profile a scenario names (following ``extends:``), read off its file without loading it: the demo's
+    step 1 goes up while its sandbox starts. None when it cannot tell (the sandbox's word is used then)."""
+    import re
+    from pathlib import Path
+
+    from sfwizard import sandbox
+
+    folder = Path(sandbox.__file__).parent / "scenarios"
+    name, seen = scenario, 0
+    while name and seen < 8:
+        seen += 1
+        path = Path(name)
+        if not path.suffix:
+            candidates = [folder / f"{name}.yaml", folder / "diagnosis" / f"{name}.yaml"]
+            path = next((c for c in candidates if c.is_file()), path)
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")[:200_000]
+        except OSError:
+            return None
+        found = re.search(r"^profile:\s*['\"]?([\w-]+)", text, re.M)
+        if found:
+            return found.group(1)
+        parent = re.search(r"^extends:\s*['\"]?([^'\"\s#]+)", text, re.M)
+        name = parent.group(1) if parent else ""
+    return "gainsight-px" if seen and not name else None
+
+
 def default_boot(options: WizardOptions) -> Boot:
-    """How the wizard sets up for real runs and for --demo (the sandbox starts in the background)."""
+    """How the wizard sets up for real runs and for --demo: the recovery first (step 1 up at once), a demo's
+    sandbox in the background, attached to the recovery when it answers."""
 
     def boot(app: WizardApp, resume: bool) -> Recovery:
-        demo_env = None
-        if options.demo:
-            import contextlib
-
-            from sfwizard.sandbox_child import sandbox_process
-
-            # The sandbox in a process of its own (in the wizard's it would share the interpreter with the
-            # screen), started before the core is imported: the imports would otherwise take the interpreter
-            # from the first screen while it answers its first keys, and the sandbox takes longer to come up.
-            stack = contextlib.ExitStack()
-            app.add_stopper(stack.close)
-            info = stack.enter_context(sandbox_process(options.scenario))
-            from sfwizard.demo import demo_environment
-
-            demo_env = demo_environment(info, options.scenario, options.profile, stack)
-            profile, setup = demo_env.profile, demo_env.setup
         from sfwizard.recovery.session import RecoverySession
         from sfwizard.recovery.wizard import Recovery, setup_from_settings
 
-        if demo_env is None:
+        if not options.demo:
             profile, setup = setup_from_settings(options.profile)
-        session = None
-        if resume:
-            session = RecoverySession.latest(profile, demo=False, unfinished=True)
-        if session is None:
-            session = RecoverySession.new(profile, demo_scenario=options.scenario if options.demo else None)
-        return Recovery(profile, setup, session, demo=demo_env.info if demo_env else None,
-                        vendor=demo_env.vendor if demo_env else None)
+            session = RecoverySession.latest(profile, demo=False, unfinished=True) if resume else None
+            session = session or RecoverySession.new(profile)
+            return Recovery(profile, setup, session)
+        profile = options.profile or scenario_profile(options.scenario) or "gainsight-px"
+        session = RecoverySession.new(profile, demo_scenario=options.scenario)
+        rec = Recovery(profile, None, session, demo_scenario=options.scenario)
+        _start_demo_sandbox(app, rec, options)
+        return rec
 
     return boot
+
+
+def _start_demo_sandbox(app: WizardApp, rec: Recovery, options: WizardOptions) -> None:
+    """The demo's sandbox in a process of its own (in the wizard's it would share the interpreter with the
+    screen), stopped with the wizard; attached to the recovery once it answers."""
+    import contextlib
+    import threading
+
+    stack = contextlib.ExitStack()
+    app.add_stopper(stack.close)
+
+    def start() -> None:
+        try:
+            from sfwizard.sandbox_child import sandbox_process
+
+            info = stack.enter_context(sandbox_process(options.scenario))
+            from sfwizard.demo import demo_environment
+
+            env = demo_environment(info, options.scenario, rec.profile.name, stack)
+            rec.attach(env.setup, demo=env.info, vendor=env.vendor)
+        except BaseException as exc:  # noqa: BLE001 - said on screen; the app stays up to show it
+            app.call_from_thread(app.boot_failed, exc)
+
+    threading.Thread(target=start, name="demo-sandbox", daemon=True).start()

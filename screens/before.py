@@ -5,52 +5,57 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from .base import StepScreen
-from .widgets import actor_label, flat
+from .pane import StepPane
+from .widgets import Indented, actor_label, flat
 
 
-class Step(StepScreen):
+class Step(StepPane):
     STEP = "before"
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="status-verdict", classes="card", markup=False)
         yield Static("Who is needed", classes="section")
-        yield Static("", id="people", markup=False)
+        yield Indented(id="people")
         yield Static("", id="duration", classes="note", markup=False)
         yield Static("If the Salesforce admin is not here", classes="section")
-        yield Static("", id="absent", classes="note", markup=False)
-        yield Static("Press c to confirm that both admins are here (your names go into the report).",
-                     classes="note")
+        yield Indented(id="absent", classes="note")
 
-    def refresh_frame(self) -> None:
-        super().refresh_frame()
-        rec = self.recovery
-        if rec is None:
-            return
+    def render_state(self) -> None:
+        rec = self.rec
         p = rec.profile
-        lines = []
+        lines: list[tuple[str, str, str] | str] = []
         for person in p.people:
-            role = "platform_admin" if "Salesforce" not in person["role"] else "salesforce_admin"
-            who_ = flat(person.get("who", ""))
+            role = "salesforce_admin" if "salesforce" in person["role"].lower() else "platform_admin"
             label = actor_label(role, p.vendor)
-            lines.append(f"• {label}" + (f" ({who_})" if who_ and who_ != label else "") + " — can:")
-            lines += [f"    – {flat(c)}" for c in person.get("can", [])]
+            who = flat(person.get("who", ""))
+            if who.lower().startswith(label.lower()):  # "Salesforce admin (or the owner)": say only the rest
+                who = who[len(label):].strip(" ()")
+            extra = f" ({who})" if who and who.lower() != label.lower() else ""
+            lines.append(("• ", "  ", f"{label}{extra} — can:"))
+            lines += [("    – ", "      ", flat(c)) for c in person.get("can", [])]
         who = rec.navigator.confirmed("before.people")
         if who is not None:
-            lines.append(f"Confirmed by {flat(who.get('who'))} at {who.get('at')}.")
-        self.show_text("people", "\n".join(lines))
-        self.show_text("duration", f"Takes {p.duration}." if p.duration else "")
-        self.show_text("absent", flat(p.absent_admin))
+            lines.append(("", "", f"Both here: confirmed by {flat(who.get('who'))} at {who.get('at')}."))
+        else:
+            lines.append(("", "", "Press c to confirm both admins are here (your name goes into the report)."))
+        self.query_one("#people", Indented).show(lines)
+        self.query_one("#duration", Static).update(f"Takes {p.duration}." if p.duration else "")
+        self.query_one("#absent", Indented).show([("", "", flat(p.absent_admin))])
         self._verdict()
+        super().render_state()
 
     def _verdict(self) -> None:
-        rec = self.recovery
-        r = rec.navigator.results.get("before.status_page") if rec else None
+        rec = self.rec
+        r = rec.navigator.results.get("before.status_page")
         card = self.query_one("#status-verdict", Static)
         card.set_class(r is not None and r.status.value == "pass", "-good")
         card.set_class(r is not None and r.status.value == "fail", "-bad")
+        card.set_class(r is not None and r.status.value == "warn", "-warn")
         if r is None:
-            card.update("Reading the vendor's status page…")
+            where = rec.setup.status_url if rec.ready.is_set() and rec.setup and rec.setup.status_url else \
+                rec.profile.status_page
+            card.update(f"Reading {rec.profile.vendor}'s status page ({flat(where)})…" if "status_page" not in
+                        self.missing() or self.running else f"{rec.profile.vendor}'s status page: not read yet")
             return
         ev = r.evidence
         lines = [f"{rec.profile.vendor} status page: {flat(ev.get('description') or r.summary)}"]
@@ -59,9 +64,3 @@ class Step(StepScreen):
         if r.status.value in ("fail", "warn") and r.resolution:
             lines.append(f"  → {flat(r.resolution)}")
         card.update("\n".join(lines))
-
-    def after_results(self, results: list) -> None:  # noqa: ANN001 - the base's signature
-        self._verdict()
-
-    def after_confirm(self, item: str) -> None:
-        self.refresh_frame()

@@ -3,11 +3,13 @@ and marked pass, fail, or confirmed by whom and when — what only a person can 
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from .base import StepScreen
+from .pane import StepPane
 from .widgets import FitTable, flat, plain
 
 MARK_ICON = {"pass": "✔", "confirmed": "✔", "fail": "✘", "waiting": "·", "n/a": "–"}
@@ -18,7 +20,7 @@ class ChecklistTable(FitTable):
     FLEX = {"item": 3, "how": 2}
 
 
-def _how(it) -> str:  # noqa: ANN001 - an ItemOutcome
+def how_known(it: Any) -> str:
     """The short form for the table; Enter shows the whole of it."""
     mark = it.mark.value
     if mark == "pass":
@@ -28,16 +30,19 @@ def _how(it) -> str:  # noqa: ANN001 - an ItemOutcome
         return f"confirmed by {flat(it.confirmed_by.get('who', '?'))}"
     if mark == "n/a":
         return "not used here"
+    if mark == "waiting" and (it.item.confirm or not it.checks):
+        return "c: confirm you saw it"
     return it.why
 
 
-class Step(StepScreen):
+class Step(StepPane):
     STEP = "checklist"
     SHOWS_CHECKS = False
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="summary", classes="card", markup=False)
         yield ChecklistTable(id="items", cursor_type="row")
+        yield Static("", id="item-detail", classes="detail", markup=False)
         yield Static("c confirms the selected item as a person · Enter shows what proves it · r re-checks",
                      classes="note")
 
@@ -46,84 +51,91 @@ class Step(StepScreen):
         table.add_column("", key="mark", width=1)
         table.add_column("item", key="item", width=30)
         table.add_column("how it is known", key="how", width=20)
-        super().on_mount()
 
-    def on_enter(self) -> None:
-        self.action_rerun()
+    def missing(self) -> list[str]:
+        rec = self.rec
+        return [c for c in self._ids() if c not in rec.navigator.results]
 
-    def action_rerun(self) -> None:
-        rec = self.recovery
-        if rec is None:
-            return
-        ids = sorted({c for it in rec.profile.checklist for c in it.proven_by})
-        self.run_checks(ids)
+    def _ids(self) -> list[str]:
+        return sorted({c for it in self.rec.profile.checklist for c in it.proven_by})
 
-    def after_results(self, results: list) -> None:  # noqa: ANN001
-        self.refresh_frame()
+    def start(self) -> None:
+        self.run_checks(self._ids())  # the items are proven afresh each time the checklist is shown
 
-    def refresh_frame(self) -> None:
-        rec = self.recovery
-        if rec is not None:
-            items = rec.checklist()
-            table = self.query_one("#items", DataTable)
-            keep = table.cursor_row
-            table.clear()
-            group = None
-            for i, it in enumerate(items):
-                if it.item.group != group:
-                    group = it.item.group
-                    table.add_row(plain(""), plain(group, "bold"), plain(""), key=f"g-{i}")
-                mark = it.mark.value
-                table.add_row(plain(MARK_ICON.get(mark, "?"), MARK_STYLE.get(mark, "")), plain(it.item.item),
-                              plain(_how(it), MARK_STYLE.get(mark, "") if mark != "pass" else ""), key=f"i-{i}")
-            if table.row_count:
-                table.move_cursor(row=min(keep, table.row_count - 1))
-            done = sum(1 for it in items if it.done)
-            failing = sum(1 for it in items if it.mark.value == "fail")
-            summary = self.query_one("#summary", Static)
-            summary.update(f"{done} of {len(items)} items done" + (f" · {failing} failing" if failing else "")
-                           + (" — the recovery is verified." if done == len(items) and items else ""))
-            summary.set_class(done == len(items) and bool(items), "-good")
-            summary.set_class(failing > 0, "-bad")
-            if items and done == len(items) and not rec.navigator.has_fact("checklist_reviewed"):
-                rec.navigator.note_fact("checklist_reviewed", "every item proven or confirmed")
-        super().refresh_frame()
+    def rerun(self) -> None:
+        self.run_checks(self._ids())
 
-    def _selected(self):  # noqa: ANN202
-        rec = self.recovery
+    def state_moved(self, dropped: set[str]) -> None:
+        if dropped & set(self._ids()):
+            self._stale = True
+        self.render_state()
+        self._rerun_stale()
+
+    def render_state(self) -> None:
+        rec = self.rec
+        items = rec.checklist()
         table = self.query_one("#items", DataTable)
-        if rec is None or table.row_count == 0:
+        keep = table.cursor_row
+        table.clear()
+        group = None
+        for i, it in enumerate(items):
+            if it.item.group != group:
+                group = it.item.group
+                table.add_row(plain(""), plain(group, "bold"), plain(""), key=f"g-{i}")
+            mark = "waiting" if set(it.checks) & self.running else it.mark.value
+            table.add_row(plain(MARK_ICON.get(mark, "?"), MARK_STYLE.get(mark, "")), plain(it.item.item),
+                          plain("checking…" if set(it.checks) & self.running else how_known(it),
+                                MARK_STYLE.get(mark, "") if mark != "pass" else ""), key=f"i-{i}")
+        if table.row_count:
+            table.move_cursor(row=min(max(keep, 0), table.row_count - 1), animate=False)
+        done = sum(1 for it in items if it.done)
+        failing = sum(1 for it in items if it.mark.value == "fail")
+        summary = self.query_one("#summary", Static)
+        summary.update(f"{done} of {len(items)} items done" + (f" · {failing} failing" if failing else "")
+                       + (" — the recovery is verified." if done == len(items) and items else ""))
+        summary.set_class(done == len(items) and bool(items), "-good")
+        summary.set_class(failing > 0, "-bad")
+        self._item_detail()
+        super().render_state()
+
+    def selected(self) -> Any:
+        table = self.query_one("#items", DataTable)
+        if table.row_count == 0:
             return None
         key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         if not key.startswith("i-"):
             return None
-        return rec.checklist()[int(key[2:])]
+        return self.rec.checklist()[int(key[2:])]
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "confirm":
-            it = self._selected() if self.is_mounted else None
-            return it is not None and it.mark.value == "waiting" and (it.item.confirm or not it.checks)
-        return super().check_action(action, parameters)
+    def confirmable(self) -> Any:
+        it = self.selected()
+        if it is not None and it.mark.value == "waiting" and (it.item.confirm or not it.checks):
+            return it
+        return None
 
-    def action_confirm(self) -> None:
-        it = self._selected()
-        if it is None or it.mark.value != "waiting":
-            return
-        self.ask_confirmation(it.key, f"{it.item.item} — confirm you saw this yourself.")
-
-    def after_confirm(self, item: str) -> None:
-        self.refresh_frame()
+    def confirm(self) -> None:
+        it = self.confirmable()
+        if it is not None:
+            self.frame.ask_confirmation(it.key, f"{it.item.item} — confirm you saw this yourself.")
 
     @on(DataTable.RowHighlighted, "#items")
     def _moved(self) -> None:
-        self.refresh_bindings()
+        self._item_detail()
+        self.frame.refresh_bindings()
+
+    def _item_detail(self) -> None:
+        it = self.selected()
+        detail = self.query_one("#item-detail", Static)
+        detail.display = it is not None
+        if it is not None:
+            detail.update(f"{it.item.item}\n{it.mark.value}: {flat(it.why)}")
 
     @on(DataTable.RowSelected, "#items")
     def _why(self) -> None:
-        it = self._selected()
-        rec = self.recovery
-        if it is None or rec is None:
+        it = self.selected()
+        if it is None:
             return
+        rec = self.rec
         from .dialogs import TextDialog, evidence_text
 
         parts = [f"{it.item.item}", f"{it.mark.value}: {flat(it.why)}"]
@@ -133,8 +145,3 @@ class Step(StepScreen):
             if r is not None:
                 parts += ["", evidence_text(r)]
         self.app.push_screen(TextDialog("What proves it", "\n".join(parts)))
-
-    def action_next(self) -> None:
-        # The picture of the checklist goes into the report (taken here, where it is on screen).
-        self.wizard.checklist_svg = self.app.export_screenshot(title="sfwizard · final checklist")
-        super().action_next()

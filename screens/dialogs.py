@@ -7,13 +7,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from .widgets import actor_label, flat
+from .widgets import TextField, actor_label, flat
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,61 @@ class PersonAnswer:
     text: str = ""
 
 
+class Field(TextField):
+    """A dialog's text field. Enter submits what is in the field at that moment; keys typed after it in the same
+    burst are held by the app (handed to the step behind once the dialog is gone, or back here if the answer is
+    refused) — never typed into the name."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        app = self.app
+        if getattr(app, "_held", None) is not None and event.key != "escape":
+            event.stop()
+            event.prevent_default()
+            app.hold_key(event.key, event.character)  # type: ignore[attr-defined]
+
+    def submitted(self) -> None:
+        hold = getattr(self.app, "hold_keys", None)
+        if hold is not None:
+            hold()
+        super().submitted()
+
+
 class _Dialog(ModalScreen[Any]):
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+    """A question on top of the wizard. Keys typed while it opens are handed to it once it has focus (the app
+    holds them); keys typed after its answer go to the step behind, once it is gone — never into its fields."""
+
+    BINDINGS = [Binding("escape", "escape", "Cancel")]
+    answered = False
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._opened)
+
+    def _opened(self) -> None:
+        release = getattr(self.app, "release_keys", None)
+        if release is not None:
+            release()
+
+    def action_escape(self) -> None:
+        """Esc leaves a text field (focus to the buttons); a second Esc cancels the dialog."""
+        if isinstance(self.focused, Input):
+            buttons = self.query(Button)
+            if buttons:
+                buttons.first().focus()
+                return
+        self.dismiss(None)
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+    def dismiss(self, result: Any = None) -> Any:  # type: ignore[override]
+        if self.answered:  # a second Enter in the same burst: the answer is already on its way
+            return None
+        self.answered = True
+        hold = getattr(self.app, "hold_keys", None)
+        if hold is not None:
+            hold()  # what is typed next is for the step behind: held until this dialog is gone
+            self.app.call_after_refresh(self.app.release_keys)  # type: ignore[attr-defined]
+        return super().dismiss(result)
 
 
 class FormDialog(_Dialog):
@@ -44,15 +95,26 @@ class FormDialog(_Dialog):
         if event.button.id == "cancel":
             self.dismiss(None)
         else:
-            self.submit()
+            self.submit(self.values())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.submit()
+        # The field's value as it was at Enter (``event.value``): keys typed after Enter in the same burst may
+        # already be in the field by the time this message is handled.
+        self.submit(self.values({event.input.id or "": event.value}))
+        if not self.answered:  # refused (a name missing): the keys typed after Enter come back here
+            release = getattr(self.app, "release_keys", None)
+            if release is not None:
+                release()
+
+    def values(self, at_enter: dict[str, str] | None = None) -> dict[str, str]:
+        out = {w.id: w.value for w in self.query(Input) if w.id}
+        out.update(at_enter or {})
+        return out
 
     def problem(self, text: str) -> None:
         self.query_one("#problem", Static).update(text)
 
-    def submit(self) -> None:
+    def submit(self, values: dict[str, str]) -> None:
         raise NotImplementedError
 
 
@@ -70,13 +132,12 @@ class SkipDialog(FormDialog):
         with Vertical(classes="dialog"):
             yield Label(f"Skip “{flat(self.step_title)}”", classes="dialog-title", markup=False)
             yield Static("Say why; it goes into the report.", classes="muted")
-            yield Input(placeholder="reason (for example: the Salesforce admin joins tomorrow)", id="reason")
-            yield Input(value=self.default_who, placeholder="your name", id="who")
+            yield Field(placeholder="reason (for example: the Salesforce admin joins tomorrow)", id="reason")
+            yield Field(value=self.default_who, placeholder="your name", id="who")
             yield from self.form_end("Skip the step", "warning")
 
-    def submit(self) -> None:
-        reason = self.query_one("#reason", Input).value.strip()
-        who = self.query_one("#who", Input).value.strip()
+    def submit(self, values: dict[str, str]) -> None:
+        reason, who = values.get("reason", "").strip(), values.get("who", "").strip()
         if not reason or not who:
             self.problem("both a reason and a name are needed")
             self.query_one("#reason" if not reason else "#who", Input).focus()
@@ -100,11 +161,11 @@ class ConfirmDialog(FormDialog):
             with RadioSet(id="role"):
                 for role in ("platform_admin", "salesforce_admin"):
                     yield RadioButton(actor_label(role, self.vendor), value=role == self.role, id=role)
-            yield Input(value=self.default_who, placeholder="your name", id="who")
+            yield Field(value=self.default_who, placeholder="your name", id="who")
             yield from self.form_end("Confirm", "success")
 
-    def submit(self) -> None:
-        who = self.query_one("#who", Input).value.strip()
+    def submit(self, values: dict[str, str]) -> None:
+        who = values.get("who", "").strip()
         if not who:
             self.problem("say who confirms")
             return

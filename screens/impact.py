@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from .base import StepScreen
-from .widgets import FitTable, flat, plain
+from .pane import StepPane
+from .widgets import FitTable, Indented, flat, plain
 
 
 class FlowTable(FitTable):
@@ -17,17 +17,18 @@ class ScheduleTable(FitTable):
     FLEX = {"what": 1}
 
 
-class Step(StepScreen):
+class Step(StepPane):
     STEP = "impact"
 
     def compose_body(self) -> ComposeResult:
+        yield Static("", id="deadline", classes="card", markup=False)
         yield Static("What stopped", classes="section")
         yield FlowTable(id="flows", show_cursor=False)
-        yield Static("", id="shared", classes="card", markup=False)
+        yield Indented(id="shared", classes="card")
         yield Static("When data flows again", classes="section")
         yield ScheduleTable(id="schedule", show_cursor=False)
-        yield Static("", id="next-runs", classes="note", markup=False)
-        yield Static("", id="large", classes="note", markup=False)
+        yield Indented(id="next-runs", classes="note")
+        yield Indented(id="large", classes="note")
 
     def on_mount(self) -> None:
         flows = self.query_one("#flows", DataTable)
@@ -38,33 +39,34 @@ class Step(StepScreen):
         for key, label, width in (("gmt", "GMT", 5), ("local", "your time", 10), ("direction", "direction", 16),
                                   ("what", "what happens", 20)):
             sched.add_column(label, key=key, width=width)
-        super().on_mount()
+        self._drawn = False
 
-    def refresh_frame(self) -> None:
-        super().refresh_frame()
-        rec = self.recovery
-        if rec is None:
-            return
+    def render_state(self) -> None:
+        rec = self.rec
         p = rec.profile
-        flows = self.query_one("#flows", DataTable)
-        flows.clear()
-        for f in p.flows:
-            flows.add_row(plain(f.get("name", "")), plain(f.get("direction", "")), plain(f.get("what", "")))
-        self.show_text("shared", flat(p.shared_token))
-        sched = self.query_one("#schedule", DataTable)
-        sched.clear()
-        from sfwizard.sftime import local_clock
+        if not self._drawn:  # the profile's rows never change: drawn once
+            self._drawn = True
+            flows = self.query_one("#flows", DataTable)
+            for f in p.flows:
+                flows.add_row(plain(f.get("name", "")), plain(f.get("direction", "")), plain(f.get("what", "")))
+            sched = self.query_one("#schedule", DataTable)
+            from sfwizard.sftime import local_clock
 
-        for s in p.schedule_gmt:
-            sched.add_row(plain(s["time"]), plain(local_clock(s["time"], rec.clock())), plain(s["direction"]),
-                          plain(s["activity"]))
-        sched.display = bool(p.schedule_gmt)
+            for s in p.schedule_gmt:
+                sched.add_row(plain(s["time"]), plain(local_clock(s["time"], rec.clock())), plain(s["direction"]),
+                              plain(s["activity"]))
+            sched.display = bool(p.schedule_gmt)
+            self.query_one("#shared", Indented).show([("", "", flat(p.shared_token))])
+            self.query_one("#large", Indented).show([("", "", flat(p.large_tenant))])
         runs = rec.navigator.results.get("flow.schedule")
         upcoming = (runs.evidence.get("next_runs") if runs else None) or []
-        self.show_text("next-runs", "Next: " + "; ".join(f"{flat(r['activity'])} {r['local']} ({r['gmt']})"
-                                                         for r in upcoming[:3]) if upcoming else
-                       ("" if p.schedule_gmt else "No fixed schedule: the Backfill pushes what was missed."))
-        self.show_text("large", flat(p.large_tenant))
+        self.query_one("#next-runs", Indented).show(
+            [("Next: ", "      ", "; ".join(f"{flat(r['activity'])} {r['local']} ({r['gmt']})"
+                                            for r in upcoming[:3]))] if upcoming else
+            [("", "", "" if p.schedule_gmt else "No fixed schedule: the Backfill pushes what was missed.")])
+        self._deadline()
+        super().render_state()
 
-    def after_results(self, results: list) -> None:  # noqa: ANN001
-        self.refresh_frame()
+    def _deadline(self) -> None:
+        card = self.query_one("#deadline", Static)
+        card.display = False

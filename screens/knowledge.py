@@ -1,5 +1,6 @@
 """Step 8 · Knowledge (only where the tenant uses Salesforce Knowledge in the In-App Hub): the toggle (a person
-confirms it: no API shows it), categories, accessibility, and a named article found and opened."""
+confirms it: no API shows it), categories, accessibility, and a named article found and opened. The search runs on
+what was typed last (debounced; an answer to an older search is never shown)."""
 
 from __future__ import annotations
 
@@ -7,79 +8,98 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input
 
-from .base import StepScreen
-from .widgets import flat
+from .pane import StepPane
+from .widgets import Indented, TextField, flat
+
+DEBOUNCE = 0.6  # seconds of quiet typing before a search starts by itself
 
 
-class Step(StepScreen):
+class Step(StepPane):
     STEP = "knowledge"
     BINDINGS = [Binding("o", "open_article", "Open the article")]
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="article", classes="card", markup=False)
+        yield Indented(id="article", classes="card")
         with Horizontal(classes="inline"):
-            yield Input(placeholder="an article title you know exists", id="title")
-            yield Button("Search", id="search")
+            yield TextField(placeholder="an article title you know exists", id="title", compact=True)
+            yield Button("Search", id="search", compact=True)
 
-    def refresh_frame(self) -> None:
-        super().refresh_frame()
-        rec = self.recovery
-        if rec is None:
-            return
+    def on_mount(self) -> None:
+        self._timer = None
+        self._filled = False
+
+    def render_state(self) -> None:
+        rec = self.rec
         r = rec.navigator.results.get("knowledge.search")
-        if r is None:
-            self.show_text("article", "Searching for a known article…")
+        if "knowledge.search" in self.running:
+            text = [("", "", f"Searching for “{flat(rec.known_article or '')}”…")]
+        elif r is None:
+            text = [("", "", "Type the title of an article you know exists; the search runs as you stop typing.")]
         else:
             link = r.evidence.get("link")
-            self.show_text("article", flat(r.summary) + ("\nPress o to open it in Salesforce, then press c to "
-                                                         "confirm it opened correctly." if link else ""))
-        if rec.snapshot is not None and not self.query_one("#title", Input).value:
-            self.query_one("#title", Input).value = rec.snapshot.knowledge.known_article
+            text = [("", "", flat(r.summary))]
+            if link:
+                text.append(("", "", "Press o to open it in Salesforce, then c to confirm it opened correctly."))
+        self.query_one("#article", Indented).show(text)
+        field = self.query_one("#title", Input)
+        if not self._filled:
+            self._filled = True
+            if not field.value:
+                field.value = rec.known_article or (rec.snapshot.knowledge.known_article if rec.snapshot else "")
+        super().render_state()
 
+    # -- the search: what was typed last wins -----------------------------------------------------------------
+    @on(Input.Changed, "#title")
+    def _typed(self, event: Input.Changed) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(DEBOUNCE, lambda value=event.value: self._search(value))
+
+    @on(Input.Submitted, "#title")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._search(event.value)
+
+    @on(Button.Pressed, "#search")
+    def _pressed(self) -> None:
+        self._search(self.query_one("#title", Input).value)
+
+    def _search(self, text: str) -> None:
+        title = text.strip()
+        if not title or title == (self.rec.known_article or "") and "knowledge.search" in self.rec.navigator.results:
+            return
+        self.rec.known_article = title  # the old answer goes stale (its basis is the title searched)
+        self.run_checks(["knowledge.search"])
+
+    # -- opening and confirming ---------------------------------------------------------------------------------
     def action_open_article(self) -> None:
-        rec = self.recovery
-        r = rec.navigator.results.get("knowledge.search") if rec else None
-        link = r.evidence.get("link") if r else None
+        link = self.evidence_of("knowledge.search").get("link")
         if link:
             self.app.open_url(str(link))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "confirm":
-            return bool(super().check_action(action, parameters)) or self._article_to_confirm()
         if action == "open_article":
-            rec = self.recovery
-            r = rec.navigator.results.get("knowledge.search") if rec else None
-            return r is not None and bool(r.evidence.get("link"))
-        return super().check_action(action, parameters)
+            return bool(self.evidence_of("knowledge.search").get("link"))
+        return True
 
-    @on(Button.Pressed, "#search")
-    @on(Input.Submitted, "#title")
-    def _search(self) -> None:
-        rec = self.recovery
-        if rec is None:
+    def can(self, action: str) -> bool | None:
+        if action == "confirm":
+            return bool(super().can(action)) or self._article_to_confirm()
+        return super().can(action)
+
+    def _article_to_confirm(self) -> bool:
+        rec = self.rec
+        return bool(self.evidence_of("knowledge.search").get("link")
+                    and rec.navigator.confirmed("knowledge.article_opened") is None)
+
+    def confirm(self) -> None:
+        if self.confirmable() is None and self._article_to_confirm():
+            self.frame.ask_confirmation("knowledge.article_opened", "The article opened correctly in Salesforce.")
             return
-        rec.known_article = self.query_one("#title", Input).value.strip() or None
-        self.run_checks(["knowledge.search"])
-
-    def after_results(self, results: list) -> None:  # noqa: ANN001
-        self.refresh_frame()
+        super().confirm()
 
     def after_click(self) -> None:
         self.run_checks()
-
-    def _article_to_confirm(self) -> bool:
-        rec = self.recovery
-        r = rec.navigator.results.get("knowledge.search") if rec else None
-        return bool(r is not None and r.evidence.get("link") and rec.navigator.confirmed("knowledge.article_opened")
-                    is None)
-
-    def action_confirm(self) -> None:
-        if self._confirmable() is None and self._article_to_confirm():
-            self.ask_confirmation("knowledge.article_opened", "The article opened correctly in Salesforce.")
-            return
-        super().action_confirm()
-
-    def after_confirm(self, item: str) -> None:
-        self.refresh_frame()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
@@ -46,9 +46,10 @@ class ChecksProgress(Message):
 
 
 class ChecksDone(Message):
-    def __init__(self, results: list[CheckResult]) -> None:
+    def __init__(self, results: list[CheckResult], ids: list[str] | None = None) -> None:
         super().__init__()
         self.results = results
+        self.ids = list(ids) if ids is not None else [r.id for r in results]
 
 
 class WatchRound(Message):
@@ -103,9 +104,10 @@ class ClickDone(Message):
         self.what = what
 
 
-class StepChanged(Message):
-    """The navigator moved (or a gate changed): the side list and the header redraw."""
+class StateMoved(Message):
+    """The recovery's state moved (a sign-in, a snapshot, a person's action…); ``dropped``: the check ids whose
+    results no longer stand. The frame and every pane draw again; the pane in view re-runs what it lost."""
 
-    def __init__(self, detail: Any = None) -> None:
+    def __init__(self, dropped: frozenset[str]) -> None:
         super().__init__()
-        self.detail = detail
+        self.dropped = dropped

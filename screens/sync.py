@@ -1,10 +1,11 @@
-"""Step 6 · Synchronize (Gainsight PX) or Reconnect & backfill (Skilljar): what to click, then the sync
-watched live from the platform and from Salesforce. Skilljar: the 21-day window, its deadline counting
-down, and past it the support route."""
+"""Step 6 · Synchronize (Gainsight PX) or Backfill (Skilljar): what to click, then the sync watched live from the
+platform and from Salesforce. Skilljar: the 21-day window, its deadline counting down (amber under 3 days, red
+under 1), the disconnect date editable, and past the deadline the support route."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,174 +14,24 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, ProgressBar, Static
 
 from . import messages as m
-from .base import StepScreen
-from .widgets import flat
+from .pane import StepPane
+from .widgets import Indented, TextField, flat
+
+if TYPE_CHECKING:
+    from sfwizard.recovery.wizard import SyncStatus
 
 
-def _when(dt: datetime | None) -> str:
+def when(dt: datetime | None) -> str:
+    """A time once, in the person's zone, with UTC beside it."""
     if dt is None:
         return "never"
-    return f"{dt.astimezone():%Y-%m-%d %H:%M %Z} ({dt.astimezone(timezone.utc):%H:%M} GMT)"
+    local = dt.astimezone()
+    utc = dt.astimezone(timezone.utc)
+    same = local.utcoffset() == utc.utcoffset()
+    return f"{local:%Y-%m-%d %H:%M} {local:%Z}".strip() + ("" if same else f" ({utc:%H:%M} UTC)")
 
 
-class Step(StepScreen):
-    STEP = "sync"
-    AUTO_RUN = False
-    BINDINGS = [Binding("w", "watch", "Watch again", show=False)]
-    INTERVAL = 3.0
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.deadline: datetime | None = None
-        self.started: datetime | None = None
-
-    def compose_body(self) -> ComposeResult:
-        yield Static("", id="window", classes="card", markup=False)
-        with Horizontal(id="ask-date", classes="inline"):
-            yield Input(placeholder="disconnected at, from the dashboard's alert: 2026-11-20 14:30 (your time)",
-                        id="disconnected")
-            yield Button("Use this date", id="use-date")
-        yield Static("", id="sync-title", classes="section", markup=False)
-        yield ProgressBar(id="sync-bar", total=None, show_eta=False, show_percentage=False)
-        yield Static("", id="sync-facts", markup=False)
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#ask-date").display = False
-        self.set_interval(1.0, self._tick)
-
-    @property
-    def skilljar(self) -> bool:
-        rec = self.recovery
-        return rec is not None and rec.profile.name == "skilljar"
-
-    def on_enter(self) -> None:
-        if self.skilljar:
-            self.run_checks()  # the window first; the watch starts when it is known (after_results)
-        else:
-            self.action_watch()
-
-    def after_results(self, results: list) -> None:  # noqa: ANN001
-        if self.skilljar and not any(w.group == "watch" and w.is_running for w in self.workers):
-            self.action_watch()
-
-    def action_watch(self) -> None:
-        rec = self.recovery
-        if rec is None or rec.signed_in is None:
-            return
-        rec.cancel()
-        self.started = rec.clock()
-        self.show_text("sync-title", "Watching the sync" if not self.skilljar else "Watching records arrive")
-        self.set_busy("watching (Esc stops)")
-        self._watch(self.started)
-
-    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
-    def _watch(self, started: datetime) -> None:
-        rec = self.recovery
-        assert rec is not None
-        rec.watch_sync(lambda st: self.post_message(m.SyncUpdate(st)), interval=self.INTERVAL,
-                       started_at=started - timedelta(seconds=2))
-        results = rec.run_step(self.STEP, on_result=lambda r: self.post_message(m.CheckFinished(r)))
-        self.post_message(m.ChecksDone(results))
-
-    def on_sync_update(self, message: m.SyncUpdate) -> None:
-        st = message.status
-        lines = []
-        if st.status is not None:
-            lines.append(f"Platform: {st.status} · last sync {_when(st.last_success)}"
-                         + (f" · records processed {st.records_processed:,}" if st.records_processed is not None
-                            else ""))
-            if st.last_error:
-                lines.append(f"Platform's last error (as it wrote it): {flat(st.last_error)}")
-        if st.written_since is not None:
-            lines.append(f"Salesforce: {st.written_since:,} record(s) written by the integration user since the "
-                         "re-authorization" + (f" (org holds {st.total:,} Accounts and Contacts)" if st.total else ""))
-        done = self.started is not None and st.last_success is not None and st.last_success >= self.started - \
-            timedelta(seconds=2)
-        bar = self.query_one("#sync-bar", ProgressBar)
-        if done:
-            bar.update(total=1, progress=1)
-            lines.insert(0, "✔ The sync completed: the Last Sync time moved.")
-        self.show_text("sync-facts", "\n".join(lines))
-
-    def on_checks_done(self, message: m.ChecksDone) -> None:
-        super().on_checks_done(message)
-        self._window()
-        rec = self.recovery
-        if rec is not None and rec.navigator.has_fact("sync_completed"):  # also when resumed after it landed
-            self.query_one("#sync-bar", ProgressBar).update(total=1, progress=1)
-            facts = self.query_one("#sync-facts", Static)
-            if "completed" not in str(facts.content):
-                facts.update("✔ The sync completed.\n" + str(facts.content))
-
-    def after_click(self) -> None:
-        if not self.workers_running():
-            self.action_watch()
-
-    def refresh_frame(self) -> None:
-        super().refresh_frame()
-        self._window()
-
-    # -- Skilljar's window ------------------------------------------------------------------------------------
-    def _window(self) -> None:
-        card = self.query_one("#window", Static)
-        rec = self.recovery
-        card.display = self.skilljar
-        if rec is None or not self.skilljar:
-            return
-        r = rec.navigator.results.get("skilljar.backfill_window")
-        ask = r is not None and r.status.value == "manual"
-        self.query_one("#ask-date").display = ask
-        if r is None:
-            card.update("Reading the disconnect and the Backfill window…")
-            return
-        ev = r.evidence
-        self.deadline = _deadline(ev)
-        lines = [flat(r.summary)]
-        if ev.get("disconnected_at"):
-            lines.append(f"Disconnected: {_when(_parse(ev['disconnected_at']))}")
-        if r.status.value == "fail":
-            lines.append(f"Support route: {flat(r.resolution)}")
-        card.set_class(r.status.value == "pass", "-good")
-        card.set_class(r.status.value == "fail", "-bad")
-        card.update("\n".join(lines) + self._countdown())
-
-    def _countdown(self) -> str:
-        if self.deadline is None:
-            return ""
-        rec = self.recovery
-        now = rec.clock() if rec else datetime.now(timezone.utc)
-        left = self.deadline - now
-        if left.total_seconds() <= 0:
-            return f"\nDeadline passed on {_when(self.deadline)}."
-        d, rest = divmod(int(left.total_seconds()), 86400)
-        h, rest = divmod(rest, 3600)
-        mnt, s = divmod(rest, 60)
-        return f"\nBackfill deadline {_when(self.deadline)} — {d} d {h:02}:{mnt:02}:{s:02} left"
-
-    def _tick(self) -> None:
-        if self.skilljar and self.deadline is not None and self.is_current:
-            self._window()
-
-    @on(Button.Pressed, "#use-date")
-    @on(Input.Submitted, "#disconnected")
-    def _use_date(self) -> None:
-        rec = self.recovery
-        text = self.query_one("#disconnected", Input).value.strip()
-        try:
-            when = datetime.fromisoformat(text.replace(" ", "T"))
-        except ValueError:
-            self.notify("Write the date as 2026-11-20 14:30", severity="warning")
-            return
-        if rec is None:
-            return
-        if when.tzinfo is None:
-            when = when.astimezone()  # the dashboard shows the admin's local time
-        rec.set_disconnected_at(when)
-        self.run_checks()
-
-
-def _parse(value: str) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
     try:
         dt = datetime.fromisoformat(str(value))
     except ValueError:
@@ -188,9 +39,212 @@ def _parse(value: str) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def _deadline(ev: dict) -> datetime | None:
+def deadline_of(ev: dict) -> datetime | None:
     if ev.get("deadline"):
-        return _parse(ev["deadline"])
-    start = _parse(ev["disconnected_at"]) if ev.get("disconnected_at") else None
+        return parse_time(ev["deadline"])
+    start = parse_time(ev["disconnected_at"]) if ev.get("disconnected_at") else None
     days = ev.get("window_days")
     return start + timedelta(days=int(days)) if start and days else None
+
+
+def level(left: timedelta) -> str:
+    """The window's urgency: ok, amber (under 3 days), red (under 1 day), passed."""
+    if left.total_seconds() <= 0:
+        return "passed"
+    return "red" if left < timedelta(days=1) else "amber" if left < timedelta(days=3) else "ok"
+
+
+def countdown(left: timedelta) -> str:
+    seconds = max(0, int(left.total_seconds()))
+    d, rest = divmod(seconds, 86400)
+    h, rest = divmod(rest, 3600)
+    return f"{d} d {h:02}:{rest // 60:02}"
+
+
+class Step(StepPane):
+    STEP = "sync"
+    AUTO_RUN = False
+    BINDINGS = [Binding("w", "watch", "Watch again"), Binding("t", "edit_date", "Disconnect time")]
+    INTERVAL = 3.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.status: SyncStatus | None = None  # the latest look at the sync (from the watch)
+        self.watch_started: datetime | None = None
+        self.editing = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Indented(id="window", classes="card")
+        with Horizontal(id="ask-date", classes="inline"):
+            yield TextField(placeholder="disconnected at, from the dashboard's alert: 2026-11-20 14:30 (your time)",
+                        id="disconnected")
+            yield Button("Use this time", id="use-date", compact=True)
+        yield Static("", id="sync-title", classes="section", markup=False)
+        yield ProgressBar(id="sync-bar", total=None, show_eta=False, show_percentage=False)
+        yield Indented(id="sync-facts")
+
+    def on_mount(self) -> None:
+        self.query_one("#ask-date").display = False
+        self.set_interval(30.0, self._tick)  # the countdown moves by the minute
+
+    @property
+    def skilljar(self) -> bool:
+        return self.rec.profile.backfill is not None
+
+    # -- what runs when shown ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        rec = self.rec
+        if rec.navigator.has_fact("sync_completed"):
+            if self.missing():
+                self.run_checks()
+            return
+        if self.skilljar and "skilljar.backfill_window" not in rec.navigator.results:
+            self.run_checks()  # the window first; the watch starts when it is known (after_results)
+        else:
+            self.action_watch()
+
+    def after_results(self, results: list) -> None:  # noqa: ANN001 - the base's signature
+        rec = self.rec
+        if self.skilljar and not rec.navigator.has_fact("sync_completed") and self.in_view \
+                and not self.workers_running():
+            window = rec.navigator.results.get("skilljar.backfill_window")
+            if window is not None and window.status.value == "pass":
+                self.action_watch()
+
+    def action_watch(self) -> None:
+        if self.workers_running():
+            return
+        self.watch_started = self.rec.clock()
+        self.busy = "watching the sync" if not self.skilljar else "watching for the backfilled records"
+        self._watch(self.watch_started)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "watch":
+            return not self.workers_running() and not self.rec.navigator.has_fact("sync_completed")
+        if action == "edit_date":
+            return self.skilljar
+        return True
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def _watch(self, started: datetime) -> None:
+        rec = self.rec
+        rec.cancel()
+        rec.watch_sync(lambda st: self.post_message(m.SyncUpdate(st)), interval=self.INTERVAL,
+                       started_at=started - timedelta(seconds=2))
+        ids = rec.step_checks(self.STEP)
+        results = rec.run_step(self.STEP, on_result=lambda r: self.post_message(m.CheckFinished(r)))
+        self.post_message(m.ChecksDone(results, ids))
+
+    def on_sync_update(self, message: m.SyncUpdate) -> None:
+        self.status = message.status
+        self.render_state()
+
+    def after_click(self) -> None:
+        if not self.workers_running():
+            self.action_watch()
+
+    # -- drawing -----------------------------------------------------------------------------------------------
+    def render_state(self) -> None:
+        self._window()
+        self._sync_facts()
+        super().render_state()
+
+    def _sync_facts(self) -> None:
+        rec = self.rec
+        st = self.status
+        done = rec.navigator.has_fact("sync_completed")
+        title = self.query_one("#sync-title", Static)
+        title.update("Watching records arrive" if self.skilljar else "The sync")
+        lines: list[tuple[str, str, str]] = []
+        if done:
+            at = parse_time((rec.session.facts.get("sync_completed") or {}).get("value"))
+            what = "The backfill" if self.skilljar else "The sync"
+            lines.append(("✔ ", "  ", f"{what} completed" + (f" at {when(at)}" if at else "") + "."))
+        elif st is None:
+            lines.append(("", "", "Waiting for " + ("Backfill to be clicked" if self.skilljar else
+                                                    "Synchronize to be clicked on the Salesforce card") + "."))
+        if st is not None:
+            if st.status is not None:
+                lines.append(("Platform: ", "    ", f"{st.status} · last sync {when(st.last_success)}"
+                              + (f" · records processed {st.records_processed:,}"
+                                 if st.records_processed is not None else "")))
+                if st.last_error:
+                    lines.append(("Platform's last error (as it wrote it): ", "    ", flat(st.last_error)))
+            if st.written_since is not None:
+                lines.append(("Salesforce: ", "    ", f"{st.written_since:,} record(s) written by the integration "
+                              "user since the re-authorization" + (f" (the org holds {st.total:,} Accounts and "
+                                                                   "Contacts)" if st.total else "")))
+        self.query_one("#sync-facts", Indented).show(lines)
+        bar = self.query_one("#sync-bar", ProgressBar)
+        if done:
+            bar.update(total=1, progress=1)
+        bar.display = done or self.workers_running()
+
+    def _window(self) -> None:
+        card = self.query_one("#window", Indented)
+        rec = self.rec
+        card.display = self.skilljar
+        if not self.skilljar:
+            return
+        r = rec.navigator.results.get("skilljar.backfill_window")
+        ask = r is not None and r.status.value == "manual"
+        self.query_one("#ask-date").display = ask or self.editing
+        for cls in ("-good", "-warn", "-bad"):
+            card.remove_class(cls)
+        if r is None:
+            card.show(["Reading the disconnect and the Backfill window…"])
+            return
+        ev = r.evidence
+        lines: list[tuple[str, str, str]] = [("", "", flat(r.summary))]
+        if ev.get("disconnected_at"):
+            lines.append(("Disconnected: ", "    ", when(parse_time(ev["disconnected_at"]))
+                          + "  (t changes it)"))
+        deadline = deadline_of(ev)
+        if deadline is not None:
+            left = deadline - rec.clock()
+            lvl = level(left)
+            card.add_class({"ok": "-good", "amber": "-warn", "red": "-bad", "passed": "-bad"}[lvl])
+            if lvl == "passed":
+                lines.append(("Deadline passed: ", "    ", when(deadline)))
+            else:
+                lines.append(("Backfill deadline: ", "    ", f"{when(deadline)} — {countdown(left)} left"))
+        if r.status.value == "fail":
+            lines.append(("Support route: ", "    ", flat(r.resolution)))
+        if rec.navigator.has_fact("sync_completed"):
+            arrived = rec.navigator.results.get("skilljar.backfill_arrived")
+            lines.append(("After Backfill: ", "    ", flat(arrived.summary) if arrived else
+                          "the backfill ran; what arrived is counted on Validate"))
+        card.show(lines)
+
+    def _tick(self) -> None:
+        if self.skilljar and self.in_view:
+            self._window()
+
+    # -- Skilljar's disconnect time, as the dashboard's alert shows it -------------------------------------------
+    def action_edit_date(self) -> None:
+        self.editing = True
+        self._window()
+        field = self.query_one("#disconnected", Input)
+        field.focus()
+
+    @on(Button.Pressed, "#use-date")
+    @on(Input.Submitted, "#disconnected")
+    def _use_date(self, event: Input.Submitted | Button.Pressed) -> None:
+        text = (event.value if isinstance(event, Input.Submitted) else
+                self.query_one("#disconnected", Input).value).strip()
+        try:
+            moment = datetime.fromisoformat(text.replace(" ", "T"))
+        except ValueError:
+            self.notify("Write the time as 2026-11-20 14:30 (your time), as the dashboard's alert shows it",
+                        severity="warning")
+            return
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # the dashboard shows the admin's local time
+        if moment > self.rec.clock():
+            self.notify("That time is in the future: write the disconnect time the alert shows", severity="warning")
+            return
+        self.editing = False
+        self.focus()
+        if self.workers_running():
+            self.rec.cancel()  # a watch judged on the old time ends; the window is judged again (state_moved)
+        self.rec.set_disconnected_at(moment)

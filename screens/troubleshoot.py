@@ -4,48 +4,40 @@ runbook names it, with its cause and its fix. Fix, then r to run again."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import Static
 
-from .base import StepScreen
-from .widgets import flat
+from .pane import StepPane
+from .widgets import Indented, flat
 
 
-class Step(StepScreen):
+class Step(StepPane):
     STEP = "troubleshoot"
-    SHOWS_CHECKS = True
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="verdict", classes="card", markup=False)
-        yield Vertical(id="symptoms", classes="fixes")
+        yield Indented(id="symptoms", classes="fixes")
 
-    def refresh_frame(self) -> None:
-        super().refresh_frame()
-        self._symptoms()
-
-    def after_results(self, results: list) -> None:  # noqa: ANN001
-        self._symptoms()
-
-    def _symptoms(self) -> None:
-        rec = self.recovery
-        box = self.query_one("#symptoms", Vertical)
-        box.remove_children()
-        if rec is None:
-            return
+    def render_state(self) -> None:
+        rec = self.rec
         ran = [rec.navigator.results[c] for c in rec.step_checks(self.STEP) if c in rec.navigator.results]
-        symptoms = [r for r in ran if r.id.startswith("ts.") and r.status.value == "fail"]
-        others = [r for r in ran if not r.id.startswith("ts.") and r.status.value == "fail"]
+        failing = [r for r in ran if rec.navigator.shown_status(r.id) == "fail"]
+        symptoms = [r for r in failing if r.id.startswith("ts.")]
+        others = [r for r in failing if not r.id.startswith("ts.")]
         card = self.query_one("#verdict", Static)
-        card.set_class(bool(ran) and not symptoms and not others, "-good")
-        card.set_class(bool(symptoms or others), "-bad")
-        if not ran:
+        done = bool(ran) and not self.running
+        card.set_class(done and not failing, "-good")
+        card.set_class(bool(failing), "-bad")
+        if not done:
             card.update("Running every check…")
-        elif not symptoms and not others:
+        elif not failing:
             card.update("No known symptom is seen, and no check fails.")
         else:
             card.update(f"{len(symptoms)} symptom(s) seen; {len(others)} check(s) failing. Fix, then press r.")
+        lines: list[tuple[str, str, str]] = []
         for r in symptoms + others:
-            box.mount(Static(f"✘ {flat(r.title)}: {flat(r.summary)}\n   likely cause: {flat(r.cause)}\n"
-                             f"   resolution: {flat(r.resolution)}", classes="fix", markup=False))
-        table = self.query_one("#checks")
-        table.display = False  # the symptoms above say it; the full table is in Validate and the report
+            lines += [("✘ ", "  ", f"{flat(r.title)}: {flat(r.summary)}"),
+                      ("   likely cause: ", "     ", flat(r.cause)),
+                      ("   resolution: ", "     ", flat(r.resolution)), ("", "", "")]
+        self.query_one("#symptoms", Indented).show(lines)
+        super().render_state()
+        self.query_one("#checks").display = False  # the symptoms above say it; the full table is in Validate

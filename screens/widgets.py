@@ -1,14 +1,21 @@
-"""Widgets every step shares: the header with the org badge, the step list, the check table, who acts,
-and the bar that says whether Next is open. Server-provided text is always shown as text, never markup."""
+"""Widgets the frame and the panes share: the header with the org badge, the step list, who acts, the check table,
+the bar that says whether Next is open, wrapped text that keeps its indent, and the key bar. Server-provided text
+is always shown as text, never markup, and never with a control character in it."""
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import events
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import DataTable, OptionList, Static
+from textual.geometry import Size
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets._footer import FooterKey
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
@@ -16,13 +23,15 @@ if TYPE_CHECKING:
     from sfwizard.recovery.navigator import Gate, Navigator
     from sfwizard.recovery.wizard import Recovery
 
-ICONS = {"pass": "✔", "fail": "✘", "warn": "!", "manual": "?", "skipped": "–", "running": "…", "waiting": "·"}
-WORDS = {"pass": "pass", "fail": "FAIL", "warn": "warn", "manual": "ask", "skipped": "skip", "running": "…"}
+ICONS = {"pass": "✔", "fail": "✘", "warn": "!", "manual": "?", "skipped": "–", "running": "…", "waiting": "·",
+         "pending": "◷", "confirmed": "✔"}
+WORDS = {"pass": "pass", "fail": "FAIL", "warn": "warn", "manual": "ask", "skipped": "skip", "running": "…",
+         "waiting": "—", "pending": "wait", "confirmed": "done"}
 # ANSI colour names: each theme maps them to its own palette (and NO_COLOR drops them; the words stay).
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "manual": "cyan", "skipped": "dim",
-                "running": "dim", "waiting": "dim"}
+                "running": "dim", "waiting": "dim", "pending": "yellow", "confirmed": "green"}
 SHORT_TITLES = {"before": "Before", "connect": "Connect", "mappings": "Mappings", "reauthorize": "Re-authorize",
-                "sync": "Sync", "checklist": "Checklist"}  # the step list at 80 columns
+                "sync": "Sync", "checklist": "Checklist", "security": "Security"}  # the step list at 80 columns
 STATE_ICONS = {"done": "✔", "current": "▶", "skipped": "–", "pending": " "}
 ACTOR_LABELS = {"platform_admin": "{vendor} admin", "salesforce_admin": "Salesforce admin", "wizard": "sfwizard"}
 
@@ -33,48 +42,90 @@ def flat(value: Any) -> str:
 
 
 def plain(value: Any, style: str = "") -> Text:
-    """A renderable that never interprets markup (what DataTable cells and Static need for server text)."""
-    return Text(flat(value), style=style)
+    """A one-line cell that never interprets markup and ends in … where it is cut."""
+    return Text(flat(value), style=style, no_wrap=True, overflow="ellipsis", end="")
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, cut with an ellipsis."""
+    text = flat(text)
+    if width <= 0:
+        return ""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
 def actor_label(actor: str, vendor: str) -> str:
     return ACTOR_LABELS.get(actor, actor).format(vendor=vendor)
 
 
-class AppHeader(Horizontal):
-    """Title, a DEMO badge, and — once signed in — the org, the user and PRODUCTION or SANDBOX."""
+class AppHeader(Static):
+    """Title, a DEMO badge, and — once signed in — the org, the user and PRODUCTION or SANDBOX, fitted to the width:
+    the kind badge and the org's name are the last to shrink (nobody should re-authorize the wrong org)."""
 
     DEFAULT_CLASSES = "app-header"
 
-    def compose(self) -> Any:
-        yield Static("sfwizard", id="hdr-title", markup=False)
-        yield Static("", id="hdr-demo", markup=False)
-        yield Static("", id="hdr-org", markup=False)
-        yield Static("", id="hdr-kind", markup=False)
+    def __init__(self, **kw: Any) -> None:
+        super().__init__("", markup=False, **kw)
+        self._parts: tuple[str, str, str, str, str, str] = ("sfwizard", "", "", "", "", "")
 
     def show(self, recovery: Recovery | None) -> None:
-        title = "sfwizard"
-        demo = kind = org = ""
+        title, demo, org, org_id, user, kind = "sfwizard", "", "", "", "", ""
         if recovery is not None:
             title = f"sfwizard · {recovery.profile.vendor} recovery"
-            if recovery.demo is not None:
-                demo = f" DEMO {recovery.demo.scenario} "
+            if recovery.demo_scenario:
+                demo = f"DEMO {recovery.demo_scenario}"
             who = recovery.signed_in
             if who is not None:
-                org = f"{flat(who.org_name)} ({who.org_id}) · {flat(who.username)}"
-                kind = f" {who.kind} "
+                org, org_id, user, kind = flat(who.org_name), who.org_id, flat(who.username), who.kind
             else:
                 org = "not signed in to Salesforce"
-        self.query_one("#hdr-title", Static).update(title)
-        badge = self.query_one("#hdr-demo", Static)
-        badge.update(demo)
-        badge.display = bool(demo)
-        self.query_one("#hdr-org", Static).update(org)
-        k = self.query_one("#hdr-kind", Static)
-        k.update(kind)
-        k.display = bool(kind)
-        k.set_class(kind.strip() == "SANDBOX", "-sandbox")
-        k.set_class(kind.strip() == "PRODUCTION", "-production")
+        parts = (title, demo, org, org_id, user, kind)
+        if parts != self._parts:
+            self._parts = parts
+            self.refresh(layout=False)
+
+    @property
+    def org_text(self) -> str:
+        """What the header says of the org (tests and the stateful walk read it)."""
+        return " ".join(p for p in self._parts[2:] if p)
+
+    def render(self) -> Content:
+        width = self.size.width or 80
+        title, demo, org, org_id, user, kind = self._parts
+        badge = f" {kind} " if kind else ""
+        demo_badge = f" {demo} " if demo else ""
+        # Fit from the least to the most important: the user, the org Id, the title, the DEMO badge, the org name.
+        room = width - 3 - len(badge)  # the leading space, the space before the badge, one spare
+        extras = [f" · {user}" if user else "", f" ({org_id})" if org_id else ""]
+        title_text = title
+        while True:
+            right = org + "".join(extras)
+            need = len(title_text) + 1 + len(demo_badge) + 1 + len(right)
+            if need <= room:
+                break
+            if extras and extras[0]:
+                extras[0] = ""
+                continue
+            if len(extras) > 1 and extras[1]:
+                extras[1] = ""
+                continue
+            if title_text != "sfwizard":
+                title_text = "sfwizard"
+                continue
+            if demo_badge and len(demo_badge) > 6:
+                demo_badge = " DEMO "
+                continue
+            org = shorten(org, max(8, room - len(title_text) - len(demo_badge) - 2))
+            right = org
+            break
+        pad = max(1, room - len(title_text) - len(demo_badge) - len(right))
+        pieces: list[Any] = [(" " + title_text, "bold")]
+        if demo_badge:
+            pieces += [" ", (demo_badge, "bold reverse")]
+        pieces += [" " * pad, (right, "")]
+        if badge:
+            pieces += [" ", (badge, "bold reverse red" if kind == "PRODUCTION" else "bold reverse yellow")]
+        return Content.assemble(*pieces)
 
 
 class StepList(OptionList):
@@ -84,10 +135,12 @@ class StepList(OptionList):
 
     _shown: tuple[Any, ...] | None = None
 
-    def show(self, nav: Navigator | None) -> None:
+    def show(self, nav: Navigator | None, current: str | None = None) -> None:
+        narrow = self.app.size.width < 100
         rows = [] if nav is None else [
-            (step.id, nav.state(step).value, nav.applies(step), nav.can_go_to(step.id),
-             SHORT_TITLES.get(step.id, step.title) if self.app.size.width < 100 else step.title)
+            (step.id, "current" if step.id == current else nav.state(step).value.replace("current", "pending"),
+             nav.applies(step), nav.can_go_to(step.id), SHORT_TITLES.get(step.id, step.title) if narrow
+             else step.title)
             for step in nav.steps]
         if tuple(rows) == self._shown:  # unchanged: rebuilding the options costs a frame's worth of styling
             return
@@ -95,7 +148,7 @@ class StepList(OptionList):
         highlighted = None
         self.clear_options()
         for i, (step_id, state, applies, reachable, title) in enumerate(rows):
-            label = Text(f"{STATE_ICONS[state]} {i + 1:>2} {title}")
+            label = Text(f"{STATE_ICONS.get(state, ' ')} {i + 1:>2} {title}", no_wrap=True, overflow="ellipsis")
             if state == "current":
                 label.stylize("bold")
                 highlighted = i
@@ -118,36 +171,110 @@ class ActorPanel(Vertical):
             return
         self._shown = (tuple(actors.items()), vendor)
         self.remove_children()
+        rows = []
         for actor, what in actors.items():
-            row = Horizontal(classes=f"actor -{actor.replace('_', '-')}")
-            self.mount(row)
-            row.mount(Static(actor_label(actor, vendor), classes="who", markup=False))
-            row.mount(Static(flat(what), classes="what", markup=False))
+            rows.append(Horizontal(Static(actor_label(actor, vendor), classes="who", markup=False),
+                                   Static(flat(what), classes="what", markup=False),
+                                   classes=f"actor -{actor.replace('_', '-')}"))
+        if rows:
+            self.mount_all(rows)
 
 
 class GateBar(Static):
-    """Whether Next is open and, when it is not, exactly why."""
+    """Whether Next is open and, when it is not, why — in at most two lines (the whole reason on F1 or a click)."""
 
     DEFAULT_CLASSES = "gate"
 
+    def __init__(self, **kw: Any) -> None:
+        super().__init__("", **kw)
+        self.reason = ""  # the whole reason, for the dialog
+
     def show(self, gate: Gate | None, busy: str = "") -> None:
-        self.set_class(gate is not None and gate.open, "-open")
-        self.set_class(gate is not None and not gate.open, "-shut")
+        self.set_class(gate is not None and gate.open and not busy, "-open")
+        self.set_class(gate is not None and not gate.open and not busy, "-shut")
+        self.set_class(bool(busy), "-busy")
+        self.reason = "" if gate is None or gate.open else flat(gate.reason)
         if busy:
-            text = Content.assemble(("… ", "bold"), flat(busy), "  (Esc stops)")
+            text = Content.assemble(("… ", "bold"), flat(busy), ("  Esc stops", "dim"))
         elif gate is None:
             text = Content("setting up…")
         elif gate.open:
             text = Content.assemble(("Next ▶ ", "bold"), "ready")
+        elif gate.code == "action.pending":
+            text = Content.assemble(("Waiting: ", "bold"), self.reason[0].upper() + self.reason[1:])
         else:
-            text = Content.assemble(("Next is locked: ", "bold"), flat(gate.reason),
-                                    "  — fix it, or skip the step with a reason (s)")
+            text = Content.assemble(("Next is locked: ", "bold"), self.reason,
+                                    ("  — fix it, or skip with a reason (s) · F1 more", "dim"))
         self.update(text)
 
 
+class Indented(Widget):
+    """Lines that wrap under their own text, not at column 0: ``(first, rest, text)`` — the prefix of the first
+    line and of the lines it wraps onto (a bullet and its indent)."""
+
+    DEFAULT_CSS = "Indented { height: auto; }"
+
+    def __init__(self, lines: Sequence[tuple[str, str, str]] = (), **kw: Any) -> None:
+        super().__init__(**kw)
+        self._lines: list[tuple[str, str, str]] = list(lines)
+
+    def show(self, lines: Iterable[tuple[str, str, str] | str]) -> None:
+        new = [(x, "", "") if isinstance(x, str) else x for x in lines]
+        new = [(a, b, c) if c or b else ("", "", a) for a, b, c in new]
+        if new != self._lines:
+            self._lines = new
+            self.refresh(layout=True)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(first + flat(t) for first, _rest, t in self._lines)
+
+    def _wrapped(self, width: int) -> list[str]:
+        out: list[str] = []
+        for first, rest, text in self._lines:
+            if not text:
+                out.append(first.rstrip())
+                continue
+            out += textwrap.wrap(flat(text), width=max(10, width), initial_indent=first, subsequent_indent=rest,
+                                 break_long_words=True, break_on_hyphens=False) or [first]
+        return out
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._wrapped(width))
+
+    def render(self) -> Text:
+        return Text("\n".join(self._wrapped(self.content_region.width or self.size.width)), end="")
+
+
+class TextField(Input):
+    """A text field that takes a fast burst of keys in the order they were typed. Textual acts on a key bound to an
+    action (Backspace, Ctrl+U, Enter) only once it has gone up to the app, after the letters typed behind it are
+    already in the field: "clear, retype, Enter" typed fast would clear the retyped text and submit a stale one.
+    Here the editing keys act as they arrive, like the letters; Enter submits what is in the field at that moment."""
+
+    EDITING = {"backspace": "delete_left", "ctrl+h": "delete_left", "delete": "delete_right",
+               "ctrl+u": "delete_left_all", "ctrl+w": "delete_left_word", "ctrl+k": "delete_right_all",
+               "left": "cursor_left", "right": "cursor_right", "home": "home", "end": "end",
+               "ctrl+a": "home", "ctrl+e": "end"}
+
+    async def _on_key(self, event: events.Key) -> None:
+        action = self.EDITING.get(event.key)
+        if action is not None:
+            event.stop()
+            event.prevent_default()
+            getattr(self, f"action_{action}")()
+        elif event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.submitted()
+
+    def submitted(self) -> None:
+        self.post_message(Input.Submitted(self, self.value))
+
+
 class FitTable(DataTable):
-    """A table whose text columns share the width it has (no sideways scrolling at 80 columns); a row's
-    whole text is one Enter away. ``FLEX`` says which columns stretch, and their shares."""
+    """A table whose text columns share the width it has (no sideways scrolling at 80 columns), cut with an
+    ellipsis; the highlighted row's whole text shows below it (``detail``). ``FLEX`` says which columns stretch."""
 
     FLEX: dict[str, int] = {}
 
@@ -161,20 +288,21 @@ class FitTable(DataTable):
             return
         fixed = sum(c.width for k, c in self.columns.items() if k not in flex)
         padding = 2 * self.cell_padding * len(self.columns)
-        rest = max(10 * len(flex), width - fixed - padding - 1)
+        rest = max(8 * len(flex), width - fixed - padding - 1)
         shares = sum(flex.values())
         for k, share in flex.items():
             col = self.columns[k]
-            col.width = max(8, rest * share // shares)
+            col.width = max(6, rest * share // shares)
             col.auto_width = False
+        self._require_update_dimensions = True
         self.refresh()
 
 
 class CheckTable(FitTable):
-    """One row per check: status, title, what it found. Enter (or a click) opens the evidence."""
+    """One row per check: status, what it found, the check. Enter (or a click) opens the evidence."""
 
     DEFAULT_CLASSES = "checks"
-    FLEX = {"title": 2, "summary": 3}
+    FLEX = {"summary": 3, "title": 1}
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -182,26 +310,31 @@ class CheckTable(FitTable):
         if not self.columns:
             self.add_column("", key="icon", width=1)
             self.add_column("status", key="status", width=6)
-            self.add_column("check", key="title", width=28)
             self.add_column("what it found", key="summary", width=30)
+            self.add_column("check", key="title", width=16)
 
-    def set_pending(self, ids_titles: list[tuple[str, str]]) -> None:
-        for cid, title in ids_titles:
-            self.put(cid, title, "running", "checking…")
+    def show(self, rows: Sequence[tuple[str, str, str, str]]) -> None:
+        """``(id, title, status, summary)`` for every check of the step, in order; only what changed is redrawn."""
+        wanted = [cid for cid, *_ in rows]
+        if [str(k.value) for k in self.rows] != wanted:
+            keep = self.cursor_row
+            self.clear()
+            for cid, title, status, summary in rows:
+                self.add_row(*self._cells(title, status, summary), key=cid)
+            if self.row_count:
+                self.move_cursor(row=min(max(keep, 0), self.row_count - 1), animate=False)
+            return
+        for cid, title, status, summary in rows:
+            for key, value in zip(("icon", "status", "summary", "title"), self._cells(title, status, summary),
+                                  strict=True):
+                if self.get_cell(cid, key) != value:
+                    self.update_cell(cid, key, value, update_width=False)
 
-    def put_result(self, r: CheckResult) -> None:
-        self.put(r.id, r.title, r.status.value, r.summary)
-
-    def put(self, cid: str, title: str, status: str, summary: str) -> None:
+    @staticmethod
+    def _cells(title: str, status: str, summary: str) -> tuple[Text, Text, Text, Text]:
         style = STATUS_STYLE.get(status, "")
-        icon = plain(ICONS.get(status, "?"), style)
-        word = plain(WORDS.get(status, status), style)
-        cells = (icon, word, plain(title), plain(summary))
-        if cid in self.rows:
-            for key, value in zip(("icon", "status", "title", "summary"), cells, strict=True):
-                self.update_cell(cid, key, value, update_width=False)
-        else:
-            self.add_row(*cells, key=cid)
+        return (plain(ICONS.get(status, "?"), style), plain(WORDS.get(status, status), style), plain(summary),
+                plain(title, "dim"))
 
     def selected_id(self) -> str | None:
         if self.row_count == 0:
@@ -210,3 +343,32 @@ class CheckTable(FitTable):
             return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
         except Exception:  # noqa: BLE001 - an empty or refreshing table
             return None
+
+
+def result_row(r: CheckResult, shown: str) -> tuple[str, str, str, str]:
+    return (r.id, r.title, shown, r.summary)
+
+
+class KeyBar(Footer):
+    """The footer, with Quit always in view at the right (at 80 columns the step's keys come first and the
+    rest scroll; Quit must never be the one cut)."""
+
+    DEFAULT_CSS = """
+    KeyBar FooterKey.-quit { dock: right; }
+    """
+
+    def compose(self) -> Any:
+        from textual.widgets._footer import FooterKey as _Key
+
+        quit_key = None
+        for widget in super().compose():
+            if isinstance(widget, _Key) and widget.action in ("app.quit_wizard", "quit_wizard"):
+                quit_key = widget
+                continue
+            yield widget
+        if quit_key is not None:
+            quit_key.add_class("-quit")
+            yield quit_key
+
+
+__all__ = ["AppHeader", "CheckTable", "FitTable", "FooterKey", "GateBar", "Indented", "KeyBar", "StepList"]

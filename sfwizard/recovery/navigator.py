@@ -47,6 +47,11 @@ class StepDef:
     profiles: tuple[str, ...] = ("gainsight-px", "skilljar")
     when: str | None = None  # a condition (Conditions) under which the step applies at all
     all_checks: bool = False  # runs every check (troubleshooting reads the others' results)
+    # The person's action this step waits for (a session fact), and the reason codes that only say it has not
+    # happened yet: before the action such a finding is "pending" — what the wizard waits for — not red. A reason
+    # that shows an attempt (a refused login, a token for another user) is red at once.
+    action: str = ""
+    awaits: tuple[str, ...] = ()
 
 
 # The order of the recovery. Check ids come from the check registry (each check names its step).
@@ -55,7 +60,8 @@ STEPS: tuple[StepDef, ...] = (
     StepDef("connect", "Connect Salesforce", ("connect",), facts=("signed_in",)),
     StepDef("impact", "Impact", ("impact",)),
     StepDef("mappings", "Document mappings", ("mappings",), facts=("snapshot_saved",)),
-    StepDef("reauthorize", "Re-authorize", ("reauthorize",), strict=("token.fresh", "identity.right_org")),
+    StepDef("reauthorize", "Re-authorize", ("reauthorize",), strict=("token.fresh", "identity.right_org"),
+            action="reauthorize_started", awaits=("token.not_granted", "token.platform_down")),
     StepDef("sync", "Synchronize", ("sync",), extra=("token.platform_status",), strict=("token.platform_status",),
             facts=("sync_completed",), profiles=("gainsight-px",)),
     StepDef("sync", "Backfill", ("sync",), strict=("skilljar.backfill_window",), facts=("sync_completed",),
@@ -64,7 +70,7 @@ STEPS: tuple[StepDef, ...] = (
             strict=("flow.salesforce_to_platform", "flow.platform_to_salesforce", "skilljar.backfill_arrived")),
     StepDef("knowledge", "Knowledge", ("knowledge",), profiles=("gainsight-px",), when="knowledge"),
     StepDef("troubleshoot", "Troubleshoot", ("troubleshoot",), all_checks=True),
-    StepDef("checklist", "Final checklist", facts=("checklist_reviewed",)),
+    StepDef("checklist", "Final checklist"),  # its gate: every item proven or confirmed (Recovery's extra gate)
     StepDef("report", "Report", facts=("report_written",)),
 )
 
@@ -75,6 +81,15 @@ FACT_WORDS = {
     "checklist_reviewed": "review the checklist",
     "report_written": "write the report",
 }
+ACTION_WORDS = {
+    "reauthorize_started": "the {vendor} admin to re-authorize and the integration user to Allow in Salesforce",
+}
+
+# What a check's result was judged from. A result stands only while these are what they were when it ran: a new
+# sign-in, a new snapshot, a re-authorization, another disconnect time or other settings make it stale, and the
+# step that shows it runs it again — no step ever shows or gates on a finding about another org or snapshot.
+BASIS_KEYS = ("org", "user", "snapshot", "reauthorized_at", "disconnected_at", "article", "platform")
+Basis = dict[str, str]
 
 
 class StepState(str, enum.Enum):
@@ -90,7 +105,7 @@ class Gate:
 
     open: bool
     reason: str = ""
-    code: str = ""  # fact.missing, check.not_run, check.failed, check.warned, confirm.needed
+    code: str = ""  # fact.missing, check.not_run, check.failed, check.warned, confirm.needed, action.pending
     check_id: str = ""
 
 
@@ -101,20 +116,48 @@ class GateClosed(SfwizardError):
 
 
 Conditions = Callable[[str], bool | None]  # "knowledge" → True/False, or None while not known yet
+ExtraGate = Callable[[str], "Gate | None"]  # a step's own rule beside its checks (the checklist's items)
+
+
+def depends_on(step: str, needs: Iterable[str], reads_results: bool = False) -> frozenset[str]:
+    """Which parts of the basis a check's result is judged from (over-approximated: a needless re-run is cheap,
+    a stale finding is not)."""
+    if reads_results:
+        return frozenset(BASIS_KEYS)
+    needs = set(needs)
+    keys = set()
+    if needs & {"salesforce", "data_org"}:
+        keys |= {"org", "user"}
+    if needs & {"snapshot", "data_org"} or step in ("mappings", "reauthorize", "validate"):
+        keys.add("snapshot")
+    if step in ("sync", "validate"):  # writes and backfills are judged from the re-authorization
+        keys |= {"reauthorized_at", "disconnected_at"}
+    if step == "reauthorize":  # a fresh token is judged from the disconnect (the re-authorization's time is set
+        keys.add("disconnected_at")  # once the token shows: it must not make that finding stale)
+    if step == "knowledge":
+        keys.add("article")
+    if needs & {"platform", "status"}:
+        keys.add("platform")
+    return frozenset(keys)
 
 
 class Navigator:
     """Owns the step order and the state collected so far; every change is saved to the session."""
 
     def __init__(self, profile: Profile, session: RecoverySession, *, conditions: Conditions | None = None,
-                 check_steps: dict[str, str] | None = None) -> None:
+                 check_steps: dict[str, str] | None = None, extra_gate: ExtraGate | None = None) -> None:
         self.profile = profile
         self.session = session
         self._conditions = conditions or (lambda _name: None)
+        self._extra_gate = extra_gate or (lambda _step: None)
+        self._basis_now: Callable[[], Basis] = self._no_basis
+        self._deps: dict[str, frozenset[str]] = {}
         if check_steps is None:
             from sfwizard.checks.runner import specs_for
 
-            check_steps = {s.id: s.step for s in specs_for(profile.name)}
+            specs = specs_for(profile.name)
+            check_steps = {s.id: s.step for s in specs}
+            self._deps = {s.id: depends_on(s.step, s.needs, s.reads_results) for s in specs}
         self._check_steps = check_steps  # check id → its step, for this profile
         self.results: dict[str, CheckResult] = {}
         for raw in session.results:
@@ -179,35 +222,120 @@ class Navigator:
     def has_fact(self, name: str) -> bool:
         return name in self.session.facts
 
+    def awaited_by(self, reason: str) -> StepDef | None:
+        """The step whose person's action a finding with ``reason`` waits for, while it has not happened."""
+        for s in self.steps:
+            if reason in s.awaits and s.action and not self.has_fact(s.action):
+                return s
+        return None
+
+    def pending(self, cid: str) -> bool:
+        """A result that only says the person's action has not happened yet (before Authorize, no token): shown
+        as what the wizard waits for, never as a red finding."""
+        r = self.results.get(cid)
+        return r is not None and r.status in (Status.FAIL, Status.WARN) and self.awaited_by(r.reason) is not None
+
+    def shown_status(self, cid: str) -> str:
+        """The status a screen shows: the result's, or "pending" (see ``pending``); "" when not run."""
+        r = self.results.get(cid)
+        if r is None:
+            return ""
+        return "pending" if self.pending(cid) else r.status.value
+
     def gate(self, step: StepDef | str | None = None) -> Gate:
+        """Whether Next is open, and if not the first thing to do, in this order: a finding (something tried that
+        went wrong — named before anything else, so the lock never says "run the sync" after it ran and failed),
+        a missing fact, the person's action still awaited, checks not run, a person's confirmation."""
         s = self.current if step is None else (self.step(step) if isinstance(step, str) else step)
-        for fact in s.facts:
-            if not self.has_fact(fact):
-                return Gate(False, f"first {FACT_WORDS.get(fact, fact)}", "fact.missing")
         if s.all_checks:  # troubleshooting: what fails among the symptoms, nothing else
             ids = [c for c in self.checks_of(s) if self._check_steps.get(c) == "troubleshoot"]
         else:
             ids = self.checks_of(s)
-        for cid in ids:
-            r = self.results.get(cid)
-            if r is None:
-                return Gate(False, "checks have not run yet", "check.not_run", cid)
-            if r.status == Status.FAIL:
+        results = {c: self.results[c] for c in ids if c in self.results}
+        for cid, r in results.items():
+            if r.status == Status.FAIL and not self.pending(cid):
                 return Gate(False, f"{r.title}: {r.summary}", "check.failed", cid)
+        for cid, r in results.items():
+            if r.status == Status.WARN and cid in s.strict and not self.pending(cid):
+                return Gate(False, f"{r.title}: {r.summary}", "check.warned", cid)
+        for fact in s.facts:
+            if not self.has_fact(fact):
+                return Gate(False, f"first {FACT_WORDS.get(fact, fact)}", "fact.missing")
+        for cid in ids:
+            if self.pending(cid):
+                waits = self.awaited_by(self.results[cid].reason)
+                action = waits.action if waits is not None else ""
+                words = ACTION_WORDS.get(action, action).format(vendor=self.profile.vendor)
+                return Gate(False, f"waiting for {words}", "action.pending", cid)
+        for cid in ids:
+            if cid not in results:
+                return Gate(False, "checks have not run yet", "check.not_run", cid)
+        for cid, r in results.items():
             if r.status == Status.MANUAL and self.confirmed(cid) is None:
                 return Gate(False, f"a person must confirm: {r.summary}", "confirm.needed", cid)
-            if r.status == Status.WARN and cid in s.strict:
-                return Gate(False, f"{r.title}: {r.summary}", "check.warned", cid)
+        extra = self._extra_gate(s.id)
+        if extra is not None and not extra.open:
+            return extra
         return Gate(True)
 
     # -- outcomes (each saved) --------------------------------------------------------------------------
-    def record(self, results: Iterable[CheckResult]) -> None:
-        """Keep the latest result of each check, in memory and in the session (one save)."""
+    def depends(self, cid: str) -> frozenset[str]:
+        return self._deps.get(cid, frozenset(BASIS_KEYS))
+
+    def stands(self, cid: str, basis: Basis, stamped: Basis | None) -> bool:
+        """Whether a result judged on ``stamped`` still stands on ``basis``."""
+        if stamped is None:
+            return True  # a result from before bases were kept: it stands until something changes
+        return all(stamped.get(k, "") == basis.get(k, "") for k in self.depends(cid))
+
+    def record(self, results: Iterable[CheckResult], basis: Basis | None = None) -> list[CheckResult]:
+        """Keep the latest result of each check, in memory and in the session (one save). With ``basis`` (what
+        the run was judged on), a result whose basis has changed meanwhile is dropped: it would be about another
+        sign-in or snapshot. Returns what was kept."""
         fresh = list(results)
+        if basis is not None:
+            now = self._basis_now()
+            fresh = [r for r in fresh if self.stands(r.id, now, basis)]
+            for r in fresh:
+                self.session.result_basis[r.id] = {k: basis.get(k, "") for k in sorted(self.depends(r.id))}
         for r in fresh:
             self.results[r.id] = r
         if fresh:
             self.session.record_run([r.to_dict() for r in fresh])
+        return fresh
+
+    def invalidate(self) -> set[str]:
+        """Drop every result whose basis is no longer what it was judged on (after a new sign-in, snapshot,
+        re-authorization…). Returns the ids dropped; their steps run them again when shown."""
+        now = self._basis_now()
+        stamps = self.session.result_basis
+        gone = {cid for cid in self.results if not self.stands(cid, now, stamps.get(cid))}
+        if gone:
+            for cid in gone:
+                self.results.pop(cid, None)
+                stamps.pop(cid, None)
+            self.session.results = [r for r in self.session.results
+                                    if not (isinstance(r, dict) and r.get("id") in gone)]
+            self.session.save()
+        return gone
+
+    def reopen_steps_of(self, dropped: Iterable[str]) -> None:
+        """Steps whose results were dropped are no longer done: Next through them proves them again, and the
+        step list never jumps past one."""
+        dropped = set(dropped)
+        reopened = [s.id for s in self.steps if s.id in self.session.completed
+                    and dropped & set(self.checks_of(s)) and self.skip_of(s.id) is None]
+        if reopened:
+            self.session.completed = [c for c in self.session.completed if c not in reopened]
+            self.session.save()
+
+    def use_basis(self, basis: Callable[[], Basis]) -> None:
+        """Where the current basis comes from (the recovery: its sign-in, snapshot, times and settings)."""
+        self._basis_now = basis
+
+    @staticmethod
+    def _no_basis() -> Basis:
+        return {}
 
     def confirm(self, item: str, who: str, role: Actor | str) -> None:
         role_value = role.value if isinstance(role, Actor) else role

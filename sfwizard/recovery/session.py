@@ -51,7 +51,7 @@ FIELD_TYPES: dict[str, Any] = {
     "completed": (list, str), "results": (list, dict), "confirmations": (list, dict), "snapshot_path": _TEXT,
     "identity": dict, "reauthorized_at": _TEXT, "disconnected_at": _TEXT, "notes": (list, str),
     "skips": (list, dict), "facts": (dict, dict), "demo_scenario": _TEXT, "finished_at": _TEXT,
-    "schema_version": int,
+    "schema_version": int, "result_basis": (dict, dict),
 }
 
 
@@ -83,6 +83,7 @@ class RecoverySession:
     demo_scenario: str | None = None  # set for a --demo session (never offered to resume a real one)
     finished_at: str | None = None
     schema_version: int = SCHEMA_VERSION
+    result_basis: dict[str, dict[str, str]] = field(default_factory=dict)  # check id → what it was judged on
     _lock: Any = field(default=None, repr=False, compare=False)
     _extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

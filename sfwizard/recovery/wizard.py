@@ -94,28 +94,47 @@ class ReportFiles:
 class Recovery:
     """A recovery under way: the session, its navigator and, once signed in, the connection."""
 
-    def __init__(self, profile: str, setup: SignInSetup, session: RecoverySession, *,
-                 demo: DemoInfo | None = None, vendor: Vendor | None = None, clock: Clock = utc_now) -> None:
+    def __init__(self, profile: str, setup: SignInSetup | None, session: RecoverySession, *,
+                 demo: DemoInfo | None = None, vendor: Vendor | None = None, clock: Clock = utc_now,
+                 demo_scenario: str | None = None) -> None:
+        """``setup`` None: what the wizard reaches is not known yet (the demo's sandbox still starting) —
+        ``attach`` gives it; every network job waits for it (cancellably) while the screens are already up."""
         from sfwizard.profiles import load_profile
 
         self.profile: Profile = load_profile(profile)
-        self.setup = setup
+        self.setup: SignInSetup = setup  # type: ignore[assignment]  # set before any job runs (ready)
         self.session = session
         self.demo = demo
+        self.demo_scenario = demo_scenario or (demo.scenario if demo is not None else session.demo_scenario)
         self.vendor = vendor
         self.clock = clock
         self.connection: Connection | None = None
         self.snapshot: Snapshot | None = None
-        self.known_article: str | None = None  # a title the admin typed on the Knowledge step
+        self._known_article: str | None = None  # a title the admin typed on the Knowledge step
         self.documented: Snapshot | None = None  # the demo's reading of the platform's mapping screens
         self.cancel_token = CancelToken()
         self._io = threading.Lock()
-        self.navigator = Navigator(self.profile, session, conditions=self.condition)
+        self.ready = threading.Event()
+        if setup is not None:
+            self.ready.set()
+        self._listeners: list[Callable[[set[str]], None]] = []
+        self.navigator = Navigator(self.profile, session, conditions=self.condition, extra_gate=self._extra_gate)
+        self.navigator.use_basis(self.basis)
         if session.snapshot_path:
             try:
                 self.snapshot = _load_snapshot(Path(session.snapshot_path))
             except SfwizardError as exc:  # a damaged file stays on disk; the step asks to save it again
                 log.warning("the saved snapshot could not be read: %s", exc.message)
+
+    def attach(self, setup: SignInSetup, *, demo: DemoInfo | None = None, vendor: Vendor | None = None) -> None:
+        """What the wizard reaches, once known (the demo's sandbox is up): the jobs waiting for it go on."""
+        self.setup = setup
+        if demo is not None:
+            self.demo = demo
+        if vendor is not None:
+            self.vendor = vendor
+        self.ready.set()
+        self.changed()
 
     # -- plumbing ----------------------------------------------------------------------------------
     @contextmanager
@@ -123,7 +142,95 @@ class Recovery:
         """One network job at a time; a cancel from before this job started does not stop it."""
         with self._io:
             self.cancel_token.reset()
+            while not self.ready.is_set():  # the demo's sandbox still starting: wait, as cancellably as a request
+                self.cancel_token.wait(0.05)
             yield
+
+    # -- state: what every result is judged on, and who hears when it changes ------------------------------
+    def basis(self) -> dict[str, str]:
+        """What a result is judged on (see ``navigator.BASIS_KEYS``): a change makes the results built on the old
+        value stale, and the steps showing them run them again."""
+        import hashlib
+
+        who = self.signed_in
+        snap = self.snapshot
+        setup = self.setup
+
+        def digest(*parts: object) -> str:
+            return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+        return {"org": who.org_id if who else "", "user": who.user_id if who else "",
+                "snapshot": digest(snap) if snap is not None else "",
+                "reauthorized_at": self.session.reauthorized_at or "",
+                "disconnected_at": self.session.disconnected_at or "",
+                "article": self._known_article or "",
+                "platform": digest(setup.px_api_url, setup.px_api_key, setup.status_url) if setup else ""}
+
+    def subscribe(self, listener: Callable[[set[str]], None]) -> None:
+        """``listener(dropped_ids)`` after the basis changed (called on the thread that changed it)."""
+        self._listeners.append(listener)
+
+    def changed(self) -> set[str]:
+        """Something results are judged on changed: drop what no longer stands, reopen the steps that relied on
+        it, and tell the listeners (the wizard redraws and runs the step in view again)."""
+        gone = self.navigator.invalidate()
+        if gone:
+            self.navigator.reopen_steps_of(gone)
+        self.notify(gone)
+        return gone
+
+    def notify(self, gone: set[str] | None = None) -> None:
+        """Tell the listeners the state moved (a fact, a person's action) without anything becoming stale."""
+        gone = gone or set()
+        for listener in list(self._listeners):
+            try:
+                listener(gone)
+            except Exception:  # noqa: BLE001 - a listener's fault must not stop the change
+                log.exception("a listener failed")
+
+    @property
+    def known_article(self) -> str | None:
+        return self._known_article
+
+    @known_article.setter
+    def known_article(self, value: str | None) -> None:
+        value = value or None
+        if value != self._known_article:
+            self._known_article = value
+            self.changed()
+
+    def snapshot_elsewhere(self) -> tuple[str, str] | None:
+        """(the snapshot's org, the signed-in org) when the saved snapshot was taken in another org than the one
+        the wizard is signed in to now (a sign-in fixed after the snapshot): it must be saved again here, or the
+        step skipped — never silently judged against the other org's fields."""
+        who, snap = self.signed_in, self.snapshot
+        if who is None or snap is None or not snap.org.id or snap.org.id[:15] == who.org_id[:15]:
+            return None
+        there = f"{snap.org.name or snap.org.id}" + (" (SANDBOX)" if snap.org.sandbox else "")
+        return there, f"{who.org_name} ({who.kind})"
+
+    def _extra_gate(self, step_id: str) -> Gate | None:
+        """A step's own rule beside its checks, derived each time (never recorded from a screen's redraw): the
+        mappings step wants a snapshot of the org signed in to; the checklist step opens when every item is
+        proven, confirmed or not applicable."""
+        if step_id == "mappings":
+            elsewhere = self.snapshot_elsewhere()
+            if elsewhere is not None:
+                return Gate(False, f"the snapshot is of {elsewhere[0]}, but sfwizard is signed in to {elsewhere[1]}: "
+                                   "take it again from this org (t), or sign in to that org (step 2)",
+                                   "snapshot.other_org")
+            return None
+        if step_id != "checklist":
+            return None
+        items = self.checklist()
+        open_items = [it for it in items if not it.done]
+        if not items:
+            return Gate(False, "the checklist has no items for this profile", "checklist.open")
+        if open_items:
+            first = open_items[0]
+            return Gate(False, f"{len(open_items)} of {len(items)} item(s) open — {first.item.item}: {first.why}",
+                        "checklist.open")
+        return None
 
     def cancel(self) -> None:
         """Stop the job under way at its next request or wait."""
@@ -183,6 +290,7 @@ class Recovery:
             conn.snapshot = self.snapshot
         self.session.identity = conn.identity.to_dict()
         self.navigator.note_fact("signed_in", conn.identity.username)
+        self.changed()  # another org or user: what was found about the old one goes
         return conn.identity
 
     def use_saved(self) -> SignedIn:
@@ -242,6 +350,7 @@ class Recovery:
 
     def _run(self, wanted: list[str], on_result: Callable[[CheckResult], None] | None,
              progress: ProgressFn) -> list[CheckResult]:
+        basis = self.basis()  # what this run is judged on; a result that outlives it is not recorded
         conn = self.connection
         if conn is None:  # before the sign-in only what needs no Salesforce can run (status page, people)
             from sfwizard.recovery.client import IntegrationClient
@@ -259,8 +368,7 @@ class Recovery:
             ctx = conn.context(known_article=self.known_article, **self._times())
             ctx.now = self.clock()
             results = conn.client.run_checks(ctx, only=wanted, progress=progress, on_result=on_result)
-        self.navigator.record(results)
-        return results
+        return self.navigator.record(results, basis)
 
     def _times(self) -> dict[str, Any]:
         def parse(value: Any) -> datetime | None:
@@ -277,6 +385,21 @@ class Recovery:
 
     def step_checks(self, step_id: str) -> list[str]:
         return self.navigator.checks_of(step_id)
+
+    def check_titles(self) -> dict[str, str]:
+        """Check id → its title, for this profile (what a screen shows before a check has run)."""
+        if not hasattr(self, "_titles"):
+            from sfwizard.checks.runner import specs_for
+
+            self._titles = {s.id: s.title for s in specs_for(self.profile.name)}
+        return self._titles
+
+    def needs_salesforce(self, cid: str) -> bool:
+        """Whether a check reads Salesforce (so it waits for the wizard's sign-in)."""
+        from sfwizard.checks.runner import specs_for
+
+        spec = next((s for s in specs_for(self.profile.name) if s.id == cid), None)
+        return spec is not None and bool({"salesforce", "data_org"} & set(spec.needs))
 
     def run_step(self, step_id: str, *, on_result: Callable[[CheckResult], None] | None = None,
                  progress: ProgressFn = no_progress) -> list[CheckResult]:
@@ -300,14 +423,21 @@ class Recovery:
                 self.cancel_token.wait(interval)
 
     def mark_reauthorize_started(self) -> None:
-        """The moment the person clicks Authorize/Reconnect: tokens and writes are judged from here."""
+        """The moment the person clicks Authorize/Reconnect (the demo's click, the person saying so, or the new
+        token seen): tokens and writes are judged from here, and "no token yet" becomes a finding."""
         if not self.session.reauthorized_at:
             self.session.reauthorized_at = self.clock().isoformat(timespec="seconds")
             self.session.save()
+        if not self.navigator.has_fact("reauthorize_started"):
+            self.navigator.note_fact("reauthorize_started", self.session.reauthorized_at)
+            self.changed()
 
     def set_disconnected_at(self, when: datetime) -> None:
-        self.session.disconnected_at = when.astimezone(timezone.utc).isoformat(timespec="seconds")
-        self.session.save()
+        value = when.astimezone(timezone.utc).isoformat(timespec="seconds")
+        if value != self.session.disconnected_at:
+            self.session.disconnected_at = value
+            self.session.save()
+            self.changed()
 
     # -- the sync ----------------------------------------------------------------------------------------
     def sync_status(self) -> SyncStatus:
@@ -459,7 +589,20 @@ class Recovery:
             self.connection.snapshot = snap
         self.session.snapshot_path = str(target)
         self.navigator.note_fact("snapshot_saved", str(target))
+        self.changed()  # mapping findings judged on the old snapshot go
         return target
+
+    def discard_snapshot(self) -> None:
+        """Take the snapshot again (it names another org than the one signed in to): the next draft is read from
+        the APIs of this org; the saved file stays on disk until a new one replaces it."""
+        self.snapshot = None
+        self.documented = None
+        if self.connection is not None:
+            self.connection.snapshot = None
+        self.session.snapshot_path = None
+        self.session.facts.pop("snapshot_saved", None)
+        self.session.save()
+        self.changed()
 
     # -- the checklist and the report ---------------------------------------------------------------------------
     def checklist(self) -> list[Any]:

@@ -29,8 +29,20 @@ class Driver:
         return self.app.recovery
 
     @property
+    def frame(self) -> Any:
+        return self.app.frame
+
+    @property
+    def pane(self) -> Any:
+        return self.app.frame.pane
+
+    @property
     def step(self) -> str:
-        return getattr(self.app.screen, "STEP", "")
+        """The step in view (the frame's pane), "" before the recovery is up."""
+        try:
+            return self.app.frame.step if self.rec is not None else ""
+        except LookupError:
+            return ""
 
     async def until(self, cond: Callable[[], bool], what: str, limit: float = 60.0) -> None:
         for _ in range(int(limit / 0.05)):
@@ -38,18 +50,21 @@ class Driver:
                 return
             await self.pilot.pause(0.05)
         said = self.said[-6:]
-        workers = [(w.group, w.state.name) for w in self.app.screen.workers]
+        workers = [(w.group, w.state.name) for w in self.app.workers]
         raise AssertionError(f"waited {limit:.0f} s for {what}; on step {self.step!r}, gate "
                              f"{self.rec.navigator.gate() if self.rec else None}; said {said}; workers {workers}")
 
     def idle(self) -> bool:
-        running = getattr(self.app.screen, "workers_running", None)
-        return running is not None and not running()
+        """Nothing in flight: no check, wait, click or save (the whole app's workers but the boot)."""
+        from textual.worker import WorkerState
+
+        return not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) and w.group != "boot"
+                       for w in self.app.workers)
 
     async def settled(self, step: str, limit: float = 60.0) -> None:
         """On ``step``, its checks run (or it has none) and nothing still working."""
         def ready() -> bool:
-            if self.rec is None or self.step != step or not self.idle():
+            if self.rec is None or self.step != step or not self.idle() or not self.rec.ready.is_set():
                 return False
             return self.rec.navigator.gate(step).code != "check.not_run" or not self.rec.step_checks(step)
         await self.until(ready, f"step {step} to settle", limit)
@@ -82,6 +97,7 @@ class Driver:
         await self.until(lambda: type(self.app.screen).__name__ != "ConfirmDialog", "the dialog to close", 10)
 
     async def next(self, to: str) -> None:
+        await self.until(lambda: self.rec.navigator.gate(self.step).open and self.idle(), f"{self.step}'s gate", 90)
         await self.press("n")
         await self.until(lambda: self.step == to, f"step {to}", 20)
 
