@@ -12,6 +12,7 @@ from typing import Any
 from sfwizard import __version__
 from sfwizard.cli.args import port_arg
 from sfwizard.errors import SfwizardError
+from sfwizard.inert import inert
 
 
 @dataclass(frozen=True)
@@ -154,10 +155,30 @@ def _tolerant_output() -> None:
                 pass
 
 
+def _inert_tracebacks() -> None:
+    """A traceback (behind --debug) quotes exception messages, which may carry a server's words: it is written
+    with its control characters made inert, like every other line this command prints."""
+    if getattr(sys.excepthook, "_sfwizard_inert", False):
+        return
+    previous = sys.excepthook
+
+    def hook(kind: Any, value: Any, tb: Any) -> None:
+        import traceback
+
+        try:
+            sys.stderr.write(inert("".join(traceback.format_exception(kind, value, tb))))
+        except Exception:  # noqa: BLE001 - the last resort must not fail: the standard hook then
+            previous(kind, value, tb)
+
+    hook._sfwizard_inert = True  # type: ignore[attr-defined]
+    sys.excepthook = hook
+
+
 def main(argv: Sequence[str] | None = None, wizard: WizardLauncher | None = None) -> int:
     """Run a command; with none, hand the wizard's options to ``wizard`` (the Textual launcher passes
     itself in, so this core never imports the UI)."""
     _tolerant_output()
+    _inert_tracebacks()
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
@@ -186,13 +207,13 @@ def main(argv: Sequence[str] | None = None, wizard: WizardLauncher | None = None
     except SfwizardError as exc:
         if args.debug:
             raise
-        print(f"sfwizard: {exc}", file=sys.stderr)
+        print(inert(f"sfwizard: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: one line for the person, the traceback behind --debug
         if args.debug:
             raise
-        print(f"sfwizard: unexpected error: {type(exc).__name__}: {exc} — run again with --debug and "
-              "send the output with the support bundle (sfwizard report)", file=sys.stderr)
+        print(inert(f"sfwizard: unexpected error: {type(exc).__name__}: {exc} — run again with --debug and "
+                    "send the output with the support bundle (sfwizard report)"), file=sys.stderr)
         return 2

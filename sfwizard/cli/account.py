@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from sfwizard.inert import inert
+
 LOGIN_DESCRIPTION = """\
 Sign in the way `sf org login web` does: the browser flow with PKCE and a one-shot
 listener on http://localhost:PORT/OauthRedirect; the URL is always printed.
@@ -85,7 +87,7 @@ def _browser_here() -> bool:
 
 
 def _show_url(url: str) -> None:
-    print(sign_in_message(url), file=sys.stderr)
+    print(inert(sign_in_message(url)), file=sys.stderr)
 
 
 def _login(args: argparse.Namespace) -> int:
@@ -99,7 +101,7 @@ def _login(args: argparse.Namespace) -> int:
         from sfwizard.demo import open_demo
 
         with open_demo(args.scenario) as conn:
-            print(conn.identity.line() + "  [bundled sandbox; signed out again on exit]")
+            print(inert(conn.identity.line()) + "  [bundled sandbox; signed out again on exit]")
         return 0
     from sfwizard.integrations import settings
 
@@ -108,7 +110,7 @@ def _login(args: argparse.Namespace) -> int:
         tokens = signin.sf_cli_login(args.target_org)
     elif args.device:
         def on_code(code: str, uri: str) -> None:
-            print(f"On any device, open {uri} and enter the code: {code}", file=sys.stderr)
+            print(inert(f"On any device, open {uri} and enter the code: {code}", keep_newlines=False), file=sys.stderr)
         tokens = signin.device_login(conf.login_url, conf.require_client_id(), on_code=on_code,
                                      ca_cert=conf.ca_cert)
     else:

@@ -109,8 +109,11 @@ class JsonLines:
 
 
 def _one_line(text: str) -> str:
-    """Server-provided text is shown as text: control characters and newlines flattened."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
+    """Server-provided text is shown as text: whitespace runs and newlines flattened, control characters made
+    inert (written as visible escapes: ``\\x1b``)."""
+    from sfwizard.inert import inert
+
+    return inert(" ".join(str(text).split()), keep_newlines=False)
 
 
 def exit_code(results: list[CheckResult]) -> int:
@@ -132,23 +135,23 @@ def _record(results: list[CheckResult], calls: dict[str, int], profile: str) -> 
         session = RecoverySession.latest(profile) or RecoverySession.new(profile)
     except SfwizardError as exc:
         if exc.kind == "save":  # the data folder cannot be written: say so (a held session is no news)
-            print(f"sfwizard: this run is not saved in the recovery session: {exc}", file=sys.stderr)
+            print(_one_line(f"sfwizard: this run is not saved in the recovery session: {exc}"), file=sys.stderr)
         else:
             log.info("run not recorded: %s", exc.message)
         return
     except Exception as exc:  # noqa: BLE001 - a bug in recording must not throw the run away
         log.debug("run not recorded", exc_info=True)
-        print(f"sfwizard: this run is not saved in the recovery session ({type(exc).__name__}: {exc}); the "
-              "results below are complete — run with --debug for details", file=sys.stderr)
+        print(_one_line(f"sfwizard: this run is not saved in the recovery session ({type(exc).__name__}: {exc}); "
+                        "the results below are complete — run with --debug for details"), file=sys.stderr)
         return
     try:
         session.record_run([r.to_dict() for r in results], calls)
     except SfwizardError as exc:
-        print(f"sfwizard: this run is not saved in the recovery session: {exc}", file=sys.stderr)
+        print(_one_line(f"sfwizard: this run is not saved in the recovery session: {exc}"), file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - as above
         log.debug("run not recorded", exc_info=True)
-        print(f"sfwizard: this run is not saved in the recovery session ({type(exc).__name__}: {exc}); the "
-              "results below are complete — run with --debug for details", file=sys.stderr)
+        print(_one_line(f"sfwizard: this run is not saved in the recovery session ({type(exc).__name__}: {exc}); "
+                        "the results below are complete — run with --debug for details"), file=sys.stderr)
     finally:
         session.release()
 

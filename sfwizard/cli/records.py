@@ -46,8 +46,10 @@ def _diff(args: argparse.Namespace) -> int:
     from sfwizard import snapshot
 
     changes = snapshot.diff(snapshot.load(args.before), snapshot.load(args.after))
+    from sfwizard.inert import inert
+
     for c in changes:
-        print(c)
+        print(inert(c))
     if not changes:
         print("No differences.")
     return 1 if changes else 0
