@@ -81,7 +81,15 @@ class TokenSet:
         for name in ("access_token", "instance_url"):
             if not data.get(name):
                 raise ValueError(f"{name} is missing")
-        return cls(**data)
+        tokens = cls(**data)
+        tokens.check_destination()
+        return tokens
+
+    def check_destination(self) -> None:
+        """UntrustedUrl (one clear line) when the instance is not a place this sign-in's token may go."""
+        from sfwizard.integrations.transport import token_destination
+
+        token_destination(self.instance_url, self.login_url or self.instance_url, "instance_url")
 
     def describe(self) -> str:
         return f"{self.username or self.user_id} at {self.instance_url}"
@@ -102,11 +110,16 @@ def _http(verify: Any):
 def _token_set(body: dict[str, Any], login_url: str, client_id: str, source: str,
                refresh_token: str | None = None) -> TokenSet:
     from sfwizard import redact
+    from sfwizard.integrations.transport import token_destination
 
     redact.default().add(body.get("access_token"), body.get("refresh_token"))
-    id_url = body.get("id", "")
+    # Where the token will be sent next (the REST API, userinfo, Bulk results): https, and Salesforce's.
+    instance_url = token_destination(str(body["instance_url"]), login_url, "instance_url")
+    id_url = str(body.get("id") or "")
+    if id_url:
+        token_destination(id_url, login_url, "identity URL (id)")
     parts = id_url.rstrip("/").split("/")
-    return TokenSet(access_token=body["access_token"], instance_url=body["instance_url"], login_url=login_url,
+    return TokenSet(access_token=body["access_token"], instance_url=instance_url, login_url=login_url,
                     client_id=client_id, refresh_token=body.get("refresh_token") or refresh_token, id_url=id_url,
                     issued_at=str(body.get("issued_at", "")), org_id=parts[-2] if len(parts) >= 2 else "",
                     user_id=parts[-1] if parts else "", source=source)
@@ -531,10 +544,12 @@ def sf_cli_login(target_org: str | None = None, timeout: float = 60) -> TokenSet
 
     redact.default().add(token)
     instance = str(result["instanceUrl"]).rstrip("/")
-    return TokenSet(access_token=token, instance_url=instance,
-                    login_url=str(result.get("loginUrl") or instance).rstrip("/"),
-                    client_id=str(result.get("clientId") or ""), org_id=str(result.get("id") or ""),
-                    username=str(result.get("username") or ""), source="sf-cli")
+    tokens = TokenSet(access_token=token, instance_url=instance,
+                      login_url=str(result.get("loginUrl") or instance).rstrip("/"),
+                      client_id=str(result.get("clientId") or ""), org_id=str(result.get("id") or ""),
+                      username=str(result.get("username") or ""), source="sf-cli")
+    tokens.check_destination()
+    return tokens
 
 
 def demo_sign_in(info: dict[str, Any], approve: Callable[[str], None]) -> dict[str, Any]:
