@@ -120,8 +120,9 @@ def exit_code(results: list[CheckResult]) -> int:
     return 1 if any(r.status.value == "fail" for r in results) else 0
 
 
-def _record(results: list[CheckResult], calls: dict[str, int], profile: str) -> None:
-    """Append the run to the profile's recovery session (skipped while a wizard holds it).
+def _record(results: list[CheckResult], calls: dict[str, int], profile: str, demo_scenario: str | None = None) -> None:
+    """Append the run to the profile's recovery session of its kind (a demo run to a demo session of its scenario,
+    a real run to a real one; skipped while a wizard holds it).
 
     Never loses the run: whatever stops the recording (a data folder that is read-only or a file, a full disk,
     a damaged session) is one line on stderr, and the results are still printed by the caller."""
@@ -132,7 +133,7 @@ def _record(results: list[CheckResult], calls: dict[str, int], profile: str) -> 
 
     log = logging.getLogger("sfwizard")
     try:
-        session = RecoverySession.latest(profile) or RecoverySession.new(profile)
+        session = RecoverySession.for_run(profile, demo_scenario)
     except SfwizardError as exc:
         if exc.kind == "save":  # the data folder cannot be written: say so (a held session is no news)
             print(_one_line(f"sfwizard: this run is not saved in the recovery session: {exc}"), file=sys.stderr)
@@ -174,7 +175,8 @@ def run_check_command(args: argparse.Namespace) -> int:
         results = conn.client.run_checks(ctx, only=only, on_result=stream)  # rows appear as checks finish
         calls = dict(conn.client.counter.counts)
         profile = conn.profile
-    _record(results, calls, profile)
+        demo_scenario = (conn.demo.scenario or "demo") if conn.demo is not None else None
+    _record(results, calls, profile, demo_scenario)
     # A service that did not answer is no diagnosis: the run could not check, whatever else it found.
     code = 2 if ctx.sign_in_required or ctx.unreachable else exit_code(results)
     if args.json or lines:
