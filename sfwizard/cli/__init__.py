@@ -27,6 +27,7 @@ class WizardOptions:
     port: int = 8000
     new_session: bool = False
     debug: bool = False
+    keep_sign_in: bool = True  # False (--no-keep): a one-off recovery, no refresh token, the sign-in in memory only
 
 
 WizardLauncher = Callable[[WizardOptions], int]
@@ -71,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="port for --web on 127.0.0.1 (default 8000)")
     wizard.add_argument("--new", dest="w_new", action="store_true",
                         help="start a new recovery session instead of offering to resume the last one")
+    wizard.add_argument("--no-keep", dest="w_keep", action="store_false",
+                        help="a one-off recovery: sign in without a refresh token, keep the sign-in in memory only "
+                             "(never in the keychain or a file) and revoke it when the wizard closes")
     common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks and debug logs")
@@ -200,7 +204,8 @@ def main(argv: Sequence[str] | None = None, wizard: WizardLauncher | None = None
             parser.print_help()
             return 2
         options = WizardOptions(demo=args.w_demo, scenario=args.w_scenario, profile=args.w_profile, web=args.w_web,
-                                port=args.w_port, new_session=args.w_new, debug=args.debug)
+                                port=args.w_port, new_session=args.w_new, debug=args.debug,
+                                keep_sign_in=args.w_keep)
         func = lambda _args: wizard(options)  # noqa: E731 - the one place a launcher stands in for a command
     try:
         return func(args)

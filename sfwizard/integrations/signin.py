@@ -34,6 +34,9 @@ from sfwizard.errors import SfwizardError
 log = logging.getLogger("sfwizard")
 
 SCOPES = "api refresh_token id"
+# A one-off recovery (--no-keep): no refresh token is issued at all; the access token lasts the org's session
+# timeout and is revoked when the wizard ends.
+ONE_OFF_SCOPES = "api id"
 CALLBACK_PATH = "/OauthRedirect"
 
 
@@ -347,7 +350,8 @@ class _Taken(Exception):
 
 def web_login(login_url: str, client_id: str, *, port: int = 1717, timeout: float = 300,
               open_browser: bool = True, on_url: Callable[[str], None] = print,
-              cancel: CancelToken = NEVER, ca_cert: str | None = None, prompt_login: bool = False) -> TokenSet:
+              cancel: CancelToken = NEVER, ca_cert: str | None = None, prompt_login: bool = False,
+              scopes: str = SCOPES) -> TokenSet:
     """The PKCE web-server flow through a one-shot loopback listener."""
     verifier, challenge = pkce_pair()
     state = secrets.token_urlsafe(24)
@@ -357,7 +361,7 @@ def web_login(login_url: str, client_id: str, *, port: int = 1717, timeout: floa
     # working; the listener holds every loopback address localhost resolves to (see _loopback_addresses).
     redirect_uri = f"http://localhost:{listener.port}{CALLBACK_PATH}"
     params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": state,
-              "code_challenge": challenge, "code_challenge_method": "S256", "scope": SCOPES}
+              "code_challenge": challenge, "code_challenge_method": "S256", "scope": scopes}
     if prompt_login:
         params["prompt"] = "login"
     url = login_url.rstrip("/") + "/services/oauth2/authorize?" + urlencode(params)
@@ -392,10 +396,10 @@ def web_login(login_url: str, client_id: str, *, port: int = 1717, timeout: floa
 
 def device_login(login_url: str, client_id: str, *, on_code: Callable[[str, str], None],
                  cancel: CancelToken = NEVER, ca_cert: str | None = None, timeout: float = 600,
-                 min_interval: float | None = None) -> TokenSet:
+                 min_interval: float | None = None, scopes: str = SCOPES) -> TokenSet:
     """The device flow: show a code, poll until approved, slowing down when told to."""
     start = _post_token_raw(login_url, {"response_type": "device_code", "client_id": client_id,
-                                        "scope": SCOPES}, ca_cert)
+                                        "scope": scopes}, ca_cert)
     if "device_code" not in start:
         raise SfwizardError(f"device sign-in is not available: {start.get('error_description', start)}",
                             "enable Device Flow in the connected app, or sign in with the browser")
