@@ -212,7 +212,10 @@ class _Callback(BaseHTTPRequestHandler):
                        "sfwizard is still waiting for the right one.")
         elif "error" in q:
             listener.finish(refusal(q["error"], q.get("error_description", "")))
-            self._page(200, "Sign-in not approved", html.escape(q.get("error_description", q["error"])))
+            from sfwizard.inert import inert
+
+            said = inert(q.get("error_description", q["error"]), keep_newlines=False)
+            self._page(200, "Sign-in not approved", html.escape(said))
         elif "code" in q:
             listener.finish(q["code"])
             self._page(200, "Signed in", "sfwizard has what it needs. Return to your terminal.")
