@@ -123,6 +123,9 @@ def test_the_printed_link_opens_the_page_with_nothing_from_outside(served: Runni
     static = re.search(r"/w/[^\"']+/static/js/textual\.js", page).group(0)
     assert httpx.get(served.base + static).status_code == 200
     assert httpx.get(served.base + static.replace(served.doors.secret, "x" * 32)).status_code == 404
+    for escape in ("..%2f..%2fserver.py", "%2e%2e/%2e%2e/server.py", "../../templates/app_index.html"):
+        resp = httpx.get(f"{served.link}static/{escape}")
+        assert resp.status_code in (403, 404) and "import" not in resp.text, escape  # no file outside static/
 
 
 @pytest.mark.parametrize("path", ["/", "/ws", "/static/js/textual.js", "/w/", "/w/wrong/", "/w/wrong/ws",
