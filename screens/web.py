@@ -203,10 +203,13 @@ class _InertStream:
 
 def serve(command: str, *, host: str, port: int, first_command: str | None = None) -> int:
     """Print the start line, then serve until Ctrl+C."""
+    from sfwizard import redact
     from sfwizard.errors import SfwizardError
     from sfwizard.inert import inert
 
     secret = new_secret()
+    redact.default().add(secret, kind="web_link")  # never in the log (and so the support bundle) in clear
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # every request line would name the secret
     server = WebDoors(command, host=host, port=port, secret=secret, first_command=first_command)
     print(inert(start_line(host, port, secret)), file=sys.stderr, flush=True)
     stdout = sys.stdout
