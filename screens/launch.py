@@ -38,19 +38,20 @@ def run_wizard(options: WizardOptions) -> int:
 
 
 def serve_web(options: WizardOptions) -> int:
-    """The same wizard in a browser tab on this machine (textual-serve), for a support call."""
+    """The same wizard in a browser tab on this machine (textual-serve), for a support call: behind a secret link,
+    one tab at a time (sfwizard.screens.web)."""
     import shlex
 
-    from textual_serve.server import Server
+    from .web import serve
 
     argv = [sys.executable, "-I", "-m", "sfwizard"]  # -I: never the source tree of the folder it runs in
     if options.demo:
         argv += ["--demo", "--scenario", options.scenario]
     if options.profile:
         argv += ["--profile", options.profile]
-    if options.new_session:
-        argv.append("--new")
-    print(f"Serving the wizard at http://{options.host}:{options.port} (this machine only); Ctrl+C stops it.",
-          file=sys.stderr)
-    Server(shlex.join(argv), host=options.host, port=options.port, title="sfwizard").serve()
-    return 0
+    if not options.keep_sign_in:
+        argv.append("--no-keep")
+    command = shlex.join(argv)
+    # --new starts one new recovery session: the first wizard's; a reload then resumes it, never makes another
+    first = shlex.join([*argv, "--new"]) if options.new_session else None
+    return serve(command, host=options.host, port=options.port, first_command=first)

@@ -14,6 +14,8 @@ import threading
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from sfwizard.inert import inert
+
 # Key names whose values are secrets, in query strings, form bodies, JSON / Python dicts and headers.
 _KEY_KIND = {
     "access_token": "access_token", "refresh_token": "refresh_token", "id_token": "access_token",
@@ -87,6 +89,9 @@ class Redactor:
                     self._secrets.setdefault(form, kind)
 
     def text(self, value: str) -> str:
+        """``value`` with every secret it holds replaced, and its control characters made inert (``inert``):
+        what leaves through this layer (a log line, a report, a bundle, a screen export) can neither leak a
+        token nor act on the terminal it is shown in."""
         with self._lock:
             known = sorted(self._secrets.items(), key=lambda kv: len(kv[0]), reverse=True)
         for secret, kind in known:
@@ -94,7 +99,7 @@ class Redactor:
                 value = value.replace(secret, f"[REDACTED:{kind}]")
         for _, pattern, repl in _SHAPES:
             value = pattern.sub(repl, value)
-        return value
+        return inert(value)
 
     def obj(self, value: Any) -> Any:
         """Walk dicts, lists and tuples; values under secret-named keys go entirely."""

@@ -12,6 +12,7 @@ from typing import Any
 from sfwizard import __version__
 from sfwizard.cli.args import port_arg
 from sfwizard.errors import SfwizardError
+from sfwizard.inert import inert
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class WizardOptions:
     port: int = 8000
     new_session: bool = False
     debug: bool = False
+    keep_sign_in: bool = True  # False (--no-keep): a one-off recovery, no refresh token, the sign-in in memory only
 
 
 WizardLauncher = Callable[[WizardOptions], int]
@@ -70,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="port for --web on 127.0.0.1 (default 8000)")
     wizard.add_argument("--new", dest="w_new", action="store_true",
                         help="start a new recovery session instead of offering to resume the last one")
+    wizard.add_argument("--no-keep", dest="w_keep", action="store_false",
+                        help="a one-off recovery: sign in without a refresh token, keep the sign-in in memory only "
+                             "(never in the keychain or a file) and revoke it when the wizard closes")
     common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks and debug logs")
@@ -154,10 +159,30 @@ def _tolerant_output() -> None:
                 pass
 
 
+def _inert_tracebacks() -> None:
+    """A traceback (behind --debug) quotes exception messages, which may carry a server's words: it is written
+    with its control characters made inert, like every other line this command prints."""
+    if getattr(sys.excepthook, "_sfwizard_inert", False):
+        return
+    previous = sys.excepthook
+
+    def hook(kind: Any, value: Any, tb: Any) -> None:
+        import traceback
+
+        try:
+            sys.stderr.write(inert("".join(traceback.format_exception(kind, value, tb))))
+        except Exception:  # noqa: BLE001 - the last resort must not fail: the standard hook then
+            previous(kind, value, tb)
+
+    hook._sfwizard_inert = True  # type: ignore[attr-defined]
+    sys.excepthook = hook
+
+
 def main(argv: Sequence[str] | None = None, wizard: WizardLauncher | None = None) -> int:
     """Run a command; with none, hand the wizard's options to ``wizard`` (the Textual launcher passes
     itself in, so this core never imports the UI)."""
     _tolerant_output()
+    _inert_tracebacks()
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
@@ -179,20 +204,21 @@ def main(argv: Sequence[str] | None = None, wizard: WizardLauncher | None = None
             parser.print_help()
             return 2
         options = WizardOptions(demo=args.w_demo, scenario=args.w_scenario, profile=args.w_profile, web=args.w_web,
-                                port=args.w_port, new_session=args.w_new, debug=args.debug)
+                                port=args.w_port, new_session=args.w_new, debug=args.debug,
+                                keep_sign_in=args.w_keep)
         func = lambda _args: wizard(options)  # noqa: E731 - the one place a launcher stands in for a command
     try:
         return func(args)
     except SfwizardError as exc:
         if args.debug:
             raise
-        print(f"sfwizard: {exc}", file=sys.stderr)
+        print(inert(f"sfwizard: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: one line for the person, the traceback behind --debug
         if args.debug:
             raise
-        print(f"sfwizard: unexpected error: {type(exc).__name__}: {exc} — run again with --debug and "
-              "send the output with the support bundle (sfwizard report)", file=sys.stderr)
+        print(inert(f"sfwizard: unexpected error: {type(exc).__name__}: {exc} — run again with --debug and "
+                    "send the output with the support bundle (sfwizard report)"), file=sys.stderr)
         return 2

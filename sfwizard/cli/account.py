@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from sfwizard.inert import inert
+
 LOGIN_DESCRIPTION = """\
 Sign in the way `sf org login web` does: the browser flow with PKCE and a one-shot
 listener on http://localhost:PORT/OauthRedirect; the URL is always printed.
@@ -51,7 +53,7 @@ def add_account_commands(sub: Any) -> None:
     p.add_argument("--store-px-key", action="store_true",
                    help="read the Gainsight PX API key from the terminal and keep it in the OS keychain")
     p.set_defaults(func=_login)
-    p = sub.add_parser("logout", help="revoke the saved Salesforce sign-in and delete it")
+    p = sub.add_parser("logout", help="revoke the saved Salesforce sign-in at Salesforce and delete it here")
     p.set_defaults(func=_logout)
 
 
@@ -85,7 +87,7 @@ def _browser_here() -> bool:
 
 
 def _show_url(url: str) -> None:
-    print(sign_in_message(url), file=sys.stderr)
+    print(inert(sign_in_message(url)), file=sys.stderr)
 
 
 def _login(args: argparse.Namespace) -> int:
@@ -99,7 +101,7 @@ def _login(args: argparse.Namespace) -> int:
         from sfwizard.demo import open_demo
 
         with open_demo(args.scenario) as conn:
-            print(conn.identity.line() + "  [bundled sandbox; signed out again on exit]")
+            print(inert(conn.identity.line()) + "  [bundled sandbox; signed out again on exit]")
         return 0
     from sfwizard.integrations import settings
 
@@ -108,7 +110,7 @@ def _login(args: argparse.Namespace) -> int:
         tokens = signin.sf_cli_login(args.target_org)
     elif args.device:
         def on_code(code: str, uri: str) -> None:
-            print(f"On any device, open {uri} and enter the code: {code}", file=sys.stderr)
+            print(inert(f"On any device, open {uri} and enter the code: {code}", keep_newlines=False), file=sys.stderr)
         tokens = signin.device_login(conf.login_url, conf.require_client_id(), on_code=on_code,
                                      ca_cert=conf.ca_cert)
     else:
@@ -119,8 +121,21 @@ def _login(args: argparse.Namespace) -> int:
                                          api_version=conf.api_version, ca_cert=conf.ca_cert)) as conn:
         line = conn.identity.line()
     where = credentials.save(tokens)
-    print(line + (" (kept in the OS keychain)" if where == "keyring" else ""))
+    print(inert(line))
+    print(kept_message(where, tokens.source))
     return 0
+
+
+def kept_message(where: str, source: str = "web") -> str:
+    """Where the sign-in is now kept, and for how long (what ``login`` says after signing in)."""
+    if source == "sf-cli":
+        return ("The Salesforce CLI's access token is kept with it until `sfwizard logout` (no refresh token: sign "
+                "in again when it expires; the CLI keeps its own login).")
+    place = "in the OS keychain (service \"sfwizard\")" if where == "keyring" else \
+        f"in plain text in {where} (mode 0600; no OS keychain was found)"
+    return (f"The sign-in is kept {place} until you run `sfwizard logout`, which revokes it at Salesforce. "
+            "A recovery in the wizard revokes it when the recovery ends unless you choose to keep it; the refresh "
+            "token otherwise lasts as long as the connected app's refresh token policy allows.")
 
 
 def _store_px_key() -> int:

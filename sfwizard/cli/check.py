@@ -109,16 +109,20 @@ class JsonLines:
 
 
 def _one_line(text: str) -> str:
-    """Server-provided text is shown as text: control characters and newlines flattened."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
+    """Server-provided text is shown as text: whitespace runs and newlines flattened, control characters made
+    inert (written as visible escapes: ``\\x1b``)."""
+    from sfwizard.inert import inert
+
+    return inert(" ".join(str(text).split()), keep_newlines=False)
 
 
 def exit_code(results: list[CheckResult]) -> int:
     return 1 if any(r.status.value == "fail" for r in results) else 0
 
 
-def _record(results: list[CheckResult], calls: dict[str, int], profile: str) -> None:
-    """Append the run to the profile's recovery session (skipped while a wizard holds it).
+def _record(results: list[CheckResult], calls: dict[str, int], profile: str, demo_scenario: str | None = None) -> None:
+    """Append the run to the profile's recovery session of its kind (a demo run to a demo session of its scenario,
+    a real run to a real one; skipped while a wizard holds it).
 
     Never loses the run: whatever stops the recording (a data folder that is read-only or a file, a full disk,
     a damaged session) is one line on stderr, and the results are still printed by the caller."""
@@ -129,26 +133,26 @@ def _record(results: list[CheckResult], calls: dict[str, int], profile: str) -> 
 
     log = logging.getLogger("sfwizard")
     try:
-        session = RecoverySession.latest(profile) or RecoverySession.new(profile)
+        session = RecoverySession.for_run(profile, demo_scenario)
     except SfwizardError as exc:
         if exc.kind == "save":  # the data folder cannot be written: say so (a held session is no news)
-            print(f"sfwizard: this run is not saved in the recovery session: {exc}", file=sys.stderr)
+            print(_one_line(f"sfwizard: this run is not saved in the recovery session: {exc}"), file=sys.stderr)
         else:
             log.info("run not recorded: %s", exc.message)
         return
     except Exception as exc:  # noqa: BLE001 - a bug in recording must not throw the run away
         log.debug("run not recorded", exc_info=True)
-        print(f"sfwizard: this run is not saved in the recovery session ({type(exc).__name__}: {exc}); the "
-              "results below are complete — run with --debug for details", file=sys.stderr)
+        print(_one_line(f"sfwizard: this run is not saved in the recovery session ({type(exc).__name__}: {exc}); "
+                        "the results below are complete — run with --debug for details"), file=sys.stderr)
         return
     try:
         session.record_run([r.to_dict() for r in results], calls)
     except SfwizardError as exc:
-        print(f"sfwizard: this run is not saved in the recovery session: {exc}", file=sys.stderr)
+        print(_one_line(f"sfwizard: this run is not saved in the recovery session: {exc}"), file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - as above
         log.debug("run not recorded", exc_info=True)
-        print(f"sfwizard: this run is not saved in the recovery session ({type(exc).__name__}: {exc}); the "
-              "results below are complete — run with --debug for details", file=sys.stderr)
+        print(_one_line(f"sfwizard: this run is not saved in the recovery session ({type(exc).__name__}: {exc}); "
+                        "the results below are complete — run with --debug for details"), file=sys.stderr)
     finally:
         session.release()
 
@@ -171,7 +175,8 @@ def run_check_command(args: argparse.Namespace) -> int:
         results = conn.client.run_checks(ctx, only=only, on_result=stream)  # rows appear as checks finish
         calls = dict(conn.client.counter.counts)
         profile = conn.profile
-    _record(results, calls, profile)
+        demo_scenario = (conn.demo.scenario or "demo") if conn.demo is not None else None
+    _record(results, calls, profile, demo_scenario)
     # A service that did not answer is no diagnosis: the run could not check, whatever else it found.
     code = 2 if ctx.sign_in_required or ctx.unreachable else exit_code(results)
     if args.json or lines:

@@ -46,8 +46,10 @@ def _diff(args: argparse.Namespace) -> int:
     from sfwizard import snapshot
 
     changes = snapshot.diff(snapshot.load(args.before), snapshot.load(args.after))
+    from sfwizard.inert import inert
+
     for c in changes:
-        print(c)
+        print(inert(c))
     if not changes:
         print("No differences.")
     return 1 if changes else 0
@@ -72,7 +74,9 @@ def _report(args: argparse.Namespace) -> int:
 
     out_dir = output_dir(Path(args.output_dir))
     with open_for(args) as conn:
-        session = RecoverySession.latest(conn.profile) or RecoverySession.new(conn.profile)
+        # a demo's report comes from a demo session only, a real report from a real one
+        demo_scenario = (conn.demo.scenario or "demo") if conn.demo is not None else None
+        session = RecoverySession.for_run(conn.profile, demo_scenario)
         try:
             if getattr(args, "snapshot", None):
                 session.snapshot_path = str(Path(args.snapshot).resolve())

@@ -21,6 +21,7 @@ from sfwizard.integrations.transport import (
     RetryPolicy,
     certificate_failure,
     host_of,
+    next_records_path,
     requests_session,
     tls_error,
 )
@@ -228,7 +229,7 @@ class SalesforceAPI:
         page = self._call(lambda sf: sf.query(soql, include_deleted=include_deleted))
         yield page
         while not page.get("done", True) and page.get("nextRecordsUrl"):
-            next_url = page["nextRecordsUrl"]
+            next_url = next_records_path(page["nextRecordsUrl"])
             page = self._call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True,
                                                                      include_deleted=include_deleted))
             yield page
@@ -246,7 +247,7 @@ class SalesforceAPI:
         page = self.get("tooling/query", {"q": soql})
         rows = list(page.get("records", []))
         while not page.get("done", True) and page.get("nextRecordsUrl"):
-            url = page["nextRecordsUrl"]
+            url = next_records_path(page["nextRecordsUrl"])
             page = self._call(lambda sf, url=url: sf.query_more(url, identifier_is_url=True))
             rows += page.get("records", [])
         return rows
@@ -302,7 +303,7 @@ class SalesforceAPI:
             rows = list((body or {}).get("records") or [])
             page = body or {}
             while not page.get("done", True) and page.get("nextRecordsUrl"):
-                url = page["nextRecordsUrl"]
+                url = next_records_path(page["nextRecordsUrl"])
                 page = self._call(lambda sf, url=url: sf.query_more(url, identifier_is_url=True))
                 rows += page.get("records") or []
             return rows

@@ -9,12 +9,15 @@ No code or token is ever logged whole.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
+import hmac
 import html
 import json
 import logging
 import secrets
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -31,6 +34,9 @@ from sfwizard.errors import SfwizardError
 log = logging.getLogger("sfwizard")
 
 SCOPES = "api refresh_token id"
+# A one-off recovery (--no-keep): no refresh token is issued at all; the access token lasts the org's session
+# timeout and is revoked when the wizard ends.
+ONE_OFF_SCOPES = "api id"
 CALLBACK_PATH = "/OauthRedirect"
 
 
@@ -78,7 +84,15 @@ class TokenSet:
         for name in ("access_token", "instance_url"):
             if not data.get(name):
                 raise ValueError(f"{name} is missing")
-        return cls(**data)
+        tokens = cls(**data)
+        tokens.check_destination()
+        return tokens
+
+    def check_destination(self) -> None:
+        """UntrustedUrl (one clear line) when the instance is not a place this sign-in's token may go."""
+        from sfwizard.integrations.transport import token_destination
+
+        token_destination(self.instance_url, self.login_url or self.instance_url, "instance_url")
 
     def describe(self) -> str:
         return f"{self.username or self.user_id} at {self.instance_url}"
@@ -99,11 +113,16 @@ def _http(verify: Any):
 def _token_set(body: dict[str, Any], login_url: str, client_id: str, source: str,
                refresh_token: str | None = None) -> TokenSet:
     from sfwizard import redact
+    from sfwizard.integrations.transport import token_destination
 
     redact.default().add(body.get("access_token"), body.get("refresh_token"))
-    id_url = body.get("id", "")
+    # Where the token will be sent next (the REST API, userinfo, Bulk results): https, and Salesforce's.
+    instance_url = token_destination(str(body["instance_url"]), login_url, "instance_url")
+    id_url = str(body.get("id") or "")
+    if id_url:
+        token_destination(id_url, login_url, "identity URL (id)")
     parts = id_url.rstrip("/").split("/")
-    return TokenSet(access_token=body["access_token"], instance_url=body["instance_url"], login_url=login_url,
+    return TokenSet(access_token=body["access_token"], instance_url=instance_url, login_url=login_url,
                     client_id=client_id, refresh_token=body.get("refresh_token") or refresh_token, id_url=id_url,
                     issued_at=str(body.get("issued_at", "")), org_id=parts[-2] if len(parts) >= 2 else "",
                     user_id=parts[-1] if parts else "", source=source)
@@ -171,66 +190,155 @@ def refusal(error: str, description: str = "") -> SfwizardError:
 
 
 class _Callback(BaseHTTPRequestHandler):
-    server: _Listener
+    server: _Server
     timeout = 10  # a silent connection (a browser's speculative preconnect) is dropped, never waited on
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the URL holds the code
         pass
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        listener = self.server.listener
         parts = urlsplit(self.path)
         if parts.path != CALLBACK_PATH:
             self._page(404, "Not found", "This is sfwizard's sign-in listener.")
             return
         q = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        if q.get("state") != self.server.expected_state:
-            self.server.finish(SfwizardError("the sign-in answer did not match this sign-in (state mismatch)",
-                                             "start again with: sfwizard login"))
-            self._page(400, "Sign-in refused", "This answer does not belong to the sign-in sfwizard started.")
+        if not hmac.compare_digest(q.get("state", "").encode(), listener.expected_state.encode()):
+            # Not the answer to this sign-in (a stale tab, a forged link, a cross-site <img>): refused and
+            # ignored, as the Salesforce CLI does — the listener keeps waiting for the real answer.
+            listener.ignored += 1
+            log.info("a sign-in answer that does not belong to this sign-in (state mismatch) was ignored")
+            self._page(400, "Sign-in refused", "This answer does not belong to the sign-in sfwizard started; "
+                       "sfwizard is still waiting for the right one.")
         elif "error" in q:
-            self.server.finish(refusal(q["error"], q.get("error_description", "")))
-            self._page(200, "Sign-in not approved", html.escape(q.get("error_description", q["error"])))
+            listener.finish(refusal(q["error"], q.get("error_description", "")))
+            from sfwizard.inert import inert
+
+            said = inert(q.get("error_description", q["error"]), keep_newlines=False)
+            self._page(200, "Sign-in not approved", html.escape(said))
         elif "code" in q:
-            self.server.finish(q["code"])
+            listener.finish(q["code"])
             self._page(200, "Signed in", "sfwizard has what it needs. Return to your terminal.")
         else:
             self._page(400, "Sign-in incomplete", "No code in the answer.")
 
     def _refuse(self) -> None:
-        self._page(405, "Method not allowed", "Only GET is accepted here.")
+        self._page(405, "Method not allowed", "Only GET is accepted here.", allow="GET")
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = _refuse
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = _refuse
 
-    def _page(self, status: int, title: str, text: str) -> None:
+    def _page(self, status: int, title: str, text: str, allow: str = "") -> None:
         body = _PAGE.format(title=html.escape(title), text=text).encode()
         self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        if allow:
+            self.send_header("Allow", allow)
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
 
-class _Listener(ThreadingHTTPServer):
-    """One request per thread, so a connection that never sends a request cannot hold up the callback,
-    nor the shutdown after a timeout; the first answer is the one that counts."""
+class _Server(ThreadingHTTPServer):
+    """One loopback address's socket. One request per thread, so a connection that never sends a request
+    cannot hold up the callback, nor the shutdown after a timeout."""
 
     daemon_threads = True
     block_on_close = False
+
+    def __init__(self, address: tuple[str, int], family: int, listener: _Listener) -> None:
+        self.address_family = family
+        self.listener = listener
+        super().__init__(address, _Callback)
+
+
+def _loopback_addresses(port: int) -> list[tuple[int, str]]:
+    """(family, address) of every loopback address a browser may reach ``localhost`` on, IPv4 first: 127.0.0.1
+    and ::1 always (Chromium and Firefox resolve localhost to both themselves, whatever the hosts file says),
+    and any other loopback address the resolver names. The listener holds them all: a port left free on [::1]
+    could be taken by another user of this machine, who would then receive the code. A hosts file that maps
+    localhost to a non-loopback address is ignored."""
+    import ipaddress
+
+    found: list[tuple[int, str]] = [(socket.AF_INET, "127.0.0.1")]
+    if socket.has_ipv6:
+        found.append((socket.AF_INET6, "::1"))
+    try:
+        infos = socket.getaddrinfo("localhost", port, type=socket.SOCK_STREAM)
+    except OSError:
+        infos = []
+    for family, _, _, _, sockaddr in infos:
+        address = str(sockaddr[0]).split("%", 1)[0]
+        try:
+            loopback = ipaddress.ip_address(address).is_loopback
+        except ValueError:
+            loopback = False
+        if loopback and family in (socket.AF_INET, socket.AF_INET6) and (family, address) not in found:
+            found.append((family, address))
+    return found
+
+
+_NO_SUCH_ADDRESS = {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT}
+
+
+class _Listener:
+    """The one-shot callback listener on every loopback address ``localhost`` names (127.0.0.1, and ::1 where
+    the machine has IPv6), all on one port; the first answer with the right ``state`` is the one that counts."""
 
     def __init__(self, port: int, expected_state: str) -> None:
         self.expected_state = expected_state
         self.result: str | SfwizardError | None = None
         self.done = threading.Event()
+        self.ignored = 0  # answers with a wrong state, refused
         self._lock = threading.Lock()
+        self.servers: list[_Server] = []
+        self._threads: list[threading.Thread] = []
         if not 0 <= port <= 65535:
             raise SfwizardError(f"port {port} is not a TCP port", "pick one from 1024 to 65535 with --port N")
-        try:
-            super().__init__(("127.0.0.1", port), _Callback)
-        except OSError:
-            raise SfwizardError(f"port {port} is already in use, so the sign-in callback cannot listen there",
-                                "close what uses it, or pick another with --port N (and add "
-                                f"http://localhost:N{CALLBACK_PATH} to the connected app's callback URLs)") from None
+        for _ in range(1 if port else 20):  # port 0: a free port free on every address, tried a few times
+            try:
+                self._bind_all(port)
+                return
+            except _Taken:
+                self._close_servers()
+                if port:
+                    break
+        raise SfwizardError(f"port {port} is already in use, so the sign-in callback cannot listen there",
+                            "close what uses it, or pick another with --port N (and add "
+                            f"http://localhost:N{CALLBACK_PATH} to the connected app's callback URLs)")
+
+    def _bind_all(self, port: int) -> None:
+        for family, address in _loopback_addresses(port):
+            try:
+                server = _Server((address, port), family, self)
+            except OSError as exc:
+                if self.servers and exc.errno in _NO_SUCH_ADDRESS:
+                    continue  # no IPv6 on this machine: nobody else can listen there either
+                raise _Taken() from None
+            self.servers.append(server)
+            port = server.server_address[1]  # port 0: the others take the port the first one got
+
+    @property
+    def port(self) -> int:
+        return self.servers[0].server_address[1]
+
+    def start(self) -> None:
+        for server in self.servers:
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def close(self) -> None:
+        for server in self.servers:
+            if self._threads:
+                server.shutdown()
+        self._close_servers()
+
+    def _close_servers(self) -> None:
+        for server in self.servers:
+            server.server_close()
+        self.servers = []
 
     def finish(self, result: str | SfwizardError) -> None:
         with self._lock:
@@ -239,21 +347,28 @@ class _Listener(ThreadingHTTPServer):
                 self.done.set()
 
 
+class _Taken(Exception):
+    """The port is in use on one of the loopback addresses."""
+
+
 def web_login(login_url: str, client_id: str, *, port: int = 1717, timeout: float = 300,
               open_browser: bool = True, on_url: Callable[[str], None] = print,
-              cancel: CancelToken = NEVER, ca_cert: str | None = None, prompt_login: bool = False) -> TokenSet:
+              cancel: CancelToken = NEVER, ca_cert: str | None = None, prompt_login: bool = False,
+              scopes: str = SCOPES) -> TokenSet:
     """The PKCE web-server flow through a one-shot loopback listener."""
     verifier, challenge = pkce_pair()
     state = secrets.token_urlsafe(24)
     listener = _Listener(port, state)
-    redirect_uri = f"http://localhost:{listener.server_address[1]}{CALLBACK_PATH}"
+    # ``localhost``, as the Salesforce CLI's own connected app registers it (http://localhost:1717/OauthRedirect,
+    # sfdx-core src/webOAuthServer.ts): a connected app's callback URL must match exactly, so the existing apps keep
+    # working; the listener holds every loopback address localhost resolves to (see _loopback_addresses).
+    redirect_uri = f"http://localhost:{listener.port}{CALLBACK_PATH}"
     params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": state,
-              "code_challenge": challenge, "code_challenge_method": "S256", "scope": SCOPES}
+              "code_challenge": challenge, "code_challenge_method": "S256", "scope": scopes}
     if prompt_login:
         params["prompt"] = "login"
     url = login_url.rstrip("/") + "/services/oauth2/authorize?" + urlencode(params)
-    thread = threading.Thread(target=listener.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
+    listener.start()
     try:
         on_url(url)  # always shown: remote terminals open it elsewhere
         if open_browser:
@@ -268,8 +383,7 @@ def web_login(login_url: str, client_id: str, *, port: int = 1717, timeout: floa
                 raise SfwizardError(f"no answer from the browser within {int(timeout)} s",
                                     "run sfwizard login again and finish the Allow step, or use --device")
     finally:
-        listener.shutdown()
-        listener.server_close()
+        listener.close()
     if isinstance(listener.result, SfwizardError):
         raise listener.result
     assert isinstance(listener.result, str)
@@ -285,10 +399,10 @@ def web_login(login_url: str, client_id: str, *, port: int = 1717, timeout: floa
 
 def device_login(login_url: str, client_id: str, *, on_code: Callable[[str, str], None],
                  cancel: CancelToken = NEVER, ca_cert: str | None = None, timeout: float = 600,
-                 min_interval: float | None = None) -> TokenSet:
+                 min_interval: float | None = None, scopes: str = SCOPES) -> TokenSet:
     """The device flow: show a code, poll until approved, slowing down when told to."""
     start = _post_token_raw(login_url, {"response_type": "device_code", "client_id": client_id,
-                                        "scope": SCOPES}, ca_cert)
+                                        "scope": scopes}, ca_cert)
     if "device_code" not in start:
         raise SfwizardError(f"device sign-in is not available: {start.get('error_description', start)}",
                             "enable Device Flow in the connected app, or sign in with the browser")
@@ -437,10 +551,12 @@ def sf_cli_login(target_org: str | None = None, timeout: float = 60) -> TokenSet
 
     redact.default().add(token)
     instance = str(result["instanceUrl"]).rstrip("/")
-    return TokenSet(access_token=token, instance_url=instance,
-                    login_url=str(result.get("loginUrl") or instance).rstrip("/"),
-                    client_id=str(result.get("clientId") or ""), org_id=str(result.get("id") or ""),
-                    username=str(result.get("username") or ""), source="sf-cli")
+    tokens = TokenSet(access_token=token, instance_url=instance,
+                      login_url=str(result.get("loginUrl") or instance).rstrip("/"),
+                      client_id=str(result.get("clientId") or ""), org_id=str(result.get("id") or ""),
+                      username=str(result.get("username") or ""), source="sf-cli")
+    tokens.check_destination()
+    return tokens
 
 
 def demo_sign_in(info: dict[str, Any], approve: Callable[[str], None]) -> dict[str, Any]:

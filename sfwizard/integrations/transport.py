@@ -170,6 +170,93 @@ def tls_error(host: str, failure: Any) -> SfwizardError:
     return SfwizardError(f"the certificate of {host} is not trusted ({reason})", hint, kind="tls")
 
 
+# -- where a token may go -----------------------------------------------------------------------------------
+
+# The domains Salesforce serves orgs from, the only hosts (with the login host itself) a token is sent to when a
+# server names them (a token answer's instance_url and id, a query's nextRecordsUrl). Sources:
+# - Salesforce's own CLI library, sfdx-core src/util/sfdcUrl.ts ``isSalesforceDomain`` (citing Salesforce Help
+#   000003652): .salesforce.com, .force.com, .cloudforce.com, .content.force.com, .secure.force.com,
+#   .salesforceliveagent.com (not an org host: left out) and crmforce.mil.
+# - Salesforce Help, "My Domain URL Formats" (domain_name_url_formats_what_determines): production logins on
+#   MyDomainName.my.salesforce.com; sandboxes, Developer Edition, scratch and demo orgs on
+#   *.sandbox.my.salesforce.com, *.develop.my.salesforce.com, *.scratch.my.salesforce.com … (all below
+#   salesforce.com); Lightning and Visualforce on *.lightning.force.com / *.vf.force.com.
+# - Government Cloud Plus – Defense serves its orgs below salesforce.mil (MyDomainName.my.salesforce.mil),
+#   as the issue's review names it; crmforce.mil as sfdx-core lists it.
+# A custom domain (https://login.example.com) or an Experience Cloud site is trusted as the login host the
+# person typed; anything else a server names is refused.
+SALESFORCE_DOMAINS = ("salesforce.com", "force.com", "cloudforce.com", "salesforce.mil", "crmforce.mil")
+
+
+class UntrustedUrl(SfwizardError):
+    """A server named a place to send a token that is not Salesforce (nor the login host, nor the sandbox)."""
+
+
+def _host(url: str) -> tuple[str, str, bool]:
+    """(scheme, lower-case host without a trailing dot, whether the URL carries user info)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(str(url).strip())
+        host = (parts.hostname or "").rstrip(".").lower()
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        return "", "", False
+    return parts.scheme.lower(), host, "@" in parts.netloc
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_salesforce_host(host: str) -> bool:
+    host = host.rstrip(".").lower()
+    return any(host == d or host.endswith("." + d) for d in SALESFORCE_DOMAINS)
+
+
+def token_destination(url: str, login_url: str, what: str = "instance_url") -> str:
+    """``url`` when a token may be sent there: https, and a Salesforce host, the login host itself (a My Domain,
+    a custom domain), or — for a sign-in the person started against the bundled sandbox on this machine — a
+    loopback host. Anything else is one clear ``UntrustedUrl``: the token is not sent."""
+    from sfwizard.inert import inert
+
+    scheme, host, userinfo = _host(url)
+    _, login_host, _ = _host(login_url)
+    shown = inert(str(url)[:200], keep_newlines=False)
+    if scheme != "https" or not host or userinfo:
+        raise UntrustedUrl(f"refused: the {what} a server sent ({shown}) is not an https URL, and a token is never "
+                           "sent over plain http", "sign in through login.salesforce.com, test.salesforce.com or "
+                           "your My Domain (--login-url)")
+    trusted = is_salesforce_host(host) or (host == login_host and bool(login_host)) \
+        or (is_loopback(host) and is_loopback(login_host))
+    if not trusted:
+        raise UntrustedUrl(f"refused: the {what} the login server at {inert(login_host or '?')} sent points at "
+                           f"{inert(host)}, which is not a Salesforce host; the token is not sent there",
+                           "sign in through login.salesforce.com, test.salesforce.com or your My Domain "
+                           "(--login-url); if this is your own login server, its answer is wrong")
+    return str(url).strip()
+
+
+def next_records_path(value: object) -> str:
+    """A query's ``nextRecordsUrl``: a path on the same instance (simple-salesforce appends it to
+    ``https://<instance>``, so anything else — ``@evil.example/…``, ``.evil.example/…`` — would move the host)."""
+    text = str(value or "")
+    if not text.startswith("/") or text.startswith("//") or any(ch.isspace() or ch in "@\\" for ch in text):
+        from sfwizard.inert import inert
+
+        raise UntrustedUrl(f"refused: the next page of a query is not a path on this org "
+                           f"({inert(text[:200], keep_newlines=False)})",
+                           "the org's answer is not what Salesforce sends; run again, and report it if it repeats")
+    return text
+
+
 class Http:
     """A small httpx wrapper: one client, retries on 5xx/429/dropped connections, cancellable.
 
@@ -194,6 +281,11 @@ class Http:
     def request(self, method: str, url: str, *, label: str, retry: bool = True, **kwargs: Any):
         """Send with bounded retries. Only idempotent calls should pass ``retry=True``."""
         httpx = self._httpx
+        if not url.lower().startswith("https://"):  # keys, tokens and codes travel only over TLS
+            from sfwizard.inert import inert
+
+            raise UntrustedUrl(f"refused to send a request over plain http ({inert(host_of(url))})",
+                               "use an https URL")
         attempts = self.retry.attempts if retry else 1
         for attempt in range(attempts):
             self.cancel.check()
@@ -246,7 +338,7 @@ def requests_session(ca_cert: str | None, counter: CallCounter, label: str = "sa
     GET sub-requests) are retried by ``SalesforceAPI``, which knows what they carry.
     """
     import requests
-    from requests.adapters import HTTPAdapter
+    from requests.adapters import BaseAdapter, HTTPAdapter
     from urllib3.util.retry import Retry
 
     policy = retry or RetryPolicy()
@@ -269,6 +361,18 @@ def requests_session(ca_cert: str | None, counter: CallCounter, label: str = "sa
             counter.add(label)
             return super().send(request, **kwargs)
 
+    class _PlainHttpRefused(BaseAdapter):
+        """Mounted on http://: a URL without TLS is refused before anything (the bearer token) is sent."""
+
+        def send(self, request, **kwargs):  # type: ignore[override]
+            from sfwizard.inert import inert
+
+            raise UntrustedUrl(f"refused to send the Salesforce token over plain http ({inert(host_of(request.url))})",
+                               "the instance URL must be https")
+
+        def close(self) -> None:
+            pass
+
     retries = Retry(
         total=policy.attempts - 1, connect=policy.attempts - 1, read=policy.attempts - 1,
         status=policy.attempts - 1, other=0,  # "other" is a certificate failure among others: no retry mends it
@@ -282,4 +386,5 @@ def requests_session(ca_cert: str | None, counter: CallCounter, label: str = "sa
     session.headers["User-Agent"] = "sfwizard"
     adapter = _Adapter(max_retries=retries, pool_connections=4, pool_maxsize=POOL_SIZE)
     session.mount("https://", adapter)
+    session.mount("http://", _PlainHttpRefused())  # a bearer token never travels in clear text
     return session

@@ -22,8 +22,10 @@ _MD = re.compile(r"([\\`*_{}\[\]<>#|])")
 
 
 def md(text: Any) -> str:
-    """Server-provided text as text: Markdown's special characters escaped, one line."""
-    return _MD.sub(r"\\\1", " ".join(str(text).split()))
+    """Server-provided text as text: one line, control characters made inert, Markdown's special characters escaped."""
+    from sfwizard.inert import inert
+
+    return _MD.sub(r"\\\1", inert(" ".join(str(text).split()), keep_newlines=False))
 
 
 def when(value: Any) -> str:

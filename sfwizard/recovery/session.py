@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import secrets
+import stat
 import threading
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
@@ -51,7 +52,7 @@ FIELD_TYPES: dict[str, Any] = {
     "completed": (list, str), "results": (list, dict), "confirmations": (list, dict), "snapshot_path": _TEXT,
     "identity": dict, "reauthorized_at": _TEXT, "disconnected_at": _TEXT, "notes": (list, str),
     "skips": (list, dict), "facts": (dict, dict), "demo_scenario": _TEXT, "finished_at": _TEXT,
-    "schema_version": int, "result_basis": (dict, dict),
+    "schema_version": int, "result_basis": (dict, dict), "sign_in_state": dict,
 }
 
 
@@ -84,6 +85,9 @@ class RecoverySession:
     finished_at: str | None = None
     schema_version: int = SCHEMA_VERSION
     result_basis: dict[str, dict[str, str]] = field(default_factory=dict)  # check id → what it was judged on
+    # Where this recovery's Salesforce sign-in is kept and for how long: {"store": "keychain" | "file" | "memory",
+    # "kept": the person chose to keep it after the session, "revoked_at": ISO time it was revoked, or None}.
+    sign_in_state: dict[str, Any] = field(default_factory=dict)
     _lock: Any = field(default=None, repr=False, compare=False)
     _extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -128,9 +132,11 @@ class RecoverySession:
         return s
 
     @classmethod
-    def latest(cls, profile: str, *, demo: bool | None = None, unfinished: bool = False) -> RecoverySession | None:
+    def latest(cls, profile: str, *, demo: bool | None = None, unfinished: bool = False,
+               scenario: str | None = None) -> RecoverySession | None:
         """The newest session of ``profile`` (locked), or None. ``demo`` True/False keeps only demo or only
-        real sessions; ``unfinished`` skips finished ones (what the wizard offers to resume).
+        real sessions (``scenario``: only demo sessions of that scenario); ``unfinished`` skips finished ones (what
+        the wizard offers to resume).
 
         A session that cannot be read at all (neither ``session.json`` nor its ``.bak``) is never taken for
         "no session": it is named once, in a warning, and left untouched on disk."""
@@ -139,6 +145,8 @@ class RecoverySession:
             if info["profile"] != profile:
                 continue
             if demo is not None and bool(info["demo_scenario"]) != demo:
+                continue
+            if scenario is not None and info["demo_scenario"] != scenario:
                 continue
             if unfinished and info["finished_at"]:
                 continue
@@ -155,6 +163,14 @@ class RecoverySession:
         return cls.load(found["id"]) if found is not None else None
 
     resume = latest
+
+    @classmethod
+    def for_run(cls, profile: str, demo_scenario: str | None = None) -> RecoverySession:
+        """The session a command's run is recorded in (locked): the newest of its own kind, else a new one. A demo
+        run (``demo_scenario`` set) only ever reads and writes demo sessions of that scenario, a real run only
+        real ones: a demo's results or snapshot never end up in a real report, nor the other way round."""
+        found = cls.latest(profile, demo=demo_scenario is not None, scenario=demo_scenario)
+        return found if found is not None else cls.new(profile, demo_scenario=demo_scenario)
 
     @staticmethod
     def list_sessions() -> list[dict[str, Any]]:
@@ -218,6 +234,7 @@ class RecoverySession:
                 os.replace(path, backup)
                 moved = True
             write_atomic(path, data, mode=0o600)
+            _private(backup)
         except (OSError, SfwizardError) as exc:
             if moved and not path.exists():
                 try:
@@ -300,6 +317,15 @@ class RecoverySession:
                 if isinstance(run, dict) and isinstance(run.get("results"), list):
                     out.append(run)
         return out
+
+
+def _private(path: Path) -> None:
+    """A copy sfwizard keeps (the .bak, a damaged file set aside) made 0600 whatever mode it was found with."""
+    try:
+        if path.exists() and stat.S_IMODE(path.stat().st_mode) != 0o600:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass
 
 
 def _session_dirs() -> list[tuple[str, Path]]:
@@ -409,6 +435,7 @@ def _resume_data(path: Path, session_id: str, *, repair: bool) -> dict[str, Any]
         aside = path.with_name("session.json.damaged")
         try:
             os.replace(path, aside)
+            _private(aside)  # kept as it was found, but private like every file sfwizard keeps
             why += f"; the damaged file is kept as {aside.name}"
         except OSError:
             pass

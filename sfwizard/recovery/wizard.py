@@ -53,6 +53,7 @@ class SignInSetup:
     status_url: str | None = None
     keep: bool = True  # keep the sign-in in the keychain (never in a demo)
     open_browser: bool = True
+    refresh: bool = True  # ask Salesforce for a refresh token (False: a one-off recovery, --no-keep)
 
 
 class Vendor(Protocol):
@@ -82,6 +83,17 @@ class SyncStatus:
     written_since: int | None  # records the integration user wrote in Salesforce since the re-authorization
     total: int | None  # what a full pass touches (the org's Accounts and Contacts), for a progress bar
     at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class SignOutResult:
+    """What ``Recovery.sign_out`` / ``end_sign_in`` did with the sign-in, and one line saying so."""
+
+    revoked: bool  # Salesforce revoked it: it works nowhere any more
+    forgotten: bool  # no copy is left on this machine (keychain, file, memory)
+    kept: bool  # the person chose to keep it: nothing was done
+    store: str  # where it was kept: keychain, file or memory
+    message: str
 
 
 @dataclass(frozen=True)
@@ -278,11 +290,13 @@ class Recovery:
                               api_version=self.setup.api_version, px_api_url=self.setup.px_api_url,
                               px_api_key=self.setup.px_api_key, status_url=self.setup.status_url,
                               ca_cert=self.setup.ca_cert)
-        save = credentials.save if self.setup.keep else (lambda _t: None)
+        save = credentials.save if self.setup.keep else self._hold_sign_in
         conn = connect(self.profile.name, endpoints, tokens=tokens, save=save, demo=self.demo,
                        cancel=self.cancel_token)
+        where = "memory"
         if self.setup.keep and tokens.source != "sf-cli":
-            credentials.save(tokens)
+            where = credentials.save(tokens)
+        self._note_sign_in(tokens, where)
         if self.connection is not None:
             self.connection.close()
         self.connection = conn
@@ -308,7 +322,8 @@ class Recovery:
         with self._job():
             tokens = signin.web_login(self.setup.login_url, client_id, port=self.setup.port, timeout=timeout,
                                       open_browser=self.setup.open_browser, on_url=on_url,
-                                      cancel=self.cancel_token, ca_cert=self.setup.ca_cert)
+                                      cancel=self.cancel_token, ca_cert=self.setup.ca_cert,
+                                      scopes=self._scopes())
             return self._open(tokens)
 
     def sign_in_device(self, on_code: Callable[[str, str], None]) -> SignedIn:
@@ -317,7 +332,8 @@ class Recovery:
         client_id = self._client_id()
         with self._job():
             tokens = signin.device_login(self.setup.login_url, client_id, on_code=on_code,
-                                         cancel=self.cancel_token, ca_cert=self.setup.ca_cert)
+                                         cancel=self.cancel_token, ca_cert=self.setup.ca_cert,
+                                         scopes=self._scopes())
             return self._open(tokens)
 
     def sign_in_sf_cli(self, target_org: str | None = None) -> SignedIn:
@@ -629,6 +645,95 @@ class Recovery:
         return ReportFiles(md, bundle, shot)
 
 
+    # -- how long the sign-in is kept (issue 20: kept for the recovery session, revoked at its end) -------------
+    # The wizard's sign-in lives as long as the recovery session: kept (the OS keychain where there is one, else
+    # a 0600 file; in memory only for a demo or a one-off --no-keep run) so a resumed session needs no new
+    # sign-in, and revoked at Salesforce when the session ends unless the person chose to keep it.
+    # ``session.sign_in_state`` records where it is, whether it is kept, and when it was revoked.
+
+    _held: TokenSet | None = None  # the sign-in in use (for sign_out when it is kept in memory only)
+
+    def _scopes(self) -> str:
+        from sfwizard.integrations import signin
+
+        return signin.SCOPES if self.setup.refresh else signin.ONE_OFF_SCOPES
+
+    def _hold_sign_in(self, tokens: TokenSet) -> None:
+        """Where a sign-in kept in memory only lives (a rotated refresh token replaces the old one here)."""
+        self._held = tokens
+
+    def _note_sign_in(self, tokens: TokenSet, where: str) -> None:
+        self._held = tokens
+        store = "keychain" if where == "keyring" else "memory" if where == "memory" else "file"
+        previous = self.session.sign_in_state
+        self.session.sign_in_state = {"store": store, "kept": bool(previous.get("kept", False)),
+                                      "revoked_at": None, "source": tokens.source,
+                                      "refresh_token": bool(tokens.refresh_token)}
+        self.session.save()
+
+    def sign_in_store(self) -> str | None:
+        """Where this session's sign-in is kept: "keychain", "file", "memory", or None before any sign-in."""
+        return self.session.sign_in_state.get("store")
+
+    def keep_sign_in(self, keep: bool) -> None:
+        """The person's choice: keep the sign-in after this recovery session ends (True), or have it revoked then
+        (False, the default). Recorded in the session; nothing is revoked here."""
+        self.session.sign_in_state = {**self.session.sign_in_state, "kept": bool(keep)}
+        self.session.save()
+
+    def sign_out(self, revoke: bool = True) -> SignOutResult:
+        """Revoke the sign-in at Salesforce (``revoke``: its refresh token, which ends its access tokens too) and
+        forget it here (keychain, file, memory); the connection closes. A sign-in reused from the Salesforce CLI is
+        only forgotten: the CLI's login is its own (``sf org logout`` ends it). Blocks: call from a worker."""
+        from sfwizard.integrations import credentials, signin
+
+        state = dict(self.session.sign_in_state)
+        store = str(state.get("store") or "memory")
+        tokens = self._held
+        if store in ("keychain", "file"):
+            try:
+                tokens = credentials.load() or tokens  # the newest copy: a refresh may have rotated it
+            except SfwizardError:
+                pass
+        revoked = False
+        if revoke and tokens is not None and tokens.source != "sf-cli":
+            with self._io:
+                revoked = signin.revoke(tokens, ca_cert=self.setup.ca_cert)
+        if store in ("keychain", "file"):
+            credentials.delete()
+        self._held = None
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+        now = self.clock().isoformat(timespec="seconds")
+        self.session.sign_in_state = {**state, "store": store, "kept": False,
+                                      "revoked_at": now if revoked else state.get("revoked_at"),
+                                      "forgotten_at": now}
+        self.session.save()
+        self.navigator.note_fact("signed_out", "revoked" if revoked else "forgotten")
+        if tokens is None:
+            message = "No sign-in was held."
+        elif tokens.source == "sf-cli":
+            message = "Forgot the reused Salesforce CLI login (the CLI keeps its own; `sf org logout` ends it)."
+        elif revoked:
+            message = "Signed out: Salesforce revoked the sign-in and no copy is kept on this machine."
+        elif revoke:
+            message = ("The copy on this machine is deleted, but Salesforce could not be reached to revoke the "
+                       "sign-in: revoke it in Setup → Connected Apps OAuth Usage.")
+        else:
+            message = "The copy on this machine is deleted; the sign-in was not revoked at Salesforce."
+        return SignOutResult(revoked=revoked, forgotten=True, kept=False, store=store, message=message)
+
+    def end_sign_in(self) -> SignOutResult:
+        """What the end of the recovery session does with the sign-in: nothing when the person chose to keep it
+        (``keep_sign_in(True)``), else ``sign_out(revoke=True)``."""
+        state = self.session.sign_in_state
+        if state.get("kept") and state.get("store") in ("keychain", "file"):
+            where = "the OS keychain" if state["store"] == "keychain" else "a private file on this machine"
+            return SignOutResult(revoked=False, forgotten=False, kept=True, store=state["store"],
+                                 message=f"The sign-in stays in {where} until you run `sfwizard logout`.")
+        return self.sign_out(revoke=True)
+
 def _load_snapshot(path: Path) -> Snapshot:
     from sfwizard import snapshot
 
@@ -643,12 +748,13 @@ def failing(results: Iterable[CheckResult]) -> list[CheckResult]:
     return [r for r in results if r.status == Status.FAIL]
 
 
-def setup_from_settings(profile: str | None = None) -> tuple[str, SignInSetup]:
-    """The production setup: settings (flags, environment, config.yaml), the saved sign-in kept."""
+def setup_from_settings(profile: str | None = None, *, keep: bool = True) -> tuple[str, SignInSetup]:
+    """The production setup: settings (flags, environment, config.yaml); the sign-in kept for the session
+    (``keep`` False, --no-keep: a one-off recovery — no refresh token asked for, the sign-in in memory only)."""
     from sfwizard.integrations import settings
 
     conf = settings.resolve({"profile": profile})
     return conf.profile, SignInSetup(login_url=conf.login_url, client_id=conf.client_id, port=conf.port,
                                      ca_cert=conf.ca_cert, api_version=conf.api_version,
                                      px_api_url=conf.px_api_url, px_api_key=conf.px_api_key,
-                                     status_url=conf.status_url, keep=True, open_browser=True)
+                                     status_url=conf.status_url, keep=keep, open_browser=True, refresh=keep)

@@ -92,6 +92,27 @@ def sf_error(status: int, code: str, message: str, fields: list[str] | None = No
     return json_response([err], status, headers=[("WWW-Authenticate", "Token")] if status == 401 else None)
 
 
+def allow_header(methods: list[str]) -> str:
+    """The methods a resource answers, as an ``Allow`` header lists them (GET brings HEAD with it)."""
+    out = list(dict.fromkeys(m.upper() for m in methods))
+    if "GET" in out and "HEAD" not in out:
+        out.insert(out.index("GET") + 1, "HEAD")
+    return ",".join(out)
+
+
+def method_not_allowed(req: Request, methods: list[str]) -> Response:
+    """405 with ``Allow`` (RFC 9110 §15.5.6), in the service's own error shape: TRACE, OPTIONS, CONNECT or any
+    method a resource does not serve. (Python's http.server would answer 501 for a method it has no handler for;
+    the real services answer 405.)"""
+    allow = allow_header(methods)
+    if req.path.startswith("/services/data"):
+        resp = sf_error(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{req.method}' not allowed. Allowed are {allow}")
+    else:
+        resp = json_response({"error": "method_not_allowed"}, 405)
+    resp.headers.append(("Allow", allow))
+    return resp
+
+
 Handler = Callable[[Any, Request, "re.Match[str]"], Response]
 
 
@@ -111,20 +132,17 @@ class Router:
         self.routes = routes
 
     def dispatch(self, state: Any, req: Request) -> Response:
-        allowed = False
+        allowed: list[str] = []
         for r in self.routes:
             m = r.pattern.match(req.path)
             if not m:
                 continue
             if r.method != "*" and r.method != req.method and not (r.method == "GET" and req.method == "HEAD"):
-                allowed = True
+                allowed.append(r.method)
                 continue
             return r.handler(state, req, m)
         if allowed:
-            if req.path.startswith("/services/data"):
-                return sf_error(405, "METHOD_NOT_ALLOWED",
-                                f"HTTP Method '{req.method}' not allowed. Allowed are GET,HEAD,POST,PATCH,DELETE")
-            return json_response({"error": "method_not_allowed"}, 405)
+            return method_not_allowed(req, allowed)
         if req.path.startswith("/services/data"):
             return sf_error(404, "NOT_FOUND", "The requested resource does not exist")
         return json_response({"error": "not_found", "path": req.path}, 404)

@@ -111,6 +111,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _serve
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, OPTIONS, CONNECT, PROPFIND, …) reaches the router too, which answers 405 with
+        # Allow where the path exists, as the real services do; http.server alone would answer 501.
+        if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+            return self._serve
+        raise AttributeError(name)
+
 
 class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True

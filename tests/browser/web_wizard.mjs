@@ -14,6 +14,15 @@ const browser = await puppeteer.launch({
 try {
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 800 });
+  // every resource the page asks for must come from the printed address (no fonts.googleapis.com)
+  const origin = new URL(url).origin;
+  page.on("request", (req) => {
+    const where = req.url();
+    if (!where.startsWith(origin) && !where.startsWith("data:")) console.log("EXTERNAL " + where);
+  });
+  page.on("console", (msg) => {
+    if (/Content Security Policy|Refused to/i.test(msg.text())) console.log("CSP " + msg.text());
+  });
   await page.goto(url, { waitUntil: "domcontentloaded" });
   const start = await page.waitForSelector("button, .start, #start", { timeout: 15000 }).catch(() => null);
   if (start) await start.click().catch(() => {});

@@ -336,7 +336,7 @@ def test_a_session_with_wrong_types_keeps_the_run(fault, sfwizard_cli, caplog) -
     """Today: ``completed: 5`` in session.json ended ``check`` with a TypeError and the run's results lost."""
     from sfwizard.recovery.session import RecoverySession
 
-    s = RecoverySession.new("gainsight-px")
+    s = RecoverySession.new("gainsight-px", demo_scenario="healthy")  # the demo run below records into demo sessions
     s.record_run([{"id": "before.people", "status": "manual"}])
     s.release()
     data = json.loads((s.dir / "session.json").read_text())

@@ -16,7 +16,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sfwizard.sandbox.http import Request, Response, Route, json_response, route, sf_error
+from sfwizard.sandbox.http import Request, Response, Route, json_response, method_not_allowed, route, sf_error
 from sfwizard.sandbox.salesforce import bulk, query, records, search, tokens, tooling
 from sfwizard.sandbox.salesforce.api import (
     _SEASONS,
@@ -106,9 +106,7 @@ def dispatch(ctx: Ctx, req: Request, rest: str) -> Response:
         except RestError as exc:
             return exc.response()
     if allowed:
-        methods = ",".join(dict.fromkeys(allowed))
-        return sf_error(405, "METHOD_NOT_ALLOWED",
-                        f"HTTP Method '{req.method}' not allowed. Allowed are {methods}")
+        return method_not_allowed(req, allowed)
     return sf_error(404, "NOT_FOUND", NOT_FOUND)
 
 
