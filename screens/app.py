@@ -204,8 +204,10 @@ class WizardApp(App[int]):
         self.shutdown()
 
     def shutdown(self) -> None:
-        if self.recovery is not None:
-            self.recovery.close()
+        rec = self.recovery
+        if rec is not None:
+            self._end_one_off_sign_in(rec)
+            rec.close()
         while self._stop:
             try:
                 self._stop.pop()()
@@ -213,6 +215,18 @@ class WizardApp(App[int]):
                 import logging
 
                 logging.getLogger("sfwizard").warning("could not stop a helper cleanly", exc_info=True)
+
+    @staticmethod
+    def _end_one_off_sign_in(rec: Recovery) -> None:
+        """A sign-in held in memory only (--no-keep) ends with the wizard: revoked at Salesforce on the way out —
+        in a thread of its own, waited for a few seconds at most (the screen is already gone)."""
+        import threading
+
+        if rec.demo_scenario or rec.sign_in_store() != "memory" or rec.session.sign_in_state.get("revoked_at"):
+            return
+        worker = threading.Thread(target=rec.end_sign_in, name="end-sign-in", daemon=True)
+        worker.start()
+        worker.join(timeout=5)
 
     # -- the command palette ---------------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -300,7 +314,7 @@ def default_boot(options: WizardOptions) -> Boot:
         from sfwizard.recovery.wizard import Recovery, setup_from_settings
 
         if not options.demo:
-            profile, setup = setup_from_settings(options.profile)
+            profile, setup = setup_from_settings(options.profile, keep=options.keep_sign_in)
             session = RecoverySession.latest(profile, demo=False, unfinished=True) if resume else None
             session = session or RecoverySession.new(profile)
             return Recovery(profile, setup, session)

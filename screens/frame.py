@@ -183,9 +183,8 @@ class WizardScreen(Screen[None]):
         note = self.query_one("#demo-note", Static)
         click = rec.pending_click(self.step) if rec.vendor is not None else None
         note.display = bool(click) and self.pane.can("vendor") is True
-        if click and rec.demo is not None:
-            note.update(f"Demo: press v — {flat(click)} (or do it yourself on the stand-in pages: "
-                        f"{rec.demo.admin_url})")
+        if click:
+            note.update(f"Demo: press v — {flat(click)}")
         self.render_gate()
 
     def render_gate(self) -> None:
@@ -227,7 +226,7 @@ class WizardScreen(Screen[None]):
         rec, pane = self.rec, self.pane
         if action not in ("next", "back", "skip", "rerun", "confirm", "vendor", "stop", "explain"):
             return True
-        if rec is None or pane is None:
+        if rec is None or pane is None or not pane.ready:
             return False
         if action == "next":
             return True if rec.navigator.gate(self.step).open and not pane.workers_running() else None
@@ -305,6 +304,16 @@ class WizardScreen(Screen[None]):
             if r is not None and r.resolution and gate.code in ("check.failed", "check.warned"):
                 parts += [f"What to do: {flat(r.resolution)}"]
             parts.append("")
+        actors = rec.profile.actors_of(self.step)
+        if actors:
+            from .widgets import actor_label
+
+            parts += ["Who does what"] + [f"  {actor_label(a, rec.profile.vendor)}: {flat(w)}"
+                                          for a, w in actors.items()] + [""]
+        click = rec.pending_click(self.step) if rec.vendor is not None else None
+        if click and rec.demo is not None:
+            parts += ["In this demo", f"  v does it: {flat(click)}", f"  or do it yourself on the vendors' stand-in "
+                      f"pages: {rec.demo.admin_url}", ""]
         text = (rec.profile.runbook or {}).get(self.step, "")
         if text:
             parts += ["The runbook", text]

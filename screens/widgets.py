@@ -37,8 +37,12 @@ ACTOR_LABELS = {"platform_admin": "{vendor} admin", "salesforce_admin": "Salesfo
 
 
 def flat(value: Any) -> str:
-    """One line of text: control characters and newlines folded (server text, org names, errors)."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(value)).split())
+    """One line of text: newlines and tabs folded to spaces, every other control character written as a visible
+    escape (``inert``: server text, org names and errors never act on a terminal)."""
+    from sfwizard.inert import inert
+
+    text = str(value).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    return " ".join(inert(text, keep_newlines=False).split())
 
 
 def plain(value: Any, style: str = "") -> Text:
@@ -201,10 +205,10 @@ class GateBar(Static):
         elif gate.open:
             text = Content.assemble(("Next ▶ ", "bold"), "ready")
         elif gate.code == "action.pending":
-            text = Content.assemble(("Waiting: ", "bold"), self.reason[0].upper() + self.reason[1:])
+            words = self.reason.removeprefix("waiting for ")
+            text = Content.assemble(("Waiting for ", "bold"), words)
         else:
-            text = Content.assemble(("Next is locked: ", "bold"), self.reason,
-                                    ("  — fix it, or skip with a reason (s) · F1 more", "dim"))
+            text = Content.assemble(("Next is locked ", "bold"), ("(F1 why · s skip): ", "dim"), self.reason)
         self.update(text)
 
 

@@ -223,9 +223,11 @@ class Navigator:
         return name in self.session.facts
 
     def awaited_by(self, reason: str) -> StepDef | None:
-        """The step whose person's action a finding with ``reason`` waits for, while it has not happened."""
+        """The step whose person's action a finding with ``reason`` waits for, while it has not happened and the
+        step is still ahead (once it is done or skipped, the same finding is a finding)."""
         for s in self.steps:
-            if reason in s.awaits and s.action and not self.has_fact(s.action):
+            if reason in s.awaits and s.action and not self.has_fact(s.action) \
+                    and s.id not in self.session.completed and self.skip_of(s.id) is None:
                 return s
         return None
 

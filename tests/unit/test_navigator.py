@@ -137,3 +137,59 @@ def test_the_last_step_finishes_the_recovery(session) -> None:
     assert nav.next().id == "report"
     assert nav.finished and session.finished_at
     assert RecoverySession.latest("gainsight-px", unfinished=True) is None
+
+
+# -- state that never goes stale, and pending that is not failing --------------------------------------------------
+
+def _nav_with_basis(session: RecoverySession, basis: dict[str, str]) -> Navigator:
+    nav = _nav(session)
+    nav.use_basis(lambda: dict(basis))
+    return nav
+
+
+def test_a_result_judged_on_another_sign_in_is_dropped_and_its_step_reopened(session) -> None:
+    basis = {"org": "00DA", "user": "005A", "snapshot": "s1"}
+    nav = _nav_with_basis(session, basis)
+    nav.record([_r("token.fresh", "pass"), _r("before.status_page", "pass")], dict(basis))
+    session.completed += ["before", "connect", "impact", "mappings", "reauthorize"]
+    assert nav.invalidate() == set()  # nothing changed: everything stands
+    basis["org"] = "00DB"  # a new sign-in, another org
+    gone = nav.invalidate()
+    assert "token.fresh" in gone and "token.fresh" not in nav.results
+    assert "token.fresh" not in [r["id"] for r in session.results]  # gone from what is saved too
+    nav.reopen_steps_of(gone)
+    assert "reauthorize" not in session.completed and not nav.can_go_to("sync")
+    assert nav.gate("reauthorize").code == "check.not_run"  # it runs again; it never gates on the old org
+
+
+def test_a_result_of_a_run_overtaken_by_a_change_is_never_recorded(session) -> None:
+    basis = {"org": "00DA", "user": "005A"}
+    nav = _nav_with_basis(session, basis)
+    started_on = dict(basis)
+    basis["org"] = "00DB"  # the sign-in changed while the run was under way
+    kept = nav.record([_r("token.fresh", "fail", "no token in 00DA")], started_on)
+    assert kept == [] and "token.fresh" not in nav.results
+
+
+def test_pending_is_not_failing_until_the_person_acts_and_a_finding_comes_before_a_missing_fact(session) -> None:
+    nav = _nav(session)
+    session.step = "reauthorize"
+    nav.record([CheckResult("token.fresh", "Token", Status.FAIL, "no token yet", step="reauthorize",
+                            reason="token.not_granted"),
+                CheckResult("identity.right_org", "Org", Status.PASS, "right org", step="reauthorize")])
+    assert nav.pending("token.fresh") and nav.shown_status("token.fresh") == "pending"
+    assert nav.gate("reauthorize").code == "action.pending"
+    nav.note_fact("reauthorize_started")  # the person clicked Authorize
+    assert not nav.pending("token.fresh") and nav.gate("reauthorize").code == "check.failed"
+    # a reason that shows an attempt is red at once, action or not
+    session.facts.pop("reauthorize_started")
+    nav.record([CheckResult("token.fresh", "Token", Status.FAIL, "token of jo", step="reauthorize",
+                            reason="token.other_user")])
+    assert nav.gate("reauthorize").code == "check.failed"
+    # the sync step: a finding (the sync ran and failed) is named before "first run the sync"
+    session.step = "sync"
+    nav.record([CheckResult("token.platform_status", "Platform", Status.FAIL, "DOWN: API_CURRENTLY_DISABLED",
+                            step="sync", reason="token.platform_down")])
+    session.completed.append("reauthorize")  # once the step is passed, its awaited reasons are findings
+    gate = nav.gate("sync")
+    assert gate.code == "check.failed" and "API_CURRENTLY_DISABLED" in gate.reason
