@@ -72,7 +72,10 @@ def _report(args: argparse.Namespace) -> int:
 
     out_dir = output_dir(Path(args.output_dir))
     with open_for(args) as conn:
-        session = RecoverySession.latest(conn.profile) or RecoverySession.new(conn.profile)
+        # a demo's report never lands in a real recovery's session (nor a real one in a demo's): DEMO on top
+        scenario = (conn.demo.scenario or "demo") if conn.demo is not None else None
+        session = RecoverySession.latest(conn.profile, demo=scenario is not None) or \
+            RecoverySession.new(conn.profile, demo_scenario=scenario)
         try:
             if getattr(args, "snapshot", None):
                 session.snapshot_path = str(Path(args.snapshot).resolve())
