@@ -68,7 +68,8 @@ def _click(http: Any, url: Any) -> Any:
         except httpx.TransportError as exc:
             if last or certificate_failure(exc) is not None:
                 raise SfwizardError(f"the sandbox's sign-in page could not be reached: {type(exc).__name__}",
-                                    "run again; if it repeats, run with --debug", kind="unreachable") from None
+                                    "run again; if it repeats, run with --debug", kind="unreachable",
+                                    fix="retry") from None
             log.info("stand-in browser: retrying after %s", type(exc).__name__)
         else:
             if resp.status_code not in TRANSIENT or last:
@@ -98,7 +99,7 @@ def _approve(http: Any, authorize_url: str, info: dict[str, Any]) -> None:
             return  # a page with nothing left to submit after our last post: the flow is done
         if form is None:
             raise SfwizardError(f"the sandbox answered HTTP {resp.status_code} without a form",
-                                "run with --debug")
+                                "run with --debug", fix="connect.sign_in")
         action, fields = form
         if "user_code" in fields and info.get("user_code"):
             fields["user_code"] = info["user_code"]  # the device flow's verification page
@@ -110,7 +111,7 @@ def _approve(http: Any, authorize_url: str, info: dict[str, Any]) -> None:
             if button:
                 fields[button.group(1)] = button.group(2)
         url = (urljoin(str(resp.request.url), action), fields)
-    raise SfwizardError("the sandbox sign-in did not finish", "run with --debug")
+    raise SfwizardError("the sandbox sign-in did not finish", "run with --debug", fix="connect.sign_in")
 
 
 def _first_form(html: str) -> tuple[str, dict[str, str]] | None:
@@ -239,7 +240,7 @@ def demo_sign_in(info: dict[str, Any]) -> TokenSet:
         why = failed[0]
         raise SfwizardError(f"the demo's stand-in for the Salesforce admin could not approve the sign-in: "
                             f"{getattr(why, 'message', None) or why}", "run it again; with --debug for details",
-                            kind=getattr(why, "kind", "")) from None
+                            kind=getattr(why, "kind", ""), fix="connect.sign_in") from None
 
 
 def sandbox_facts(client: IntegrationClient, info: dict[str, Any]) -> dict[str, Any]:
@@ -450,7 +451,7 @@ class SandboxVendor:
         else:
             kind, remedy = self._pending_kind(step), self._remedy(step)
         if kind is None:
-            raise SfwizardError(f"nothing to click at step {step}", "", fix="")
+            raise SfwizardError(f"nothing to click at step {step}", "", fix="retry")
         details = remedy.details if remedy is not None and remedy is not _BLOCKED else {}
         if kind == "mappings.read":
             return "Read the matching, field mappings, custom objects and push settings off the Salesforce card"
@@ -505,7 +506,7 @@ class SandboxVendor:
             app = details.get("app") or self.recovery.profile.connected_app if self.recovery else details.get("app")
             path = "salesforce/install-app" if kind == "sf.install_app" else "salesforce/install-package"
             return self._post(path, {"app": app, "org": org})["message"]
-        raise SfwizardError(f"the demo cannot click {kind}", "")
+        raise SfwizardError(f"the demo cannot click {kind}", "", fix="retry")
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         base = self.info["admin_url"].rstrip("/")
@@ -561,7 +562,7 @@ class SandboxVendor:
 
         rec = self.recovery
         if rec is None:
-            raise SfwizardError("the demo has no recovery to sign in again", "")
+            raise SfwizardError("the demo has no recovery to sign in again", "", fix="connect.sign_in")
         self._fresh_login = True
         who = rec.sign_in_browser(lambda url: threading.Thread(target=self.approve, args=(url,), daemon=True)
                                   .start(), timeout=60)

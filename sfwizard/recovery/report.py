@@ -119,7 +119,9 @@ def _gather(session: RecoverySession, r: Redactor, names: dict[str, str] | None 
     for cid, res in latest.items():  # a session whose history was cut: its latest is the earliest we know
         first.setdefault(cid, res)
     events: list[tuple[str, str]] = []
-    logged = (session.facts.get("events") or {}).get("value") or []
+    # Redacted first: what follows reshapes the words (a key's "_" made a space), and a secret reshaped is
+    # no longer found by the redaction.
+    logged = r.obj((session.facts.get("events") or {}).get("value") or [])
     for e in logged if isinstance(logged, list) else []:
         if isinstance(e, dict) and e.get("kind") != "report":
             events.append((str(e.get("at") or ""), str(e.get("words") or e.get("kind") or "")))
@@ -133,11 +135,11 @@ def _gather(session: RecoverySession, r: Redactor, names: dict[str, str] | None 
                 events.append((str(fact.get("at") or ""), fmt.format(value if isinstance(value, str) else "")))
         if session.reauthorized_at:
             events.append((session.reauthorized_at, "re-authorization started (Authorize / Reconnect)"))
-    for k in session.skips:
+    for k in r.obj(session.skips):
         if isinstance(k, dict):
             events.append((str(k.get("at") or ""), f"step {k.get('step', '?')} skipped by {k.get('who', '?')}: "
                                                    f"{k.get('reason', '')}"))
-    for c in session.confirmations:
+    for c in r.obj(session.confirmations):
         if isinstance(c, dict):
             role = str(c.get("role", "")).replace("_", " ")
             item = str(c.get("item", ""))
@@ -193,7 +195,7 @@ def render(session: RecoverySession, redactor: Redactor | None = None,
     ident = r.obj(session.identity)
     items = checklist if checklist is not None else session_checklist(session)
     names = {i.key: i.item.item for i in items}  # what a confirmation's key stands for, in words
-    for res in session.results:
+    for res in r.obj(session.results):
         if isinstance(res, dict) and res.get("id"):
             names.setdefault(str(res["id"]), str(res.get("title") or res["id"]))
     facts = _gather(session, r, names)
@@ -266,7 +268,7 @@ def _summary(session: RecoverySession, profile: Any, facts: _Facts, items: list[
     lines.append(f"- **Checklist:** {done} of {len(items)} items done — {proven} proven by checks, {confirmed} "
                  f"confirmed by people" + (f", {na} not applicable" if na else ""))
     counts: dict[str, int] = {}
-    answered = {c.get("item") for c in session.confirmations if isinstance(c, dict)}
+    answered = {c.get("item") for c in r.obj(session.confirmations) if isinstance(c, dict)}
     for res in facts.latest.values():
         status = str(res.get("status"))
         status = "answered by people" if status == "manual" and res.get("id") in answered else status

@@ -150,7 +150,7 @@ class SetupForm:
         from sfwizard.integrations import settings as s
 
         if key not in BY_KEY:
-            raise SfwizardError(f"not a setting: {key}", "")
+            raise SfwizardError(f"not a setting: {key}", "", fix="retry")
         text = " ".join(str(value).split()) if value is not None else ""
         checked: Any = text or None
         if text:
@@ -189,7 +189,7 @@ class SetupForm:
         from sfwizard.integrations import settings as s
 
         if self.demo:
-            raise SfwizardError("the demo's settings are its sandbox's and are not saved", "")
+            raise SfwizardError("the demo's settings are its sandbox's and are not saved", "", fix="session.new")
         said: list[str] = []
         config: dict[str, Any] = {}
         for key, value in self._edits.items():

@@ -224,7 +224,8 @@ class Recovery:
     def use_saved(self) -> SignedIn:
         tokens = self.saved_sign_in()
         if tokens is None:
-            raise SfwizardError("no saved sign-in", "sign in with the browser, a device code or the Salesforce CLI")
+            raise SfwizardError("no saved sign-in", "sign in with the browser, a device code or the Salesforce CLI",
+                                fix="connect.choose")
         with self._job():
             return self._open(tokens)
 
@@ -263,7 +264,8 @@ class Recovery:
 
     def _conn(self) -> Connection:
         if self.connection is None:
-            raise SfwizardError("not signed in to Salesforce yet", "go to the Connect Salesforce step")
+            raise SfwizardError("not signed in to Salesforce yet", "go to the Connect Salesforce step",
+                                fix="connect.sign_in")
         return self.connection
 
     # -- checks ------------------------------------------------------------------------------------------
@@ -672,6 +674,40 @@ class Recovery:
         state = "failed" if failed else "completed" if completed else "running" if clicked else "waiting"
         return BackfillOutcome(clicked_at=clicked, completed_at=completed, state=state, arrived=arrived,
                                error=(failed or {}).get("error") if isinstance(failed, dict) else None)
+
+
+    def first_fix(self, step_id: str | None = None) -> Any:
+        """What to fix first (a ``remedies.Remedy``), from the same results the step shows: the step's own, and
+        any failing elsewhere (a permission named at Re-authorize is why a sync fails later). None when
+        nothing is wrong."""
+        from sfwizard.recovery.remedies import first_remedy
+
+        results = self.navigator.results
+        mine = set(self.step_checks(step_id)) if step_id else set(results)
+        pool = [r for cid, r in results.items() if cid in mine or r.status == Status.FAIL]
+        confirmed = [c for c in results if self.navigator.confirmed(c) is not None]
+        return first_remedy(pool, all_results=results, vendor=self.profile.vendor,
+                            backfill=bool(self.profile.backfill), confirmed=confirmed)
+
+    def lock(self, step_id: str) -> Gate:
+        """The step's gate, told the way the panel and the rows tell it: after a sync that ran and failed, the
+        failure with the platform's error (not "first run the sync"); and, when something fails, what to fix
+        first. The wizard shows this rather than ``navigator.gate`` (the same decision, the same codes, plus
+        ``sync.failed``)."""
+        gate = self.navigator.gate(step_id)
+        if gate.open:
+            return gate
+        facts = self.session.facts
+        failed = (facts.get("sync_failed") or {}).get("value")
+        fix = self.first_fix(step_id)
+        tail = f" — fix first: {fix.words}" if fix is not None and fix.kind != "platform.sync" else ""
+        if step_id == "sync" and isinstance(failed, dict) and "sync_completed" not in facts:
+            said = f"{failed.get('status') or 'in error'}: {failed.get('error') or 'no error given'}"
+            return Gate(False, f"the sync ran and failed — the platform reports {said}" + (
+                tail or " — click it again once that is fixed"), "sync.failed", "token.platform_status")
+        if gate.code in ("check.failed", "check.warned") and tail:
+            return Gate(False, gate.reason + tail, gate.code, gate.check_id)
+        return gate
 
 
 # Checks that judge from the disconnect time: set again, their results no longer hold.

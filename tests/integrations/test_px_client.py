@@ -284,7 +284,7 @@ def test_error_bodies_are_read_whatever_their_shape(sandbox, scripted, body: Any
 def test_the_sandboxs_own_envelope_reaches_the_person(sandbox) -> None:
     api, http = _px_api(sandbox.info())
     try:
-        with pytest.raises(SfwizardError, match="HTTP 404 on https://[^ ]*/admin/model/engagement/attributes: Type not found"):
+        with pytest.raises(SfwizardError, match="HTTP 404 on https://[^ ]*/engagement/attributes: Type not found"):
             api.attributes("engagement")
         bad = PxAPI(http, sandbox.info()["px_api_url"], "wrong-key")
         with pytest.raises(SfwizardError, match=r"key was refused \(401\): Unauthorized or bad API Key"):
