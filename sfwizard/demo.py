@@ -390,12 +390,17 @@ class SandboxVendor:
             "sf.revoke_stray_token", "platform.authorize_right_org", "platform.authorize", "platform.sync",
             "platform.knowledge")
 
-    def pending_kind(self, step: str) -> str | None:
-        """What the pending click does (a remedies.KINDS key, or "mappings.read"), or None. The answer is kept
-        for ``perform``: what the recovery records before the click (its start) must not change the click."""
-        kind = self._pending_kind(step)
+    def plan(self, step: str) -> str | None:
+        """The click ``perform`` will make at ``step``, fixed now (Recovery.perform_click calls it first): what
+        the recovery records before the click (its start) must not change the click. Only the worker that
+        performs plans; the screen's redraws ask ``pending``, which never touches the plan."""
+        kind = self.pending_kind(step)
         self._planned = (step, kind, self._remedy(step))
         return kind
+
+    def pending_kind(self, step: str) -> str | None:
+        """What the pending click does (a remedies.KINDS key, or "mappings.read"), or None."""
+        return self._pending_kind(step)
 
     def _pending_kind(self, step: str) -> str | None:
         remedy = self._remedy(step)
@@ -424,7 +429,7 @@ class SandboxVendor:
         kind = self.pending_kind(step)
         if kind is None:
             return None
-        remedy = self._planned[2] if self._planned and self._planned[0] == step else self._remedy(step)
+        remedy = self._remedy(step)
         if remedy is not None and remedy is not _BLOCKED and kind not in ("platform.authorize", "platform.sync"):
             return _first_upper(remedy.words)
         if kind in ("platform.authorize", "platform.authorize_right_org"):

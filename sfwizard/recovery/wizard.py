@@ -481,7 +481,7 @@ class Recovery:
         see = getattr(self.vendor, "see", None)
         if see is not None:
             see(self)
-        kind = getattr(self.vendor, "pending_kind", lambda _s: None)(step_id)
+        kind = getattr(self.vendor, "plan", lambda _s: None)(step_id)
         if kind in ("platform.authorize", "platform.authorize_right_org") or (kind is None and
                                                                               step_id == "reauthorize"):
             self.mark_reauthorize_started()

@@ -339,6 +339,11 @@ def _page(state: SandboxState, req: Request, m: Any) -> Response:
     with state.lock:
         s = setup_state(state)
         notice = _NOTICE.pop(state, None)
+    return html_response(setup_page(state.scenario_name, s, notice))
+
+
+def setup_page(scenario: str, s: dict[str, Any], notice: tuple[str, str] | None = None) -> str:
+    """The Setup stand-in for ``setup_state``'s answer, with a one-time ``(kind, text)`` notice."""
     sections = []
     for o in s["orgs"]:
         users = join(fill("<tr><td>$u</td><td>$active</td><td>$api</td><td>$sets</td><td>$actions</td></tr>",
@@ -361,11 +366,10 @@ def _page(state: SandboxState, req: Request, m: Any) -> Response:
         sections.append(render(_PACKAGE, "fixes.html", org=o["name"], org_id=o["id"],
                                kind="Sandbox" if o["is_sandbox"] else "Production", users=users, tokens=tokens,
                                apps=apps))
-    page = render(_PACKAGE, "page.html", scenario=state.scenario_name, description="Salesforce Setup (stand-in)",
+    return render(_PACKAGE, "page.html", scenario=scenario, description="Salesforce Setup (stand-in)",
                   notice=fill('<p class="notice $kind">$text</p>', kind=notice[0], text=notice[1]) if notice
                   else Markup(), cards=Markup("\n".join(sections)), style=asset(_PACKAGE, "admin.css"),
                   script=Markup(""))
-    return html_response(page)
 
 
 def routes() -> list[Route]:
