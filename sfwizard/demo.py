@@ -358,7 +358,13 @@ class SandboxVendor:
                 http.close()
 
     def _integration_login(self) -> dict[str, Any]:
+        """The integration user as the runbook means it: the one of the org the platform's data lives in (a
+        token approved in a sandbox points at the sandbox's copy of the user; Authorize again as the real one)."""
         name = self.info.get("integration_username") or self.info["username"]
+        if self.kind == "px":
+            base = self.info["admin_url"].rstrip("/")
+            home = (self._client().get(f"{base}/__sandbox__/state").json().get("px") or {}).get("home_username")
+            name = home or name
         user = next((u for u in self.info.get("users", []) if u["username"] == name), None)
         return {**self.info, "username": name, "password": user["password"] if user else self.info["password"]}
 
@@ -413,6 +419,9 @@ class SandboxVendor:
         if step == "reauthorize" and (rec is None or not rec.session.reauthorized_at):
             return "platform.authorize"
         if step == "sync":  # once nothing is wrong, the step's own click; after it, the watch tells the outcome
+            window = rec.navigator.results.get("skilljar.backfill_window") if rec is not None else None
+            if window is not None and window.evidence.get("connected") and not window.evidence.get("disconnected_at"):
+                return None  # Skilljar is connected and nothing was disconnected: no Backfill is offered
             return "platform.sync" if "sync_clicked" not in facts or "sync_failed" in facts else None
         if step == "mappings" and "snapshot_saved" not in facts:
             return "mappings.read"

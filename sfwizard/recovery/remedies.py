@@ -109,6 +109,10 @@ def _for(r: CheckResult, results: Mapping[str, CheckResult], vendor: str, backfi
                        f"{stray[0] if stray else 'the other user'} (Setup → Connected Apps OAuth Usage), then "
                        f"{authorize_word} as the integration user", r, app=ev.get("app"),
                        user=stray[0] if stray else None)
+    if reason == "org.platform_elsewhere" and isinstance(ev.get("token_org"), dict) \
+            and ev["token_org"] == ev.get("signed_in_org"):
+        # the new token is in the right org now; the platform still holds records read from the other one
+        return _remedy("platform.sync", f"click {sync_word} so the platform reads this org again", r)
     if reason in ("token.other_org", "org.platform_elsewhere"):
         return _remedy("platform.authorize_right_org", f"log out of every Salesforce org, then {authorize_word} again "
                        "and Allow as the integration user in the production org", r)

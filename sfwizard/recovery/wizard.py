@@ -494,9 +494,10 @@ class Recovery:
             said_event = None  # mark_sync_clicked noted it
         else:
             said_event = said
-        if step_id == "mappings" or kind == "platform.remap_push":
+        if step_id == "mappings" or kind in ("platform.remap_push", "platform.knowledge"):
             self.documented = self.vendor.documented()
-            if kind == "platform.remap_push" and self.session.snapshot_path:  # the admin documents the change
+            # a mapping or the Knowledge settings changed on the platform: the admin documents the change
+            if kind in ("platform.remap_push", "platform.knowledge") and self.session.snapshot_path:
                 self.save_snapshot(self.documented, Path(self.session.snapshot_path))
         if said_event:
             self.note_event("click", said_event)

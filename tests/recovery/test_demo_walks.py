@@ -92,3 +92,20 @@ def test_the_clicks_follow_the_results_not_the_scenario_name() -> None:
     finally:
         walk.rec.close()
         walk.env.stop()
+
+
+# The diagnosis suite's tenants were written from the runbooks by others, for the checks: walked by the same
+# clicks, as a measure of how general the remedies are. Those left out cannot end green by a click: a service
+# that stays unreachable, a Skilljar that was never disconnected (nothing to backfill: a person skips), and one
+# whose Knowledge search is refused by the checks themselves (a one-character term; reported, not a click).
+NOT_BY_CLICKS = {"diagnosis/pinecrest-unreachable", "diagnosis/quill-skilljar-connected",
+                 "diagnosis/acme-kb-empty-category"}
+DIAGNOSIS = [name for name, _ in builtin_scenarios() if "/" in name and name not in NOT_BY_CLICKS]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", DIAGNOSIS)
+def test_the_diagnosis_suites_tenants_walk_green_through_clicks(scenario: str) -> None:
+    walk = _walk(scenario)
+    assert walk.skipped == []
+    assert walk.not_done() == [], [(i.item.item, i.mark.value, i.why) for i in walk.not_done()]
