@@ -12,6 +12,7 @@ or Backfill, the Knowledge settings). Past Skilljar's 21 days the runbook sends 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,3 +194,35 @@ def fix_for_result(r: CheckResult, *, demo: bool = False) -> str:
     if demo and r.status in (Status.FAIL, Status.WARN) and _for(r, {r.id: r}, "", False) is not None:
         return "demo.click"
     return ""
+
+
+# What a check row says in the wizard: the finding, then the way forward inside the wizard — never a shell
+# command or an environment variable (the checks' own words are written for the command line too).
+SKIP_WORDS = {
+    "skip.no_platform_key": "no platform API key set yet",
+    "skip.no_salesforce": "not signed in to Salesforce yet",
+    "skip.no_status_page": "no status page address set",
+    "skip.no_snapshot": "no mapping snapshot yet (the Document mappings step saves it)",
+    "skip.signin_required": "not run: the Salesforce sign-in was lost",
+}
+_SHELL = (re.compile(r"\s*\((?:run:? |set |or |sign in again: )?(?:sfwizard [^)]*|SFWIZARD_[^)]*)\)"),
+          re.compile(r"\s*(?:[:;,—-]\s*)?(?:\b(?:run|sign in(?: again)?|set|pass|with)\b:?\s*)?"
+                     r"(?:sfwizard (?:login|logout|snapshot|check|report)\b[^;,.()—]*|SFWIZARD_[A-Z_]+(?:=\S*)?)"))
+
+
+def without_shell(text: str) -> str:
+    """``text`` with any shell command or environment variable it names taken out (and what is left tidied)."""
+    for pattern in _SHELL:
+        text = pattern.sub(" ", text)
+    text = re.sub(r"\s+([,.;)])", r"\1", " ".join(text.split())).strip(" :;,—-")
+    return re.sub(r"\s+(?:and|or)$", "", text)
+
+
+def wizard_words(r: CheckResult, *, demo: bool = False) -> tuple[str, str]:
+    """(finding, way forward) for a check's row in the wizard: the way forward is the pane or key of its fix
+    code (errors.FIXES) when it has one, else what a person does in the vendor's UI."""
+    from sfwizard.errors import FIXES
+
+    summary = SKIP_WORDS.get(r.reason) or without_shell(r.summary)
+    way = FIXES.get(fix_for_result(r, demo=demo)) or without_shell(r.resolution)
+    return summary, way

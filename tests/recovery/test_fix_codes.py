@@ -103,3 +103,34 @@ def test_a_check_row_points_at_the_wizard_too() -> None:
     assert fix_for_result(row("net.unreachable", Status.FAIL, fix="settings.status_url")) == "settings.status_url"
     assert fix_for_result(row("perm.api_disabled", Status.FAIL, user="u"), demo=True) == "demo.click"
     assert fix_for_result(row("perm.api_disabled", Status.FAIL, user="u")) == ""  # a person, in Salesforce
+
+
+@pytest.mark.parametrize("scenario", ["revoked-token", "wrong-org", "missing-permissions", "skilljar-expired",
+                                      "diagnosis/pinecrest-unreachable"])
+def test_a_check_rows_words_in_the_wizard_name_no_shell(scenario: str) -> None:
+    """Whatever the checks found, the row the wizard shows says it without a command or a variable, and its way
+    forward is a pane or a key (a fix code) or what a person does in a vendor's UI."""
+    from sfwizard.demo import demo_client
+    from sfwizard.recovery.remedies import wizard_words
+
+    with demo_client(scenario) as (client, ctx_kwargs):
+        results = client.run_checks(client.context(**ctx_kwargs))
+    for r in results:
+        finding, way = wizard_words(r, demo=True)
+        assert not SHELL.search(finding) and not SHELL.search(way), (r.id, finding, way)
+        assert finding, r.id
+
+
+def test_before_the_sign_in_and_without_a_key_the_rows_point_at_the_wizard() -> None:
+    from sfwizard.checks.context import CheckContext
+    from sfwizard.checks.runner import run_checks, specs_for
+    from sfwizard.profiles import load_profile
+    from sfwizard.recovery.remedies import wizard_words
+
+    ctx = CheckContext(load_profile("gainsight-px"))  # no Salesforce, no platform key, no status page
+    results = run_checks(ctx, specs_for("gainsight-px"))
+    words = {r.id: wizard_words(r) for r in results}
+    assert words["before.platform_api"] == ("no platform API key set yet", FIXES["settings.px_api_key"])
+    assert words["identity.org"] == ("not signed in to Salesforce yet", FIXES["connect.sign_in"])
+    for finding, way in words.values():
+        assert not SHELL.search(finding + " " + way)
