@@ -359,8 +359,10 @@ class Recovery:
         self.session.save()
         if before != self.session.disconnected_at:
             self.invalidate(DEPENDS_ON_DISCONNECT)
-            self.note_event("disconnect_set", f"disconnect time set to {utc:%Y-%m-%d %H:%M} UTC ({source})"
-                            + (f", was {before}" if before else ""))
+            from sfwizard.recovery.picture import local_and_utc
+
+            self.note_event("disconnect_set", f"disconnect time set to {local_and_utc(utc)} ({source})"
+                            + (f", corrected from {local_and_utc(before)}" if before else ""))
 
     # -- the sync ----------------------------------------------------------------------------------------
     def sync_status(self, started: datetime | None = None) -> SyncStatus:
