@@ -222,7 +222,7 @@ def render(session: RecoverySession, redactor: Redactor | None = None,
             group = it.item.group
             lines += ["", f"**{md(group)}**", ""]
         lines.append(f"- [{MARK.get(it.mark.value, ' ')}] {md(d['item'])} — {_claim(it, d)}")
-        lines += [f"  - caveat: {md(c)}" for c in d["caveats"][:2]]
+        lines += [f"  - caveat: {md(c)}" for c in d["caveats"][:2] if it.done]  # an open item's why says it
     lines += ["", "---", ""]
     lines += _appendix(session, facts, r)
     return r.text("\n".join(lines))

@@ -659,7 +659,7 @@ class Recovery:
             log.info("the demo could not read the dashboard's alert: %s", exc.message)
             return
         if when is not None:
-            self.set_disconnected_at(when, source="read off the Skilljar dashboard's alert (demo)")
+            self.set_disconnected_at(when, source="read off the Skilljar dashboard's alert by the demo")
 
     def backfill_outcome(self) -> BackfillOutcome:
         """What happened after Backfill (or Synchronize), for the sync card: clicked when, what arrived in
