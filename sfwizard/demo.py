@@ -68,7 +68,8 @@ def _click(http: Any, url: Any) -> Any:
         except httpx.TransportError as exc:
             if last or certificate_failure(exc) is not None:
                 raise SfwizardError(f"the sandbox's sign-in page could not be reached: {type(exc).__name__}",
-                                    "run again; if it repeats, run with --debug", kind="unreachable") from None
+                                    "run again; if it repeats, run with --debug", kind="unreachable",
+                                    fix="retry") from None
             log.info("stand-in browser: retrying after %s", type(exc).__name__)
         else:
             if resp.status_code not in TRANSIENT or last:
@@ -98,7 +99,7 @@ def _approve(http: Any, authorize_url: str, info: dict[str, Any]) -> None:
             return  # a page with nothing left to submit after our last post: the flow is done
         if form is None:
             raise SfwizardError(f"the sandbox answered HTTP {resp.status_code} without a form",
-                                "run with --debug")
+                                "run with --debug", fix="connect.sign_in")
         action, fields = form
         if "user_code" in fields and info.get("user_code"):
             fields["user_code"] = info["user_code"]  # the device flow's verification page
@@ -110,7 +111,7 @@ def _approve(http: Any, authorize_url: str, info: dict[str, Any]) -> None:
             if button:
                 fields[button.group(1)] = button.group(2)
         url = (urljoin(str(resp.request.url), action), fields)
-    raise SfwizardError("the sandbox sign-in did not finish", "run with --debug")
+    raise SfwizardError("the sandbox sign-in did not finish", "run with --debug", fix="connect.sign_in")
 
 
 def _first_form(html: str) -> tuple[str, dict[str, str]] | None:
@@ -239,7 +240,7 @@ def demo_sign_in(info: dict[str, Any]) -> TokenSet:
         why = failed[0]
         raise SfwizardError(f"the demo's stand-in for the Salesforce admin could not approve the sign-in: "
                             f"{getattr(why, 'message', None) or why}", "run it again; with --debug for details",
-                            kind=getattr(why, "kind", "")) from None
+                            kind=getattr(why, "kind", ""), fix="connect.sign_in") from None
 
 
 def sandbox_facts(client: IntegrationClient, info: dict[str, Any]) -> dict[str, Any]:
@@ -318,11 +319,16 @@ def demo_environment(info: dict[str, Any], scenario: str, profile: str | None,
 
 
 class SandboxVendor:
-    """What the two admins click in the vendors' web UIs, done against the sandbox's admin page.
+    """What the two admins click in the vendors' web UIs, done against the sandbox's stand-in pages.
 
-    Its cookies are the person's browser: in ``wrong-org`` that browser is still signed in to the UAT org,
-    so the first Authorize lands there, as it would for a person; the next attempt follows the runbook's
-    fix (log out of every org, then authorize again) and signs in as the integration user.
+    At each step the pending click is the fix the current results call for (``sfwizard.recovery.remedies``:
+    derived from the results' reason codes and evidence, never from the scenario's name) — a permission granted,
+    a user reactivated, a stray token revoked, a push remapped, the right org chosen — and, once nothing is
+    wrong, the step's own click (Authorize / Reconnect, Synchronize / Backfill, the Knowledge toggle).
+
+    Its cookies are the person's browser: in ``wrong-org`` that browser is still signed in to the UAT org, so
+    the first Authorize lands there, as it would for a person; the results then name the wrong org, and the
+    click they call for follows the runbook's fix (log out of every org, then authorize again).
     """
 
     def __init__(self, info: dict[str, Any], profile: str) -> None:
@@ -332,6 +338,14 @@ class SandboxVendor:
         self._http: Any = None
         self._admin_http: Any = None
         self.attempts: dict[str, int] = {}
+        self.recovery: Any = None  # the Recovery whose results decide the click (``see``)
+        self._fresh_login = False  # the next approval of the wizard's sign-in logs out of every org first
+        self._planned: tuple[str, str | None, Any] | None = None  # (step, kind, remedy) the next perform makes
+        self._clicked_manual: set[str] = set()  # manual checks (no API shows them) the stand-in clicked for
+
+    def see(self, recovery: Any) -> None:
+        """The recovery whose results the pending click is derived from (Recovery calls this)."""
+        self.recovery = recovery
 
     def _client(self) -> Any:
         if self._http is None:
@@ -344,61 +358,241 @@ class SandboxVendor:
                 http.close()
 
     def _integration_login(self) -> dict[str, Any]:
+        """The integration user as the runbook means it: the one of the org the platform's data lives in (a
+        token approved in a sandbox points at the sandbox's copy of the user; Authorize again as the real one)."""
         name = self.info.get("integration_username") or self.info["username"]
+        if self.kind == "px":
+            base = self.info["admin_url"].rstrip("/")
+            home = (self._client().get(f"{base}/__sandbox__/state").json().get("px") or {}).get("home_username")
+            name = home or name
         user = next((u for u in self.info.get("users", []) if u["username"] == name), None)
         return {**self.info, "username": name, "password": user["password"] if user else self.info["password"]}
+
+    # -- what the results call for ---------------------------------------------------------------------------
+    def _remedy(self, step: str) -> Any:
+        """The first remedy the step's results call for that a click can make; None when there is none, or
+        when what comes first is no click (the runbook sends the person to Support)."""
+        from sfwizard.recovery.remedies import remedies
+
+        rec = self.recovery
+        if rec is None:
+            return None
+        nav = rec.navigator
+        pool = list(nav.results.values()) if step == "troubleshoot" else rec.results_of(step)
+        confirmed = [c for c in nav.results if nav.confirmed(c) is not None]
+        found = remedies(pool, all_results=nav.results, vendor=rec.profile.vendor,
+                         backfill=bool(rec.profile.backfill), confirmed=confirmed)
+        # a manual ask the stand-in already clicked for (the toggle) stays manual: a person confirms it now
+        found = [m for m in found if m.check_id not in self._clicked_manual]
+        if any(m.kind == "support" for m in remedies(nav.results.values(), vendor=rec.profile.vendor)):
+            found = [m for m in found if m.kind != "platform.sync"]  # past the window nothing is left to click
+            if step in ("sync", "validate"):
+                return _BLOCKED
+        first = next((m for m in found if m.kind in self._CAN or not m.clickable), None)
+        return first if first is not None and first.clickable else _BLOCKED if first is not None else None
+
+    _CAN = ("status.all_clear", "wizard.right_org", "sf.grant_admin", "sf.install_app", "sf.install_package",
+            "sf.reactivate_user", "sf.reset_password", "sf.grant_api", "sf.grant_access", "platform.remap_push",
+            "sf.revoke_stray_token", "platform.authorize_right_org", "platform.authorize", "platform.sync",
+            "platform.knowledge")
+
+    def plan(self, step: str) -> str | None:
+        """The click ``perform`` will make at ``step``, fixed now (Recovery.perform_click calls it first): what
+        the recovery records before the click (its start) must not change the click. Only the worker that
+        performs plans; the screen's redraws ask ``pending``, which never touches the plan."""
+        kind = self.pending_kind(step)
+        self._planned = (step, kind, self._remedy(step))
+        return kind
+
+    def pending_kind(self, step: str) -> str | None:
+        """What the pending click does (a remedies.KINDS key, or "mappings.read"), or None."""
+        return self._pending_kind(step)
+
+    def _pending_kind(self, step: str) -> str | None:
+        remedy = self._remedy(step)
+        if remedy is _BLOCKED:
+            return None
+        if remedy is not None:
+            return remedy.kind
+        rec = self.recovery
+        facts = rec.session.facts if rec is not None else {}
+        if step == "reauthorize" and (rec is None or not rec.session.reauthorized_at):
+            return "platform.authorize"
+        if step == "sync":  # once nothing is wrong, the step's own click; after it, the watch tells the outcome
+            window = rec.navigator.results.get("skilljar.backfill_window") if rec is not None else None
+            if window is not None and window.evidence.get("connected") and not window.evidence.get("disconnected_at"):
+                return None  # Skilljar is connected and nothing was disconnected: no Backfill is offered
+            return "platform.sync" if "sync_clicked" not in facts or "sync_failed" in facts else None
+        if step == "mappings" and "snapshot_saved" not in facts:
+            return "mappings.read"
+        if step == "knowledge" and self.kind == "px" and rec is None:
+            return "platform.knowledge"
+        return None
 
     def pending(self, step: str) -> str | None:
         px = self.kind == "px"
         if step == "connect":
-            if self.attempts.get("connect"):
+            if self._fresh_login or self._wizard_elsewhere():
                 return "Log out of every Salesforce org, then approve the sign-in as the Salesforce admin"
             return "Approve the sign-in as the Salesforce admin"
-        if step == "reauthorize":
-            click = "Authorize on the PX Salesforce card" if px else "Reconnect in Skilljar"
-            if self.attempts.get(step):
-                return f"Log out of every Salesforce org, then {click[0].lower() + click[1:]} and Allow as the " \
-                       "integration user"
+        kind = self.pending_kind(step)
+        if kind is None:
+            return None
+        remedy = self._remedy(step)
+        if remedy is not None and remedy is not _BLOCKED and kind not in ("platform.authorize", "platform.sync"):
+            return _first_upper(remedy.words)
+        if kind in ("platform.authorize", "platform.authorize_right_org"):
+            click = "Authorize on the PX Salesforce card" if px else "Reconnect in the Skilljar dashboard"
             return f"{click}, then Allow as the integration user"
-        if step == "sync":
+        if kind == "platform.sync":
             return "Click Synchronize on the Salesforce card" if px else "Click Backfill"
-        if step == "knowledge" and px:
-            return "Turn the Salesforce Knowledge Base toggle on"
-        if step == "mappings":
+        if kind == "mappings.read":
             return "Read the mappings off the platform's Salesforce screens"
+        if kind == "platform.knowledge":
+            return "Turn the Salesforce Knowledge Base toggle on"
         return None
 
+    def _wizard_elsewhere(self) -> bool:
+        rec = self.recovery
+        r = rec.navigator.results.get("identity.right_org") if rec is not None else None
+        return r is not None and r.reason in ("org.snapshot_mismatch", "org.mismatch")
+
+    # -- the clicks -------------------------------------------------------------------------------------------
     def perform(self, step: str) -> str:
+        planned, self._planned = self._planned, None
+        if planned is not None and planned[0] == step:
+            _, kind, remedy = planned
+        else:
+            kind, remedy = self._pending_kind(step), self._remedy(step)
+        if kind is None:
+            raise SfwizardError(f"nothing to click at step {step}", "", fix="retry")
+        details = remedy.details if remedy is not None and remedy is not _BLOCKED else {}
+        if kind == "mappings.read":
+            return "Read the matching, field mappings, custom objects and push settings off the Salesforce card"
+        if kind in ("platform.authorize", "platform.authorize_right_org"):
+            return self._authorize(logout=kind == "platform.authorize_right_org" or bool(self.attempts.get(
+                "reauthorize") and self._token_elsewhere()))
+        if kind == "platform.sync":
+            path = "px/sync" if self.kind == "px" else "skilljar/backfill"
+            said = self._post(path, {})
+            if self.kind == "px":
+                return "Synchronize clicked"
+            return f"Backfill clicked: {said.get('message') or 'done'}"
+        if kind == "platform.knowledge":
+            if remedy is not None and remedy is not _BLOCKED and remedy.reason.startswith("ask."):
+                self._clicked_manual.add(remedy.check_id)
+            return self._knowledge(details)
+        if kind == "wizard.right_org":
+            return self._sign_in_again()
+        if kind == "status.all_clear":
+            return self._post("status/all-clear", {})["message"]
+        if kind == "platform.remap_push":
+            said = [self._post("px/remap", {"salesforce": t})["message"] for t in details.get("targets") or []]
+            return "; ".join(said) or "nothing to remap"
+        username = details.get("user")
+        if kind == "sf.grant_admin":
+            me = self.recovery.signed_in.username if self.recovery and self.recovery.signed_in else None
+            key = "api_enabled" if details.get("permission") == "API Enabled" else "manage_users"
+            return self._post("salesforce/grant", {"username": me, key: True})["message"]
+        if kind == "sf.grant_api":
+            return self._post("salesforce/grant", {"username": username, "api_enabled": True})["message"]
+        if kind == "sf.grant_access":
+            perm = details.get("perm") or "read"
+            perms = ["read", "edit"] if perm == "edit" else ["read"]
+            return self._post("salesforce/grant", {
+                "username": username, "objects": {o: perms for o in details.get("objects") or []},
+                "fields": {f: perms for f in details.get("fields") or []}})["message"]
+        if kind == "sf.reactivate_user":
+            return self._post("salesforce/reactivate", {"username": username})["message"]
+        if kind == "sf.reset_password":
+            said = self._post("salesforce/password", {"username": username})
+            from sfwizard import redact
+
+            redact.default().add(said["password"])
+            for u in self.info.get("users", []):  # the person who got the reset e-mail now knows the new one
+                if u["username"] == said["username"]:
+                    u["password"] = said["password"]
+            return said["message"]
+        if kind == "sf.revoke_stray_token":
+            return self._post("salesforce/revoke-token", {"username": username, "app": details.get("app")})["message"]
+        if kind in ("sf.install_app", "sf.install_package"):
+            org = self.recovery.signed_in.org_id if self.recovery and self.recovery.signed_in else None
+            app = details.get("app") or self.recovery.profile.connected_app if self.recovery else details.get("app")
+            path = "salesforce/install-app" if kind == "sf.install_app" else "salesforce/install-package"
+            return self._post(path, {"app": app, "org": org})["message"]
+        raise SfwizardError(f"the demo cannot click {kind}", "", fix="retry")
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        base = self.info["admin_url"].rstrip("/")
+        resp = self._client().post(f"{base}/__sandbox__/{path}", json=body)
+        if resp.status_code >= 400:
+            raise SfwizardError(f"the sandbox refused the click: {_said(resp)}", "see the admin page",
+                                fix="demo.click")
+        return resp.json()
+
+    def _token_elsewhere(self) -> bool:
+        rec = self.recovery
+        results = rec.navigator.results if rec is not None else {}
+        return any(r.reason in ("token.other_org", "org.platform_elsewhere") for r in results.values())
+
+    def _authorize(self, logout: bool) -> str:
         base = self.info["admin_url"].rstrip("/")
         http = self._client()
-        if step == "reauthorize":
-            login = self._integration_login()
-            if self.attempts.get(step):
-                http.get(self.info["login_url"].rstrip("/") + "/secur/logout.jsp")
-            self.attempts[step] = self.attempts.get(step, 0) + 1
-            action = "authorize" if self.kind == "px" else "reconnect"
-            start = http.get(f"{base}/__sandbox__/{self.kind}/{action}")
-            if start.status_code not in (302, 303):
-                raise SfwizardError(f"the sandbox refused the click: {_said(start)}", "see the admin page")
-            _approve(http, urljoin(base + "/", start.headers["location"]), login)
-            return f"{'Authorized' if self.kind == 'px' else 'Reconnected'}: the integration user approved"
-        if step == "sync":
-            path = "px/sync" if self.kind == "px" else "skilljar/backfill"
-            resp = http.post(f"{base}/__sandbox__/{path}")
-            if resp.status_code >= 400:
-                raise SfwizardError(f"the sandbox refused the click: {_said(resp)}", "see the admin page")
-            return "Synchronize clicked" if self.kind == "px" else "Backfill clicked"
-        if step == "knowledge":
-            current = http.get(f"{base}/__sandbox__/px/knowledge").json()
-            resp = http.post(f"{base}/__sandbox__/px/knowledge",
-                             json={"enabled": True, "categories": current.get("categories", []),
-                                   "accessibility": current.get("accessibility", [])})
-            if resp.status_code >= 400:
-                raise SfwizardError(f"the sandbox refused the toggle: {_said(resp)}", "authorize first")
-            return "Salesforce Knowledge Base toggle turned on"
-        if step == "mappings":
-            return "Read the matching, field mappings, custom objects and push settings off the Salesforce card"
-        raise SfwizardError(f"nothing to click at step {step}", "")
+        login = self._integration_login()
+        if logout:
+            http.get(self.info["login_url"].rstrip("/") + "/secur/logout.jsp")
+        self.attempts["reauthorize"] = self.attempts.get("reauthorize", 0) + 1
+        action = "authorize" if self.kind == "px" else "reconnect"
+        start = http.get(f"{base}/__sandbox__/{self.kind}/{action}")
+        if start.status_code not in (302, 303):
+            raise SfwizardError(f"the sandbox refused the click: {_said(start)}", "see the admin page",
+                                fix="demo.click")
+        _approve(http, urljoin(base + "/", start.headers["location"]), login)
+        words = "Authorized" if self.kind == "px" else "Reconnected"
+        return (f"Logged out of every Salesforce org; {words.lower()}" if logout else words) + \
+            ": the integration user approved"
+
+    def _knowledge(self, details: dict[str, Any]) -> str:
+        base = self.info["admin_url"].rstrip("/")
+        http = self._client()
+        current = http.get(f"{base}/__sandbox__/px/knowledge").json()
+        categories = current.get("categories", [])
+        if details.get("categories") or not categories:
+            categories = current.get("available_categories") or categories
+        access = current.get("accessibility", [])
+        if details.get("accessibility") or not access:
+            access = ["Public", "Customer", "Partner", "Internal"]
+        resp = http.post(f"{base}/__sandbox__/px/knowledge",
+                         json={"enabled": True, "categories": categories, "accessibility": access})
+        if resp.status_code >= 400:
+            raise SfwizardError(f"the sandbox refused the toggle: {_said(resp)}", "authorize first",
+                                fix="demo.click")
+        return "Salesforce Knowledge Base toggle turned on" + (
+            " with the categories and accessibility the articles need" if details else "")
+
+    def _sign_in_again(self) -> str:
+        """The runbook's fix for a sign-in in the wrong org: log out of every org, sign sfwizard in again."""
+        import threading
+
+        rec = self.recovery
+        if rec is None:
+            raise SfwizardError("the demo has no recovery to sign in again", "", fix="connect.sign_in")
+        self._fresh_login = True
+        who = rec.sign_in_browser(lambda url: threading.Thread(target=self.approve, args=(url,), daemon=True)
+                                  .start(), timeout=60)
+        self._fresh_login = False
+        return f"Logged out of every Salesforce org and signed sfwizard in again: {who.org_name} ({who.kind})"
+
+    def alert_time(self) -> datetime | None:
+        """The disconnect time on the Skilljar dashboard's alert (no API shows it): what the admin reads off."""
+        if self.kind != "skilljar":
+            return None
+        from sfwizard.sftime import parse_datetime
+
+        base = self.info["admin_url"].rstrip("/")
+        facts = self._client().get(f"{base}/__sandbox__/state").json().get("skilljar") or {}
+        when = facts.get("disconnected_at") if facts.get("status") == "disconnected" else None
+        return parse_datetime(when) if when else None
 
     def documented(self) -> Snapshot:
         """What the admin reads off the platform's mapping screens (the sandbox's PX state), as a snapshot."""
@@ -409,15 +603,22 @@ class SandboxVendor:
         return snapshot.from_sandbox_state(facts, taken_at=datetime.now().astimezone())
 
     def approve(self, url: str) -> None:
-        """The Salesforce admin approves the wizard's own sign-in, in the same browser: in ``wrong-org`` the
-        first approval lands in the org that browser remembers; a second one logs out of every org first."""
+        """The Salesforce admin approves the wizard's own sign-in, in the same browser: it lands in the org that
+        browser remembers; when the results say that was the wrong org, it logs out of every org first."""
         if self._admin_http is None:  # the Salesforce admin's browser: not the one the platform admin clicks in
             self._admin_http = _browser(self.info)
         http = self._admin_http
-        if self.attempts.get("connect"):
+        if self._fresh_login or self._wizard_elsewhere():
             http.get(self.info["login_url"].rstrip("/") + "/secur/logout.jsp")
         self.attempts["connect"] = self.attempts.get("connect", 0) + 1
         approve_in_sandbox(url, self.info, browser=http)
+
+
+_BLOCKED: Any = object()  # what comes first is no click (Support): nothing is pending
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _said(resp: Any) -> str:

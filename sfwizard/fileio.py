@@ -38,21 +38,22 @@ def _hint(exc: OSError, path: Path) -> str:
 def save_error(path: Path, exc: OSError, what: str = "") -> SfwizardError:
     """An OSError met while writing ``path``, as one line with a way forward."""
     return SfwizardError(f"cannot save {what + ' ' if what else ''}{path}: {_why(exc)}", _hint(exc, path),
-                         kind="save")
+                         kind="save", fix="storage")
 
 
 def private_dir(path: Path) -> Path:
     """``path`` as a folder of the user's own (created 0700; made 0700 when sfwizard's and wider)."""
     if path.exists() and not path.is_dir():
         raise SfwizardError(f"cannot use the folder {path}: a file is in its place",
-                            "move the file aside, or set SFWIZARD_HOME to a folder you can write", kind="save")
+                            "move the file aside, or set SFWIZARD_HOME to a folder you can write", kind="save",
+                            fix="storage")
     try:
         path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
         if stat.S_IMODE(path.stat().st_mode) != DIR_MODE:
             os.chmod(path, DIR_MODE)
     except OSError as exc:
-        raise SfwizardError(f"cannot use the folder {path}: {_why(exc)}", _hint(exc, path / "x"), kind="save") \
-            from None
+        raise SfwizardError(f"cannot use the folder {path}: {_why(exc)}", _hint(exc, path / "x"), kind="save",
+                            fix="storage") from None
     return path
 
 

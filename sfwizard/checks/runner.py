@@ -179,7 +179,8 @@ class _Run:
             except SfwizardError as exc:
                 code = "net.tls_untrusted" if exc.kind == "tls" else \
                     "net.unreachable" if unreachable(exc) else "service.error"
-                outcome = fail(code, exc.message, exc.message, exc.hint or "fix the cause and run the check again")
+                outcome = fail(code, exc.message, exc.message, exc.hint or "fix the cause and run the check again",
+                               **({"fix": exc.fix} if exc.fix else {}))  # where the wizard sends the person
             except Exception as exc:  # a bug in a check must not hide the others' results
                 log.exception("check %s crashed", spec.id)
                 outcome = fail("check.crashed", f"the check itself failed: {type(exc).__name__}", str(exc),

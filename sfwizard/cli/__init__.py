@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sfwizard import __version__
-from sfwizard.cli.args import port_arg
+from sfwizard.cli.args import login_url_arg, port_arg, text_arg
 from sfwizard.errors import SfwizardError
 from sfwizard.inert import inert
 
@@ -28,6 +28,21 @@ class WizardOptions:
     new_session: bool = False
     debug: bool = False
     keep_sign_in: bool = True  # False (--no-keep): a one-off recovery, no refresh token, the sign-in in memory only
+    # the sign-in options `login` takes, for the wizard's own sign-in (None: from the settings)
+    client_id: str | None = None
+    login_url: str | None = None
+    callback_port: int | None = None
+    device: bool = False
+    sf_cli: bool = False
+    target_org: str | None = None
+
+    def sign_in_flags(self) -> dict[str, Any]:
+        """These options as settings flags (``setup_from_settings(profile, flags)``): given ones win over the
+        environment and config.yaml, for this run only."""
+        method = "device" if self.device else "sf_cli" if self.sf_cli or self.target_org else None
+        return {k: v for k, v in {"client_id": self.client_id, "login_url": self.login_url,
+                                  "port": self.callback_port, "sign_in": method,
+                                  "target_org": self.target_org}.items() if v is not None}
 
 
 WizardLauncher = Callable[[WizardOptions], int]
@@ -75,6 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
     wizard.add_argument("--no-keep", dest="w_keep", action="store_false",
                         help="a one-off recovery: sign in without a refresh token, keep the sign-in in memory only "
                              "(never in the keychain or a file) and revoke it when the wizard closes")
+    signin = parser.add_argument_group("the wizard's sign-in to Salesforce (as `sfwizard login` takes them)")
+    signin.add_argument("--client-id", dest="w_client_id", type=text_arg, metavar="ID",
+                        help="the connected app's Consumer Key (else from Settings)")
+    signin.add_argument("--login-url", dest="w_login_url", type=login_url_arg, metavar="URL",
+                        help="production (default), test, or https://yourdomain.my.salesforce.com")
+    signin.add_argument("--port", dest="w_callback_port", type=port_arg, metavar="N",
+                        help="the sign-in callback port on localhost (default 1717)")
+    how = signin.add_mutually_exclusive_group()
+    how.add_argument("--device", dest="w_device", action="store_true",
+                     help="offer the device code first (no browser on this machine, or over SSH)")
+    how.add_argument("--sf-cli", dest="w_sf_cli", action="store_true",
+                     help="offer an existing Salesforce CLI login first")
+    signin.add_argument("--target-org", dest="w_target_org", type=text_arg, metavar="ALIAS",
+                        help="with --sf-cli: the CLI alias or username to use")
     common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks and debug logs")
@@ -205,7 +234,10 @@ def main(argv: Sequence[str] | None = None, wizard: WizardLauncher | None = None
             return 2
         options = WizardOptions(demo=args.w_demo, scenario=args.w_scenario, profile=args.w_profile, web=args.w_web,
                                 port=args.w_port, new_session=args.w_new, debug=args.debug,
-                                keep_sign_in=args.w_keep)
+                                keep_sign_in=args.w_keep,
+                                client_id=args.w_client_id, login_url=args.w_login_url,
+                                callback_port=args.w_callback_port, device=args.w_device, sf_cli=args.w_sf_cli,
+                                target_org=args.w_target_org)
         func = lambda _args: wizard(options)  # noqa: E731 - the one place a launcher stands in for a command
     try:
         return func(args)

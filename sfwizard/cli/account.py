@@ -147,10 +147,9 @@ def _store_px_key() -> int:
     key = getpass.getpass("Gainsight PX API key (Administration → REST API; input hidden): ").strip()
     if not key:
         raise SfwizardError("no key entered", "run again and paste the key")
-    if not credentials.keyring_set("px_api_key", key):
-        raise SfwizardError("no working OS keychain to keep the key in",
-                            "set SFWIZARD_PX_API_KEY in the environment instead")
-    print("Kept the Gainsight PX API key in the OS keychain.")
+    where = credentials.save_px_key(key)
+    print("Kept the Gainsight PX API key " + ("in the OS keychain." if where == "keyring" else
+                                              f"in {where} (mode 0600: no working OS keychain here)."))
     return 0
 
 

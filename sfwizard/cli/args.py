@@ -25,3 +25,22 @@ def count_arg(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
+
+
+def text_arg(text: str) -> str:
+    """A name or an id from the command line: one line of printable text, not empty."""
+    value = text.strip()
+    if not value or any(not ch.isprintable() for ch in value) or len(value) > 255:
+        raise argparse.ArgumentTypeError(f"not a usable value: {text[:40]!r}")
+    return value
+
+
+def login_url_arg(text: str) -> str:
+    """production, test or an https Salesforce login URL (checked as the settings check it)."""
+    from sfwizard.errors import SfwizardError
+    from sfwizard.integrations.settings import login_url
+
+    try:
+        return login_url(text)
+    except SfwizardError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.message} ({exc.hint})") from None

@@ -107,3 +107,51 @@ def load() -> TokenSet | None:
 def delete() -> None:
     _keyring_call("delete_password", ACCOUNT)
     _file().unlink(missing_ok=True)
+
+
+# -- the platform's API key (Gainsight PX): the keychain, else a 0600 file — never config.yaml ----------------
+
+PX_KEY = "px_api_key"
+
+
+def _px_file() -> Path:
+    return paths.data_dir() / "px-api-key"
+
+
+def save_px_key(key: str) -> str:
+    """Keep the platform's API key; returns where ("keyring" or the file's path). A keychain that works
+    takes it and the file goes; otherwise the file (0600, in the 0700 data folder) holds it."""
+    key = key.strip()
+    if _keyring_call("set_password", PX_KEY, key)[0]:
+        _px_file().unlink(missing_ok=True)
+        return "keyring"
+    write_atomic(_px_file(), key.encode(), mode=0o600, what="the platform API key")
+    return str(_px_file())
+
+
+def load_px_key() -> tuple[str | None, str]:
+    """(the key, "file" or "keychain"), or (None, "") when none is kept. The file wins, as for the sign-in:
+    it exists only because the keychain failed at the last save."""
+    from sfwizard.errors import SfwizardError
+
+    path = _px_file()
+    if path.exists() or path.is_symlink():
+        try:
+            value = read_text(path, 4096, "platform API key").strip()
+        except SfwizardError as exc:
+            log.warning("the kept platform API key cannot be read: %s", exc.message)
+            return None, ""
+        where = "file"
+    else:
+        value, where = keyring_get(PX_KEY) or "", "keychain"
+    if not value:
+        return None, ""
+    from sfwizard import redact
+
+    redact.default().add(value)  # never in a log, a report or a bundle
+    return value, where
+
+
+def delete_px_key() -> None:
+    _keyring_call("delete_password", PX_KEY)
+    _px_file().unlink(missing_ok=True)

@@ -121,8 +121,8 @@ class PxAPI:
         try:
             return resp.json()
         except ValueError:
-            raise SfwizardError(f"Gainsight PX answered something that is not JSON on {path}",
-                                "check the API URL (region) in your settings") from None
+            raise SfwizardError(f"Gainsight PX answered something that is not JSON on {self.base_url}{path}",
+                                "check the API URL (region) in your settings", fix="settings.px_api_url") from None
 
     def _refusal(self, resp: Any, path: str) -> SfwizardError:
         status = resp.status_code
@@ -132,15 +132,17 @@ class PxAPI:
                 f"a web page answered HTTP {status} on {path} instead of the Gainsight PX API"
                 + (f" ({words!r})" if words else "") + ": a proxy or firewall in front of the API refused the call",
                 f"check the region ({self.region}) and ask your network team to let {urlsplit(self.base_url).netloc} "
-                "through")
+                "through", fix="settings.px_api_url")
         if status == 401:
             return SfwizardError("the Gainsight PX API key was refused (401)" + (f": {words}" if words else ""),
-                                 "make a key under Administration → REST API in PX and set SFWIZARD_PX_API_KEY")
+                                 "make a key under Administration → REST API in PX and set SFWIZARD_PX_API_KEY",
+                                 fix="settings.px_api_key")
         if status == 429:
             return SfwizardError("the Gainsight PX API is rate-limiting us (429) after retries",
-                                 "wait a minute and run the check again")
-        return SfwizardError(f"Gainsight PX answered HTTP {status} on {path}" + (f": {words}" if words else ""),
-                             "check the region and the status page, then try again")
+                                 "wait a minute and run the check again", fix="retry")
+        return SfwizardError(f"Gainsight PX answered HTTP {status} on {self.base_url}{path}"
+                             + (f": {words}" if words else ""), "check the region and the status page, then try again",
+                             fix="settings.px_api_url" if status == 404 else "retry")
 
     # -- monitoring and the subscription ---------------------------------------------------------------
     def integrations(self) -> list[IntegrationStatus]:

@@ -37,7 +37,8 @@ class ApiError(SfwizardError):
     """A Salesforce REST error: ``code`` is its errorCode (INVALID_FIELD, INSUFFICIENT_ACCESS_OR_READONLY…)."""
 
     def __init__(self, code: str, message: str, status: int = 0, hint: str = "") -> None:
-        super().__init__(f"{code}: {message.strip()}", hint)
+        super().__init__(f"{code}: {message.strip()}", hint, fix="connect.sign_in" if code == "INVALID_SESSION_ID"
+                         else "retry")
         self.code = code
         self.status = status
         self.detail = message.strip()
@@ -51,7 +52,7 @@ class SalesforceUnreachable(SfwizardError):
     """The org did not answer (a refused, dropped or timed-out connection): nothing was learned from it."""
 
     def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message, hint, kind="unreachable")
+        super().__init__(message, hint, kind="unreachable", fix="retry")
 
 
 def soql_quote(value: str) -> str:

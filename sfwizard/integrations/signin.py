@@ -45,7 +45,7 @@ class SignInRequired(SfwizardError):
 
     def __init__(self, detail: str = "") -> None:
         super().__init__("the Salesforce sign-in is no longer valid" + (f" ({detail})" if detail else ""),
-                         "sign in again: sfwizard login")
+                         "sign in again: sfwizard login", fix="connect.sign_in")
 
 
 @dataclass(frozen=True)
@@ -139,21 +139,23 @@ def _post_token(login_url: str, form: dict[str, str], ca_cert: str | None) -> di
         http.close()
     if resp.status_code >= 500 or resp.status_code == 429:
         raise SfwizardError(f"the Salesforce login server is unavailable (HTTP {resp.status_code}, after retries)",
-                            "try again in a few minutes; see status.salesforce.com", kind="unreachable")
+                            "try again in a few minutes; see status.salesforce.com", kind="unreachable", fix="retry")
     try:
         body = resp.json()
     except ValueError:
         body = None
     if not isinstance(body, dict) or (resp.status_code == 200 and not {"access_token", "instance_url"} <= set(body)):
-        raise SfwizardError(f"the login server answered HTTP {resp.status_code} without an OAuth token answer",
-                            "check --login-url: it must be a Salesforce login host") from None
+        raise SfwizardError(f"the login server {login_url} answered HTTP {resp.status_code} without an OAuth token "
+                            "answer", "check --login-url: it must be a Salesforce login host",
+                            fix="settings.login_url") from None
     if resp.status_code != 200:
         error = body.get("error", "error")
         detail = body.get("error_description", "")
         if error == "invalid_grant":
             raise SignInRequired(detail)
         raise SfwizardError(f"Salesforce refused the sign-in: {error}: {detail}",
-                            _TOKEN_HINTS.get(error, "check the connected app's settings"))
+                            _TOKEN_HINTS.get(error, "check the connected app's settings"),
+                            fix="settings.client_id" if error in _TOKEN_HINTS else "connect.choose")
     return body
 
 
@@ -180,13 +182,16 @@ def refusal(error: str, description: str = "") -> SfwizardError:
     said = f"{error}: {description}".strip().rstrip(":")
     if error == "access_denied" and "end-user denied" in description.lower():
         return SfwizardError("the sign-in was refused: Deny was clicked on Salesforce's Allow Access page",
-                             "run sfwizard login again and click Allow")
+                             "run sfwizard login again and click Allow", fix="connect.sign_in")
     if error.lower() in _APP_BLOCKED or "install" in description.lower():
         return SfwizardError(f"Salesforce blocked the sfwizard connected app for this user: {said}",
                              "ask a Salesforce admin to install the connected app in the org or pre-authorize "
-                             "your profile (README: 'The connected app sfwizard signs in through')")
+                             "your profile (README: 'The connected app sfwizard signs in through')",
+                             fix="settings.client_id")
+    fix = "settings.client_id" if error in ("invalid_client_id", "redirect_uri_mismatch") else "connect.sign_in"
     return SfwizardError(f"Salesforce did not approve the sign-in: {said}",
-                         "run sfwizard login again; if it repeats, check the connected app's settings (README)")
+                         "run sfwizard login again; if it repeats, check the connected app's settings (README)",
+                         fix=fix)
 
 
 class _Callback(BaseHTTPRequestHandler):
@@ -295,7 +300,8 @@ class _Listener:
         self.servers: list[_Server] = []
         self._threads: list[threading.Thread] = []
         if not 0 <= port <= 65535:
-            raise SfwizardError(f"port {port} is not a TCP port", "pick one from 1024 to 65535 with --port N")
+            raise SfwizardError(f"port {port} is not a TCP port", "pick one from 1024 to 65535 with --port N",
+                                fix="settings.port")
         for _ in range(1 if port else 20):  # port 0: a free port free on every address, tried a few times
             try:
                 self._bind_all(port)
@@ -306,7 +312,8 @@ class _Listener:
                     break
         raise SfwizardError(f"port {port} is already in use, so the sign-in callback cannot listen there",
                             "close what uses it, or pick another with --port N (and add "
-                            f"http://localhost:N{CALLBACK_PATH} to the connected app's callback URLs)")
+                            f"http://localhost:N{CALLBACK_PATH} to the connected app's callback URLs)",
+                            fix="settings.port")
 
     def _bind_all(self, port: int) -> None:
         for family, address in _loopback_addresses(port):
@@ -381,7 +388,8 @@ def web_login(login_url: str, client_id: str, *, port: int = 1717, timeout: floa
             cancel.check()
             if time.monotonic() > deadline:
                 raise SfwizardError(f"no answer from the browser within {int(timeout)} s",
-                                    "run sfwizard login again and finish the Allow step, or use --device")
+                                    "run sfwizard login again and finish the Allow step, or use --device",
+                                    fix="connect.choose")
     finally:
         listener.close()
     if isinstance(listener.result, SfwizardError):
@@ -405,7 +413,8 @@ def device_login(login_url: str, client_id: str, *, on_code: Callable[[str, str]
                                         "scope": scopes}, ca_cert)
     if "device_code" not in start:
         raise SfwizardError(f"device sign-in is not available: {start.get('error_description', start)}",
-                            "enable Device Flow in the connected app, or sign in with the browser")
+                            "enable Device Flow in the connected app, or sign in with the browser",
+                            fix="connect.choose")
     on_code(start["user_code"], start["verification_uri"])
     interval = float(min_interval if min_interval is not None else start.get("interval", 5))
     deadline = time.monotonic() + timeout
@@ -422,10 +431,12 @@ def device_login(login_url: str, client_id: str, *, on_code: Callable[[str, str]
             interval += 5
             continue
         if error == "access_denied":
-            raise SfwizardError("the sign-in was denied on the other device", "run sfwizard login --device again")
+            raise SfwizardError("the sign-in was denied on the other device", "run sfwizard login --device again",
+                                fix="connect.sign_in")
         raise SfwizardError(f"device sign-in ended: {error}: {body.get('error_description', '')}",
-                            "the code expired: run sfwizard login --device again")
-    raise SfwizardError("the device code expired before it was approved", "run sfwizard login --device again")
+                            "the code expired: run sfwizard login --device again", fix="connect.sign_in")
+    raise SfwizardError("the device code expired before it was approved", "run sfwizard login --device again",
+                        fix="connect.sign_in")
 
 
 def _post_token_raw(login_url: str, form: dict[str, str], ca_cert: str | None) -> dict[str, Any]:
@@ -436,7 +447,8 @@ def _post_token_raw(login_url: str, form: dict[str, str], ca_cert: str | None) -
         body = resp.json()
         return body if isinstance(body, dict) else {}
     except ValueError:
-        raise SfwizardError("the login server's answer was not JSON", "check --login-url") from None
+        raise SfwizardError(f"the login server {login_url} answered something that is not JSON", "check --login-url",
+                            fix="settings.login_url") from None
     finally:
         http.close()
 
@@ -489,7 +501,8 @@ def _sf_json(proc: subprocess.Popen, what: str, timeout: float) -> tuple[int, di
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
-        raise SfwizardError(f"{what} did not answer in {int(timeout)} s", "sign in with: sfwizard login") from None
+        raise SfwizardError(f"{what} did not answer in {int(timeout)} s", "sign in with: sfwizard login",
+                            fix="connect.choose") from None
     try:
         answer = json.loads(stdout)
     except ValueError:
@@ -515,7 +528,8 @@ def sf_cli_login(target_org: str | None = None, timeout: float = 60) -> TokenSet
     sf = sf_cli_path()
     if sf is None:
         raise SfwizardError("the Salesforce CLI (sf) is not installed",
-                            "sign in with: sfwizard login (or set SFWIZARD_SF_CLI to the sf executable)")
+                            "sign in with: sfwizard login (or set SFWIZARD_SF_CLI to the sf executable)",
+                            fix="connect.choose")
     target = ["--target-org", target_org] if target_org else []
     env = {**os.environ, "SF_SKIP_NEW_VERSION_CHECK": "true"}  # no look-up at npm on each call
     procs = {}
@@ -528,7 +542,7 @@ def sf_cli_login(target_org: str | None = None, timeout: float = 60) -> TokenSet
             proc.kill()
             proc.communicate()
         raise SfwizardError(f"the Salesforce CLI at {sf} could not be run ({exc.strerror or exc})",
-                            "reinstall it, or sign in with: sfwizard login") from None
+                            "reinstall it, or sign in with: sfwizard login", fix="connect.choose") from None
     rc, display = _sf_json(procs["display"], "sf org display", timeout)
     token_rc, shown = _sf_json(procs["token"], "sf org auth show-access-token", timeout)
     for_org = f" for {target_org}" if target_org else ""
@@ -536,7 +550,7 @@ def sf_cli_login(target_org: str | None = None, timeout: float = 60) -> TokenSet
     if rc != 0 or not result.get("instanceUrl"):
         said = _said(display)
         raise SfwizardError("the Salesforce CLI has no usable login" + for_org + (f": {said}" if said else ""),
-                            "run: sf org login web, or sign in with: sfwizard login")
+                            "run: sf org login web, or sign in with: sfwizard login", fix="connect.choose")
     token_result = shown.get("result") if isinstance(shown.get("result"), dict) else {}
     token = str(token_result.get("accessToken") or "") if token_rc == 0 else ""
     if not token or looks_redacted(token):
@@ -546,7 +560,7 @@ def sf_cli_login(target_org: str | None = None, timeout: float = 60) -> TokenSet
         raise SfwizardError(
             "the Salesforce CLI hid the access token" + for_org + " (\"[REDACTED]\" in sf org display) and "
             "sf org auth show-access-token did not give it" + (f": {said}" if said else ""),
-            "update the CLI (npm install -g @salesforce/cli), or sign in with: sfwizard login")
+            "update the CLI (npm install -g @salesforce/cli), or sign in with: sfwizard login", fix="connect.choose")
     from sfwizard import redact
 
     redact.default().add(token)

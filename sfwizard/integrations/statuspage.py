@@ -65,9 +65,16 @@ class StatusPageAPI:
     def summary(self) -> StatusSummary:
         resp = self.http.request("GET", self.base_url + "/api/v2/summary.json", label="status")
         if resp.status_code >= 400:
-            raise SfwizardError(f"the status page answered HTTP {resp.status_code}",
-                                f"open {self.base_url} in a browser")
-        data = resp.json()
+            raise SfwizardError(f"the status page {self.base_url} answered HTTP {resp.status_code}",
+                                f"open {self.base_url} in a browser", fix="settings.status_url")
+        try:
+            data = resp.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):  # a web page, not Statuspage's v2 JSON: the address is not a status page
+            raise SfwizardError(f"{self.base_url} answered, but not as a Statuspage status page (no "
+                                "/api/v2/summary.json)", f"open {self.base_url} in a browser",
+                                fix="settings.status_url")
         raw = data.get("incidents") or []
         return StatusSummary(
             indicator=str(data.get("status", {}).get("indicator", "none")),

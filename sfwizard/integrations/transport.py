@@ -119,7 +119,7 @@ def _new_ssl_context(extra_ca: str | None) -> Any:
             why = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or type(exc).__name__
             raise SfwizardError(f"the extra CA certificate {extra_ca} cannot be loaded ({why})",
                                 "point SFWIZARD_CA_CERT at a PEM file holding your company's CA certificate",
-                                kind="tls") from None
+                                kind="tls", fix="settings.ca_cert") from None
     return ctx
 
 
@@ -156,8 +156,9 @@ def certificate_failure(exc: BaseException) -> Any:
     return None
 
 
-def tls_error(host: str, failure: Any) -> SfwizardError:
-    """A certificate failure, named as such with the way forward (never: switch verification off)."""
+def tls_error(host: str, failure: Any, address_fix: str = "retry") -> SfwizardError:
+    """A certificate failure, named as such with the way forward (never: switch verification off).
+    ``address_fix``: where the address is set, for a certificate made out to another host."""
     detail = str(getattr(failure, "verify_message", "") or "").strip()
     reason = f"CERTIFICATE_VERIFY_FAILED{': ' + detail if detail else ''}"
     if "hostname mismatch" in detail.lower() or "ip address mismatch" in detail.lower():
@@ -167,7 +168,8 @@ def tls_error(host: str, failure: Any) -> SfwizardError:
     else:
         hint = ("if your company inspects TLS, give sfwizard its CA: SFWIZARD_CA_CERT=/path/ca.pem "
                 "(trusted in addition to the system's trust store; verification stays on)")
-    return SfwizardError(f"the certificate of {host} is not trusted ({reason})", hint, kind="tls")
+    fix = "retry" if "clock" in hint else address_fix if "another host" in hint else "settings.ca_cert"
+    return SfwizardError(f"the certificate of {host} is not trusted ({reason})", hint, kind="tls", fix=fix)
 
 
 # -- where a token may go -----------------------------------------------------------------------------------
@@ -296,19 +298,19 @@ class Http:
                     httpx.WriteError) as exc:
                 failure = certificate_failure(exc)
                 if failure is not None:  # no retry mends a certificate
-                    raise tls_error(host_of(url), failure) from None
+                    raise tls_error(host_of(url), failure, ADDRESS_FIX.get(label, "retry")) from None
                 if attempt + 1 >= attempts:
-                    raise SfwizardError(f"cannot reach {host_of(url)}: {type(exc).__name__}",
-                                        "check the URL and your network, then try again",
-                                        kind="unreachable") from None
+                    raise SfwizardError(f"cannot reach {address_of(url)} ({type(exc).__name__})",
+                                        "check your network; if the address is wrong, change it in the settings",
+                                        kind="unreachable", fix=ADDRESS_FIX.get(label, "retry")) from None
                 log.info("retrying %s %s after a dropped connection", method, host_of(url))
                 self.cancel.wait(self.retry.delay(attempt))
                 continue
             except httpx.TimeoutException:
                 if attempt + 1 >= attempts:
-                    raise SfwizardError(f"{host_of(url)} did not answer in time",
+                    raise SfwizardError(f"{address_of(url)} did not answer in time",
                                         "try again; if it persists, check the service's status page",
-                                        kind="unreachable") from None
+                                        kind="unreachable", fix="retry") from None
                 self.cancel.wait(self.retry.delay(attempt))
                 continue
             if resp.status_code in RETRY_STATUSES and attempt + 1 < attempts:
@@ -326,6 +328,19 @@ def host_of(url: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(url).netloc or url
+
+
+def address_of(url: str) -> str:
+    """The address a request went to, without its query (which may carry a code): scheme, host and path."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else url
+
+
+# What a request's label says about where its address is set (the fix code of an unreachable service).
+ADDRESS_FIX = {"status": "settings.status_url", "platform": "settings.px_api_url", "oauth": "settings.login_url",
+               "salesforce": "connect.sign_in"}
 
 
 def requests_session(ca_cert: str | None, counter: CallCounter, label: str = "salesforce",

@@ -1,6 +1,7 @@
 """The runbook's final checklist, item by item, each backed by the checks that prove it.
 
-An item passes when every check proving it passes (a warning still proves it, with its caveat shown);
+An item passes when every check proving it passes (a warning proves it only where the item says that warning
+is a caveat, not a contradiction — ``warn_ok``: "nothing has arrived" never proves "records arrived");
 fails when one fails; waits for a person where no API shows it; and is not applicable when the tenant
 does not use what it is about (Knowledge, custom objects). The wizard's checklist screen and the
 Markdown report both read this one evaluation.
@@ -83,6 +84,10 @@ def _one(item: ChecklistItem, results: Mapping[str, CheckResult], confirmed: Map
                            who, caveats)
     if missing:
         return ItemOutcome(item, Mark.WAITING, "not checked yet", item.proven_by, who, caveats)
+    doubt = [r for r in seen if r.status == Status.WARN and r.reason not in item.warn_ok]
+    if doubt and not item.confirm:
+        return ItemOutcome(item, Mark.WAITING, f"not proven: {doubt[0].title}: {doubt[0].summary}", item.proven_by,
+                           who, caveats)
     manual = [r for r in seen if r.status == Status.MANUAL]
     if item.confirm or manual or (skipped and len(skipped) == len(seen) and seen):
         # No API shows it (or the checks could not look): a person's word is what proves it.

@@ -81,11 +81,11 @@ def read_identity(client: IntegrationClient) -> SignedIn:
     """One Organization query and one userinfo call."""
     sf = client.salesforce
     if sf is None:
-        raise SfwizardError("not signed in to Salesforce", "sign in first: sfwizard login")
+        raise SfwizardError("not signed in to Salesforce", "sign in first: sfwizard login", fix="connect.sign_in")
     rows = sf.query(f"SELECT {ORG_FIELDS} FROM Organization")
     if not rows:
         raise SfwizardError("Salesforce answered no Organization row for this sign-in",
-                            "sign in again: sfwizard login")
+                            "sign in again: sfwizard login", fix="connect.sign_in")
     org = rows[0]
     me = sf.userinfo()
     return SignedIn(org_id=str(org["Id"]), org_name=str(org.get("Name") or ""),
@@ -184,7 +184,7 @@ def open_saved(profile: str | None = None, *, snapshot_path: Path | None = None,
     tokens = credentials.load()
     if tokens is None:
         raise SfwizardError("not signed in to Salesforce",
-                            "sign in first: sfwizard login (or try the demo: sfwizard --demo)")
+                            "sign in first: sfwizard login (or try the demo: sfwizard --demo)", fix="connect.sign_in")
     endpoints = Endpoints(instance_url=tokens.instance_url, access_token=tokens.access_token,
                           api_version=conf.api_version, px_api_url=conf.px_api_url, px_api_key=conf.px_api_key,
                           status_url=conf.status_url, ca_cert=conf.ca_cert)

@@ -115,7 +115,7 @@ class RecoverySession:
         path = sessions_dir() / session_id / "session.json"
         if bad_id or not path.parent.is_dir():
             raise SfwizardError(f"no recovery session {session_id!r} in {sessions_dir()}",
-                                "check the session id, or start a new session")
+                                "check the session id, or start a new session", fix="session.new")
         # Lock before reading: a holder that saves and exits just before us must not leave us a stale copy.
         held = _acquire(path.parent, session_id) if lock else None
         try:
@@ -348,7 +348,7 @@ def _acquire(directory: Path, session_id: str) -> Any:
         except SfwizardError:
             pid = "?"
         raise SfwizardError(f"another sfwizard is working on session {session_id} (pid {pid or '?'})",
-                            "finish or close it first, or start a new session") from None
+                            "finish or close it first, or start a new session", fix="session.new") from None
     except OSError as exc:
         raise save_error(directory / ".lock", exc, "the session's lock") from None
     try:
@@ -430,7 +430,7 @@ def _resume_data(path: Path, session_id: str, *, repair: bool) -> dict[str, Any]
         _, backup_problem = _read_session(backup_path)
         raise SfwizardError(f"session {session_id} cannot be read ({why}; its backup: {backup_problem})",
                             "both files are left as they are: repair session.json by hand, or start a new "
-                            "session (sfwizard --new); the history file next to it is kept")
+                            "session (sfwizard --new); the history file next to it is kept", fix="session.new")
     if repair and path.exists():
         aside = path.with_name("session.json.damaged")
         try:

@@ -12,8 +12,8 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -54,6 +54,8 @@ class SignInSetup:
     keep: bool = True  # keep the sign-in in the keychain (never in a demo)
     open_browser: bool = True
     refresh: bool = True  # ask Salesforce for a refresh token (False: a one-off recovery, --no-keep)
+    method: str | None = None  # the sign-in chosen in Settings or on the command line (sf_cli, browser, device…)
+    target_org: str | None = None  # with sf_cli: the Salesforce CLI alias or username
 
 
 class Vendor(Protocol):
@@ -72,9 +74,18 @@ class Vendor(Protocol):
         """What the admin reads off the platform's mapping screens (matching, mappings, push settings)."""
 
 
+SYNC_STATES = ("waiting", "running", "completed", "failed")
+
+
 @dataclass(frozen=True)
 class SyncStatus:
-    """What the APIs show of a sync under way: the platform's integration row and Salesforce's counts."""
+    """What the APIs show of a sync under way: the platform's integration row and Salesforce's counts.
+
+    ``state`` is the one story the sync step tells (panel, rows, lock and troubleshooting): "waiting" (nothing
+    has moved since the watch began), "running" (records are moving), "completed" (the platform's last
+    success moved past the start, or — without a platform API — the writes stopped growing), "failed" (the
+    platform reports the integration DOWN, or an error and no success since the start: ``last_error`` says it
+    as the platform wrote it)."""
 
     status: str | None  # UP / DOWN (platform), None where the platform shows nothing (Skilljar)
     last_success: datetime | None
@@ -83,6 +94,26 @@ class SyncStatus:
     written_since: int | None  # records the integration user wrote in Salesforce since the re-authorization
     total: int | None  # what a full pass touches (the org's Accounts and Contacts), for a progress bar
     at: datetime = field(default_factory=utc_now)
+    state: str = "waiting"  # SYNC_STATES
+    written_by_object: dict[str, int] = field(default_factory=dict)  # object → records written since
+    since: datetime | None = None  # the moment the watch (or the click) counts from
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "failed"
+
+    def words(self) -> str:
+        """One line, the same wherever the sync is shown."""
+        if self.state == "failed":
+            return ("the sync failed: the platform reports the integration "
+                    f"{self.status or 'in error'}: {self.last_error or 'no error given'}")
+        if self.state == "completed":
+            arrived = f": {self.written_since:,} record(s) written in Salesforce" if self.written_since else ""
+            return "the sync completed" + arrived
+        if self.state == "running":
+            return "the sync is running" + (f": {self.written_since:,} record(s) written so far"
+                                            if self.written_since else "")
+        return "waiting for the sync to start"
 
 
 @dataclass(frozen=True)
@@ -100,7 +131,8 @@ class SignOutResult:
 class ReportFiles:
     report: Path
     bundle: Path
-    screenshot: Path | None
+    screenshot: Path | None  # the checklist picture (SVG)
+    png: Path | None = None  # the same as PNG, where a converter is installed
 
 
 class Recovery:
@@ -304,13 +336,18 @@ class Recovery:
             conn.snapshot = self.snapshot
         self.session.identity = conn.identity.to_dict()
         self.navigator.note_fact("signed_in", conn.identity.username)
+        self.note_event("sign_in", f"sfwizard signed in to {conn.identity.org_name} ({conn.identity.org_id}, "
+                                   f"{'SANDBOX' if conn.identity.is_sandbox else 'production'}) as "
+                                   f"{conn.identity.username} — {_HOW.get(tokens.source, tokens.source)}")
+        self._read_demo_alert()
         self.changed()  # another org or user: what was found about the old one goes
         return conn.identity
 
     def use_saved(self) -> SignedIn:
         tokens = self.saved_sign_in()
         if tokens is None:
-            raise SfwizardError("no saved sign-in", "sign in with the browser, a device code or the Salesforce CLI")
+            raise SfwizardError("no saved sign-in", "sign in with the browser, a device code or the Salesforce CLI",
+                                fix="connect.choose")
         with self._job():
             return self._open(tokens)
 
@@ -351,7 +388,8 @@ class Recovery:
 
     def _conn(self) -> Connection:
         if self.connection is None:
-            raise SfwizardError("not signed in to Salesforce yet", "go to the Connect Salesforce step")
+            raise SfwizardError("not signed in to Salesforce yet", "go to the Connect Salesforce step",
+                                fix="connect.sign_in")
         return self.connection
 
     # -- checks ------------------------------------------------------------------------------------------
@@ -444,20 +482,37 @@ class Recovery:
         if not self.session.reauthorized_at:
             self.session.reauthorized_at = self.clock().isoformat(timespec="seconds")
             self.session.save()
+            click = (self.profile.ui or {}).get("authorize_click") or "Authorize"
+            self.note_event("reauthorize", f"{click} clicked on the {self.profile.vendor} side")
         if not self.navigator.has_fact("reauthorize_started"):
             self.navigator.note_fact("reauthorize_started", self.session.reauthorized_at)
             self.changed()
 
-    def set_disconnected_at(self, when: datetime) -> None:
-        value = when.astimezone(timezone.utc).isoformat(timespec="seconds")
-        if value != self.session.disconnected_at:
-            self.session.disconnected_at = value
-            self.session.save()
+    def set_disconnected_at(self, when: datetime, *, source: str = "entered") -> None:
+        """The disconnect time (the platform's dashboard alert shows it; no API does). It may be set again (a
+        mistyped date corrected): what was judged from the old one — the Backfill window, what arrived since,
+        the fresh token — goes stale and runs again (``changed``). A time in the future is refused in one line."""
+        utc = (when if when.tzinfo else when.astimezone()).astimezone(timezone.utc)
+        if utc > self.clock() + timedelta(minutes=5):
+            raise SfwizardError(f"{utc.astimezone():%Y-%m-%d %H:%M} is in the future: the disconnect has already "
+                                "happened", "enter the date and time the dashboard's alert shows", fix="retry")
+        before = self.session.disconnected_at
+        self.session.disconnected_at = utc.isoformat(timespec="seconds")
+        self.session.facts["disconnect_source"] = {"value": source, "at": utc_now().isoformat(timespec="seconds")}
+        self.session.save()
+        if before != self.session.disconnected_at:
+            from sfwizard.recovery.picture import local_and_utc
+
+            self.note_event("disconnect_set", f"disconnect time set to {local_and_utc(utc)} ({source})"
+                            + (f", corrected from {local_and_utc(before)}" if before else ""))
             self.changed()
 
     # -- the sync ----------------------------------------------------------------------------------------
-    def sync_status(self) -> SyncStatus:
-        """One look at the sync: the platform's integration row, and what arrived in Salesforce."""
+    def sync_status(self, started: datetime | None = None) -> SyncStatus:
+        """One look at the sync: the platform's integration row, and what arrived in Salesforce; ``state`` is
+        judged from ``started`` (default: when the sync was clicked or its watch began, else the
+        re-authorization)."""
+        since = started or self._sync_since()
         with self._job():
             conn = self._conn()
             ctx = conn.context(**self._times())
@@ -469,12 +524,13 @@ class Recovery:
                     status, last, error, processed = (integ.status, integ.last_success, integ.last_error,
                                                       integ.records_processed)
             written = total = None
+            by_object: dict[str, int] = {}
             user = ctx.integration_user()
             sf = conn.client.salesforce
             if sf is not None:
                 total = sf.count("SELECT COUNT() FROM Account") + sf.count("SELECT COUNT() FROM Contact")
-                since = self._times()["reauthorized_at"]
-                if user is not None and since is not None:
+                reauthorized = self._times()["reauthorized_at"]
+                if user is not None and reauthorized is not None:
                     from sfwizard.integrations.salesforce import soql_quote
                     from sfwizard.sftime import format_datetime
 
@@ -482,12 +538,20 @@ class Recovery:
                     written = 0
                     for obj in objects:
                         try:
-                            written += sf.count(f"SELECT COUNT() FROM {obj} WHERE LastModifiedById = "
-                                                f"{soql_quote(user['Id'])} AND LastModifiedDate >= "
-                                                f"{format_datetime(since)}")
+                            n = sf.count(f"SELECT COUNT() FROM {obj} WHERE LastModifiedById = "
+                                         f"{soql_quote(user['Id'])} AND LastModifiedDate >= "
+                                         f"{format_datetime(reauthorized)}")
                         except SfwizardError:
                             continue  # an object this org lacks: the checks name it
-            return SyncStatus(status, last, error, processed, written, total, self.clock())
+                        by_object[obj] = n
+                        written += n
+            st = SyncStatus(status, last, error, processed, written, total, self.clock(),
+                            written_by_object=by_object, since=since)
+            state = sync_state(st, since)
+            facts = self.session.facts
+            if state == "failed" and "sync_clicked" in facts and "sync_failed" not in facts:
+                state = "running"  # a click awaits its outcome: the platform shows the error from before it
+            return replace(st, state=state)
 
     def watch_sync(self, on_status: Callable[[SyncStatus], None], *, interval: float = 3.0,
                    started_at: datetime | None = None, max_rounds: int | None = None) -> SyncStatus:
@@ -504,17 +568,31 @@ class Recovery:
         rounds = 0
         last_written = -1
         steady = 0
+        first: SyncStatus | None = None
         while True:
             rounds += 1
-            st = self.sync_status()
-            on_status(st)
-            done = st.last_success is not None and st.last_success >= started and st.status == "UP"
+            st = self.sync_status(started)
+            first = first or st
             if st.status is None and st.written_since is not None:  # no platform API: writes stop growing
                 steady = steady + 1 if st.written_since == last_written and st.written_since > 0 else 0
                 last_written = st.written_since
-                done = steady >= 2
-            if done:
+                st = replace(st, state="completed" if steady >= 2 else st.state)
+            # A failure that appears during the watch (the sync ran and failed: the platform's status or error
+            # changed to it) ends the watch; one standing from before the click is shown as it is while the
+            # watch waits for the click's outcome (PX shows the old error until the new sync ends).
+            new_failure = sync_state(st, started) == "failed" and \
+                (st.last_error, st.status) != (first.last_error, first.status)
+            if new_failure:
+                st = replace(st, state="failed")
+            on_status(st)
+            if st.state == "completed":
                 self.navigator.note_fact("sync_completed", st.at.isoformat(timespec="seconds"))
+                self.session.facts.pop("sync_failed", None)
+                self.note_event("sync_completed", st.words())
+                return st
+            if new_failure:
+                self.navigator.note_fact("sync_failed", {"error": st.last_error, "status": st.status})
+                self.note_event("sync_failed", st.words())
                 return st
             if max_rounds is not None and rounds >= max_rounds:
                 return st
@@ -534,16 +612,40 @@ class Recovery:
 
     # -- the vendor's UI, for a demo ------------------------------------------------------------------------
     def pending_click(self, step_id: str) -> str | None:
-        return self.vendor.pending(step_id) if self.vendor is not None else None
+        """The click the demo's ``v`` makes at this step: the fix the current results call for (no network)."""
+        if self.vendor is None:
+            return None
+        see = getattr(self.vendor, "see", None)
+        if see is not None:
+            see(self)
+        return self.vendor.pending(step_id)
 
     def perform_click(self, step_id: str) -> str:
         if self.vendor is None:
             raise SfwizardError("only a demo performs the vendors' clicks", "a person clicks in the vendor's UI")
-        if step_id in ("reauthorize",):
+        see = getattr(self.vendor, "see", None)
+        if see is not None:
+            see(self)
+        kind = getattr(self.vendor, "plan", lambda _s: None)(step_id)
+        if kind in ("platform.authorize", "platform.authorize_right_org") or (kind is None and
+                                                                              step_id == "reauthorize"):
             self.mark_reauthorize_started()
+        if kind == "platform.sync" or (kind is None and step_id == "sync"):
+            self.mark_sync_clicked()
         said = self.vendor.perform(step_id)
-        if step_id == "mappings":
+        if kind == "mappings.read":
+            said_event = None  # the snapshot's save is the event
+        elif kind == "platform.sync" or (kind is None and step_id == "sync"):
+            said_event = None  # mark_sync_clicked noted it
+        else:
+            said_event = said
+        if step_id == "mappings" or kind in ("platform.remap_push", "platform.knowledge"):
             self.documented = self.vendor.documented()
+            # a mapping or the Knowledge settings changed on the platform: the admin documents the change
+            if kind in ("platform.remap_push", "platform.knowledge") and self.session.snapshot_path:
+                self.save_snapshot(self.documented, Path(self.session.snapshot_path))
+        if said_event:
+            self.note_event("click", said_event)
         return said
 
     # -- the snapshot ----------------------------------------------------------------------------------------
@@ -605,6 +707,7 @@ class Recovery:
             self.connection.snapshot = snap
         self.session.snapshot_path = str(target)
         self.navigator.note_fact("snapshot_saved", str(target))
+        self.note_event("snapshot", f"mapping snapshot saved ({len(snap.mappings)} mapping(s))")
         self.changed()  # mapping findings judged on the old snapshot go
         return target
 
@@ -628,21 +731,229 @@ class Recovery:
                         facts=self.session.facts, condition=self.condition)
 
     def write_report(self, out_dir: Path, *, screenshot_svg: str | None = None) -> ReportFiles:
+        """The report, the redacted support bundle and the checklist picture (SVG, and PNG where a converter is
+        installed), drawn from the session — ``screenshot_svg`` is accepted and no longer used."""
         from sfwizard import paths
-        from sfwizard.fileio import output_dir, write_atomic
-        from sfwizard.recovery import report
-        from sfwizard.redact import default as redactor
+        from sfwizard.fileio import output_dir
+        from sfwizard.recovery import picture, report
 
+        del screenshot_svg  # the picture is drawn from the checklist, at a fixed size, not from the screen
         output_dir(out_dir)
-        shot = None
-        if screenshot_svg is not None:
-            shot = out_dir / f"sfwizard-checklist-{self.session.id}.svg"
-            write_atomic(shot, redactor().text(screenshot_svg).encode(), mode=0o600)
-        md = report.write_report(self.session, out_dir, checklist=self.checklist())
+        items = self.checklist()
+        self.note_event("report", "report written")
+        shot = out_dir / f"sfwizard-checklist-{self.session.id}.svg"
+        png = picture.write(self.session, items, shot, vendor=self.profile.vendor)
+        md = report.write_report(self.session, out_dir, checklist=items)
+        extra = {"checklist.svg": shot}  # text only: every member of the bundle passes the redaction
         bundle = report.write_bundle(self.session, out_dir, log_file=paths.data_dir() / "sfwizard.log",
-                                     checklist=self.checklist(), extra={"checklist.svg": shot} if shot else None)
+                                     checklist=items, extra=extra)
         self.navigator.note_fact("report_written", str(md))
-        return ReportFiles(md, bundle, shot)
+        return ReportFiles(md, bundle, shot, png)
+
+
+    # -- added for the hand-off (issue 19): the timeline, the Backfill window, what arrived ----------------------
+    def note_event(self, kind: str, words: str) -> None:
+        """One line of the session's timeline (the report's "What was done"): sign-ins, clicks, the sync, the
+        disconnect time set. Kept as the fact ``events`` (its newest 200 entries)."""
+        events = list((self.session.facts.get("events") or {}).get("value") or [])
+        events.append({"at": self.clock().isoformat(timespec="seconds"), "kind": kind, "words": words})
+        self.session.facts["events"] = {"value": events[-200:], "at": events[-1]["at"]}
+        self.session.save()
+
+    def invalidate(self, check_ids: Iterable[str]) -> None:
+        """Forget these checks' results (what they judged no longer holds): their steps run them again."""
+        gone = set(check_ids)
+        for cid in gone:
+            self.navigator.results.pop(cid, None)
+        self.session.results = [r for r in self.session.results if not (isinstance(r, dict) and r.get("id") in gone)]
+        self.session.save()
+
+    def mark_sync_clicked(self) -> None:
+        """The moment the person clicked Synchronize (PX) or Backfill (Skilljar): the sync is judged from here."""
+        now = self.clock().isoformat(timespec="seconds")
+        self.navigator.note_fact("sync_clicked", now)
+        self.session.facts.pop("sync_failed", None)
+        self.session.facts.pop("sync_completed", None)  # a new click: the outcome of this one is awaited
+        self.session.save()
+        click = (self.profile.ui or {}).get("sync_click") or ("Backfill" if self.profile.backfill else "Synchronize")
+        self.note_event("sync_click", f"{click} clicked")
+
+    def _sync_since(self) -> datetime | None:
+        for name in ("sync_clicked", "sync_watch_started"):
+            value = (self.session.facts.get(name) or {}).get("value")
+            if value:
+                try:
+                    when = datetime.fromisoformat(str(value))
+                except ValueError:
+                    continue
+                return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        return self._times()["reauthorized_at"]
+
+    def disconnected_at(self) -> datetime | None:
+        """The disconnect time as known now (entered, or read off the dashboard in a demo); None until known."""
+        return self._times()["disconnected_at"]
+
+    def backfill_window(self) -> BackfillWindow | None:
+        """Skilljar's Backfill window from the disconnect time, as soon as it is known (no network: the header
+        and the Impact step call it on every redraw); None for a platform without one or before the
+        disconnect time is known."""
+        days = (self.profile.backfill or {}).get("window_days")
+        when = self.disconnected_at()
+        if not days or when is None:
+            return None
+        source = str((self.session.facts.get("disconnect_source") or {}).get("value") or "entered")
+        return backfill_window(when, int(days), self.clock(), source=source)
+
+    def _read_demo_alert(self) -> None:
+        """In a demo the stand-in reads the disconnect off the dashboard's alert, as the admin would, once."""
+        read = getattr(self.vendor, "alert_time", None)
+        if read is None or self.session.disconnected_at or not (self.profile.backfill or {}).get("window_days"):
+            return
+        try:
+            when = read()
+        except SfwizardError as exc:
+            log.info("the demo could not read the dashboard's alert: %s", exc.message)
+            return
+        if when is not None:
+            self.set_disconnected_at(when, source="read off the Skilljar dashboard's alert by the demo")
+
+    def backfill_outcome(self) -> BackfillOutcome:
+        """What happened after Backfill (or Synchronize), for the sync card: clicked when, what arrived in
+        Salesforce per object since, and the state — from the session and the last results (no network)."""
+        facts = self.session.facts
+        clicked = (facts.get("sync_clicked") or {}).get("value")
+        completed = (facts.get("sync_completed") or {}).get("value")
+        failed = (facts.get("sync_failed") or {}).get("value")
+        arrived: dict[str, int] = {}
+        r = self.navigator.results.get("skilljar.backfill_arrived")
+        if r is not None:
+            counts = r.evidence.get("records") or {}
+            if isinstance(counts, dict):
+                arrived = {str(k): int(v) for k, v in counts.items() if isinstance(v, (int, float))}
+        state = "failed" if failed else "completed" if completed else "running" if clicked else "waiting"
+        return BackfillOutcome(clicked_at=clicked, completed_at=completed, state=state, arrived=arrived,
+                               error=(failed or {}).get("error") if isinstance(failed, dict) else None)
+
+
+    def first_fix(self, step_id: str | None = None) -> Any:
+        """What to fix first (a ``remedies.Remedy``), from the same results the step shows: the step's own, and
+        any failing elsewhere (a permission named at Re-authorize is why a sync fails later). None when
+        nothing is wrong."""
+        from sfwizard.recovery.remedies import first_remedy
+
+        results = self.navigator.results
+        mine = set(self.step_checks(step_id)) if step_id else set(results)
+        pool = [r for cid, r in results.items() if cid in mine or r.status == Status.FAIL]
+        confirmed = [c for c in results if self.navigator.confirmed(c) is not None]
+        return first_remedy(pool, all_results=results, vendor=self.profile.vendor,
+                            backfill=bool(self.profile.backfill), confirmed=confirmed)
+
+    def lock(self, step_id: str) -> Gate:
+        """The step's gate, told the way the panel and the rows tell it: after a sync that ran and failed, the
+        failure with the platform's error (not "first run the sync"); and, when something fails, what to fix
+        first. The wizard shows this rather than ``navigator.gate`` (the same decision, the same codes, plus
+        ``sync.failed``)."""
+        gate = self.navigator.gate(step_id)
+        if gate.open:
+            return gate
+        facts = self.session.facts
+        failed = (facts.get("sync_failed") or {}).get("value")
+        fix = self.first_fix(step_id)
+        tail = f" — fix first: {fix.words}" if fix is not None and fix.kind != "platform.sync" else ""
+        if step_id == "sync" and isinstance(failed, dict) and "sync_completed" not in facts:
+            said = f"{failed.get('status') or 'in error'}: {failed.get('error') or 'no error given'}"
+            return Gate(False, f"the sync ran and failed — the platform reports {said}" + (
+                tail or " — click it again once that is fixed"), "sync.failed", "token.platform_status")
+        if gate.code in ("check.failed", "check.warned") and tail:
+            return Gate(False, gate.reason + tail, gate.code, gate.check_id)
+        return gate
+
+
+# Checks that judge from the disconnect time: set again, their results no longer hold.
+DEPENDS_ON_DISCONNECT = ("skilljar.backfill_window", "skilljar.backfill_arrived", "token.fresh",
+                         "ts.authorization_incomplete")
+_HOW = {"web": "the browser sign-in", "device": "a device code", "sf-cli": "a Salesforce CLI login",
+        "saved": "the saved sign-in"}
+
+
+def sync_state(st: SyncStatus, since: datetime | None) -> str:
+    """The sync's state from what the APIs show (``SyncStatus.state``), judged from ``since``."""
+    moved = st.last_success is not None and since is not None and st.last_success >= since
+    if st.status is not None:  # a platform API shows the integration
+        if moved and st.status == "UP" and not st.last_error:
+            return "completed"
+        if st.status != "UP" or (st.last_error and not moved):
+            return "failed"
+    if st.written_since:
+        return "running"
+    return "waiting"
+
+
+@dataclass(frozen=True)
+class BackfillWindow:
+    """Skilljar's self-service Backfill window: from the disconnect, ``window_days`` long."""
+
+    disconnected_at: datetime  # UTC
+    deadline: datetime  # UTC
+    remaining: timedelta  # negative once passed
+    level: str  # "ok", "amber" (under 3 days), "red" (under 1 day), "passed"
+    window_days: int
+    source: str = "entered"  # where the disconnect time came from, in words
+
+    @property
+    def deadline_local(self) -> datetime:
+        return self.deadline.astimezone()
+
+    @property
+    def passed(self) -> bool:
+        return self.level == "passed"
+
+    def left_words(self) -> str:
+        if self.passed:
+            return f"passed {_span(-self.remaining)} ago"
+        return f"{_span(self.remaining)} left"
+
+    def words(self) -> str:
+        """One line for the header and the Impact step: the deadline in local time and UTC, and what is left."""
+        local, utc = self.deadline_local, self.deadline
+        return (f"Backfill deadline {local:%Y-%m-%d %H:%M} {local:%Z} ({utc:%H:%M} UTC"
+                + (f", {utc:%Y-%m-%d}" if utc.date() != local.date() else "") + f") — {self.left_words()}")
+
+
+def backfill_window(disconnected_at: datetime, window_days: int, now: datetime, *,
+                    source: str = "entered") -> BackfillWindow:
+    """The window for a disconnect at ``disconnected_at``: its deadline, what is left at ``now``, and its level
+    ("amber" under 3 days, "red" under 1, "passed" at or after the deadline)."""
+    start = (disconnected_at if disconnected_at.tzinfo else disconnected_at.replace(tzinfo=timezone.utc)
+             ).astimezone(timezone.utc)
+    deadline = start + timedelta(days=window_days)
+    remaining = deadline - now
+    level = ("passed" if remaining <= timedelta(0) else "red" if remaining < timedelta(days=1)
+             else "amber" if remaining < timedelta(days=3) else "ok")
+    return BackfillWindow(start, deadline, remaining, level, window_days, source)
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(abs(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    return f"{days} d {hours} h" if days else f"{hours} h {minutes:02d} min"
+
+
+@dataclass(frozen=True)
+class BackfillOutcome:
+    """What the sync card says after the click: when it was clicked, its state, and what arrived per object."""
+
+    clicked_at: str | None
+    completed_at: str | None
+    state: str  # SYNC_STATES
+    arrived: dict[str, int]
+    error: str | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.arrived.values())
 
 
     # -- how long the sign-in is kept (issue 20: kept for the recovery session, revoked at its end) -------------
@@ -748,13 +1059,16 @@ def failing(results: Iterable[CheckResult]) -> list[CheckResult]:
     return [r for r in results if r.status == Status.FAIL]
 
 
-def setup_from_settings(profile: str | None = None, *, keep: bool = True) -> tuple[str, SignInSetup]:
-    """The production setup: settings (flags, environment, config.yaml); the sign-in kept for the session
-    (``keep`` False, --no-keep: a one-off recovery — no refresh token asked for, the sign-in in memory only)."""
+def setup_from_settings(profile: str | None = None, flags: dict[str, Any] | None = None, *,
+                        keep: bool = True) -> tuple[str, SignInSetup]:
+    """The production setup: settings (``flags`` — the wizard's sign-in options —, the environment,
+    config.yaml, the keychain); the sign-in kept for the session (``keep`` False, --no-keep: a one-off recovery —
+    no refresh token asked for, the sign-in in memory only)."""
     from sfwizard.integrations import settings
 
-    conf = settings.resolve({"profile": profile})
+    conf = settings.resolve({**(flags or {}), "profile": profile})
     return conf.profile, SignInSetup(login_url=conf.login_url, client_id=conf.client_id, port=conf.port,
                                      ca_cert=conf.ca_cert, api_version=conf.api_version,
                                      px_api_url=conf.px_api_url, px_api_key=conf.px_api_key,
-                                     status_url=conf.status_url, keep=keep, open_browser=True, refresh=keep)
+                                     status_url=conf.status_url, keep=keep, open_browser=True, refresh=keep,
+                                     method=conf.sign_in, target_org=conf.target_org)

@@ -147,7 +147,7 @@ def test_the_package_upgrade_comes_first_in_the_reconnect_step() -> None:
     said = p.actors_of("reauthorize")
     first_actor, first_text = next(iter(said.items()))
     assert first_actor == "platform_admin"  # shown first: it must not start with Reconnect
-    assert first_text.index("package upgrade") < first_text.index("Authenticate")
+    assert first_text.index("package upgrade") < first_text.index("Reconnect")  # Skilljar's own button name
     assert said["salesforce_admin"].startswith("Step 1, before anyone reconnects: upgrade the Skilljar managed package")
     assert p.runbook["reauthorize"].startswith("First upgrade the Skilljar managed package")
     reconnect = [c for c in p.checklist if c.group == "Reconnect"]

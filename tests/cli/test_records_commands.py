@@ -70,7 +70,7 @@ def test_report_demo_command_writes_markdown_and_bundle(tmp_path: Path, run_cli,
     mds, zips = sorted(out.glob("*.md")), sorted(out.glob("*.zip"))
     assert (len(mds), len(zips)) == (1, 1), list(out.iterdir())
     texts = assert_no_leak([mds[0], zips[0]])  # both private (0600)
-    assert texts[mds[0].name].startswith("# sfwizard recovery report")
+    assert texts[mds[0].name].startswith("# Gainsight PX ↔ Salesforce recovery report\n\n> **DEMO**")
     with zipfile.ZipFile(zips[0]) as zf:
         names = set(zf.namelist())
         assert {"report.md", "checks.json", "history.jsonl", "snapshot.yaml", "sfwizard.log"} <= names

@@ -277,13 +277,14 @@ def test_error_bodies_are_read_whatever_their_shape(sandbox, scripted, body: Any
             api.attributes("account")
     finally:
         http.close()
-    assert err.value.message == f"Gainsight PX answered HTTP 404 on /admin/model/account/attributes{expected}"
+    assert err.value.message == (f"Gainsight PX answered HTTP 404 on {sandbox.info()['px_api_url']}"
+                                 f"/admin/model/account/attributes{expected}")
 
 
 def test_the_sandboxs_own_envelope_reaches_the_person(sandbox) -> None:
     api, http = _px_api(sandbox.info())
     try:
-        with pytest.raises(SfwizardError, match="HTTP 404 on /admin/model/engagement/attributes: Type not found"):
+        with pytest.raises(SfwizardError, match="HTTP 404 on https://[^ ]*/engagement/attributes: Type not found"):
             api.attributes("engagement")
         bad = PxAPI(http, sandbox.info()["px_api_url"], "wrong-key")
         with pytest.raises(SfwizardError, match=r"key was refused \(401\): Unauthorized or bad API Key"):

@@ -32,8 +32,8 @@ def session():
     s.release()
 
 
-def test_report_shows_times_in_utc_and_local_ticks_people_and_notes(session: RecoverySession,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_report_shows_times_local_with_utc_ticks_people_and_notes(session: RecoverySession,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
     try:
@@ -47,27 +47,33 @@ def test_report_shows_times_in_utc_and_local_ticks_people_and_notes(session: Rec
                                                           resolution="re-authorize"),
                             _result("c", "warn", "someday"),
                             {"id": "partial", "status": "manual"}])  # an older session's thinner result
-        text = report.render(session)
+        text = report.render(session, now=datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc))
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
 
-    assert "- Salesforce user: avery\\_admin@northwind.example" in text
-    assert "- Salesforce org: Northwind \\*Prod\\* (00D000000000001EAA, production)" in text
-    assert re.search(r"- Written: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d{4}-\d\d-\d\d \d\d:\d\d E[SD]T local\)", text)
-    assert ("- Both admins present — Avery \\<Admin\\> (Salesforce admin), 2026-11-20 15:04:05 UTC "
-            "(2026-11-20 10:04 EST local)") in text
-    checklist = text.split("## Final checklist")[1].split("\n## ")[0]
+    head, appendix = text.split("\n## Appendix\n")
+    assert text.startswith("# Gainsight PX ↔ Salesforce recovery report\n")  # the vendor, not the profile id
+    assert "gainsight-px" not in head
+    assert "- **Org:** Northwind \\*Prod\\* (00D000000000001EAA, production)" in head
+    assert "the wizard signed in as avery\\_admin@northwind.example" in head
+    assert "- **Written:** 2026-11-20 11:00 EST (16:00 UTC)" in head  # one form: local, UTC beside it
+    assert "UTC local" not in text and ":05 UTC" not in text  # never doubled, never to the second
+    assert "- 2026-11-20 10:04 EST (15:04 UTC) — Avery \\<Admin\\> (Salesforce admin) confirmed: Both admins " \
+           "present" in head
+    # the summary names what failed when first seen, with its code; the fix is in what is left
+    assert "  - Check b: b is fail (`token.not\\_granted`)" not in head  # reasons come from the result, not guessed
+    assert "- Check b: b is fail — what to do: re-authorize" in head
+    checklist = head.split("## Final checklist")[1]
     # the runbook's items, not the checks' titles: nothing proven yet by checks "a", "b" and "c"
-    assert "- [ ] Salesforce card shows Authorized — waiting: not checked yet" in checklist
+    assert "- [ ] Authorized: PX reports the Salesforce integration UP, with a fresh token for the integration " \
+           "user — waiting: not checked yet" in checklist
     assert "Check a" not in checklist
-    assert "## Re-authorize" in text
-    assert "**Check b** — cause: token \\*revoked\\*; what to do: re-authorize" in text
-    assert "## Other checks" in text
-    assert "| ⚠️ | Check c | c is warn |" in text
-    assert "## Notes\n\n- called support, ticket \\#123 \\`urgent\\`" in text
-    assert re.search(r"## Steps tried \(check runs\)\n\n- \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC .*: 1 fail, 1 manual, "
-                     r"1 pass, 1 warn", text)
+    assert "**Check b** — cause: token \\*revoked\\*; what to do: re-authorize" in appendix
+    assert "| ⚠️ | Check c | someday | c is warn |" in appendix
+    assert "### D. Notes\n\n- called support, ticket \\#123 \\`urgent\\`" in appendix
+    assert re.search(r"### C. Check runs\n\n- 2026-\d\d-\d\d \d\d:\d\d E[SD]T \(\d\d:\d\d UTC\): 1 fail, 1 manual, "
+                     r"1 pass, 1 warn", appendix)
 
 
 def test_report_escapes_server_provided_markdown(session: RecoverySession) -> None:
@@ -77,8 +83,8 @@ def test_report_escapes_server_provided_markdown(session: RecoverySession) -> No
     text = report.render(session)
     escaped = r"\`rm -rf\` \| \<b\>x\</b\> \[link\](http://evil)"
     row = next(line for line in text.splitlines() if line.startswith("| ") and "rm -rf" in line)
-    assert row == f"| ❌ | Title {escaped} | {escaped} |"
-    assert len(re.findall(r"(?<!\\)\|", row)) == 4  # the table keeps its three columns
+    assert row == f"| ❌ | Title {escaped} | before | {escaped} |"
+    assert len(re.findall(r"(?<!\\)\|", row)) == 5  # the table keeps its four columns
     assert f"cause: because \\# {escaped}" in text  # one line: no heading smuggled in
     for raw in ("<b>", "</b>", "[link]", "`rm -rf`"):
         assert raw not in text
@@ -200,14 +206,16 @@ def test_bundle_survives_a_snapshot_that_is_not_utf8(session: RecoverySession, t
         assert "\ufffd" in zf.read("snapshot.yaml").decode("utf-8")
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    ("2026-11-20T10:00:00Z", "2026-11-20 10:00:00 UTC (2026-11-20 10:00 UTC local)"),
-    (datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc), "2026-11-20 10:00:00 UTC (2026-11-20 10:00 UTC local)"),
-    ("2026-11-20T10:00:00", "2026-11-20 10:00:00 UTC (2026-11-20 10:00 UTC local)"),  # naive: ours are UTC
-    ("not a *time*", "not a \\*time\\*"),
+@pytest.mark.parametrize(("tz", "value", "shown"), [
+    ("UTC", "2026-11-20T10:00:00Z", "2026-11-20 10:00 UTC"),  # local is UTC: once
+    ("UTC", datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc), "2026-11-20 10:00 UTC"),
+    ("UTC", "2026-11-20T10:00:00", "2026-11-20 10:00 UTC"),  # naive: ours are UTC
+    ("Europe/Paris", "2026-11-20T10:00:00+00:00", "2026-11-20 11:00 CET (10:00 UTC)"),
+    ("Pacific/Auckland", "2026-11-20T13:30:00+00:00", "2026-11-21 02:30 NZDT (2026-11-20 13:30 UTC)"),
+    ("UTC", "not a *time*", "not a \\*time\\*"),
 ])
-def test_when_formats_times_and_escapes_anything_else(value, shown, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
+def test_when_shows_a_time_once_local_with_utc_beside_it(tz, value, shown, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", tz)
     time.tzset()
     try:
         assert report.when(value) == shown

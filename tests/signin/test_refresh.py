@@ -107,6 +107,6 @@ def test_an_answer_that_is_not_an_oauth_token_is_named(monkeypatch, make_tokens,
     with pytest.raises(SfwizardError) as err:
         signin.refresh(make_tokens(access_token="a" * 20, instance_url="https://x", login_url="https://l",
                                    refresh_token="r" * 20), save=saved.append)
-    assert err.value.message == f"the login server answered HTTP {status} without an OAuth token answer"
+    assert err.value.message == f"the login server https://l answered HTTP {status} without an OAuth token answer"
     assert "--login-url" in err.value.hint
     assert saved == []

@@ -96,7 +96,7 @@ def test_a_revoked_token_recovered_end_to_end(driver_for) -> None:
         assert all(it.mark.value in ("pass", "confirmed") for it in items)  # all green, nothing left out
         session = d.rec.session
         report = sorted((session.dir / "report").glob("sfwizard-report-*.md"))[0].read_text()
-        assert "- [x] Salesforce card shows Authorized" in report
+        assert "- [x] Authorized: PX reports the Salesforce integration UP" in report
         assert "confirmed by Avery Admin" in report
         bundle = sorted((session.dir / "report").glob("sfwizard-bundle-*.zip"))[0]
         with zipfile.ZipFile(bundle) as zf:
@@ -205,12 +205,19 @@ def _skilljar_alert(app) -> str:  # noqa: ANN001
 
 
 @pytest.mark.usefixtures("fast_waits")
-@pytest.mark.parametrize("scenario,check_id,reason", [
-    ("wrong-org", "identity.right_org", "org.snapshot_mismatch"),
-    ("missing-permissions", "perm.api_enabled", "perm.api_disabled"),
+@pytest.mark.parametrize("scenario,check_id,reason,clicks", [
+    # the browser still signed in to the UAT org: sfwizard's sign-in went there, then the Authorize too
+    ("wrong-org", "identity.right_org", "org.snapshot_mismatch",
+     ["signed sfwizard in again: Northwind Traders (PRODUCTION)", "Authorized",
+      "Logged out of every Salesforce org; authorized"]),
+    ("missing-permissions", "perm.api_enabled", "perm.api_disabled",
+     ["granted api enabled", "edit/read on Account", "edit/read on field Account.PX_Health_Score__c",
+      "Authorized"]),
 ])
-def test_a_failure_is_named_on_the_re_authorize_step(driver_for, scenario: str, check_id: str,
-                                                            reason: str) -> None:
+def test_a_failure_is_named_on_the_re_authorize_step_and_v_fixes_it(driver_for, scenario: str, check_id: str,
+                                                                     reason: str, clicks: list[str]) -> None:
+    """The finding named before anyone clicks, its fix beside it, Next locked; then each v makes the click the
+    fresh results call for (never the scenario's name), one fix at a time, until the step is proven."""
     app = WizardApp(WizardOptions(demo=True, scenario=scenario))
 
     async def body(d) -> None:  # noqa: ANN001
@@ -218,29 +225,30 @@ def test_a_failure_is_named_on_the_re_authorize_step(driver_for, scenario: str, 
         await d.next("impact")
         await _mappings(d)
         await d.next("reauthorize")
-        await d.press("v")  # the admins authorize (in wrong-org, the browser still signed in to the UAT org)
+        await d.looked("reauthorize")
         await d.until(lambda: d.rec.navigator.gate("reauthorize").check_id == check_id, f"{check_id} named", 60)
         r = d.rec.navigator.results[check_id]
         assert (r.status.value, r.reason) == ("fail", reason)
         fixes = d.pane.query_one("#fixes").text
         assert r.resolution.split()[0] in fixes  # the fix is on the screen, beside the finding
         assert app.frame.query_one("#next").disabled  # Next stays locked
-        if scenario == "wrong-org":
-            # The browser was signed in to the UAT org: sfwizard's own sign-in went there too (the header says
-            # SANDBOX). The runbook's fix, done as a person would: back to Connect, sign in again after logging
-            # out of every org, then authorize again the same way.
-            assert d.rec.signed_in.kind == "SANDBOX"
-            for step in ("mappings", "impact", "connect"):
-                await d.press("b")
-                await d.until(lambda step=step: d.step == step, step, 10)
-            await d.press("1")
-            await d.until(lambda: bool(d.pane.url), "the sign-in URL", 20)
+
+        def where() -> tuple:
+            gate = d.rec.navigator.gate("reauthorize")
+            found = d.rec.navigator.results.get(gate.check_id)
+            return gate.open, gate.check_id, found.reason if found else "", found.summary if found else ""
+
+        for _ in range(8):
+            if d.rec.navigator.gate("reauthorize").open:
+                break
+            before, said = where(), len(d.said)
             await d.press("v")
-            await d.until(lambda: d.rec.signed_in is not None and d.rec.signed_in.kind == "PRODUCTION",
-                          "a production sign-in", 30)
-            for step in ("impact", "mappings", "reauthorize"):
-                await d.next(step)
-            await d.press("v")
-            await d.gate_open("reauthorize", 60)
+            await d.until(lambda said=said: len(d.said) > said, "the click", 60)
+            await d.until(lambda before=before: where() != before, "the results after the click", 60)
+        await d.gate_open("reauthorize", 60)
+        made = " | ".join(d.said)
+        for words in clicks:
+            assert words.lower() in made.lower(), (words, made)
+        assert d.rec.signed_in.kind == "PRODUCTION"
 
     drive(app, driver_for, body)

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from sfwizard.sandbox.admin.clicks import authorization_refused, connect, revoke
+from sfwizard.sandbox.admin.fixes import routes as fixes_routes
 from sfwizard.sandbox.admin.page import admin_page
 from sfwizard.sandbox.admin.view import state_json
 from sfwizard.sandbox.http import Request, Response, Route, html_response, json_response, redirect, route
@@ -241,4 +242,5 @@ def routes() -> list[Route]:
         route("POST", r"/__sandbox__/(px|skilljar)/revoke", _revoke),
         route("POST", r"/__sandbox__/skilljar/backfill", _backfill),
         route("GET", r"/__sandbox__/skilljar/backfill", _backfill_get),
+        *fixes_routes(),  # Salesforce Setup's fixes, the platform's remap, the status page's all-clear
     ]
