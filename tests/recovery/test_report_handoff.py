@@ -63,7 +63,8 @@ def test_the_report_of_a_revoked_token_recovery_reads_summary_first(walked) -> N
     now = summary.split("### What is true now")[1].split("### What is left")[0]
     assert "- **Integration:** UP" in now
     assert "- **Checklist:** 10 of 10 items done — 7 proven by checks, 3 confirmed by people" in now
-    assert "- **The wizard's Salesforce sign-in:** unknown" in now  # this session recorded no sign_in_state
+    # a demo keeps its sign-in in memory for the session only (session.sign_in_state)
+    assert "- **The wizard's Salesforce sign-in:** not kept (used for this session only)" in now
     assert "Nothing: every checklist item is proven or confirmed" in summary.split("### What is left")[1]
     support = head.split("## Before contacting support")[1].split("## Final checklist")[0]
     for ask in ("Error messages", "Timestamp of the issue", "Salesforce user being used", "Steps already attempted"):
