@@ -75,6 +75,9 @@ class DemoInfo:
     # What the platform's dashboard shows a person and no API does (Skilljar's disconnect alert): in a demo
     # ``check`` reads it off the sandbox as the admin would; the wizard asks for it instead.
     disconnected_at: datetime | None = None
+    # The newest published version of each installed managed package, by namespace (a listing shows it, no
+    # API does): in a demo read off the scenario.
+    latest_versions: dict[str, str] | None = None
 
 
 def read_identity(client: IntegrationClient) -> SignedIn:
@@ -122,6 +125,8 @@ class Connection:
         if self.demo is not None and self.demo.disconnected_at is not None:
             kwargs.setdefault("disconnected_at", self.demo.disconnected_at)
         ctx = self.client.context(**kwargs)
+        if self.demo is not None and self.demo.latest_versions:
+            ctx.latest_versions.update(self.demo.latest_versions)
         ctx.memo("org", self.identity.organization_row)
         ctx.memo("userinfo", self.identity.userinfo)
         return ctx

@@ -123,7 +123,8 @@ def _field_describe(ctx: Ctx, s: SObjectDef, f: FieldDef) -> dict[str, Any]:
     numeric = f.type in ("double", "currency", "percent")
     return {
         "aggregatable": f.type != "textarea", "aiPredictionField": False, "autoNumber": False,
-        "byteLength": f.length * 3 if text else 0, "calculated": False, "calculatedFormula": None,
+        "byteLength": f.length * 3 if text else 0, "calculated": bool(f.formula),
+        "calculatedFormula": f.formula or None,
         "cascadeDelete": False, "caseSensitive": False, "compoundFieldName": None, "controllerName": None,
         "createable": field_createable(ctx, s, f), "custom": f.custom,
         "defaultValue": False if f.type == "boolean" else None, "defaultValueFormula": None,
