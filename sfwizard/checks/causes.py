@@ -108,7 +108,14 @@ NO_ACCESS = Cause(
     "the integration user lacks access to an object or field the sync reads or writes ({code})",
     "grant the access the permission checks name, in a permission set for the integration user")
 
+FIELD_GONE = Cause(
+    "salesforce.refused",
+    "a field the sync names is gone or hidden from the integration user (field-level security hides a field as if "
+    "it did not exist) ({code})",
+    "the mapping and permission checks name the field: restore it, grant the integration user Read on it, or remap")
+
 ERROR_CODES: dict[str, Cause] = {
+    "INVALID_FIELD": FIELD_GONE,
     "REQUEST_LIMIT_EXCEEDED": LIMIT,
     "INVALID_SESSION_ID": SESSION_GONE,
     "invalid_grant": SESSION_GONE,

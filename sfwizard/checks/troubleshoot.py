@@ -136,6 +136,8 @@ SYMPTOMS = (
 )
 BY_ID = {s.id: s for s in SYMPTOMS}
 UNREACHED = ("net.unreachable", "skip.unreachable")
+# Skipped because Salesforce stopped answering the run (the runner's stops): such a result judged nothing.
+STOPPED = ("skip.limit_exceeded", "skip.signin_required", "skip.password_expired", "skip.user_inactive")
 
 
 def _register(sym: Symptom) -> None:
@@ -147,6 +149,11 @@ def _register(sym: Symptom) -> None:
             return skipped("skip.unreachable", f"not checked: {', '.join(unreached)} could not reach the service",
                            looks_at=list(sym.looks_at), unreachable=unreached)
         hits = sym.seen(ctx.results.values())
+        judged = [cid for cid in sym.looks_at if cid in ctx.results and ctx.results[cid].reason not in STOPPED]
+        if not hits and not judged:  # what it reads was stopped before it could look: nothing is "not seen"
+            stop = next(ctx.results[cid] for cid in sym.looks_at if cid in ctx.results)
+            return skipped(stop.reason, f"not checked: {stop.summary.removeprefix('not run: ')}",
+                           looks_at=list(sym.looks_at))
         if not hits:
             return ok(f"not seen: {sym.symptom}", looks_at=list(sym.looks_at))
         ordered = sorted(hits, key=lambda r: list(ctx.results).index(r.id))  # (as they ran, for the evidence)
@@ -160,7 +167,7 @@ def _register(sym: Symptom) -> None:
             because, found = explained[0]
             cause = BY_ID[because.symptom]
             return Outcome(Status.SKIPPED, "skip.consequence",
-                           f"{sym.symptom}: follows from {cause.symptom.lower()} — {hits[0].summary}",
+                           f"{sym.symptom}, a consequence of: {cause.symptom} — {hits[0].summary}",
                            {"explained_by": [e.symptom for e, _ in explained], **evidence},
                            f"{found[0].cause or cause.cause}; fixing that fixes this",
                            found[0].resolution or cause.resolution)

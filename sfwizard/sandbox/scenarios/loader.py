@@ -144,6 +144,10 @@ LOGIN = y.Obj({"user": y.Str(), "app": y.Str(), "at": y.RelTime(), "status": y.S
               required=("user", "at", "status"))
 ORG = y.Obj({
     "name": y.Str(), "org_id": _OrgId(), "my_domain": _Domain(), "copy_of": y.Str(),
+    # what kind of sandbox ``copy_of`` makes (Salesforce's license types): full copies every record, partial a
+    # sample of ``copied_records`` an object (Salesforce's 10,000), developer and developer_pro metadata only —
+    # users, profiles, permission sets and the schema, no records; copied records keep production's Ids
+    "sandbox_type": y.Enum(("full", "partial", "developer", "developer_pro")), "copied_records": y.Int(1),
     "instance_name": y.Str(), "is_sandbox": y.Bool(), "organization_type": y.Str(),
     "password_expiry_days": y.Optional(y.Enum(EXPIRY_DAYS)), "api": y.Obj({"max": y.Int(1), "used": y.Int(0)}),
     "knowledge": y.Bool(), "skilljar_package": y.Bool(),
@@ -195,7 +199,9 @@ SKILLJAR = y.Obj({"org": y.Str(), "integration_user": y.Str(), "connected_app": 
                   "status": y.Enum(("connected", "disconnected")), "disconnected": _time(), "last_sync": _time(),
                   "reconnected": _time(), "pending": y.Obj({"generate": y.Int(0)}), "window_days": y.Int(1),
                   # what earlier syncs wrote: any courses, in any language, and how many learners
-                  "courses": y.ListOf(y.Str()), "students": y.Int(0)},
+                  "courses": y.ListOf(y.Scalar((str,), "a course title", lambda v: 0 < len(v.strip()) <= 255,
+                                               "a course title is 1 to 255 characters (skilljar__Course_Title__c)")),
+                  "students": y.Int(0)},
                  required=("org", "integration_user", "connected_app"))
 _UPDATE = y.Obj({"status": y.Str(), "body": y.Str(), "at": y.RelTime()}, required=("status", "body", "at"))
 STATUS = y.Obj({
@@ -336,8 +342,19 @@ def _expand_copies(raw: Any, doc: validate.Doc) -> None:
                             f"expected the key of another org in this file; got {y.show(source)}")
         if isinstance(orgs[source], dict) and orgs[source].get("copy_of"):
             raise doc.error(("orgs", key, "copy_of"), f"{source!r} is itself a copy: copy production instead")
-        base = y.LDict({k: v for k, v in orgs[source].items() if k not in _NOT_COPIED})
+        kind = o.get("sandbox_type", "full")
+        dropped = _NOT_COPIED + (("records", "knowledge_articles") if kind.startswith("developer") else ())
+        base = y.LDict({k: v for k, v in orgs[source].items() if k not in dropped})
         base.mark, base.key_marks = getattr(orgs[source], "mark", (1, 1)), getattr(orgs[source], "key_marks", {})
+        if kind == "partial" and isinstance(base.get("records"), dict):  # a sample: the first N of each object
+            most = o.get("copied_records", 10_000) if isinstance(o.get("copied_records", 0), int) else 10_000
+            sample = y.LDict({obj: ({"generate": min(spec["generate"], most)} if isinstance(spec, dict)
+                                    and isinstance(spec.get("generate"), int) else spec[:most]
+                                    if isinstance(spec, list) else spec)
+                              for obj, spec in base["records"].items()})
+            sample.mark, sample.key_marks = getattr(base["records"], "mark", (1, 1)), \
+                getattr(base["records"], "key_marks", {})
+            base["records"] = sample
         merged = _merge(base, o)
         merged.setdefault("is_sandbox", True)
         orgs[key] = merged
@@ -560,8 +577,11 @@ def _build_records(state: SandboxState, org: Org, records: dict[str, Any], expli
                 table.insert(generate.contact(seed, i, org, parent, owners, now))
             elif obj == "Lead":
                 table.insert(generate.lead(seed, i, owners, now))
-            elif obj.endswith("__c") and parent and "Account__c" in table.sobject.fields:
-                table.insert(generate.subscription(seed, i, parent, owners, now))
+            elif obj.endswith("__c") and parent and {"Account__c", "Plan__c", "Seats__c", "Renewal_Date__c"} <= \
+                    set(table.sobject.fields):
+                table.insert(generate.subscription(seed, i, parent, owners, now))  # (the built-ins' own object)
+            elif table.sobject.custom:  # any custom object, whatever its fields are called
+                table.insert(generate.custom_record(seed, i, table.sobject, parent, owners, now))
             else:
                 builder.insert(state, org, obj, {"Name": f"{table.sobject.label} {i + 1}"}, owner=owners[0])
 
@@ -662,7 +682,7 @@ def _build_px(state: SandboxState, p: dict[str, Any], user_ids: dict[tuple[str, 
         push_schedule_gmt=push.get("schedule_gmt", ["03:00", "11:00", "19:00"]),
         sync_duration_s=float(p.get("sync_duration_seconds", 4.0)), home_org_key=org.key, home_user_id=user_id)
     knowledge = p.get("knowledge") or {}
-    px = PxState(integration=integration, region=p.get("region", "US"),
+    px = PxState(integration=integration, region=p.get("region", "US"), time_zone=p.get("time_zone", org.time_zone),
                  knowledge=KnowledgeSettings(used=knowledge.get("used", True),
                                              enabled=knowledge.get("enabled", False),
                                              categories=knowledge.get("categories", []),
@@ -831,7 +851,8 @@ def _build_skilljar(state: SandboxState, s: dict[str, Any], user_ids: dict[tuple
         access, refresh = _issue_integration_tokens(state, org, user_id, client_id, reconnected,
                                                     max(reconnected, now - timedelta(minutes=20)), revoked=False,
                                                     history_days=0)
-    _skilljar_history(state, org, user_id, last_sync)
+    courses = tuple(s.get("courses") or generate.COURSES)
+    _skilljar_history(state, org, user_id, last_sync, courses, s.get("students", 40))
     pending_n = (s.get("pending") or {}).get("generate", 0)
     since = last_sync
     connected = disconnected is None or reconnected is not None
@@ -841,25 +862,27 @@ def _build_skilljar(state: SandboxState, s: dict[str, Any], user_ids: dict[tuple
         else s.get("status", "connected" if connected else "disconnected"),
         disconnected_at=disconnected,
         last_sync_at=last_sync, window_days=s.get("window_days", 21),
-        pending=[generate.student(state.seed, i, now, since) for i in range(pending_n)],
+        pending=[generate.student(state.seed, i, now, since, courses) for i in range(pending_n)],
         access_token=access if reconnected is not None else None,
         refresh_token=refresh if reconnected is not None else None)
 
 
-def _skilljar_history(state: SandboxState, org: Org, user_id: str, last_sync: datetime) -> None:
-    """What earlier syncs wrote: courses, students and progress, last written at ``last_sync``."""
-    if org.sobject("skilljar__Student__c") is None:
+def _skilljar_history(state: SandboxState, org: Org, user_id: str, last_sync: datetime,
+                      titles: tuple[str, ...] = generate.COURSES, students: int = 40) -> None:
+    """What earlier syncs wrote: the courses (any titles, any language), students and their progress, last
+    written at ``last_sync``."""
+    if org.sobject("skilljar__Student__c") is None or not students:
         return
     courses = []
-    for i, title in enumerate(("Getting Started", "Admin Essentials", "Analytics 101", "Advanced Guides")):
+    for i, title in enumerate(titles):
         courses.append(org.table("skilljar__Published_Course__c").insert({
-            "Name": title, "skilljar__Course_Title__c": title, "skilljar__Skilljar_Id__c": f"course-{i + 1}",
-            "skilljar__Course_Url__c": f"https://academy.example/{title.lower().replace(' ', '-')}",
+            "Name": title[:80], "skilljar__Course_Title__c": title, "skilljar__Skilljar_Id__c": f"course-{i + 1}",
+            "skilljar__Course_Url__c": f"https://academy.example/courses/{i + 1}",
             "skilljar__Published_At__c": last_sync - timedelta(days=200), "OwnerId": user_id,
             "CreatedById": user_id, "LastModifiedById": user_id, "CreatedDate": last_sync - timedelta(days=200),
             "LastModifiedDate": last_sync - timedelta(days=30 - i), "SystemModstamp": last_sync}))
-    for i in range(40):
-        st = generate.student(state.seed + 99, i, last_sync, last_sync - timedelta(days=60))
+    for i in range(students):
+        st = generate.student(state.seed + 99, i, last_sync, last_sync - timedelta(days=60), titles)
         at = min(st["updated_at"], last_sync) if i else last_sync
         student = org.table("skilljar__Student__c").insert({
             "Name": f"{st['first_name']} {st['last_name']}", "skilljar__Email__c": st["email"],
@@ -868,7 +891,7 @@ def _skilljar_history(state: SandboxState, org: Org, user_id: str, last_sync: da
             "CreatedById": user_id, "LastModifiedById": user_id, "CreatedDate": at - timedelta(days=10),
             "LastModifiedDate": at, "SystemModstamp": at})
         org.table("skilljar__Course_Progress__c").insert({
-            "Name": f"{st['first_name']} – {st['course']}", "skilljar__Student__c": student["Id"],
+            "Name": f"{st['first_name']} – {st['course']}"[:80], "skilljar__Student__c": student["Id"],
             "skilljar__Published_Course__c": courses[i % len(courses)]["Id"],
             "skilljar__Enrolled_At__c": at - timedelta(days=9), "skilljar__Progress_Percent__c": st["progress"],
             "skilljar__Status__c": "Completed" if st["progress"] >= 100 else "In Progress",
@@ -882,6 +905,7 @@ def _build_status(state: SandboxState, s: dict[str, Any]) -> None:
     page = StatusPageState(
         name=s.get("name", "Gainsight"), url=s.get("url", "https://status.gainsight.com"),
         indicator=s.get("indicator", "none"), description=s.get("description", "All Systems Operational"),
+        time_zone=s.get("time_zone", "Etc/UTC"),
         components=[StatusComponent(c["name"], c.get("status", "operational"), id=ids_by_name[c["name"]],
                                     group=c.get("group", "")) for c in s.get("components", [])])
     for inc in s.get("incidents", []):

@@ -115,6 +115,12 @@ def check_references(doc: Doc, s: dict[str, Any]) -> None:
     _check_status_page(doc, s.get("status_page") or {})
     for org_key, o in orgs.items():
         _check_passwords(doc, org_key, o)
+        if o.get("sandbox_type") and not o.get("is_sandbox"):
+            raise doc.error(("orgs", org_key, "sandbox_type"), "only a sandbox has a sandbox type (is_sandbox: true, "
+                                                               "or copy_of: the production org it copies)")
+        if o.get("copied_records") is not None and o.get("sandbox_type") != "partial":
+            raise doc.error(("orgs", org_key, "copied_records"), "copied_records is how many records a partial "
+                                                                 "copy samples an object: give sandbox_type: partial")
 
 
 def password_policy_days(o: dict[str, Any], u: dict[str, Any]) -> int | None:
