@@ -175,7 +175,7 @@ def _print_diagnosis(args: argparse.Namespace, diagnosed: Any, only: list[str] |
         render_table(results)
         print("API calls: " + ", ".join(f"{k} {v}" for k, v in sorted(diagnosed.api_calls.items())),
               file=sys.stderr)
-    print(f"sfwizard: Salesforce refused the sign-in's first call: {diagnosed.message} — the results above name "
+    print(f"sfwizard: Salesforce refused the sign-in's first call: {diagnosed.message} — the results name "
           "the cause and the fix", file=sys.stderr)
     return code
 
