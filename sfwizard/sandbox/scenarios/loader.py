@@ -282,8 +282,15 @@ def _read(name_or_path: str, base: Path | None = None) -> tuple[str, str]:
     entry = resources.files("sfwizard.sandbox.scenarios").joinpath(f"{name_or_path}.yaml")
     if "/" not in name_or_path.replace(f"{SUITE}/", "", 1) and not name_or_path.startswith(".") and entry.is_file():
         return decode_text(entry.read_bytes(), f"{name_or_path}.yaml", "scenario"), f"{name_or_path}.yaml"
-    names = ", ".join(n for n, _ in builtin_scenarios())
-    raise SfwizardError(f"unknown scenario {y.show(name_or_path)}", f"use one of: {names}, or a path to a YAML file")
+    import difflib
+
+    every = [n for n, _ in builtin_scenarios()]
+    near = difflib.get_close_matches(name_or_path, every, n=1)
+    names = ", ".join(n for n in every if not n.startswith(f"{SUITE}/"))
+    suite = sum(1 for n in every if n.startswith(f"{SUITE}/"))
+    raise SfwizardError(f"unknown scenario {y.show(name_or_path)}" + (f" (did you mean {near[0]!r}?)" if near else ""),
+                        f"use one of: {names}, the {suite} of the diagnosis suite ({SUITE}/NAME: sfwizard scenarios "
+                        "lists them), or a path to a YAML file")
 
 
 def _merge(base: Any, override: Any) -> Any:

@@ -329,3 +329,20 @@ def test_custom_object_records_are_made_whatever_their_fields_are_called(tmp_pat
         assert r["Holder__c"] in accounts and r["Stage__c"] in ("Quoted", "Bound")
         assert isinstance(r["Term__c"], float) and isinstance(r["Auto__c"], bool) and r["Due__c"] is not None
     assert rows[0]["CreatedDate"] <= state.loaded_at - timedelta(days=1)
+
+
+# -- the README says every key ------------------------------------------------------------------------------------
+
+def test_every_key_of_an_org_a_user_a_platform_and_a_status_page_is_documented() -> None:
+    """The README's "The keys, in short" names each key the loader accepts (a key added without a word fails)."""
+    from sfwizard.sandbox.scenarios import loader
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("#### The keys, in short"):readme.index("### Holding it against other clients")]
+    specs = {"orgs": loader.ORG, "users": loader.USER, "platform": loader.PLATFORM, "skilljar": loader.SKILLJAR,
+             "status_page": loader.STATUS, "custom_fields": loader.FIELD}
+    import re
+
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", section))
+    missing = [f"{part}.{key}" for part, spec in specs.items() for key in spec.fields if key not in words]
+    assert missing == []
