@@ -29,7 +29,8 @@ _ZONE: ContextVar[str] = ContextVar("status_page_zone", default="Etc/UTC")
 
 
 def _iso(dt: datetime | None) -> str | None:
-    """A time as Statuspage writes it: in the page's time zone, with its offset ("…T08:31:24.239-06:00")."""
+    """A time as Statuspage writes it: in the page's time zone, with its offset (pages answer
+    ``"time_zone": "America/Chicago"`` with times like ``"2019-02-21T08:31:24.239-06:00"``)."""
     if not dt:
         return None
     zone = _ZONE.get()
