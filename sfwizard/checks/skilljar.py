@@ -262,7 +262,8 @@ def _parts(version: str) -> tuple[int, ...]:
 
 
 @check("skilljar.package_upgrade", "Skilljar package upgraded before reconnecting", "reauthorize",
-       profiles=("skilljar",), needs=("salesforce", "data_org"), reads=(PACKAGE,))
+       profiles=("skilljar",), needs=("salesforce", "data_org"),
+       reads=(PACKAGE, INTEGRATION_USER, APP_TOKENS, APP_LOGINS, DISCONNECT))
 def package_upgrade(ctx: CheckContext) -> Outcome:
     """Skilljar's reconnection guide starts with upgrading its managed package (Install for All Users →
     Upgrade), then re-authenticating as the same integration user. The installed version is read (Tooling
@@ -283,6 +284,10 @@ def package_upgrade(ctx: CheckContext) -> Outcome:
     if version is not None and latest is not None:
         return manual("ask.package_upgrade", f"upgrade the Skilljar package first: installed {version}, latest "
                       f"{latest} — then Reconnect", how, **evidence)
+    if latest is None and ctx.reauthorized_at is None and ctx.disconnect_time() is None \
+            and connection(ctx)["connected"]:  # connected, no recovery under way: no reconnect to upgrade before
+        return skipped("skip.not_reconnected", f"Skilljar is connected (package {version or 'version unknown'}): "
+                       "no reconnect is due, so neither is the upgrade its guide puts first", **evidence)
     shown = f"installed {version}" if version else f"installed version unknown ({unknown})"
     return manual("ask.package_upgrade", f"upgrade the Skilljar package to its latest version before reconnecting "
                   f"({shown}; no API says which is the latest) and confirm", how, **evidence)

@@ -66,3 +66,10 @@ def test_a_package_installed_twice_is_refused_with_its_position(scenario_file) -
         load_scenario(path)
     assert ":8:10: orgs.prod.packages[1].namespace" in err.value.message
     assert "one version of a managed package" in err.value.message
+
+
+def test_a_connected_skilljar_is_not_asked_to_upgrade_before_a_reconnect_it_does_not_need(check_json) -> None:
+    r = check_json("diagnosis/quill-skilljar-connected", "--only", "skilljar.package_upgrade")["by_id"][
+        "skilljar.package_upgrade"]
+    assert (r["status"], r["reason"]) == ("skipped", "skip.not_reconnected")
+    assert r["evidence"]["installed_version"] == "1.42.0.3"
