@@ -7,6 +7,7 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
 from sfwizard.checks.context import CheckContext
+from sfwizard.checks.shared_reads import DESCRIBE_CUSTOM, DESCRIBE_MAPPED, PX_ATTRIBUTES
 
 # PX's attribute types (the contract: STRING, DATE_TIME, BOOLEAN, NUMBER) → Salesforce describe types.
 COMPATIBLE = {
@@ -47,7 +48,7 @@ def _px_types(ctx: CheckContext) -> dict[str, str]:
 
 
 @check("mapping.salesforce_fields", "Mapped Salesforce fields exist with compatible types", "mappings",
-       needs=("salesforce", "snapshot", "data_org"))
+       needs=("salesforce", "snapshot", "data_org"), reads=(DESCRIBE_MAPPED, PX_ATTRIBUTES))
 def salesforce_fields(ctx: CheckContext) -> Outcome:
     if not ctx.mappings():
         return skipped("skip.no_mappings", "the snapshot documents no mapping: no field to compare")
@@ -78,7 +79,7 @@ def salesforce_fields(ctx: CheckContext) -> Outcome:
 
 
 @check("mapping.push_targets", "Push targets are PX_ fields and writable", "mappings",
-       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"))
+       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"), reads=(DESCRIBE_MAPPED,))
 def push_targets(ctx: CheckContext) -> Outcome:
     prefix = ctx.profile.push_prefix or "PX_"
     fields = _fields_by_object(ctx)
@@ -86,27 +87,33 @@ def push_targets(ctx: CheckContext) -> Outcome:
     if not pushes:
         return skipped("skip.no_mappings", "the snapshot documents no push to Salesforce: no target to compare")
     no_prefix = [p for p in pushes if not p.split(".", 1)[1].startswith(prefix)]
-    read_only = []
+    read_only, formulas = [], []
     for p in pushes:
         sobject, _, name = p.partition(".")
         f = fields.get(sobject, {}).get(name.lower())
         if f is not None and not f.get("updateable"):
             read_only.append(p)
-    evidence = {"push_targets": pushes, "without_prefix": no_prefix, "not_updateable": read_only}
+            if f.get("calculated"):
+                formulas.append({"field": p, "formula": f.get("calculatedFormula")})
+    evidence = {"push_targets": pushes, "without_prefix": no_prefix, "not_updateable": read_only,
+                "formula_fields": formulas}
     if no_prefix:
         return fail("mapping.push_without_prefix",
                     f"{len(no_prefix)} push target(s) lack the {prefix} prefix: {', '.join(no_prefix)}",
                     f"the platform only pushes into Salesforce fields whose name starts with {prefix}",
                     f"create {prefix}-prefixed fields and point the push mappings at them", **evidence)
     if read_only:
+        why = (f"{formulas[0]['field']} is a formula field (Salesforce computes it: {formulas[0]['formula']}), "
+               "which no push and no permission can write" if formulas
+               else "read-only fields cannot be written by the push")
         return fail("mapping.push_read_only", f"{len(read_only)} push target(s) are read-only: {', '.join(read_only)}",
-                    "formula or read-only fields cannot be written by the push",
-                    "use writable fields for pushes", **evidence)
+                    why, f"point the push mappings at writable {prefix} fields (create plain fields for what the "
+                    "platform pushes)", **evidence)
     return ok(f"all {len(pushes)} push targets are {prefix} fields and writable", **evidence)
 
 
 @check("mapping.platform_attributes", "Mapped platform attributes exist", "mappings",
-       profiles=("gainsight-px",), needs=("platform", "snapshot"))
+       profiles=("gainsight-px",), needs=("platform", "snapshot"), reads=(PX_ATTRIBUTES,))
 def platform_attributes(ctx: CheckContext) -> Outcome:
     targets = [m.platform for m in ctx.mappings()]
     if not targets:
@@ -128,7 +135,7 @@ def platform_attributes(ctx: CheckContext) -> Outcome:
 
 
 @check("mapping.live_vs_snapshot", "Live org matches the mapping snapshot", "validate",
-       needs=("salesforce", "snapshot", "data_org"))
+       needs=("salesforce", "snapshot", "data_org"), reads=(DESCRIBE_MAPPED, DESCRIBE_CUSTOM))
 def live_vs_snapshot(ctx: CheckContext) -> Outcome:
     prefix = ctx.profile.push_prefix
     fields = _fields_by_object(ctx)

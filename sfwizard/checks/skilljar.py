@@ -7,6 +7,8 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, skipped, warn
 from sfwizard.checks.context import CheckContext
+from sfwizard.checks.reads import Reads
+from sfwizard.checks.shared_reads import APP_LOGINS, APP_TOKENS, DISCONNECT, INTEGRATION_USER, ORG
 from sfwizard.integrations.salesforce import Read, soql_quote
 from sfwizard.sftime import format_datetime, parse_datetime
 
@@ -81,8 +83,17 @@ def connection(ctx: CheckContext) -> dict[str, Any]:
     return out
 
 
+def _last_sync(ctx: CheckContext) -> list[Read]:
+    user = ctx.integration_user()
+    return last_sync_reads(ctx, user) if user else []
+
+
+LAST_SYNC = Reads("skilljar_last_sync", "salesforce", then=_last_sync)  # the newest write by the integration user
+
+
 @check("skilljar.backfill_window", "Self-service backfill eligibility", "sync", profiles=("skilljar",),
-       needs=("salesforce", "data_org"))
+       needs=("salesforce", "data_org"),
+       reads=(INTEGRATION_USER, APP_TOKENS, APP_LOGINS, DISCONNECT, LAST_SYNC, ORG))
 def backfill_window(ctx: CheckContext) -> Outcome:
     """Whether Skilljar offers the self-service Backfill, and until when.
 
@@ -157,8 +168,17 @@ def arrived_reads(ctx: CheckContext, user: dict[str, Any], since: datetime) -> d
                                f"AND LastModifiedDate >= {format_datetime(since)}") for obj in _objects(ctx)}
 
 
+def _arrived(ctx: CheckContext) -> list[Read]:
+    user = ctx.integration_user()
+    since = arrived_since(ctx) if user else None
+    return list(arrived_reads(ctx, user, since).values()) if user and since is not None else []
+
+
+ARRIVED = Reads("skilljar_arrived", "salesforce", then=_arrived)  # the records written since the reconnect
+
+
 @check("skilljar.backfill_arrived", "Backfilled records arrived in Salesforce", "validate", profiles=("skilljar",),
-       needs=("salesforce", "data_org"))
+       needs=("salesforce", "data_org"), reads=(INTEGRATION_USER, APP_TOKENS, APP_LOGINS, DISCONNECT, ARRIVED))
 def backfill_arrived(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
@@ -215,8 +235,12 @@ def installed_version(ctx: CheckContext) -> tuple[str | None, str]:
     return ctx.memo("skilljar_version", fetch)
 
 
+PACKAGE = Reads("skilljar_package", "salesforce",
+                first=lambda ctx: [*(Read("describe", o) for o in _objects(ctx)), lambda: installed_version(ctx)])
+
+
 @check("skilljar.package", "Skilljar package: version and objects", "connect", profiles=("skilljar",),
-       needs=("salesforce", "data_org"))
+       needs=("salesforce", "data_org"), reads=(PACKAGE,))
 def package(ctx: CheckContext) -> Outcome:
     described = ctx.describes(_objects(ctx))
     missing = [name for name, d in described.items() if d is None]
@@ -231,3 +255,39 @@ def package(ctx: CheckContext) -> Outcome:
                     "check you are in the right org; install the Skilljar package or grant access", **evidence)
     shown = f"Skilljar package {version} installed" if version else "the Skilljar package is installed"
     return ok(f"{shown}; its objects are present", **evidence)
+
+
+def _parts(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
+@check("skilljar.package_upgrade", "Skilljar package upgraded before reconnecting", "reauthorize",
+       profiles=("skilljar",), needs=("salesforce", "data_org"),
+       reads=(PACKAGE, INTEGRATION_USER, APP_TOKENS, APP_LOGINS, DISCONNECT))
+def package_upgrade(ctx: CheckContext) -> Outcome:
+    """Skilljar's reconnection guide starts with upgrading its managed package (Install for All Users →
+    Upgrade), then re-authenticating as the same integration user. The installed version is read (Tooling
+    API); which version is the latest no API says — a person confirms the upgrade, unless the latest is known
+    (``CheckContext.latest_versions``: a demo's scenario states it) and already installed."""
+    version, unknown = installed_version(ctx)
+    latest = ctx.latest_versions.get(NAMESPACE)
+    evidence: dict[str, Any] = {"installed_version": version, "latest_version": latest}
+    if unknown:
+        evidence["version_unknown"] = unknown
+    if version is None and not unknown.startswith("the Tooling API refused"):
+        return skipped("skip.no_package", "the Skilljar package is not installed: skilljar.package says so",
+                       **evidence)
+    how = ("open the Skilljar package's install link (Skilljar's reconnection guide has it), choose Install for All "
+           "Users and click Upgrade; then Reconnect in Skilljar as the same integration user")
+    if version is not None and latest is not None and _parts(version) >= _parts(latest):
+        return ok(f"Skilljar package {version} installed: the latest ({latest})", **evidence)
+    if version is not None and latest is not None:
+        return manual("ask.package_upgrade", f"upgrade the Skilljar package first: installed {version}, latest "
+                      f"{latest} — then Reconnect", how, **evidence)
+    if latest is None and ctx.reauthorized_at is None and ctx.disconnect_time() is None \
+            and connection(ctx)["connected"]:  # connected, no recovery under way: no reconnect to upgrade before
+        return skipped("skip.not_reconnected", f"Skilljar is connected (package {version or 'version unknown'}): "
+                       "no reconnect is due, so neither is the upgrade its guide puts first", **evidence)
+    shown = f"installed {version}" if version else f"installed version unknown ({unknown})"
+    return manual("ask.package_upgrade", f"upgrade the Skilljar package to its latest version before reconnecting "
+                  f"({shown}; no API says which is the latest) and confirm", how, **evidence)
