@@ -142,9 +142,15 @@ class Step(StepPane):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "copy_url":
             return bool(self.url)
-        if action == "way":
-            return not self.workers_running()
+        if action == "way":  # a new sign-in replaces a check run under way, not another sign-in
+            return not self._signing_in()
         return True
+
+    def _signing_in(self) -> bool:
+        from textual.worker import WorkerState
+
+        return any(w.group in ("signin", "click") and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+                   for w in self.workers)
 
     def can(self, action: str) -> bool | None:
         if action == "vendor":  # the demo's stand-in approves a sign-in that waits for a person
@@ -153,7 +159,7 @@ class Step(StepPane):
         return super().can(action)
 
     def _start(self, how: str) -> None:
-        if self.workers_running():
+        if self._signing_in():
             return
         words = {"browser": "waiting for the browser sign-in", "device": "waiting for the device code to be "
                  "approved", "sf_cli": "reading the Salesforce CLI login", "saved": "checking the saved sign-in"}

@@ -203,8 +203,10 @@ class StepPane(VerticalScroll, can_focus=True):
         if self.is_mounted and self.in_view:
             self.frame.render_gate()
 
-    def workers_running(self) -> bool:
-        return any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.workers)
+    def workers_running(self, *groups: str) -> bool:
+        """Whether a job of this pane is under way (of these groups, when given)."""
+        return any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) and (not groups or w.group in groups)
+                   for w in self.workers)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

@@ -68,7 +68,7 @@ class Step(StepPane):
             self.action_watch()
 
     def action_watch(self) -> None:
-        if self.workers_running():
+        if self.workers_running("watch"):
             return
         self.rounds = 0
         self.busy = "watching for the new token (every few seconds)"

@@ -112,7 +112,7 @@ class Step(StepPane):
                 self.action_watch()
 
     def action_watch(self) -> None:
-        if self.workers_running():
+        if self.workers_running("watch", "checks"):
             return
         self.watch_started = self.rec.clock()
         self.busy = "watching the sync" if not self.skilljar else "watching for the backfilled records"
@@ -140,8 +140,7 @@ class Step(StepPane):
         self.render_state()
 
     def after_click(self) -> None:
-        if not self.workers_running():
-            self.action_watch()
+        self.action_watch()  # the click's own worker is ending; a watch already under way sees the sync
 
     # -- drawing -----------------------------------------------------------------------------------------------
     def render_state(self) -> None:

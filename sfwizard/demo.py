@@ -460,9 +460,17 @@ class SandboxVendor:
         return None
 
     def _wizard_elsewhere(self) -> bool:
+        """The results say the wizard's sign-in went to another org than the data's (at Connect or later), or it
+        sits in a sandbox while production is where data lives: the next approval logs out of every org first."""
         rec = self.recovery
-        r = rec.navigator.results.get("identity.right_org") if rec is not None else None
-        return r is not None and r.reason in ("org.snapshot_mismatch", "org.mismatch")
+        if rec is None:
+            return False
+        for cid in ("identity.signed_in_org", "identity.right_org"):
+            r = rec.navigator.results.get(cid)
+            if r is not None and r.reason in ("org.snapshot_mismatch", "org.mismatch", "org.sandbox_copy"):
+                return True
+        who = rec.signed_in
+        return bool(who is not None and who.is_sandbox and self.attempts.get("connect"))
 
     # -- the clicks -------------------------------------------------------------------------------------------
     def perform(self, step: str) -> str:

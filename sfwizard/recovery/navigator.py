@@ -247,7 +247,8 @@ class Navigator:
     def gate(self, step: StepDef | str | None = None) -> Gate:
         """Whether Next is open, and if not the first thing to do, in this order: a finding (something tried that
         went wrong — named before anything else, so the lock never says "run the sync" after it ran and failed),
-        a missing fact, the person's action still awaited, checks not run, a person's confirmation."""
+        a missing fact, a question only a person can answer (asked before the action it may precede: Skilljar's
+        package upgrade comes before Reconnect), the person's action still awaited, checks not run."""
         s = self.current if step is None else (self.step(step) if isinstance(step, str) else step)
         if s.all_checks:  # troubleshooting: what fails among the symptoms, nothing else
             ids = [c for c in self.checks_of(s) if self._check_steps.get(c) == "troubleshoot"]
@@ -263,6 +264,9 @@ class Navigator:
         for fact in s.facts:
             if not self.has_fact(fact):
                 return Gate(False, f"first {FACT_WORDS.get(fact, fact)}", "fact.missing")
+        for cid, r in results.items():
+            if r.status == Status.MANUAL and self.confirmed(cid) is None:
+                return Gate(False, f"a person must confirm: {r.summary}", "confirm.needed", cid)
         for cid in ids:
             if self.pending(cid):
                 waits = self.awaited_by(self.results[cid].reason)
@@ -272,9 +276,6 @@ class Navigator:
         for cid in ids:
             if cid not in results:
                 return Gate(False, "checks have not run yet", "check.not_run", cid)
-        for cid, r in results.items():
-            if r.status == Status.MANUAL and self.confirmed(cid) is None:
-                return Gate(False, f"a person must confirm: {r.summary}", "confirm.needed", cid)
         extra = self._extra_gate(s.id)
         if extra is not None and not extra.open:
             return extra
