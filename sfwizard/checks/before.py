@@ -6,12 +6,13 @@ from datetime import timedelta
 
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, warn
 from sfwizard.checks.context import CheckContext
+from sfwizard.checks.shared_reads import ME, PX_INTEGRATION, PX_PAGES, PX_SUBSCRIPTION, STATUS
 
 _BAD = {"partial_outage", "major_outage"}
 SOON = timedelta(hours=24)  # a maintenance starting within this is one the recovery would run into
 
 
-@check("before.status_page", "Vendor status page", "before", needs=("status",))
+@check("before.status_page", "Vendor status page", "before", needs=("status",), reads=(STATUS,))
 def status_page(ctx: CheckContext) -> Outcome:
     """The vendor's status page, read the way Statuspage means it.
 
@@ -86,7 +87,7 @@ def status_page(ctx: CheckContext) -> Outcome:
               + (f" — {'; '.join(notes)}" if notes else ""), **evidence)
 
 
-@check("before.salesforce_admin", "Salesforce admin can approve the connection", "connect")
+@check("before.salesforce_admin", "Salesforce admin can approve the connection", "connect", reads=(ME,))
 def salesforce_admin(ctx: CheckContext) -> Outcome:
     me = ctx.me()
     psets = ctx.permission_sets(me["Username"])  # the profile's and the assigned sets: every flag in one read
@@ -109,7 +110,7 @@ def salesforce_admin(ctx: CheckContext) -> Outcome:
 
 
 @check("before.platform_api", "Platform API key works", "before", profiles=("gainsight-px",),
-       needs=("platform",))
+       needs=("platform",), reads=(PX_SUBSCRIPTION, PX_INTEGRATION, PX_PAGES))
 def platform_api(ctx: CheckContext) -> Outcome:
     px = ctx.platform
     sub = ctx.px_subscription()

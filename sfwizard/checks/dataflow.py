@@ -7,6 +7,15 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped
 from sfwizard.checks.context import CheckContext
+from sfwizard.checks.reads import Reads
+from sfwizard.checks.shared_reads import (
+    ACCESS,
+    DESCRIBE_MAPPED,
+    DISCONNECT,
+    INTEGRATION_USER,
+    PX_INTEGRATION,
+    PX_PAGES,
+)
 from sfwizard.integrations.salesforce import Read, chunks, in_clause, soql_quote
 from sfwizard.sftime import format_datetime
 
@@ -52,6 +61,25 @@ def push_reads(ctx: CheckContext, user: dict[str, Any]) -> dict[str, tuple[Read,
     return out
 
 
+def _current(ctx: CheckContext) -> list[Read]:
+    if ctx.px is None or not ctx.source_mappings():
+        return []
+    changed, rows = current_reads(ctx)
+    return ([changed] if changed else []) + rows
+
+
+def _pushes(ctx: CheckContext) -> list[Read]:
+    user = ctx.integration_user()
+    pushes = [m.salesforce for m in ctx.push_mappings()]
+    if user is None or not pushes or unwritable(ctx, user, pushes):
+        return []
+    return [r for pair in push_reads(ctx, user).values() for r in pair[:2]]
+
+
+CURRENT = Reads("flow_current", "salesforce", then=_current)  # the sampled accounts' rows changed since
+PUSHES = Reads("flow_pushes", "salesforce", then=_pushes)  # the integration user's writes since
+
+
 def _px_value(record: dict[str, Any], attribute: str) -> Any:
     if attribute in record:
         return record[attribute]
@@ -82,7 +110,8 @@ def next_runs(schedule: list[dict[str, str]], now: datetime, count: int = 3) -> 
 
 
 @check("flow.salesforce_to_platform", "Salesforce → platform data is current", "validate",
-       profiles=("gainsight-px",), needs=("salesforce", "platform", "snapshot", "data_org"))
+       profiles=("gainsight-px",), needs=("salesforce", "platform", "snapshot", "data_org"),
+       reads=(PX_PAGES, DISCONNECT, CURRENT))
 def salesforce_to_platform(ctx: CheckContext) -> Outcome:
     maps = _account_maps(ctx)
     if not maps:
@@ -162,7 +191,8 @@ _WHY = {"no_prefix": "lacks the {prefix} prefix the platform pushes into", "miss
 
 
 @check("flow.platform_to_salesforce", "Platform → Salesforce pushes arrive in PX_ fields", "validate",
-       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"))
+       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"),
+       reads=(INTEGRATION_USER, ACCESS, DESCRIBE_MAPPED, PX_INTEGRATION, DISCONNECT, PUSHES))
 def platform_to_salesforce(ctx: CheckContext) -> Outcome:
     """Judged from Salesforce: can the integration user write every push target, and did it? The platform's
     lastError is shown as written (its wording is not published, so nothing is read into it)."""

@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
-from sfwizard.checks.context import CheckContext, org_facts
+from sfwizard.checks.context import CheckContext
+from sfwizard.checks.reads import Reads
+from sfwizard.checks.salesforce_facts import org_facts
+from sfwizard.checks.shared_reads import APP_TOKENS, ORG, PX_INTEGRATION, PX_PAGES
 from sfwizard.integrations.salesforce import ApiError, Read, in_clause
 
 SAMPLE = 200  # platform records whose Salesforce Ids are looked up: one IN clause each (of a 1,000 page)
@@ -16,7 +19,7 @@ def _name(o: dict[str, Any]) -> str:
     return f"{o.get('name') or 'an org'} ({o.get('id')}, {o.get('kind', 'org')})"
 
 
-@check("identity.org", "Connected org", "reauthorize")
+@check("identity.org", "Connected org", "reauthorize", reads=(ORG,))
 def connected_org(ctx: CheckContext) -> Outcome:
     org = ctx.organization()
     kind = "SANDBOX" if org.get("IsSandbox") else "production"
@@ -41,6 +44,16 @@ def sample_reads(ctx: CheckContext) -> tuple[Read | None, Read | None, int, int]
     return accounts, contacts, len(account_ids), len(contact_ids)
 
 
+def _samples(ctx: CheckContext) -> list[Read]:
+    if ctx.px is None:
+        return []
+    accounts, contacts, _, _ = sample_reads(ctx)
+    return [r for r in (accounts, contacts) if r is not None]
+
+
+SAMPLES = Reads("identity_samples", "salesforce", then=_samples)  # the platform's Ids, looked up here
+
+
 def _token_here(ctx: CheckContext) -> bool | None:
     """Whether the signed-in org holds any grant of the integration's connected app (a revoked or expired
     grant is deleted from OauthToken, so any row is live); None when the signed-in user cannot read it."""
@@ -51,7 +64,7 @@ def _token_here(ctx: CheckContext) -> bool | None:
 
 
 @check("identity.right_org", "The platform's data lives in this org", "reauthorize",
-       needs=("salesforce",))
+       needs=("salesforce",), reads=(ORG, APP_TOKENS, PX_INTEGRATION, PX_PAGES, SAMPLES))
 def right_org(ctx: CheckContext) -> Outcome:
     """Three orgs, named: where the wizard's sign-in went (``signed_in_org``), where the platform's data lives
     (``data_org``: the snapshot's org), and which org holds the integration's new token (``token_org``).

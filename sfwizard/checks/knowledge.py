@@ -13,6 +13,7 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, skipped, warn
 from sfwizard.checks.context import CheckContext
+from sfwizard.checks.reads import Reads
 from sfwizard.integrations.salesforce import ApiError, Read
 
 VISIBILITY = {"public": "IsVisibleInPkb", "customer": "IsVisibleInCsp", "partner": "IsVisibleInPrm",
@@ -133,6 +134,47 @@ def _not_enabled(ctx: CheckContext) -> Outcome | None:
     return None
 
 
+def _used(ctx: CheckContext) -> bool:
+    return ctx.snapshot is None or ctx.knowledge_used
+
+
+def _counts_first(ctx: CheckContext) -> list[Any]:
+    """The category groups, and the counts under the categories as the snapshot spells them (a wrong guess costs
+    an unused sub-request: the second wave asks again with the org's spelling)."""
+    return [lambda: _groups(ctx), *wanted_reads(ctx, guessed_filters(ctx))] if _used(ctx) else []
+
+
+def _counts_then(ctx: CheckContext) -> list[Any]:
+    return wanted_reads(ctx, category_filters(ctx)) if _used(ctx) and _groups(ctx) is not None else []
+
+
+def _search_first(ctx: CheckContext) -> list[Any]:
+    if not _used(ctx):
+        return []
+    return [lambda: _groups(ctx), *([] if known_title(ctx) else newest_reads(guessed_filters(ctx)))]
+
+
+def _search_then(ctx: CheckContext) -> list[Any]:
+    """The search for the known or newest article, inside the categories and outside them."""
+    if not _used(ctx) or _groups(ctx) is None:
+        return []
+    filters = category_filters(ctx)
+    title = known_title(ctx) or _newest_title(ctx, filters)
+    if not title:
+        return []
+    inside, outside = search_reads(ctx, title, filters)
+    return [*inside, *([outside] if outside is not None else [])]
+
+
+def _newest_title(ctx: CheckContext, filters: list[str]) -> str:
+    rows = [row for r in newest_reads(filters) for row in ctx.read(r)]
+    return str(max(rows, key=lambda r: str(r.get("LastPublishedDate") or ""))["Title"]) if rows else ""
+
+
+COUNTS = Reads("knowledge_counts", "salesforce", first=_counts_first, then=_counts_then)
+SEARCH = Reads("knowledge_search", "salesforce", first=_search_first, then=_search_then)
+
+
 @check("knowledge.toggle", "Salesforce Knowledge toggle (In-App Hub)", "knowledge", profiles=("gainsight-px",),
        needs=())
 def toggle(ctx: CheckContext) -> Outcome:
@@ -148,7 +190,7 @@ def toggle(ctx: CheckContext) -> Outcome:
 
 
 @check("knowledge.categories", "Knowledge data categories", "knowledge", profiles=("gainsight-px",),
-       needs=("salesforce", "snapshot", "data_org"))
+       needs=("salesforce", "snapshot", "data_org"), reads=(COUNTS,))
 def categories(ctx: CheckContext) -> Outcome:
     if not ctx.knowledge_used:
         return skipped("skip.not_used", NOT_USED)
@@ -187,7 +229,7 @@ def categories(ctx: CheckContext) -> Outcome:
 
 
 @check("knowledge.visibility", "Accessibility matches article visibility", "knowledge", profiles=("gainsight-px",),
-       needs=("salesforce", "snapshot", "data_org"))
+       needs=("salesforce", "snapshot", "data_org"), reads=(COUNTS,))
 def visibility(ctx: CheckContext) -> Outcome:
     if not ctx.knowledge_used:
         return skipped("skip.not_used", NOT_USED)
@@ -215,7 +257,7 @@ def visibility(ctx: CheckContext) -> Outcome:
 
 
 @check("knowledge.search", "A known article is found and opens", "knowledge", profiles=("gainsight-px",),
-       needs=("salesforce", "data_org"))
+       needs=("salesforce", "data_org"), reads=(SEARCH,))
 def search(ctx: CheckContext) -> Outcome:
     unused = _not_used(ctx)
     if unused:

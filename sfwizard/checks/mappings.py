@@ -7,6 +7,7 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
 from sfwizard.checks.context import CheckContext
+from sfwizard.checks.shared_reads import DESCRIBE_CUSTOM, DESCRIBE_MAPPED, PX_ATTRIBUTES
 
 # PX's attribute types (the contract: STRING, DATE_TIME, BOOLEAN, NUMBER) → Salesforce describe types.
 COMPATIBLE = {
@@ -47,7 +48,7 @@ def _px_types(ctx: CheckContext) -> dict[str, str]:
 
 
 @check("mapping.salesforce_fields", "Mapped Salesforce fields exist with compatible types", "mappings",
-       needs=("salesforce", "snapshot", "data_org"))
+       needs=("salesforce", "snapshot", "data_org"), reads=(DESCRIBE_MAPPED, PX_ATTRIBUTES))
 def salesforce_fields(ctx: CheckContext) -> Outcome:
     if not ctx.mappings():
         return skipped("skip.no_mappings", "the snapshot documents no mapping: no field to compare")
@@ -78,7 +79,7 @@ def salesforce_fields(ctx: CheckContext) -> Outcome:
 
 
 @check("mapping.push_targets", "Push targets are PX_ fields and writable", "mappings",
-       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"))
+       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"), reads=(DESCRIBE_MAPPED,))
 def push_targets(ctx: CheckContext) -> Outcome:
     prefix = ctx.profile.push_prefix or "PX_"
     fields = _fields_by_object(ctx)
@@ -106,7 +107,7 @@ def push_targets(ctx: CheckContext) -> Outcome:
 
 
 @check("mapping.platform_attributes", "Mapped platform attributes exist", "mappings",
-       profiles=("gainsight-px",), needs=("platform", "snapshot"))
+       profiles=("gainsight-px",), needs=("platform", "snapshot"), reads=(PX_ATTRIBUTES,))
 def platform_attributes(ctx: CheckContext) -> Outcome:
     targets = [m.platform for m in ctx.mappings()]
     if not targets:
@@ -128,7 +129,7 @@ def platform_attributes(ctx: CheckContext) -> Outcome:
 
 
 @check("mapping.live_vs_snapshot", "Live org matches the mapping snapshot", "validate",
-       needs=("salesforce", "snapshot", "data_org"))
+       needs=("salesforce", "snapshot", "data_org"), reads=(DESCRIBE_MAPPED, DESCRIBE_CUSTOM))
 def live_vs_snapshot(ctx: CheckContext) -> Outcome:
     prefix = ctx.profile.push_prefix
     fields = _fields_by_object(ctx)

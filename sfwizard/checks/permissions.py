@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped
-from sfwizard.checks.context import CheckContext, UserAccess
+from sfwizard.checks.context import CheckContext
+from sfwizard.checks.salesforce_facts import UserAccess
+from sfwizard.checks.shared_reads import ACCESS, INTEGRATION_USER
 
 
 def _user_or_none(ctx: CheckContext) -> tuple[dict[str, Any] | None, UserAccess | None]:
@@ -19,7 +21,8 @@ def _no_user() -> Outcome:
                    "authorize first or take a snapshot")
 
 
-@check("perm.api_enabled", "Integration user has API Enabled", "reauthorize", needs=("salesforce", "data_org"))
+@check("perm.api_enabled", "Integration user has API Enabled", "reauthorize", needs=("salesforce", "data_org"),
+       reads=(INTEGRATION_USER, ACCESS))
 def api_enabled(ctx: CheckContext) -> Outcome:
     user, access = _user_or_none(ctx)
     if user is None or access is None:
@@ -71,7 +74,7 @@ def _missing(ctx: CheckContext, user: dict[str, Any], perm: str) -> dict[str, An
 
 
 @check("perm.read_sources", "Integration user can read every mapped source", "reauthorize",
-       needs=("salesforce", "snapshot", "data_org"))
+       needs=("salesforce", "snapshot", "data_org"), reads=(INTEGRATION_USER, ACCESS))
 def read_sources(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
@@ -91,7 +94,7 @@ def read_sources(ctx: CheckContext) -> Outcome:
 
 
 @check("perm.edit_targets", "Integration user can write every push target", "reauthorize",
-       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"))
+       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"), reads=(INTEGRATION_USER, ACCESS))
 def edit_targets(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:

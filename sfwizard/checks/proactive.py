@@ -7,6 +7,8 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped, warn
 from sfwizard.checks.context import CheckContext
+from sfwizard.checks.reads import Reads
+from sfwizard.checks.shared_reads import ACCESS, INTEGRATION_USER, LIMITS, USERINFO
 from sfwizard.sftime import parse_datetime
 
 DEFAULT_EXPIRY_DAYS = 90  # Salesforce's default password policy: assumed only when no API shows the policy
@@ -85,7 +87,22 @@ def password_policy(ctx: CheckContext, user: dict[str, Any]) -> dict[str, Any]:
     return ctx.memo(f"password_policy:{user['Id']}", find)
 
 
-@check("proactive.password_age", "Integration user's password age", "validate", needs=("salesforce", "data_org"))
+def _policies(ctx: CheckContext) -> list[Any]:
+    """The profile password policies, one Tooling read each, all at once (unless the password never expires)."""
+    user = ctx.integration_user()
+    if user is None or not user.get("LastPasswordChangeDate") or \
+            any(p.get("PermissionsPasswordNeverExpires") for p in ctx.user_access(user).permission_sets):
+        return []
+    singles = [policy_soql(row["Id"]) for row in ctx.tooling(POLICY_IDS)]
+    return [lambda q=q: ctx.tooling(q) for q in singles]
+
+
+POLICIES = Reads("password_policies", "salesforce",
+                 first=lambda ctx: [lambda: ctx.tooling(POLICY_IDS), lambda: ctx.tooling(ORG_POLICY)], then=_policies)
+
+
+@check("proactive.password_age", "Integration user's password age", "validate", needs=("salesforce", "data_org"),
+       reads=(INTEGRATION_USER, ACCESS, POLICIES))
 def password_age(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None or not user.get("LastPasswordChangeDate"):
@@ -119,7 +136,8 @@ def password_age(ctx: CheckContext) -> Outcome:
               **evidence)
 
 
-@check("proactive.api_headroom", "API calls left today", "validate", needs=("salesforce", "data_org"))
+@check("proactive.api_headroom", "API calls left today", "validate", needs=("salesforce", "data_org"),
+       reads=(LIMITS,))
 def api_headroom(ctx: CheckContext) -> Outcome:
     limits = ctx.limits()
     daily = limits.get("DailyApiRequests", {})
@@ -138,7 +156,7 @@ def api_headroom(ctx: CheckContext) -> Outcome:
 
 
 @check("proactive.dedicated_user", "The integration runs as a dedicated user", "validate",
-       needs=("salesforce", "data_org"))
+       needs=("salesforce", "data_org"), reads=(INTEGRATION_USER, USERINFO))
 def dedicated_user(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:

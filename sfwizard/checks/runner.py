@@ -30,7 +30,8 @@ from sfwizard.checks import (  # noqa: F401 - importing a check module registers
     troubleshoot,
 )
 from sfwizard.checks.base import REGISTRY, STEPS, CheckResult, CheckSpec, Outcome, fail, skipped
-from sfwizard.checks.context import CheckContext, io_pool
+from sfwizard.checks.batching import io_pool
+from sfwizard.checks.context import CheckContext
 from sfwizard.checks.reasons import problem as reason_problem
 from sfwizard.errors import SfwizardError
 

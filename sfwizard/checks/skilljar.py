@@ -7,6 +7,8 @@ from typing import Any
 
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, skipped, warn
 from sfwizard.checks.context import CheckContext
+from sfwizard.checks.reads import Reads
+from sfwizard.checks.shared_reads import APP_LOGINS, APP_TOKENS, DISCONNECT, INTEGRATION_USER, ORG
 from sfwizard.integrations.salesforce import Read, soql_quote
 from sfwizard.sftime import format_datetime, parse_datetime
 
@@ -81,8 +83,17 @@ def connection(ctx: CheckContext) -> dict[str, Any]:
     return out
 
 
+def _last_sync(ctx: CheckContext) -> list[Read]:
+    user = ctx.integration_user()
+    return last_sync_reads(ctx, user) if user else []
+
+
+LAST_SYNC = Reads("skilljar_last_sync", "salesforce", then=_last_sync)  # the newest write by the integration user
+
+
 @check("skilljar.backfill_window", "Self-service backfill eligibility", "sync", profiles=("skilljar",),
-       needs=("salesforce", "data_org"))
+       needs=("salesforce", "data_org"),
+       reads=(INTEGRATION_USER, APP_TOKENS, APP_LOGINS, DISCONNECT, LAST_SYNC, ORG))
 def backfill_window(ctx: CheckContext) -> Outcome:
     """Whether Skilljar offers the self-service Backfill, and until when.
 
@@ -157,8 +168,17 @@ def arrived_reads(ctx: CheckContext, user: dict[str, Any], since: datetime) -> d
                                f"AND LastModifiedDate >= {format_datetime(since)}") for obj in _objects(ctx)}
 
 
+def _arrived(ctx: CheckContext) -> list[Read]:
+    user = ctx.integration_user()
+    since = arrived_since(ctx) if user else None
+    return list(arrived_reads(ctx, user, since).values()) if user and since is not None else []
+
+
+ARRIVED = Reads("skilljar_arrived", "salesforce", then=_arrived)  # the records written since the reconnect
+
+
 @check("skilljar.backfill_arrived", "Backfilled records arrived in Salesforce", "validate", profiles=("skilljar",),
-       needs=("salesforce", "data_org"))
+       needs=("salesforce", "data_org"), reads=(INTEGRATION_USER, APP_TOKENS, APP_LOGINS, DISCONNECT, ARRIVED))
 def backfill_arrived(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:
@@ -215,8 +235,12 @@ def installed_version(ctx: CheckContext) -> tuple[str | None, str]:
     return ctx.memo("skilljar_version", fetch)
 
 
+PACKAGE = Reads("skilljar_package", "salesforce",
+                first=lambda ctx: [*(Read("describe", o) for o in _objects(ctx)), lambda: installed_version(ctx)])
+
+
 @check("skilljar.package", "Skilljar package: version and objects", "connect", profiles=("skilljar",),
-       needs=("salesforce", "data_org"))
+       needs=("salesforce", "data_org"), reads=(PACKAGE,))
 def package(ctx: CheckContext) -> Outcome:
     described = ctx.describes(_objects(ctx))
     missing = [name for name, d in described.items() if d is None]

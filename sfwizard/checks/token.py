@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sfwizard.checks.base import Outcome, check, fail, ok, warn
 from sfwizard.checks.context import CheckContext
+from sfwizard.checks.shared_reads import APP_LOGINS, APP_TOKENS, DISCONNECT, INTEGRATION_USER, ORG, PX_INTEGRATION
 from sfwizard.sftime import parse_datetime
 
 _BLOCKED_WORDS = ("uninstalled", "not installed", "approval", "oauth_approval", "blocked",
@@ -17,7 +18,8 @@ def _when(value: str | None) -> datetime | None:
 
 
 @check("token.fresh", "A fresh token for the integration's connected app", "reauthorize",
-       needs=("salesforce", "data_org"))
+       needs=("salesforce", "data_org"),
+       reads=(INTEGRATION_USER, APP_TOKENS, APP_LOGINS, DISCONNECT, PX_INTEGRATION, ORG))
 def fresh_token(ctx: CheckContext) -> Outcome:
     app = ctx.profile.connected_app
     user = ctx.integration_user()
@@ -74,7 +76,7 @@ def fresh_token(ctx: CheckContext) -> Outcome:
 
 
 @check("token.platform_status", "Platform reports the integration UP", "reauthorize",
-       profiles=("gainsight-px",), needs=("platform",))
+       profiles=("gainsight-px",), needs=("platform",), reads=(PX_INTEGRATION,))
 def platform_status(ctx: CheckContext) -> Outcome:
     integ = ctx.px_integration()
     if integ is None:

@@ -144,7 +144,8 @@ def test_sign_in_required_stops_salesforce_checks_once() -> None:
 
 
 def test_the_checks_package_imports_nothing_and_base_no_check() -> None:
-    """No import cycle: the package imports nothing, base imports no check; the runner brings them all."""
+    """No import cycle: the package imports nothing, base imports no check (only the plain types it declares
+    with: results and reads); the runner brings them all."""
     import subprocess
     import sys
 
@@ -152,4 +153,4 @@ def test_the_checks_package_imports_nothing_and_base_no_check() -> None:
             "import sfwizard.checks; a = mods(); import sfwizard.checks.base; b = mods(); "
             "import sfwizard.checks.runner; print(a, b, 'sfwizard.checks.troubleshoot' in mods())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert out == "[] ['sfwizard.checks.base'] True"
+    assert out == "[] ['sfwizard.checks.base', 'sfwizard.checks.reads', 'sfwizard.checks.results'] True"
