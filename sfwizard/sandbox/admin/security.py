@@ -20,9 +20,9 @@ import weakref
 from typing import Any
 from urllib.parse import parse_qs
 
+from sfwizard.sandbox.admin import hardening
 from sfwizard.sandbox.http import Request, Response, Route, html_response, json_response, redirect, route
 from sfwizard.sandbox.integration import Refused, iso
-from sfwizard.sandbox.salesforce import hardening
 from sfwizard.sandbox.salesforce import security as sec
 from sfwizard.sandbox.salesforce.store import Org
 from sfwizard.sandbox.state import SandboxState

@@ -70,7 +70,7 @@ PERMISSION_FLAGS = ("PermissionsApiEnabled", "PermissionsModifyAllData", "Permis
 
 def standard_objects() -> list[SObjectDef]:
     """Fresh definitions (orgs may add custom fields to them, so never share one between orgs)."""
-    objects = [
+    return [
         _obj("Organization", "Organization", [
             F("Name", "string", 80, name_field=True), F("IsSandbox", "boolean", ro=True),
             F("InstanceName", "string", 5, ro=True), F("OrganizationType", "picklist", ro=True),
@@ -166,9 +166,6 @@ def standard_objects() -> list[SObjectDef]:
             F("LastPublishedDate", "datetime", ro=True), F("FirstPublishedDate", "datetime", ro=True),
         ], setup=True, owner=False, writable=False),
     ]
-    from sfwizard.sandbox.salesforce import security  # the objects a security review reads (issue 22)
-
-    return security.extend_standard(objects)
 
 
 # The Skilljar managed package's objects (namespace ``skilljar``) — what a Skilljar sync writes.

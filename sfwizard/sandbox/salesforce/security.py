@@ -248,6 +248,14 @@ def ensure_app_row(state: SandboxState, org: Org, app: ConnectedApp) -> Record:
     return row
 
 
+def set_refresh_policy(state: SandboxState, row: Record, policy: str, period: int | None, unit: str) -> None:
+    """The app's refresh token policy, as its ConnectedApplication row shows it: until revoked (no period), a
+    period from issue, or a period unused (``OptionsRefreshTokenValidityMetric``). The unit is not on the row."""
+    row["RefreshTokenValidityPeriod"] = None if policy == "until_revoked" else int(period or 0)
+    row["OptionsRefreshTokenValidityMetric"] = policy == "expire_if_unused"
+    security_state(state).refresh_units[row["Id"]] = unit
+
+
 def permission_set_ids(org: Org, user: Record) -> set[str]:
     """The user's permission sets, the profile's own among them."""
     out = {a["PermissionSetId"] for a in org.table("PermissionSetAssignment").scan() if a["AssigneeId"] == user["Id"]}

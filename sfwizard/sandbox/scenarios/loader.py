@@ -855,6 +855,7 @@ def connection_info(state: SandboxState, certs: CertPaths) -> dict[str, Any]:
         "px_api_url": base + "/px/v1", "px_api_key": state.px_api_key, "status_url": base + "/status",
         "admin_url": base + "/", "scenario": state.scenario_name, "profile": state.profile, "org_id": org.id,
         "api_version": state.api_version, "integration_username": integ_username, "users": users,
+        "declared_egress": security_block.declared_egress(state),
     }
 
 

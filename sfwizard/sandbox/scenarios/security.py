@@ -73,6 +73,16 @@ class _Range(y.Spec):
         return (start, end, description)
 
 
+class _RangeText(y.Spec):
+    """A range as the admin wrote it (``34.201.12.0/24``, ``a-b``, one address), checked and kept as written."""
+
+    def check(self, value: Any, where: y.Where) -> Any:
+        if not isinstance(value, str):
+            raise where.error(f"expected a range like 34.201.12.0/24; got {y.kind_of(value)}")
+        _Range().check(value, where)
+        return value.strip()
+
+
 def parse_range(text: str, where: y.Where) -> tuple[str, str]:
     text = text.strip()
     try:
@@ -111,7 +121,7 @@ SPEC = y.Obj({
     "api_volume": y.Obj({"daily": y.Int(0), "peaks": y.ListOf(y.Obj({"at": y.RelTime(), "calls": y.Int(0)},
                                                                       required=("at", "calls")))}),
     "login_volume": y.Obj({"generate": y.Int(0), "days": y.Int(1)}, required=("generate",)),
-    "declared_egress": y.Obj({"ranges": y.ListOf(_Range()), "source": y.Str()}, required=("ranges",)),
+    "declared_egress": y.Obj({"ranges": y.ListOf(_RangeText()), "source": y.Str()}, required=("ranges",)),
 })
 
 
@@ -161,8 +171,7 @@ def build(state: SandboxState, s: dict[str, Any], doc: validate.Doc) -> None:
         _login_volume(state, org, who, block["login_volume"], networks)
     egress = block.get("declared_egress")
     if egress:
-        ss.declared_egress = {"ranges": [f"{a}-{b}" if a != b else a for a, b, _ in egress["ranges"]],
-                              "source": egress.get("source", "")}
+        ss.declared_egress = {"ranges": list(egress["ranges"]), "source": egress.get("source", "")}
 
 
 def _org(state: SandboxState, s: dict[str, Any], block: dict[str, Any], doc: validate.Doc) -> Org:
@@ -275,9 +284,7 @@ def set_refresh_policy(state: SandboxState, row: Record, policy: str, period: in
         if doc is not None:
             raise doc.error((*path, "policy"), message)
         raise ValueError(message)
-    row["RefreshTokenValidityPeriod"] = None if policy == "until_revoked" else int(period or 0)
-    row["OptionsRefreshTokenValidityMetric"] = policy == "expire_if_unused"
-    sec.security_state(state).refresh_units[row["Id"]] = unit
+    sec.set_refresh_policy(state, row, policy, period, unit)
 
 
 def _geo(n: dict[str, Any]) -> sec.Geo:
@@ -406,3 +413,9 @@ def _login_volume(state: SandboxState, org: Org, user_id: str, v: dict[str, Any]
     for existing in table.scan():
         bulk.insert(existing)
     org.tables[table.sobject.name] = bulk
+
+
+def declared_egress(state: SandboxState) -> dict[str, Any] | None:
+    """The vendor egress ranges the scenario's admin declared (the connection line carries them to a demo)."""
+    egress = sec.security_state(state).declared_egress
+    return dict(egress) if egress else None

@@ -120,8 +120,6 @@ def set_app_access(state: SandboxState, org: Org, app_name: str, admin_approved:
 
 def set_refresh_policy(state: SandboxState, org: Org, app_name: str, policy: str, period: int | None,
                        unit: str = "days") -> Record:
-    from sfwizard.sandbox.scenarios.security import set_refresh_policy as apply
-
     if policy not in ("until_revoked", "expire_after", "expire_if_unused"):
         raise Refused(400, "bad_request", "policy is until_revoked, expire_after or expire_if_unused")
     if unit not in sec.REFRESH_UNITS:
@@ -129,7 +127,7 @@ def set_refresh_policy(state: SandboxState, org: Org, app_name: str, policy: str
     if policy != "until_revoked" and (not isinstance(period, int) or isinstance(period, bool) or period < 1):
         raise Refused(400, "bad_request", f"the {policy} policy needs a period of 1 or more {unit}")
     row = _app(state, org, app_name)
-    apply(state, row, policy, period, unit)
+    sec.set_refresh_policy(state, row, policy, period, unit)
     words = {"until_revoked": "valid until revoked", "expire_after": f"expires after {period} {unit}",
              "expire_if_unused": f"expires if not used for {period} {unit}"}[policy]
     sec.audit(state, org, admin_of(state, org), "changedConnAppPolicies", "Connected Apps",
