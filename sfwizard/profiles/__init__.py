@@ -29,6 +29,7 @@ class ChecklistItem:
     confirm: bool = False  # a person must also confirm it (no API shows it)
     fact: str | None = None  # a fact the wizard records (e.g. sync_completed)
     key: str | None = None  # the confirmation's key, when a step asks the same question (knowledge.toggle)
+    beyond_runbook: bool = False  # sfwizard's own addition, not in the vendor's runbook (the security review)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class Profile:
     steps: dict[str, dict[str, str]] | None = None  # step id → actor → what they do
     checklist: tuple[ChecklistItem, ...] = ()
     runbook: dict[str, str] | None = None  # step id → the runbook section, in our words
+    # The security review's defaults: the vendor's connected app names, and its egress IP ranges only where a
+    # public page publishes them (egress_source: that page) — none is shipped without one.
+    security: dict[str, Any] | None = None
 
     def actors_of(self, step: str) -> dict[str, str]:
         """Who acts at ``step`` and what they do, in a stable order (people first, the wizard last)."""
@@ -65,7 +69,8 @@ def _spec() -> Any:
 
     text = y.Str()
     item = y.Obj({"group": text, "item": text, "proven_by": y.ListOf(text), "when": y.Enum(CONDITIONS),
-                  "confirm": y.Bool(), "fact": text, "key": text}, required=("group", "item", "proven_by"))
+                  "confirm": y.Bool(), "fact": text, "key": text, "beyond_runbook": y.Bool()},
+                 required=("group", "item", "proven_by"))
     return y.Obj({
         "name": y.Enum(NAMES), "vendor": text, "connected_app": text, "status_page": text,
         "status_components": y.ListOf(text), "platform_api": y.Bool(),
@@ -76,6 +81,8 @@ def _spec() -> Any:
         "duration": text, "absent_admin": text, "large_tenant": text, "products": y.MapOf(text),
         "steps": y.MapOf(y.Obj({a: text for a in ACTORS})), "checklist": y.ListOf(item),
         "runbook": y.MapOf(text),
+        "security": y.Obj({"vendor_apps": y.ListOf(text), "egress_ranges": y.ListOf(text), "egress_source": text,
+                           "egress_note": text}),
     }, required=("name", "vendor", "connected_app", "status_page", "people", "flows", "support"))
 
 
@@ -94,7 +101,7 @@ def load_profile(name: str) -> Profile:
     raw = y.validate(y.load_text(decode_text(data, filename, "profile"), filename), _spec(), filename)
     checklist = tuple(ChecklistItem(group=c["group"], item=c["item"], proven_by=tuple(c["proven_by"]),
                                     when=c.get("when"), confirm=bool(c.get("confirm")), fact=c.get("fact"),
-                                    key=c.get("key"))
+                                    key=c.get("key"), beyond_runbook=bool(c.get("beyond_runbook")))
                       for c in raw.get("checklist", []))
     return Profile(
         name=raw["name"], vendor=raw["vendor"], connected_app=raw["connected_app"],
@@ -105,5 +112,5 @@ def load_profile(name: str) -> Profile:
         duration=raw.get("duration", ""), absent_admin=raw.get("absent_admin", ""),
         large_tenant=raw.get("large_tenant", ""), products=dict(raw.get("products", {})),
         steps={k: dict(v) for k, v in raw.get("steps", {}).items()}, checklist=checklist,
-        runbook=dict(raw.get("runbook", {})),
+        runbook=dict(raw.get("runbook", {})), security=dict(raw.get("security") or {}),
     )

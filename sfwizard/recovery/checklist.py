@@ -44,7 +44,8 @@ class ItemOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {"group": self.item.group, "item": self.item.item, "mark": self.mark.value, "why": self.why,
-                "checks": list(self.checks), "confirmed_by": self.confirmed_by, "caveats": list(self.caveats)}
+                "checks": list(self.checks), "confirmed_by": self.confirmed_by, "caveats": list(self.caveats),
+                "beyond_runbook": self.item.beyond_runbook}
 
 
 def confirm_key(item: ChecklistItem) -> str:
@@ -83,6 +84,10 @@ def _one(item: ChecklistItem, results: Mapping[str, CheckResult], confirmed: Map
                            who, caveats)
     if missing:
         return ItemOutcome(item, Mark.WAITING, "not checked yet", item.proven_by, who, caveats)
+    warned = [r for r in seen if r.status == Status.WARN]
+    if item.beyond_runbook and warned:  # a recommendation still to apply (the security review's hardening)
+        return ItemOutcome(item, Mark.WAITING, f"recommended, not applied yet: {warned[0].summary}", item.proven_by,
+                           who, caveats)
     manual = [r for r in seen if r.status == Status.MANUAL]
     if item.confirm or manual or (skipped and len(skipped) == len(seen) and seen):
         # No API shows it (or the checks could not look): a person's word is what proves it.

@@ -75,6 +75,9 @@ class DemoInfo:
     # What the platform's dashboard shows a person and no API does (Skilljar's disconnect alert): in a demo
     # ``check`` reads it off the sandbox as the admin would; the wizard asks for it instead.
     disconnected_at: datetime | None = None
+    # The vendor egress ranges the scenario's admin declared ({"ranges", "source"}): what a person types into the
+    # Security review step, read off the sandbox's connection line in a demo.
+    declared_egress: dict[str, Any] | None = None
 
 
 def read_identity(client: IntegrationClient) -> SignedIn:
@@ -124,6 +127,12 @@ class Connection:
         ctx = self.client.context(**kwargs)
         ctx.memo("org", self.identity.organization_row)
         ctx.memo("userinfo", self.identity.userinfo)
+        if self.demo is not None and self.demo.declared_egress:
+            from sfwizard.checks import security_settings
+
+            egress = self.demo.declared_egress
+            security_settings.attach(ctx, security_settings.from_profile(ctx.profile).with_egress(
+                list(egress.get("ranges") or []), str(egress.get("source") or "")))
         return ctx
 
     def close(self) -> None:

@@ -47,6 +47,8 @@ class StepDef:
     profiles: tuple[str, ...] = ("gainsight-px", "skilljar")
     when: str | None = None  # a condition (Conditions) under which the step applies at all
     all_checks: bool = False  # runs every check (troubleshooting reads the others' results)
+    # Not listed at all (rather than listed as skipped) while its condition is False: a step whose screen comes later.
+    hidden_when_off: bool = False
 
 
 # The order of the recovery. Check ids come from the check registry (each check names its step).
@@ -55,6 +57,9 @@ STEPS: tuple[StepDef, ...] = (
     StepDef("connect", "Connect Salesforce", ("connect",), facts=("signed_in",)),
     StepDef("impact", "Impact", ("impact",)),
     StepDef("mappings", "Document mappings", ("mappings",), facts=("snapshot_saved",)),
+    # Issue 22: what the org shows about the integration before its token comes back, and the hardening. Offered
+    # once the wizard has its pane (Recovery.offer_security_step); its checks run with every `check` all the same.
+    StepDef("security", "Security review", ("security",), when="security_review", hidden_when_off=True),
     StepDef("reauthorize", "Re-authorize", ("reauthorize",), strict=("token.fresh", "identity.right_org")),
     StepDef("sync", "Synchronize", ("sync",), extra=("token.platform_status",), strict=("token.platform_status",),
             facts=("sync_completed",), profiles=("gainsight-px",)),
@@ -130,7 +135,8 @@ class Navigator:
     @property
     def steps(self) -> list[StepDef]:
         """The steps of this profile, knowledge included while it is not known to be unused."""
-        return [s for s in STEPS if self.profile.name in s.profiles]
+        return [s for s in STEPS if self.profile.name in s.profiles
+                and not (s.hidden_when_off and self._conditions(s.when or "") is False)]
 
     def step(self, step_id: str) -> StepDef:
         for s in self.steps:
