@@ -72,6 +72,32 @@ def _no_user() -> Outcome:
                    "no token or login for the connected app, and no snapshot naming the user")
 
 
+def _guessed_among(ctx: CheckContext) -> list[str]:
+    """Without a snapshot naming it, the integration user is the app's token holder (else its login): when several
+    users hold tokens (or logged in), that is a guess — the review of the wrong user would be worse than none."""
+    if ctx.integration_user_soql() is not None:
+        return []
+    holders = {str(t["UserId"])[:15]: (t.get("User") or {}).get("Username") or t["UserId"] for t in ctx.app_tokens()}
+    if not holders:
+        holders = {str(r["UserId"])[:15]: r["UserId"] for r in ctx.app_logins() if r.get("Status") == "Success"}
+    return sorted(holders.values()) if len(holders) > 1 else []
+
+
+def _integration_user(ctx: CheckContext) -> tuple[dict[str, Any] | None, Outcome | None]:
+    """The integration user, or the row's answer when it is not known for sure."""
+    user = ctx.integration_user()
+    if user is None:
+        return None, _no_user()
+    among = _guessed_among(ctx)
+    if among:
+        return None, manual("ask.integration_user",
+                            f"{len(among)} users hold {ctx.profile.connected_app} tokens ({', '.join(among[:3])}"
+                            f"{'…' if len(among) > 3 else ''}): which one is the integration user is not known",
+                            "take the mapping snapshot (the Mappings step, or --snapshot) so the review holds the "
+                            "right user", candidates=among)
+    return user, None
+
+
 def _cannot_read(what: str, needs: str, why: str, **evidence: Any) -> Outcome:
     """A row that could not be read: what, which permission it needs, and why that matters — never a failure."""
     return skipped("skip.no_permission", f"could not read {what}: it needs {needs}", why,
@@ -88,9 +114,9 @@ def _refused(exc: ApiError, what: str, needs: str) -> Outcome:
 @check("sec.logins", "Integration user's logins by source network", STEP, needs=NEEDS,
        reads=(*BASE, SEC_ME, SEC_LOGINS))
 def logins(ctx: CheckContext) -> Outcome:
-    user = ctx.integration_user()
-    if user is None:
-        return _no_user()
+    user, answer = _integration_user(ctx)
+    if answer is not None:
+        return answer
     w = window(ctx)
     s = settings_of(ctx)
     declared = parse_ranges(s.egress)
@@ -202,7 +228,9 @@ def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
 
 @check("sec.tokens", "Every OAuth token of the vendor's apps", STEP, needs=NEEDS, reads=(*BASE, SEC_ME, SEC_TOKENS))
 def tokens(ctx: CheckContext) -> Outcome:
-    user = ctx.integration_user()
+    user, answer = _integration_user(ctx)
+    if answer is not None and answer.reason != "skip.no_integration_user":
+        return answer
     names = apps(ctx)
     try:
         rows = ctx.read(token_reads(ctx)[0])
@@ -231,7 +259,7 @@ def tokens(ctx: CheckContext) -> Outcome:
                     "revoke the tokens nobody needs (from the Security review step, or Setup → Connected Apps "
                     "OAuth Usage), then let only the integration user's permission set use the app", **evidence)
     if not shown:
-        return ok(f"no token of {', '.join(names)} is held in the org (the revocation removed them)", **evidence)
+        return ok(f"no token of {', '.join(names)} is held in the org", **evidence)
     return ok(f"only the integration user holds tokens of {', '.join(names)} ({len(shown)})", **evidence)
 
 
@@ -251,9 +279,9 @@ def _label(ps: dict[str, Any]) -> str:
 @check("sec.reach", "Integration user's reach against what its mappings need", STEP,
        needs=(*NEEDS, "snapshot"), reads=(*BASE, SEC_REACH, SEC_DESCRIBES))
 def reach_vs_needs(ctx: CheckContext) -> Outcome:
-    user = ctx.integration_user()
-    if user is None:
-        return _no_user()
+    user, answer = _integration_user(ctx)
+    if answer is not None:
+        return answer
     got = reach(ctx, user)
     want = needs(ctx)
     sets = got["sets"]
@@ -299,7 +327,7 @@ def reach_vs_needs(ctx: CheckContext) -> Outcome:
         if extra_objects:
             what.append(f"{len(extra_objects)} object(s) no mapping uses ({', '.join(sorted(extra_objects)[:3])})")
         if extra_rights and not extra_objects:
-            what.append(f"more than Read/Edit on {', '.join(e['object'] for e in extra_rights[:3])}")
+            what.append("; ".join(f"{'/'.join(e['beyond'])} on {e['object']}" for e in extra_rights[:3]))
         if extra_fields or extra_field_edits:
             what.append(f"{len(extra_fields) + len(extra_field_edits)} field permission(s) beyond the mapped fields")
         if evidence["other_rights"] and not what:
@@ -318,9 +346,9 @@ def reach_vs_needs(ctx: CheckContext) -> Outcome:
 @check("sec.api_only", "A dedicated, API-only integration user", STEP, needs=NEEDS,
        reads=(*BASE, SEC_REACH))
 def api_only(ctx: CheckContext) -> Outcome:
-    user = ctx.integration_user()
-    if user is None:
-        return _no_user()
+    user, answer = _integration_user(ctx)
+    if answer is not None:
+        return answer
     sets = reach(ctx, user)["sets"]
     via = [_label(ps) for ps in sets if ps.get("PermissionsApiUserOnly")]
     me = ctx.userinfo()
@@ -344,9 +372,9 @@ def api_only(ctx: CheckContext) -> Outcome:
 @check("sec.ip_ranges", "Login IP ranges on the integration user's profile", STEP, needs=NEEDS,
        reads=(*BASE, SEC_REACH))
 def ip_ranges(ctx: CheckContext) -> Outcome:
-    user = ctx.integration_user()
-    if user is None:
-        return _no_user()
+    user, answer = _integration_user(ctx)
+    if answer is not None:
+        return answer
     try:
         ranges = reach(ctx, user)["ranges"]
     except ApiError as exc:
@@ -380,7 +408,7 @@ def app_access(ctx: CheckContext) -> Outcome:
         rows, access = _app_rows(ctx)
     except ApiError as exc:
         return _refused(exc, "the connected app's policies", "View Setup and Configuration")
-    user = ctx.integration_user()
+    user, _ = _integration_user(ctx)  # not known for sure: whether it is approved is not said
     sets = {ps["Id"][:15] for ps in reach(ctx, user)["sets"]} if user else set()
     out = []
     for row in rows:
@@ -448,8 +476,8 @@ def refresh_policy(ctx: CheckContext) -> Outcome:
                     "used or not", "a fixed lifetime ends the integration's token on a date, however busy it is: "
                     "the next disconnect is scheduled", "choose 'Expire refresh token if not used for' instead",
                     **evidence)
-    return ok(f"{', '.join(a['app'] for a in out)}: refresh tokens expire after {out[0]['period']} unused",
-              **evidence)
+    return ok(f"{', '.join(a['app'] for a in out)}: refresh tokens expire when not used for {out[0]['period']} "
+              "(hours, days or months: the API does not show which)", **evidence)
 
 
 # -- API volume -------------------------------------------------------------------------------------------------
@@ -457,9 +485,9 @@ def refresh_policy(ctx: CheckContext) -> Outcome:
 @check("sec.api_volume", "Integration user's API volume, against its own baseline", STEP, needs=NEEDS,
        reads=(*BASE, SEC_ME, SEC_VOLUME))
 def api_volume(ctx: CheckContext) -> Outcome:
-    user = ctx.integration_user()
-    if user is None:
-        return _no_user()
+    user, answer = _integration_user(ctx)
+    if answer is not None:
+        return answer
     w = window(ctx)
     files = log_files(ctx)
     could_not: dict[str, Any] | None = None
@@ -559,7 +587,7 @@ def audit_trail(ctx: CheckContext) -> Outcome:
         total = audit_total(ctx, rows)
     except ApiError as exc:
         return _refused(exc, "the Setup Audit Trail", "View Setup and Configuration")
-    user = ctx.integration_user()
+    user, _ = _integration_user(ctx)
     names = _names(ctx, user)
     me = str(ctx.userinfo().get("user_id") or "")[:15]
     touching = []

@@ -2,8 +2,8 @@
 
 What the integration needs (``needs``): Read on every mapped object and field; Edit on the objects and fields it
 pushes into (PX_ targets); Read on the custom objects it syncs (and their custom fields); Read on Knowledge
-articles when Knowledge is used; for Skilljar, Read, Create and Edit on the package objects it writes; and the
-API Enabled user permission. A field whose access is not set per field (a required field, a system field: the
+articles when Knowledge is used; for Skilljar, Read, Create and Edit on the package objects it writes, and Read on
+the objects their lookups point to (a Student's Contact or Lead); and the API Enabled user permission. A field whose access is not set per field (a required field, a system field: the
 describe's ``permissionable``) follows its object and is left out, as the Metadata API would refuse it.
 
 ``sfwizard.recovery.permission_set`` writes it as a file a person deploys (never applied by sfwizard itself).
@@ -70,11 +70,16 @@ def needs(ctx: CheckContext) -> Proposal:
         objects.setdefault(obj, set()).update(("read", "create", "edit"))
     wholesale = set(ctx.custom_objects()) | set((ctx.profile.backfill or {}).get("objects", []))
     described = ctx.describes(list(objects)) if objects else {}
+    looked_up: set[str] = set()
     for obj in sorted(wholesale):
         for f in (described.get(obj) or {}).get("fields", []):
             if f.get("custom") and f.get("permissionable"):
                 rights = {"read", "edit"} if "edit" in objects[obj] and f.get("updateable") else {"read"}
                 fields.setdefault(f"{obj}.{f['name']}", set()).update(rights)
+                if f.get("type") == "reference":  # a lookup it sets (a Student's Contact) needs Read on its target
+                    looked_up.update(str(t) for t in f.get("referenceTo") or ())
+    for target in sorted(looked_up - set(objects)):
+        objects[target] = {"read"}
     kept: dict[str, frozenset[str]] = {}
     for full, rights in fields.items():
         obj, _, name = full.partition(".")
@@ -86,5 +91,6 @@ def needs(ctx: CheckContext) -> Proposal:
     return Proposal(
         name=proposal_name(ctx), label=f"{vendor} integration (least privilege)",
         description=f"Exactly what the {vendor} integration's mappings need: proposed by sfwizard's security review",
-        objects={o: frozenset(r) for o, r in objects.items() if described.get(o) is not None or not described},
+        objects={o: frozenset(r) for o, r in objects.items()
+                 if described.get(o) is not None or o in looked_up or not described},
         fields=kept)

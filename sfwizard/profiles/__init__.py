@@ -15,7 +15,7 @@ from sfwizard.errors import SfwizardError
 
 NAMES = ("gainsight-px", "skilljar")
 ACTORS = ("platform_admin", "salesforce_admin", "wizard")
-CONDITIONS = ("knowledge", "custom_objects")
+CONDITIONS = ("knowledge", "custom_objects", "security_review")
 
 
 @dataclass(frozen=True)

@@ -127,10 +127,14 @@ class Connection:
         ctx = self.client.context(**kwargs)
         ctx.memo("org", self.identity.organization_row)
         ctx.memo("userinfo", self.identity.userinfo)
-        if self.demo is not None and self.demo.declared_egress:
+        # The vendor egress ranges the security review holds logins against: the demo's, else those saved for
+        # this platform (the admin declared them in an earlier recovery).
+        from sfwizard.recovery import security_store
+
+        egress = self.demo.declared_egress if self.demo is not None else security_store.load_egress(self.profile)
+        if egress:
             from sfwizard.checks import security_settings
 
-            egress = self.demo.declared_egress
             security_settings.attach(ctx, security_settings.from_profile(ctx.profile).with_egress(
                 list(egress.get("ranges") or []), str(egress.get("source") or "")))
         return ctx

@@ -504,7 +504,7 @@ class Recovery:
         settings = from_profile(self.profile)
         saved = security_store.load_egress(self.profile.name)
         demo = self.demo.declared_egress if self.demo is not None else None
-        egress = (self.session.facts.get("security_egress") or {}).get("value") or saved or demo
+        egress = (self.session.facts.get("security_egress") or {}).get("value") or (demo if self.demo else saved)
         if egress:
             settings = settings.with_egress(list(egress.get("ranges") or []), str(egress.get("source") or ""))
         window = (self.session.facts.get("security_window") or {}).get("value") or {}
@@ -536,7 +536,8 @@ class Recovery:
             raise SfwizardError("say where the ranges come from", "paste the URL of the vendor's page that lists them")
         egress = {"ranges": cleaned, "source": source}
         self.navigator.note_fact("security_egress", egress)
-        security_store.save_egress(self.profile.name, egress)
+        if self.demo is None:  # a demo's ranges are the scenario's: never the platform's saved setting
+            security_store.save_egress(self.profile.name, egress)
         return self.security_settings()
 
     def run_security_review(self, *, on_result: Callable[[CheckResult], None] | None = None,

@@ -14,6 +14,7 @@ import pytest
 
 from sfwizard.sandbox import templates
 from sfwizard.sandbox.admin.page import admin_page
+from sfwizard.sandbox.admin.security import security_page
 from sfwizard.sandbox.admin.view import state_json
 from sfwizard.sandbox.salesforce import pages
 from sfwizard.sandbox.scenarios import builder
@@ -72,6 +73,7 @@ def test_every_template_file_is_loaded_by_some_page(loaded) -> None:
     pages.message_page("Logged out", "bye")
     for scenario in ("healthy", "skilljar-recent"):  # the PX cards, then the Skilljar card
         admin_page(state_json(load_scenario(scenario)), ("ok", "done"))
+    security_page(load_scenario("healthy"), ("ok", "done"))  # the Setup stand-in pages
     files = _template_files()
     assert files, "no template files found"
     assert files - loaded == set(), "template files no page loads"
