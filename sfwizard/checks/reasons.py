@@ -187,6 +187,8 @@ REASONS: tuple[Reason, ...] = (
                                "says what, which permission and why)"),
         ("ask.vendor_egress", "a person declares the vendor's egress IP ranges (with where they were published) so "
                               "that logins from elsewhere can be marked"),
+        ("skip.query_refused", "not read: Salesforce refused the query the row needs for another reason than a "
+                               "permission (evidence could_not_read and errorCode say which and why)"),
         ("ask.integration_user", "a person names the integration user: several users hold the vendor's tokens and "
                                  "no mapping snapshot names one"),
     ),

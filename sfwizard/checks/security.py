@@ -104,9 +104,19 @@ def _cannot_read(what: str, needs: str, why: str, **evidence: Any) -> Outcome:
                    could_not_read={"what": what, "needs": needs, "why": why}, **evidence)
 
 
+# What Salesforce answers a user who may not read an object (or a field of it).
+PERMISSION_CODES = ("INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INVALID_TYPE", "INVALID_FIELD",
+                    "API_DISABLED_FOR_ORG", "FUNCTIONALITY_NOT_ENABLED")
+
+
 def _refused(exc: ApiError, what: str, needs: str) -> Outcome:
-    return _cannot_read(what, needs, f"Salesforce answered {exc.code}: the signed-in user may not read {what}",
-                        errorCode=exc.code)
+    if exc.code in PERMISSION_CODES:
+        return _cannot_read(what, needs, f"Salesforce answered {exc.code}: the signed-in user may not read {what}",
+                            errorCode=exc.code)
+    # Another refusal (a query this org will not run, a timeout): said as it is, never read as a permission.
+    why = f"Salesforce answered {exc.code}: {' '.join(exc.detail.split())[:200]}"
+    return skipped("skip.query_refused", f"could not read {what}: Salesforce refused the query ({exc.code})", why,
+                   could_not_read={"what": what, "needs": needs, "why": why}, errorCode=exc.code)
 
 
 # -- logins by source network ------------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 What the integration needs (``needs``): Read on every mapped object and field; Edit on the objects and fields it
 pushes into (PX_ targets); Read on the custom objects it syncs (and their custom fields); Read on Knowledge
 articles when Knowledge is used; for Skilljar, Read, Create and Edit on the package objects it writes, and Read on
-the objects their lookups point to (a Student's Contact or Lead); and the API Enabled user permission. A field whose access is not set per field (a required field, a system field: the
-describe's ``permissionable``) follows its object and is left out, as the Metadata API would refuse it.
+the objects their lookups point to (a Student's Contact or Lead); and the API Enabled user permission. A field
+whose access is not set per field (a required field, a system field: the describe's ``permissionable``) follows
+its object and is left out, as the Metadata API would refuse it.
 
 ``sfwizard.recovery.permission_set`` writes it as a file a person deploys (never applied by sfwizard itself).
 """

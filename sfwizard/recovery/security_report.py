@@ -135,8 +135,8 @@ def _tokens(x: dict[str, Any] | None, revocations: list[Any]) -> list[str]:
                 "| User | App | Issued | Last used | Uses | The integration user |", "|---|---|---|---|---|---|"]
         for t in ev["tokens"]:
             out.append(f"| {_md(t.get('user') or t.get('user_id'))} | {_md(t.get('app'))} | "
-                       f"{_md(t.get('created') or '-')} | {_md(t.get('last_used') or '-')} | {t.get('use_count') or 0} | "
-                       f"{'yes' if t.get('integration_user') else 'no'} |")
+                       f"{_md(t.get('created') or '-')} | {_md(t.get('last_used') or '-')} | "
+                       f"{t.get('use_count') or 0} | {'yes' if t.get('integration_user') else 'no'} |")
         if ev.get("truncated"):
             out.append(f"\n{ev.get('total')} tokens in all; {ev.get('read')} read.")
         out.append("")

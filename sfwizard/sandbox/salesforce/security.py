@@ -439,7 +439,7 @@ def add_log_file(state: SandboxState, org: Org, event_type: str, day: datetime, 
     if created > state.loaded_at or created < state.loaded_at - timedelta(days=retention(state, org)):
         return None
     spec = LogFile(event_type, day, org.id, dict(calls), client_ip)
-    length = sum(calls.values()) * 210 + 400  # about what a row of these columns weighs
+    length = log_length(spec)
     row = org.table("EventLogFile").insert(system_fields({
         "EventType": event_type, "LogDate": day, "Interval": "Daily", "LogFile": None,
         "LogFileContentType": "CSV", "LogFileFieldNames": ",".join(LOG_COLUMNS),
@@ -451,26 +451,36 @@ def add_log_file(state: SandboxState, org: Org, event_type: str, day: datetime, 
     return row
 
 
+def _line(spec: LogFile, user_id: str, n: int, at: datetime) -> str:
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerow((
+        spec.event_type, at.strftime("%Y%m%d%H%M%S.") + f"{at.microsecond // 1000:03d}", f"4{n:021d}"[:22],
+        spec.org_id[:15], user_id[:15], "38", "12", "/services/data/v60.0/query", "", "", "Standard", "S", "21000000",
+        "GET", "200", "Gainsight-PX/1.0", "25", at.strftime("%Y-%m-%dT%H:%M:%S.000Z"), user_id, spec.client_ip, ""))
+    return out.getvalue()
+
+
+def _header() -> str:
+    return ",".join(f'"{c}"' for c in LOG_COLUMNS) + "\n"
+
+
 def log_csv(spec: LogFile) -> Iterator[str]:
     """The file's CSV, one line per call (quoted as Salesforce quotes every field)."""
-    out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    writer.writerow(LOG_COLUMNS)
-    yield out.getvalue()
+    yield _header()
     n = 0
     for user_id, count in spec.calls.items():
         step = 86_400_000 // max(count, 1)
         for i in range(count):
-            out.seek(0)
-            out.truncate()
-            at = spec.day + timedelta(milliseconds=i * step)
             n += 1
-            writer.writerow((spec.event_type, at.strftime("%Y%m%d%H%M%S.") + f"{at.microsecond // 1000:03d}",
-                             f"4{n:021d}"[:22], spec.org_id[:15], user_id[:15], "38", "12",
-                             "/services/data/v60.0/query", "", "", "Standard", "S", "21000000", "GET", "200",
-                             "Gainsight-PX/1.0", "25", at.strftime("%Y-%m-%dT%H:%M:%S.000Z"), user_id,
-                             spec.client_ip, ""))
-            yield out.getvalue()
+            yield _line(spec, user_id, n, spec.day + timedelta(milliseconds=i * step))
+
+
+def log_length(spec: LogFile) -> int:
+    """The CSV's size in bytes (LogFileLength), without writing it: every line of a user weighs the same."""
+    total = len(_header().encode())
+    for user_id, count in spec.calls.items():
+        total += count * len(_line(spec, user_id, 1, spec.day).encode())
+    return total
 
 
 def _blob(ctx: Any, req: Request, m: re.Match[str]) -> Response:
