@@ -53,8 +53,9 @@ def write_project(p: Proposal, folder: Path, api_version: str = "60.0") -> Path:
     file's path. Deploy from the folder: ``sf project deploy start --manifest manifest/package.xml``."""
     from sfwizard.fileio import private_dir, write_atomic
 
-    private_dir(folder)
-    sets = private_dir(folder / "force-app" / "main" / "default" / "permissionsets")
+    sets = private_dir(folder)
+    for part in ("force-app", "main", "default", "permissionsets"):  # each level 0700, not only the last
+        sets = private_dir(sets / part)
     private_dir(folder / "manifest")
     target = sets / f"{p.name}.permissionset-meta.xml"
     write_atomic(target, permission_set_xml(p).encode(), what="the proposed permission set")
