@@ -197,7 +197,7 @@ def open_sandbox(info: dict[str, Any], profile: str | None = None, *, snapshot: 
                  demo=demo, cancel=cancel) as conn:
         facts = sandbox_facts(conn.client, info)
         conn.snapshot = snapshot or demo_snapshot(conn.client, info, facts)
-        conn.demo = dataclasses.replace(demo, disconnected_at=_alert_time(facts))
+        conn.demo = dataclasses.replace(demo, disconnected_at=_alert_time(facts), latest_versions=_latest(facts, conn))
         yield conn
 
 
@@ -267,6 +267,13 @@ def _alert_time(facts: dict[str, Any]) -> datetime | None:
 
     when = (facts.get("skilljar") or {}).get("disconnected_at")
     return parse_datetime(when) if when else None
+
+
+def _latest(facts: dict[str, Any], conn: Connection) -> dict[str, str]:
+    """The newest published version of each package installed in the signed-in org, as the scenario states it
+    (what a person would read off the package's listing)."""
+    org = next((o for o in facts.get("orgs", []) if o.get("id") == conn.identity.org_id), {})
+    return {p["namespace"]: p["latest"] for p in org.get("packages", []) if p.get("latest")}
 
 
 # -- the wizard's demo: the sandbox in the background, and the clicks people make in the vendors' UIs ----------

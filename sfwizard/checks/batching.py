@@ -33,10 +33,10 @@ def io_pool(workers: int) -> ThreadPoolExecutor:
 
 def stops_salesforce(exc: BaseException) -> bool:
     """A used-up API limit, a lost sign-in or an org that does not answer: no later Salesforce call can work."""
-    from sfwizard.integrations.salesforce import ApiLimitExceeded, SalesforceUnreachable
+    from sfwizard.integrations.salesforce import ApiLimitExceeded, PasswordExpired, SalesforceUnreachable
     from sfwizard.integrations.signin import SignInRequired
 
-    return isinstance(exc, (ApiLimitExceeded, SignInRequired, SalesforceUnreachable))
+    return isinstance(exc, (ApiLimitExceeded, PasswordExpired, SignInRequired, SalesforceUnreachable))
 
 
 def key_of(read: Read) -> str:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sfwizard.checks.base import Outcome, check, fail, manual, ok, warn
 from sfwizard.checks.context import CheckContext
-from sfwizard.checks.shared_reads import ME, PX_INTEGRATION, PX_PAGES, PX_SUBSCRIPTION, STATUS
+from sfwizard.checks.shared_reads import ME, ORG, PX_INTEGRATION, PX_PAGES, PX_SUBSCRIPTION, STATUS, USERINFO
 
 _BAD = {"partial_outage", "major_outage"}
 SOON = timedelta(hours=24)  # a maintenance starting within this is one the recovery would run into
@@ -85,6 +85,18 @@ def status_page(ctx: CheckContext) -> Outcome:
     notes += [f"{n} under maintenance" for n in under_maintenance if n not in comp_watch]
     return ok(f"status page: {s.description or 'all systems operational'}"
               + (f" — {'; '.join(notes)}" if notes else ""), **evidence)
+
+
+@check("before.salesforce_signin", "Salesforce answers the wizard's sign-in", "connect", reads=(ORG, USERINFO))
+def salesforce_signin(ctx: CheckContext) -> Outcome:
+    """Who and where the sign-in is. When the org refuses it before anything else runs (a used-up API limit,
+    the signed-in user's expired password, a deactivated or frozen user), this is the result that names the
+    cause (the runner's stop), and every other Salesforce check is skipped with why."""
+    org = ctx.organization()
+    me = ctx.userinfo()
+    kind = "SANDBOX" if org.get("IsSandbox") else "production"
+    return ok(f"signed in to {org['Name']} ({org['Id']}, {kind}) as {me.get('preferred_username')}",
+              org_id=org["Id"], org_name=org["Name"], kind=kind, user=me.get("preferred_username"))
 
 
 @check("before.salesforce_admin", "Salesforce admin can approve the connection", "connect", reads=(ME,))

@@ -40,6 +40,9 @@ class CheckContext(SnapshotFacts, SalesforceFacts, PlatformFacts):
     reauthorized_at: datetime | None = None  # when the person clicked Authorize/Reconnect (session)
     disconnected_at: datetime | None = None  # when the integration stopped, as given (disconnect_time() reads it)
     known_article: str | None = None  # a Knowledge article title the admin knows exists
+    # Managed packages' latest versions by namespace, as a person read them off the listing (no API says which
+    # is the latest); a demo takes them from its scenario.
+    latest_versions: dict[str, str] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     results: dict[str, CheckResult] = field(default_factory=dict)  # id → result of this run so far
     sign_in_required: bool = False  # set by the runner: the checks could not run

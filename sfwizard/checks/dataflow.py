@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from sfwizard.checks import causes
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped
 from sfwizard.checks.context import CheckContext
 from sfwizard.checks.reads import Reads
@@ -80,6 +81,16 @@ CURRENT = Reads("flow_current", "salesforce", then=_current)  # the sampled acco
 PUSHES = Reads("flow_pushes", "salesforce", then=_pushes)  # the integration user's writes since
 
 
+def relayed_cause(ctx: CheckContext) -> tuple[str, str] | None:
+    """(cause, fix) when the platform reports the integration down with a Salesforce error code that names one
+    (what the data-flow findings then follow from); None otherwise."""
+    integ = ctx.px_integration() if ctx.px is not None else None
+    code = causes.error_code_in(integ.last_error) if integ is not None and integ.status != "UP" else None
+    if code is None:
+        return None
+    return causes.ERROR_CODES[code].words(code=code, status=code, app=ctx.profile.connected_app)
+
+
 def _px_value(record: dict[str, Any], attribute: str) -> Any:
     if attribute in record:
         return record[attribute]
@@ -111,7 +122,7 @@ def next_runs(schedule: list[dict[str, str]], now: datetime, count: int = 3) -> 
 
 @check("flow.salesforce_to_platform", "Salesforce → platform data is current", "validate",
        profiles=("gainsight-px",), needs=("salesforce", "platform", "snapshot", "data_org"),
-       reads=(PX_PAGES, DISCONNECT, CURRENT))
+       reads=(PX_PAGES, PX_INTEGRATION, DISCONNECT, CURRENT))
 def salesforce_to_platform(ctx: CheckContext) -> Outcome:
     maps = _account_maps(ctx)
     if not maps:
@@ -157,12 +168,15 @@ def salesforce_to_platform(ctx: CheckContext) -> Outcome:
         return skipped("skip.empty_sample", f"nothing to compare: {why}", why, how_to_get_a_sample=how, **evidence)
     if stale:
         nxt = evidence["next_runs"][0] if evidence["next_runs"] else None
+        sync = ("click Synchronize on the Salesforce card and wait for it; historical data may take 2–3 sync "
+                "cycles" + (f" — next scheduled {nxt['activity'].lower()}: {nxt['local']} ({nxt['gmt']})"
+                            if nxt else ""))
+        named = relayed_cause(ctx)  # stale because the platform is down for a cause Salesforce's code names
         return fail("flow.stale",
                     f"{len(stale)} of {len(rows)} sampled accounts changed in Salesforce are stale in the platform",
+                    f"no sync has completed since the disconnect: {named[0]}" if named else
                     "no sync has completed since the disconnect (or a backfill is still processing)",
-                    "click Synchronize on the Salesforce card and wait for it; historical data may take 2–3 sync "
-                    "cycles" + (f" — next scheduled {nxt['activity'].lower()}: {nxt['local']} ({nxt['gmt']})"
-                                 if nxt else ""), **evidence)
+                    f"{named[1]}; then {sync}" if named else sync, **evidence)
     return ok(f"{len(rows)} sampled accounts match between Salesforce and the platform", **evidence)
 
 
@@ -228,10 +242,13 @@ def platform_to_salesforce(ctx: CheckContext) -> Outcome:
     if written == 0:
         when = "the re-authorization" if ctx.reauthorized_at else "the disconnect" if since else "ever"
         if integ is not None and integ.status != "UP":
+            named = relayed_cause(ctx)
             return fail("flow.no_push", f"no PX_ field has been written by the integration user since {when}",
-                        f"the platform reports the integration {integ.status}: nothing can be pushed until it is "
-                        "re-authorized", "re-authorize (token.platform_status), click Synchronize, then run this "
-                        "check again", **evidence)
+                        f"the platform reports the integration {integ.status}: " + (
+                            named[0] if named else "nothing can be pushed until it is re-authorized"),
+                        f"{named[1]}; click Synchronize, then run this check again" if named else
+                        "re-authorize (token.platform_status), click Synchronize, then run this check again",
+                        **evidence)
         return fail("flow.no_push", f"no PX_ field has been written by the integration user since {when}",
                     "no push has run yet (pushes run at 03:00, 11:00 and 19:00 GMT) or pushes fail",
                     "click Synchronize, then run this check again", **evidence)

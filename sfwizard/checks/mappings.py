@@ -87,22 +87,28 @@ def push_targets(ctx: CheckContext) -> Outcome:
     if not pushes:
         return skipped("skip.no_mappings", "the snapshot documents no push to Salesforce: no target to compare")
     no_prefix = [p for p in pushes if not p.split(".", 1)[1].startswith(prefix)]
-    read_only = []
+    read_only, formulas = [], []
     for p in pushes:
         sobject, _, name = p.partition(".")
         f = fields.get(sobject, {}).get(name.lower())
         if f is not None and not f.get("updateable"):
             read_only.append(p)
-    evidence = {"push_targets": pushes, "without_prefix": no_prefix, "not_updateable": read_only}
+            if f.get("calculated"):
+                formulas.append({"field": p, "formula": f.get("calculatedFormula")})
+    evidence = {"push_targets": pushes, "without_prefix": no_prefix, "not_updateable": read_only,
+                "formula_fields": formulas}
     if no_prefix:
         return fail("mapping.push_without_prefix",
                     f"{len(no_prefix)} push target(s) lack the {prefix} prefix: {', '.join(no_prefix)}",
                     f"the platform only pushes into Salesforce fields whose name starts with {prefix}",
                     f"create {prefix}-prefixed fields and point the push mappings at them", **evidence)
     if read_only:
+        why = (f"{formulas[0]['field']} is a formula field (Salesforce computes it: {formulas[0]['formula']}), "
+               "which no push and no permission can write" if formulas
+               else "read-only fields cannot be written by the push")
         return fail("mapping.push_read_only", f"{len(read_only)} push target(s) are read-only: {', '.join(read_only)}",
-                    "formula or read-only fields cannot be written by the push",
-                    "use writable fields for pushes", **evidence)
+                    why, f"point the push mappings at writable {prefix} fields (create plain fields for what the "
+                    "platform pushes)", **evidence)
     return ok(f"all {len(pushes)} push targets are {prefix} fields and writable", **evidence)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sfwizard.checks.base import Outcome, check, fail, ok, skipped
 from sfwizard.checks.context import CheckContext
 from sfwizard.checks.salesforce_facts import UserAccess
-from sfwizard.checks.shared_reads import ACCESS, INTEGRATION_USER
+from sfwizard.checks.shared_reads import ACCESS, DESCRIBE_MAPPED, INTEGRATION_USER
 
 
 def _user_or_none(ctx: CheckContext) -> tuple[dict[str, Any] | None, UserAccess | None]:
@@ -49,6 +49,7 @@ def _missing(ctx: CheckContext, user: dict[str, Any], perm: str) -> dict[str, An
     """
     access = ctx.user_access(user)
     mappings = ctx.source_mappings() if perm == "read" else ctx.push_mappings()
+    formulas = _formula_fields(ctx) if perm == "edit" else set()
     missing: list[str] = []
     missing_objects: list[str] = []
     missing_fields: list[str] = []
@@ -60,6 +61,8 @@ def _missing(ctx: CheckContext, user: dict[str, Any], perm: str) -> dict[str, An
             if sobject not in missing_objects:
                 missing_objects.append(sobject)
                 missing.append(f"{perm.title()} on object {sobject}")
+        elif m.salesforce.lower() in formulas:
+            continue  # no permission makes a formula field writable: mapping.push_targets names it
         elif not access.field_perm(m.salesforce, perm):
             missing_fields.append(m.salesforce)
             missing.append(f"{perm.title()} access on field {m.salesforce} (field-level security)")
@@ -71,6 +74,13 @@ def _missing(ctx: CheckContext, user: dict[str, Any], perm: str) -> dict[str, An
                 missing.append(f"Read on object {name}")
     return {"user": user["Username"], "objects": sorted(objects), "missing": missing,
             "missing_objects": missing_objects, "missing_fields": missing_fields}
+
+
+def _formula_fields(ctx: CheckContext) -> set[str]:
+    """The mapped fields that are formula fields ("object.field", lower case), from the describes."""
+    objects = sorted({m.salesforce.split(".", 1)[0] for m in ctx.mappings()})
+    return {f"{obj}.{f['name']}".lower() for obj, d in ctx.describes(objects).items() if d
+            for f in d.get("fields", []) if f.get("calculated")}
 
 
 @check("perm.read_sources", "Integration user can read every mapped source", "reauthorize",
@@ -94,7 +104,8 @@ def read_sources(ctx: CheckContext) -> Outcome:
 
 
 @check("perm.edit_targets", "Integration user can write every push target", "reauthorize",
-       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"), reads=(INTEGRATION_USER, ACCESS))
+       profiles=("gainsight-px",), needs=("salesforce", "snapshot", "data_org"),
+       reads=(INTEGRATION_USER, ACCESS, DESCRIBE_MAPPED))
 def edit_targets(ctx: CheckContext) -> Outcome:
     user = ctx.integration_user()
     if user is None:

@@ -125,6 +125,13 @@ def password_age(ctx: CheckContext) -> Outcome:
     left = (expires - ctx.now).days
     evidence["expires"] = expires.isoformat()
     basis = "assumed — no API showed the policy" if policy["assumed"] else policy["source"]
+    if expires < ctx.now and not policy["assumed"]:  # the policy Salesforce shows has expired it
+        from sfwizard.checks.causes import PASSWORD_EXPIRED
+
+        cause, fix = PASSWORD_EXPIRED.words(status=f"{age} days old under a {days}-day policy, {policy['source']}")
+        return fail("proactive.password_expired",
+                    f"{user['Username']}'s password expired on {expires:%Y-%m-%d}: it is {age} days old under a "
+                    f"{days}-day policy ({basis})", cause, fix, **evidence)
     if left <= 14:
         when = f"expired on {expires:%Y-%m-%d}" if left < 0 else f"may expire within {left} days ({expires:%Y-%m-%d})"
         return warn("proactive.password_expiring",

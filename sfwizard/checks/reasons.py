@@ -55,16 +55,28 @@ REASONS: tuple[Reason, ...] = (
         ("org.snapshot_mismatch", "the mapping snapshot was taken in another org than the connected one"),
         ("org.platform_elsewhere", "the signed-in org is the right one, but the platform's token or records come "
                                    "from another org"),
+        ("org.sandbox_copy", "the wizard is signed in to a sandbox that holds the platform's records' Ids (a full "
+                             "copy shares production's): the platform's data most likely lives in production"),
     ),
     *_group(
         ("token.app_blocked", "Salesforce blocked the integration's connected app (not installed in the org)"),
-        ("token.login_failed", "the integration's last login to Salesforce was refused"),
+        ("token.password_expired", "the integration user's password expired: Salesforce refuses its logins and "
+                                   "calls (LoginHistory, or INVALID_OPERATION_WITH_EXPIRED_PASSWORD)"),
+        ("token.password_locked", "the integration user is locked out after too many failed logins"),
+        ("token.invalid_password", "the integration's login gave a wrong password"),
+        ("token.user_frozen", "the integration user is frozen and cannot log in"),
+        ("token.user_inactive", "the integration user's login was refused: the user is deactivated"),
+        ("token.login_failed", "the integration's last login to Salesforce was refused for a reason its status "
+                               "names (quoted in the evidence)"),
         ("token.other_user", "the integration's fresh token belongs to another user than the integration user"),
         ("token.other_org", "the platform reports the integration UP but this org holds no token of its connected "
                             "app: the approval went to another org"),
         ("token.not_granted", "no token has been granted to the integration's connected app since the "
                               "disconnect"),
-        ("token.platform_down", "the platform reports the Salesforce integration not UP"),
+        ("token.platform_down", "the platform reports the Salesforce integration not UP (evidence "
+                                "salesforce_error_code and cause_reason: the Salesforce error it relays, if any)"),
+        ("token.revoked", "a cause: Salesforce no longer accepts the integration's session (INVALID_SESSION_ID, "
+                          "invalid_grant)"),
         ("token.no_sync_since", "the platform reports UP but no sync has succeeded for over 26 hours"),
     ),
     *_group(
@@ -109,6 +121,8 @@ REASONS: tuple[Reason, ...] = (
     ),
     *_group(
         ("proactive.password_expiring", "the integration user's password may expire within 14 days"),
+        ("proactive.password_expired", "the integration user's password is older than its policy (as the API shows "
+                                       "the policy): Salesforce has expired it"),
         ("proactive.api_exhausted", "the org's daily API requests are used up"),
         ("proactive.api_high_usage", "over 80% of the org's daily API requests are used"),
         ("proactive.personal_user", "the integration runs as the admin signed in now, not a dedicated user"),
@@ -116,7 +130,9 @@ REASONS: tuple[Reason, ...] = (
     *_group(
         ("ts.authorization_incomplete", "symptom seen: authorization fails or never completes"),
         ("ts.app_blocked", "symptom seen: the connected app is blocked by Salesforce"),
-        ("ts.access_denied", "symptom seen: \"Access Denied\" in Salesforce"),
+        ("ts.access_denied", "symptom seen: \"Access Denied\" in Salesforce (a permission is missing)"),
+        ("ts.login_refused", "symptom seen: Salesforce refuses the integration user's login (its password, a "
+                             "lockout, a frozen or deactivated user)"),
         ("ts.wrong_org", "symptom seen: the wrong org or user is connected"),
         ("ts.stale_data", "symptom seen: data appears stale"),
         ("ts.push_without_prefix", "symptom seen: the platform → Salesforce push is failing"),
@@ -127,6 +143,9 @@ REASONS: tuple[Reason, ...] = (
         ("salesforce.refused", "Salesforce answered a call with an error; evidence errorCode names it"),
         ("salesforce.limit_exceeded", "Salesforce refused a call: the daily API limit is used up"),
         ("signin.required", "the Salesforce sign-in is no longer valid and could not be refreshed"),
+        ("signin.password_expired", "the signed-in user's password expired: Salesforce refuses every call of theirs "
+                                    "(INVALID_OPERATION_WITH_EXPIRED_PASSWORD)"),
+        ("signin.user_inactive", "the signed-in user is deactivated or frozen: Salesforce refuses its sign-in"),
         ("net.unreachable", "a service could not be reached: the connection failed, dropped or timed out"),
         ("net.tls_untrusted", "a service's TLS certificate is not trusted here (a TLS-inspecting proxy whose CA "
                               "sfwizard was not given, or a wrong host)"),
@@ -153,6 +172,7 @@ REASONS: tuple[Reason, ...] = (
         ("skip.no_knowledge", "Salesforce Knowledge is not enabled in this org (knowledge.categories names it)"),
         ("skip.not_reconnected", "no re-authorization or disconnect recorded yet"),
         ("skip.depends_on", "the checks this one reads did not run"),
+        ("skip.no_package", "the managed package is not installed (skilljar.package says so): nothing to upgrade"),
         ("skip.wrong_org", "not checked: the wizard is signed in to another org than the one the platform's data "
                            "lives in (identity.right_org)"),
         ("skip.consequence", "a troubleshooting symptom that follows from another one seen in this run "
@@ -160,11 +180,16 @@ REASONS: tuple[Reason, ...] = (
         ("skip.limit_exceeded", "not run: an earlier call found the Salesforce API limit used up"),
         ("skip.unreachable", "not run or not judged: a service the check reads could not be reached"),
         ("skip.signin_required", "not run: the Salesforce sign-in was lost earlier in the run"),
+        ("skip.password_expired", "not run: the signed-in user's password expired, so Salesforce answers none of "
+                                  "their calls"),
+        ("skip.user_inactive", "not run: the signed-in user is deactivated or frozen"),
     ),
     *_group(
         ("ask.people_present", "a person confirms both admins are present"),
         ("ask.knowledge_toggle", "a person confirms the Knowledge Base toggle (no API shows it)"),
         ("ask.disconnect_date", "a person reads the disconnect date from the platform's dashboard"),
+        ("ask.package_upgrade", "a person upgrades the managed package (or confirms it is the latest) before "
+                                "reconnecting: no API says which version is the latest"),
     ),
     # -- the security review (issue 22): findings worded as evidence; what the org would not show is a skip --
     *_group(

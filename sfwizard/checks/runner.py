@@ -152,7 +152,7 @@ class _Run:
             raise failed
 
     def one(self, spec: CheckSpec) -> CheckResult:
-        from sfwizard.integrations.salesforce import ApiError, ApiLimitExceeded, SalesforceUnreachable
+        from sfwizard.integrations.salesforce import ApiError, ApiLimitExceeded, PasswordExpired, SalesforceUnreachable
         from sfwizard.integrations.signin import SignInRequired
 
         ctx = self.ctx
@@ -173,7 +173,7 @@ class _Run:
                     outcome = spec.func(ctx)
             except Cancelled:
                 raise
-            except (SignInRequired, ApiLimitExceeded, SalesforceUnreachable) as exc:
+            except (SignInRequired, ApiLimitExceeded, PasswordExpired, SalesforceUnreachable) as exc:
                 outcome = self._stop(exc)
             except ApiError as exc:
                 outcome = fail("salesforce.refused", f"Salesforce refused a call: {exc.code}", exc.message,
@@ -207,33 +207,51 @@ class _Run:
 
     def _stop(self, exc: BaseException) -> Outcome:
         """The first check to meet a stop fails with it; one that meets it after another did is skipped."""
-        from sfwizard.integrations.salesforce import ApiLimitExceeded
-        from sfwizard.integrations.signin import SignInRequired
-
         self.ctx.note_stop(exc)
         with self._lock:
             if self.stopped is not None:
                 return skipped(self.stopped[0], "not run: " + self.stopped[1], self.stopped[1])
-            if isinstance(exc, SignInRequired):
-                self.stopped = ("skip.signin_required",
-                                "the Salesforce sign-in is no longer valid (sign in again: sfwizard login)")
-                self.ctx.sign_in_required = True
-                return fail("signin.required", exc.message,
-                            "the token was revoked or expired and could not be refreshed", exc.hint)
-            if isinstance(exc, ApiLimitExceeded):
-                self.stopped = ("skip.limit_exceeded", "the Salesforce API limit is used up")
-                return fail("salesforce.limit_exceeded", "Salesforce's daily API limit is used up",
-                            exc.message, exc.hint, errorCode=exc.code)
-            # Asking again, check after check, only waits out the same timeouts: the rest is not run.
-            self.stopped = ("skip.unreachable", "Salesforce could not be reached")
-            return fail("net.unreachable", exc.message,  # type: ignore[attr-defined]
-                        "the org did not answer: nothing was checked there",
-                        getattr(exc, "hint", "") or "check the network, then run the checks again",
-                        service="salesforce")
+            outcome, self.stopped = stop_outcome(exc)
+            if outcome.reason.startswith("signin."):
+                self.ctx.sign_in_required = outcome.reason == "signin.required"
+            return outcome
 
     def _report(self, p: Progress) -> None:
         with self._emit:
             self.progress(p)
+
+
+def stop_outcome(exc: BaseException) -> tuple[Outcome, tuple[str, str]]:
+    """What a stop means: the failing result of the first check to meet it, and (skip reason, words) for every
+    Salesforce check after it. A used-up limit, an expired password, a deactivated or frozen user are a
+    diagnosis (the cause named, its fix); a lost sign-in or an org that does not answer are not."""
+    from sfwizard.checks.causes import LIMIT
+    from sfwizard.integrations.salesforce import ApiLimitExceeded, PasswordExpired
+    from sfwizard.integrations.signin import SignInRequired
+
+    if isinstance(exc, SignInRequired) and "inactive user" in exc.message:
+        # Salesforce's OAuth answer (invalid_grant "inactive user") for a deactivated or frozen user
+        why = "the signed-in Salesforce user is deactivated or frozen"
+        return fail("signin.user_inactive", f"{why}: Salesforce refuses its sign-in", exc.message,
+                    "reactivate or unfreeze the user (Setup → Users), or sign in as an active Salesforce admin: "
+                    "sfwizard login"), ("skip.user_inactive", why)
+    if isinstance(exc, SignInRequired):
+        return fail("signin.required", exc.message, "the token was revoked or expired and could not be refreshed",
+                    exc.hint), \
+            ("skip.signin_required", "the Salesforce sign-in is no longer valid (sign in again: sfwizard login)")
+    if isinstance(exc, ApiLimitExceeded):
+        return fail("salesforce.limit_exceeded", "Salesforce's daily API limit is used up: every Salesforce call is "
+                    "refused until it resets", LIMIT.cause, LIMIT.fix, errorCode=exc.code, message=exc.detail), \
+            ("skip.limit_exceeded", "the Salesforce API limit is used up")
+    if isinstance(exc, PasswordExpired):
+        return fail("signin.password_expired", "the signed-in Salesforce user's password expired: Salesforce refuses "
+                    "every call of theirs", f"the password's policy expired it ({exc.code})", exc.hint,
+                    errorCode=exc.code), ("skip.password_expired", "the signed-in user's password expired")
+    # Asking again, check after check, only waits out the same timeouts: the rest is not run.
+    return fail("net.unreachable", exc.message,  # type: ignore[attr-defined]
+                "the org did not answer: nothing was checked there",
+                getattr(exc, "hint", "") or "check the network, then run the checks again",
+                service="salesforce"), ("skip.unreachable", "Salesforce could not be reached")
 
 
 def unreachable(exc: BaseException) -> bool:

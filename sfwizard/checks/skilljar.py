@@ -255,3 +255,34 @@ def package(ctx: CheckContext) -> Outcome:
                     "check you are in the right org; install the Skilljar package or grant access", **evidence)
     shown = f"Skilljar package {version} installed" if version else "the Skilljar package is installed"
     return ok(f"{shown}; its objects are present", **evidence)
+
+
+def _parts(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
+@check("skilljar.package_upgrade", "Skilljar package upgraded before reconnecting", "reauthorize",
+       profiles=("skilljar",), needs=("salesforce", "data_org"), reads=(PACKAGE,))
+def package_upgrade(ctx: CheckContext) -> Outcome:
+    """Skilljar's reconnection guide starts with upgrading its managed package (Install for All Users →
+    Upgrade), then re-authenticating as the same integration user. The installed version is read (Tooling
+    API); which version is the latest no API says — a person confirms the upgrade, unless the latest is known
+    (``CheckContext.latest_versions``: a demo's scenario states it) and already installed."""
+    version, unknown = installed_version(ctx)
+    latest = ctx.latest_versions.get(NAMESPACE)
+    evidence: dict[str, Any] = {"installed_version": version, "latest_version": latest}
+    if unknown:
+        evidence["version_unknown"] = unknown
+    if version is None and not unknown.startswith("the Tooling API refused"):
+        return skipped("skip.no_package", "the Skilljar package is not installed: skilljar.package says so",
+                       **evidence)
+    how = ("open the Skilljar package's install link (Skilljar's reconnection guide has it), choose Install for All "
+           "Users and click Upgrade; then Reconnect in Skilljar as the same integration user")
+    if version is not None and latest is not None and _parts(version) >= _parts(latest):
+        return ok(f"Skilljar package {version} installed: the latest ({latest})", **evidence)
+    if version is not None and latest is not None:
+        return manual("ask.package_upgrade", f"upgrade the Skilljar package first: installed {version}, latest "
+                      f"{latest} — then Reconnect", how, **evidence)
+    shown = f"installed {version}" if version else f"installed version unknown ({unknown})"
+    return manual("ask.package_upgrade", f"upgrade the Skilljar package to its latest version before reconnecting "
+                  f"({shown}; no API says which is the latest) and confirm", how, **evidence)

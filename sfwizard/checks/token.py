@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
+from sfwizard.checks import causes
 from sfwizard.checks.base import Outcome, check, fail, ok, warn
 from sfwizard.checks.context import CheckContext
 from sfwizard.checks.shared_reads import APP_LOGINS, APP_TOKENS, DISCONNECT, INTEGRATION_USER, ORG, PX_INTEGRATION
 from sfwizard.sftime import parse_datetime
-
-_BLOCKED_WORDS = ("uninstalled", "not installed", "approval", "oauth_approval", "blocked",
-                  "not approved")  # LoginHistory says "Failed: Connected App Not Installed"
 
 
 def _when(value: str | None) -> datetime | None:
@@ -33,27 +31,31 @@ def fresh_token(ctx: CheckContext) -> Outcome:
                 "recent_logins": [{"at": r.get("LoginTime"), "status": r.get("Status")} for r in logins[:5]]}
     failures = [r for r in logins if r.get("Status") != "Success"
                 and (since is None or (_when(r.get("LoginTime")) or since) >= since)]
-    blocked = [r for r in failures if any(w in str(r.get("Status", "")).lower() for w in _BLOCKED_WORDS)]
-    if blocked:
-        return fail("token.app_blocked", f"Salesforce blocked the {app} connected app: {blocked[0].get('Status')}",
-                    "since 2025 Salesforce blocks connected apps that are not installed in the org",
-                    f"install the {app} connected app in Setup → Connected Apps OAuth Usage (Install), or give "
-                    "the approving user 'Approve Uninstalled Connected Apps', then authorize again", **evidence)
+    refusal = _most_specific(failures)
+    if refusal is not None and refusal[0].reason == "token.app_blocked":
+        cause, fix = refusal[0].words(app=app, status=str(refusal[1].get("Status")))
+        return fail("token.app_blocked", f"Salesforce blocked the {app} connected app: {refusal[1].get('Status')}",
+                    cause, fix, **evidence)
+
     def is_fresh(t: dict) -> bool:
         return since is None or max(filter(None, (_when(t.get("CreatedDate")), _when(t.get("LastUsedDate")))),
                                     default=since - timedelta(1)) >= since
 
     mine = [t for t in tokens if user and t.get("UserId") == user["Id"]]
     fresh = [t for t in mine if is_fresh(t)]
-    if fresh and user:  # (mine is empty without a user)
+    last_use = max(filter(None, (_when(t.get("LastUsedDate")) for t in mine)), default=None)
+    refused_since_use = refusal is not None and (last_use is None or (
+        _when(refusal[1].get("LoginTime")) or last_use) > last_use)
+    if fresh and user and not refused_since_use:  # (mine is empty without a user)
         t = fresh[0]
         return ok(f"{app} holds a token for {user['Username']} created {t.get('CreatedDate')}, "
                   f"last used {t.get('LastUsedDate')}", **evidence)
-    if failures:
-        return fail("token.login_failed", f"the last {app} login failed: {failures[0].get('Status')}",
-                    "the authorization was attempted but Salesforce refused it",
-                    "check the integration user's password, API Enabled and profile, then authorize again",
-                    **evidence)
+    if refusal is not None:
+        found, row = refusal
+        status = str(row.get("Status"))
+        cause, fix = found.words(app=app, status=status)
+        evidence["refused_login"] = {"at": row.get("LoginTime"), "status": status}
+        return fail(found.reason, f"the last {app} login failed: {status}", cause, fix, **evidence)
     others = [t for t in tokens if t not in mine and is_fresh(t)]  # approved since, by someone else
     if others:
         other = (others[0].get("User") or {}).get("Username")
@@ -75,6 +77,16 @@ def fresh_token(ctx: CheckContext) -> Outcome:
                 "the Salesforce approval", **evidence)
 
 
+def _most_specific(failures: list[dict]) -> tuple[causes.Cause, dict] | None:
+    """The refused login whose status names the most specific cause (the newest of those)."""
+    named = [(causes.login_cause(str(r.get("Status") or "")), r) for r in failures]
+    if not named:
+        return None
+    rank = causes.RANK
+    return min(named, key=lambda cr: (rank.get(cr[0].reason, len(rank)), -(
+        (_when(cr[1].get("LoginTime")) or datetime.min.replace(tzinfo=timezone.utc)).timestamp())))
+
+
 @check("token.platform_status", "Platform reports the integration UP", "reauthorize",
        profiles=("gainsight-px",), needs=("platform",), reads=(PX_INTEGRATION,))
 def platform_status(ctx: CheckContext) -> Outcome:
@@ -87,11 +99,20 @@ def platform_status(ctx: CheckContext) -> Outcome:
                 else None, "last_error": integ.last_error, "records_processed": integ.records_processed,
                 "rows": [r.as_evidence() for r in integ.rows]}  # every row that could be the integration
     if integ.status != "UP":
+        # The cause only from a Salesforce error code the platform relays (its own words name none).
+        code = causes.error_code_in(integ.last_error)
+        if code is not None:
+            found = causes.ERROR_CODES[code]
+            cause, fix = found.words(code=code, status=code, app=ctx.profile.connected_app)
+            evidence.update(salesforce_error_code=code, cause_reason=found.reason)
+        else:
+            cause = ("the platform names no Salesforce error code: token.fresh and the permission checks say what "
+                     "Salesforce shows")
+            fix = ("fix what the other checks name; then the platform admin clicks Authorize on the Salesforce "
+                   "card and the Salesforce admin approves, as the integration user")
         return fail("token.platform_down",
                     f"PX reports the Salesforce integration {integ.status}: {integ.last_error or 'no error given'}",
-                    "the integration's OAuth token is revoked or expired",
-                    "the platform admin clicks Authorize on the Salesforce card and the Salesforce admin approves",
-                    **evidence)
+                    cause, fix, **evidence)
     if integ.last_success and ctx.now - integ.last_success > timedelta(hours=26):
         return warn("token.no_sync_since",
                     f"UP, but the last successful sync was {integ.last_success:%Y-%m-%d %H:%M} UTC",

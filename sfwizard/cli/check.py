@@ -153,6 +153,38 @@ def _record(results: list[CheckResult], calls: dict[str, int], profile: str) -> 
         session.release()
 
 
+def _print_diagnosis(args: argparse.Namespace, diagnosed: Any, only: list[str] | None) -> int:
+    """A connection refused for a reason that is the diagnosis (a used-up API limit, an expired password, a
+    deactivated or frozen user): the results as any run prints them, the cause named, exit 1."""
+    results = [r for r in diagnosed.results if not only or r.id in only or _is_cause(r)]
+    _record(results, diagnosed.api_calls, diagnosed.profile)
+    code = diagnosed.exit_code
+    if args.json or getattr(args, "json_lines", False):
+        from sfwizard.checks.output import run_document
+
+        doc = run_document(results, profile=diagnosed.profile, exit_code=code, api_calls=diagnosed.api_calls)
+        if getattr(args, "json_lines", False):
+            stream = JsonLines()
+            for r in results:
+                stream(r)
+            stream.finish(doc)
+        else:
+            json.dump(doc, sys.stdout, indent=2, default=str)
+            sys.stdout.write("\n")
+    else:
+        render_table(results)
+        print("API calls: " + ", ".join(f"{k} {v}" for k, v in sorted(diagnosed.api_calls.items())),
+              file=sys.stderr)
+    print(f"sfwizard: Salesforce refused the sign-in's first call: {diagnosed.message} — the results name "
+          "the cause and the fix", file=sys.stderr)
+    return code
+
+
+def _is_cause(r: CheckResult) -> bool:
+    """The result that names why the connection was refused (the runner's stop: signin.*, the limit)."""
+    return r.status.value == "fail" and r.reason.split(".", 1)[0] in ("signin", "salesforce")
+
+
 def run_check_command(args: argparse.Namespace) -> int:
     from sfwizard.checks.runner import specs_for
 
@@ -161,16 +193,22 @@ def run_check_command(args: argparse.Namespace) -> int:
             print(f"{spec.id:<32} {spec.step:<12} {spec.title}")
         return 0
     only = [x.strip() for x in args.only.split(",") if x.strip()] if args.only else None
+    if only:
+        specs_for(args.profile or "gainsight-px", only)  # unknown ids: one line before anything connects
     from sfwizard.cli.connection import open_for
+    from sfwizard.recovery.connection import ConnectionDiagnosed
 
     lines = getattr(args, "json_lines", False)
-    with open_for(args) as conn:
-        ctx = conn.context()
-        stream: Any = JsonLines() if lines else None if args.json else \
-            TableStream(specs_for(conn.profile, only))
-        results = conn.client.run_checks(ctx, only=only, on_result=stream)  # rows appear as checks finish
-        calls = dict(conn.client.counter.counts)
-        profile = conn.profile
+    try:
+        with open_for(args) as conn:
+            ctx = conn.context()
+            stream: Any = JsonLines() if lines else None if args.json else \
+                TableStream(specs_for(conn.profile, only))
+            results = conn.client.run_checks(ctx, only=only, on_result=stream)  # rows appear as checks finish
+            calls = dict(conn.client.counter.counts)
+            profile = conn.profile
+    except ConnectionDiagnosed as diagnosed:  # refused before the first check: the refusal is the diagnosis
+        return _print_diagnosis(args, diagnosed, only)
     _record(results, calls, profile)
     # A service that did not answer is no diagnosis: the run could not check, whatever else it found.
     code = 2 if ctx.sign_in_required or ctx.unreachable else exit_code(results)

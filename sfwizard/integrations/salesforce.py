@@ -46,6 +46,11 @@ class ApiLimitExceeded(ApiError):
     """REQUEST_LIMIT_EXCEEDED: stop making calls; what was found so far is kept."""
 
 
+class PasswordExpired(ApiError):
+    """INVALID_OPERATION_WITH_EXPIRED_PASSWORD: the signed-in user's password expired, so Salesforce refuses
+    every API call of theirs (HTTP 401, which is no lost session: refreshing the token does not help)."""
+
+
 class SalesforceUnreachable(SfwizardError):
     """The org did not answer (a refused, dropped or timed-out connection): nothing was learned from it."""
 
@@ -181,7 +186,10 @@ class SalesforceAPI:
                     transient += 1
                     continue
                 self._fail(exc)
-            except sfe.SalesforceExpiredSession:
+            except sfe.SalesforceExpiredSession as exc:
+                expired = _translate(exc)
+                if isinstance(expired, PasswordExpired):
+                    raise expired from None
                 renewed = self._renew(generation, may_refresh=not refreshed) if replays < 2 else ""
                 if renewed:
                     refreshed = refreshed or renewed == "mine"
@@ -407,6 +415,8 @@ def _api_error(content: Any, status: int, fallback: str = "") -> ApiError:
     hint = _HINTS.get(code, "")
     if code == "REQUEST_LIMIT_EXCEEDED":
         return ApiLimitExceeded(code, message, status, hint)
+    if code == "INVALID_OPERATION_WITH_EXPIRED_PASSWORD":
+        return PasswordExpired(code, message, status, hint)
     return ApiError(code, message, status, hint)
 
 
@@ -417,4 +427,7 @@ _HINTS = {
     "API_DISABLED_FOR_ORG": "this Salesforce edition has no API access; ask Salesforce to enable it",
     "INSUFFICIENT_ACCESS_OR_READONLY": "grant the user access to the object in a permission set",
     "INVALID_SESSION_ID": "sign in again: sfwizard login",
+    "INVALID_OPERATION_WITH_EXPIRED_PASSWORD": "reset the signed-in user's password (Setup → Users → Reset "
+                                               "Password, or log in once in a browser and change it), then sign "
+                                               "in again: sfwizard login",
 }

@@ -21,6 +21,7 @@ from sfwizard.errors import SfwizardError
 from sfwizard.recovery.client import Endpoints, IntegrationClient
 
 if TYPE_CHECKING:
+    from sfwizard.checks.base import CheckResult
     from sfwizard.checks.context import CheckContext
     from sfwizard.integrations.signin import TokenSet
     from sfwizard.snapshot import Snapshot
@@ -78,6 +79,9 @@ class DemoInfo:
     # The vendor egress ranges the scenario's admin declared ({"ranges", "source"}): what a person types into the
     # Security review step, read off the sandbox's connection line in a demo.
     declared_egress: dict[str, Any] | None = None
+    # The newest published version of each installed managed package, by namespace (a listing shows it, no
+    # API does): in a demo read off the scenario.
+    latest_versions: dict[str, str] | None = None
 
 
 def read_identity(client: IntegrationClient) -> SignedIn:
@@ -125,6 +129,8 @@ class Connection:
         if self.demo is not None and self.demo.disconnected_at is not None:
             kwargs.setdefault("disconnected_at", self.demo.disconnected_at)
         ctx = self.client.context(**kwargs)
+        if self.demo is not None and self.demo.latest_versions:
+            ctx.latest_versions.update(self.demo.latest_versions)
         ctx.memo("org", self.identity.organization_row)
         ctx.memo("userinfo", self.identity.userinfo)
         # The vendor egress ranges the security review holds logins against: the demo's, else those saved for
@@ -165,17 +171,64 @@ def refresher(tokens: TokenSet, save: Callable[[TokenSet], Any], ca_cert: str | 
 def connect(profile: str, endpoints: Endpoints, *, tokens: TokenSet | None = None,
             save: Callable[[TokenSet], Any] | None = None, snapshot: Snapshot | None = None,
             demo: DemoInfo | None = None, cancel: CancelToken | None = None) -> Connection:
-    """Build the client, read who and where once, and hand back the Connection (closed on failure)."""
+    """Build the client, read who and where once, and hand back the Connection (closed on failure).
+
+    A failure that is itself a diagnosis — the org's API limit used up, the signed-in user's password expired,
+    the user deactivated or frozen — raises ``ConnectionDiagnosed`` with the run's results (the cause named, the
+    Salesforce checks skipped with why, the platform and status-page checks run); any other raises as before.
+    """
     refresh = None
     if tokens is not None and tokens.refresh_token:
         refresh = refresher(tokens, save or (lambda _t: None), endpoints.ca_cert)
     client = IntegrationClient(profile, endpoints, refresh=refresh, cancel=cancel)
     try:
         identity = read_identity(client)
-    except BaseException:
-        client.close()
+    except BaseException as exc:
+        try:
+            if diagnosable(exc):
+                raise diagnose(client, exc, snapshot=snapshot, demo=demo) from exc
+        finally:
+            client.close()
         raise
     return Connection(client, identity, snapshot=snapshot, demo=demo)
+
+
+class ConnectionDiagnosed(SfwizardError):
+    """Connecting failed in a way that is the diagnosis: ``results`` say why (the first Salesforce check fails
+    with the cause and its fix, the others are skipped with why; what needs no Salesforce still ran).
+    ``exit_code`` is 1, as for any run that found a problem; ``api_calls`` what the run cost."""
+
+    def __init__(self, cause: SfwizardError, results: list[CheckResult], profile: str,
+                 api_calls: dict[str, int]) -> None:
+        super().__init__(cause.message, cause.hint)
+        self.cause = cause
+        self.results = results
+        self.profile = profile
+        self.api_calls = api_calls
+        self.exit_code = 1
+
+
+def diagnosable(exc: BaseException) -> bool:
+    """Whether a failure to connect names its cause: a used-up API limit, an expired password, a deactivated or
+    frozen user. A lost sign-in, a refused or silent server are not: nothing was asked (exit 2)."""
+    from sfwizard.integrations.salesforce import ApiLimitExceeded, PasswordExpired
+    from sfwizard.integrations.signin import SignInRequired
+
+    if isinstance(exc, (ApiLimitExceeded, PasswordExpired)):
+        return True
+    return isinstance(exc, SignInRequired) and "inactive user" in exc.message
+
+
+def diagnose(client: IntegrationClient, exc: BaseException, *, snapshot: Snapshot | None = None,
+             demo: DemoInfo | None = None) -> ConnectionDiagnosed:
+    """Run every check with Salesforce stopped by ``exc``: the first Salesforce check (the sign-in's,
+    before.salesforce_signin) fails with the cause, the rest are skipped with why."""
+    ctx = client.context(snapshot=snapshot,
+                         disconnected_at=demo.disconnected_at if demo is not None else None)
+    ctx.note_stop(exc)
+    results = client.run_checks(ctx)
+    assert isinstance(exc, SfwizardError)
+    return ConnectionDiagnosed(exc, results, client.profile.name, dict(client.counter.counts))
 
 
 def load_snapshot(path: Path | None) -> Snapshot | None:

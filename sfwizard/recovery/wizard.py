@@ -21,7 +21,7 @@ from sfwizard.cancel import CancelToken, Progress, ProgressFn, no_progress
 from sfwizard.checks.base import CheckResult, Status
 from sfwizard.errors import SfwizardError
 from sfwizard.recovery.client import Endpoints
-from sfwizard.recovery.connection import Connection, DemoInfo, SignedIn, connect
+from sfwizard.recovery.connection import Connection, ConnectionDiagnosed, DemoInfo, SignedIn, connect
 from sfwizard.recovery.navigator import Gate, Navigator
 from sfwizard.recovery.session import RecoverySession
 
@@ -175,8 +175,12 @@ class Recovery:
                               px_api_key=self.setup.px_api_key, status_url=self.setup.status_url,
                               ca_cert=self.setup.ca_cert)
         save = credentials.save if self.setup.keep else (lambda _t: None)
-        conn = connect(self.profile.name, endpoints, tokens=tokens, save=save, demo=self.demo,
-                       cancel=self.cancel_token)
+        try:
+            conn = connect(self.profile.name, endpoints, tokens=tokens, save=save, demo=self.demo,
+                           cancel=self.cancel_token, snapshot=self.snapshot)
+        except ConnectionDiagnosed as diagnosed:  # refused for a reason that is the diagnosis: keep its results
+            self.navigator.record(diagnosed.results)
+            raise
         if self.setup.keep and tokens.source != "sf-cli":
             credentials.save(tokens)
         if self.connection is not None:

@@ -11,13 +11,19 @@ import logging
 from datetime import date, datetime
 
 from sfwizard.sandbox.salesforce.store import Org, Record
-from sfwizard.sandbox.salesforce.tokens import token_store, touch_oauth_token
+from sfwizard.sandbox.salesforce.tokens import (
+    PASSWORD_EXPIRED,
+    PASSWORD_EXPIRED_MESSAGE,
+    token_store,
+    touch_oauth_token,
+)
 from sfwizard.sandbox.state import SandboxState
 
 log = logging.getLogger("sfwizard.sandbox")
 
 INVALID_SESSION = "INVALID_SESSION_ID: Session expired or invalid"
 API_DISABLED = "API_CURRENTLY_DISABLED: API is disabled for this User"
+EXPIRED_PASSWORD = f"{PASSWORD_EXPIRED}: {PASSWORD_EXPIRED_MESSAGE}"
 
 
 class Refused(Exception):
@@ -39,6 +45,8 @@ def token_identity(state: SandboxState, token: str | None) -> tuple[Org, Record]
     user = org.user(tok.grant.user_id) if org else None
     if org is None or user is None or not user.get("IsActive"):
         return INVALID_SESSION
+    if user["Id"] in org.expired_passwords:
+        return EXPIRED_PASSWORD
     if not org.access(user["Id"]).api_enabled:
         return API_DISABLED
     touch_oauth_token(state, org, tok.grant)

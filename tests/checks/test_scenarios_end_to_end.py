@@ -79,7 +79,9 @@ def test_wrong_org_evidence_names_both_orgs() -> None:
     # what follows from the wrong org (its missing custom object) is not reported as a problem of its own
     assert results["mapping.live_vs_snapshot"].status == Status.SKIPPED
     assert results["mapping.live_vs_snapshot"].reason == "skip.wrong_org"
-    assert results["ts.wrong_org"].evidence["seen_in"] == ["identity.right_org"]
+    # caught where it starts, at Connect Salesforce, and again where the integration's state is read
+    assert results["ts.wrong_org"].evidence["seen_in"] == ["identity.signed_in_org", "identity.right_org"]
+    assert results["identity.signed_in_org"].reason == "org.snapshot_mismatch"
 
 
 def test_recovery_turns_the_checks_green() -> None:

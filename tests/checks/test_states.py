@@ -173,7 +173,7 @@ def test_the_id_list_is_what_the_brief_names() -> None:
     """Guard: a new check shows up here and must get its own states in this file."""
     specs_for("gainsight-px")
     assert set(REGISTRY) == set(PX_IDS) | {"skilljar.package", "skilljar.backfill_window",
-                                           "skilljar.backfill_arrived"}
+                                           "skilljar.backfill_arrived", "skilljar.package_upgrade"}
 
 
 @pytest.mark.parametrize("cid", PX_PASSING)
@@ -338,8 +338,11 @@ def test_right_org_fails_against_another_orgs_snapshot_and_is_skipped_with_nothi
 
 # -- permissions --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("how,reason", [("api-disabled", "perm.api_disabled"), ("deactivated", "perm.user_inactive")])
-def test_api_enabled_fails(tls_certs, how: str, reason: str) -> None:
+@pytest.mark.parametrize("how,reason,symptom", [("api-disabled", "perm.api_disabled", "ts.access_denied"),
+                                                ("deactivated", "perm.user_inactive", "ts.login_refused")])
+def test_api_enabled_fails(tls_certs, how: str, reason: str, symptom: str) -> None:
+    """A missing permission is "Access Denied"; a deactivated user is no missing permission: its logins are
+    refused (ts.login_refused), and "Access Denied" is not named."""
     state = load_scenario("healthy")
     org = state.default_org
     if how == "api-disabled":
@@ -347,12 +350,14 @@ def test_api_enabled_fails(tls_certs, how: str, reason: str) -> None:
     else:
         org.user(state.platform.integration.user_id)["IsActive"] = False
     with live(state, tls_certs) as lv:
-        res = lv.run(["perm.api_enabled", "ts.access_denied"])
+        res = lv.run(["perm.api_enabled", "ts.access_denied", "ts.login_refused"])
     r = res["perm.api_enabled"]
     _not_passing(r, Status.FAIL, reason)
     assert r.evidence["user"] == "px.integration@northwind.example"
     assert r.evidence["active"] is (how != "deactivated")
-    _symptom_seen(res["ts.access_denied"], "perm.api_enabled")
+    _symptom_seen(res[symptom], "perm.api_enabled")
+    other = ({"ts.access_denied", "ts.login_refused"} - {symptom}).pop()
+    assert res[other].status == Status.PASS
 
 
 def test_read_sources_names_the_object_without_read_access(healthy: Live) -> None:
@@ -393,7 +398,8 @@ def test_edit_targets_names_the_push_field_without_edit_access(tls_certs) -> Non
 
 # -- the integration's token --------------------------------------------------------------------------------------
 
-TOKEN_TS = ["token.fresh", "ts.authorization_incomplete", "ts.app_blocked", "ts.wrong_org", "ts.access_denied"]
+TOKEN_TS = ["token.fresh", "ts.authorization_incomplete", "ts.app_blocked", "ts.wrong_org", "ts.access_denied",
+            "ts.login_refused"]
 
 
 def _symptoms(res: dict[str, CheckResult]) -> set[str]:
@@ -454,10 +460,11 @@ def test_token_fresh_fails_on_a_refused_login(tls_certs) -> None:
         assert r.status_code == 400
         res = lv.run(TOKEN_TS, reauthorized_at=since)
     r = res["token.fresh"]
-    _not_passing(r, Status.FAIL, "token.login_failed")
+    _not_passing(r, Status.FAIL, "token.invalid_password")  # the status's own cause, not "check permissions"
     assert r.summary == "the last Gainsight PX login failed: Invalid Password"  # Salesforce's reason, quoted
-    assert _symptoms(res) == {"ts.access_denied"}
-    _symptom_seen(res["ts.access_denied"], "token.fresh")
+    assert "API Enabled" not in r.resolution and "authorize again" in r.resolution
+    assert _symptoms(res) == {"ts.login_refused"}
+    _symptom_seen(res["ts.login_refused"], "token.fresh")
 
 
 @pytest.mark.parametrize("how", ["down", "no-sync-since"])

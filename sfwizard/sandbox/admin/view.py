@@ -23,7 +23,10 @@ def state_json(state: SandboxState) -> dict[str, Any]:
     out: dict[str, Any] = {
         "scenario": state.scenario_name, "description": state.scenario_description, "profile": state.profile,
         "orgs": [{"key": o.key, "id": o.id, "name": o.name, "is_sandbox": o.is_sandbox,
-                  "instance": o.instance_name, "my_domain": o.my_domain} for o in state.orgs.values()]}
+                  "instance": o.instance_name, "my_domain": o.my_domain,
+                  # what a person reads off a package's listing: the newest version published (no API has it)
+                  "packages": [{k: p[k] for k in ("namespace", "name", "version", "latest") if k in p}
+                               for p in o.installed_packages]} for o in state.orgs.values()]}
     if state.platform is not None:
         advance(state)
         px, i = state.platform, state.platform.integration

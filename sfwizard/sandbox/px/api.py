@@ -459,7 +459,7 @@ def subscription(state: SandboxState, req: Request, m: Any) -> Response:
         org = state.orgs.get(state.platform.integration.org_key) or state.default_org
         slug = "".join(ch for ch in org.name.lower().split(" ")[0] if ch.isalnum()) or "tenant"
         body = {"id": _uuid("subscription", state.seed), "name": org.name, "iconUrl": None,
-                "timeZone": "America/Los_Angeles", "website": f"https://www.{slug}.example",
+                "timeZone": state.platform.time_zone, "website": f"https://www.{slug}.example",
                 "description": f"{org.name} product analytics",
                 "products": [{"name": f"{org.name} app", "description": "The web application",
                               "productKeys": [{"channel": "WEB", "productKey": _property_key(state),

@@ -109,6 +109,7 @@ class PxState:
     integration: PxIntegration
     knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
     region: str = "US"
+    time_zone: str = "America/Los_Angeles"  # the subscription's (GET /v1/admin/subscription: timeZone)
     attributes: dict[str, list[Attribute]] = field(default_factory=dict)  # "account"/"user" → list
     # What PX holds per Salesforce Id: attribute → value as of its last sync (stale until synced).
     synced: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -185,6 +185,23 @@ def _may_approve_uninstalled(org: Org, user_id: str) -> bool:
     return False
 
 
+# LoginHistory.Status texts for refused logins. Salesforce documents no list; these are the ones admins report
+# seeing (salesforce.stackexchange.com/q/146422: "User is Inactive", "Password Lockout", "User Is Frozen").
+INACTIVE, LOCKED, FROZEN = "User is Inactive", "Password Lockout", "User Is Frozen"
+
+
+def _login_refused(org: Org, user: Record) -> str | None:
+    """Why a login with the right password is refused (the LoginHistory status), or None."""
+    if not user.get("IsActive"):
+        return INACTIVE
+    login = org.login_state(user["Id"])
+    if login.get("IsFrozen"):
+        return FROZEN
+    if login.get("IsPasswordLocked"):
+        return LOCKED
+    return None
+
+
 def _blocked(app: ConnectedApp, org: Org, user_id: str) -> bool:
     """Since Sept 2025 an uninstalled connected app needs Approve Uninstalled Connected Apps."""
     return org.key not in app.installed_in and not _may_approve_uninstalled(org, user_id)
@@ -272,7 +289,9 @@ def _success(state: SandboxState, app: ConnectedApp, grant: Grant, *, with_refre
 def _active_user(state: SandboxState, grant: Grant) -> Record | None:
     org = state.orgs.get(grant.org_key)
     user = org.user(grant.user_id) if org else None
-    return user if user is not None and user.get("IsActive") else None
+    if user is None or not user.get("IsActive") or org is None or org.login_state(user["Id"]).get("IsFrozen"):
+        return None  # (a frozen user cannot log in: Salesforce answers "inactive user" as for a deactivated one)
+    return user
 
 
 def _grant_authorization_code(state: SandboxState, p: dict[str, str], client_ip: str) -> TokenResult:
@@ -348,10 +367,11 @@ def _grant_password(state: SandboxState, p: dict[str, str], client_ip: str) -> T
                        application=app.name, client_ip=client_ip)
         log.info("password grant refused for %s: invalid password", user["Username"])
         return _err(400, "invalid_grant", "authentication failure")
-    if not user.get("IsActive"):
-        _login_history(state, org, user["Id"], "User is Inactive", login_type="Remote Access 2.0",
+    refused = _login_refused(org, user)
+    if refused:
+        _login_history(state, org, user["Id"], refused, login_type="Remote Access 2.0",
                        application=app.name, client_ip=client_ip)
-        return _err(400, "invalid_grant", "inactive user")
+        return _err(400, "invalid_grant", "authentication failure" if refused == LOCKED else "inactive user")
     if _blocked(app, org, user["Id"]):
         _login_history(state, org, user["Id"], UNINSTALLED_STATUS, login_type="Remote Access 2.0",
                        application=app.name, client_ip=client_ip)
@@ -765,8 +785,8 @@ def _login_submit(state: SandboxState, req: Request, m: Any) -> Response:
             org, user = found
             if not _same(form.get("pw", ""), state.passwords.get((org.key, user["Username"].lower()))):
                 failed = "Invalid Password"
-            elif not user.get("IsActive"):
-                failed = "User is Inactive"
+            else:
+                failed = _login_refused(org, user)
             if failed:
                 _login_history(state, org, user["Id"], failed, login_type="Application",
                                application="Browser", client_ip=req.client, browser=_browser(req))

@@ -119,11 +119,15 @@ def _sobject_info(ctx: Ctx, req: Request, m: re.Match[str]) -> Response:
 
 
 def _field_describe(ctx: Ctx, s: SObjectDef, f: FieldDef) -> dict[str, Any]:
+    """One field as describe shows it. A formula field says ``calculated: true`` with its ``calculatedFormula``
+    and is neither createable nor updateable (Salesforce's DescribeFieldResult: getCalculatedFormula, "custom
+    formula fields are always read-only"; the same keys in jsforce's Field type)."""
     text = f.type in ("string", "textarea", "email", "phone", "url", "picklist", "id", "reference")
     numeric = f.type in ("double", "currency", "percent")
     return {
         "aggregatable": f.type != "textarea", "aiPredictionField": False, "autoNumber": False,
-        "byteLength": f.length * 3 if text else 0, "calculated": False, "calculatedFormula": None,
+        "byteLength": f.length * 3 if text else 0, "calculated": bool(f.formula),
+        "calculatedFormula": f.formula or None,
         "cascadeDelete": False, "caseSensitive": False, "compoundFieldName": None, "controllerName": None,
         "createable": field_createable(ctx, s, f), "custom": f.custom,
         "defaultValue": False if f.type == "boolean" else None, "defaultValueFormula": None,

@@ -8,7 +8,10 @@ from sfwizard.sandbox.salesforce.store import FieldDef, SObjectDef
 
 def F(name: str, type_: str, length: int = 0, *, label: str = "", ref: str | tuple[str, ...] = (),
       rel: str | None = None, ro: bool = False, nillable: bool = True, custom: bool | None = None,
-      picklist: tuple[str, ...] = (), name_field: bool = False, create_only: bool = False) -> FieldDef:
+      picklist: tuple[str, ...] = (), name_field: bool = False, create_only: bool = False,
+      formula: str = "") -> FieldDef:
+    """One field; a ``formula`` makes it a formula field (calculated, never createable or updateable)."""
+    ro = ro or bool(formula)
     refs = (ref,) if isinstance(ref, str) and ref else tuple(ref)
     if not length and type_ in ("string", "email", "phone", "url", "picklist", "reference", "id"):
         length = {"id": 18, "reference": 18, "email": 80, "phone": 40, "url": 255}.get(type_, 255)
@@ -19,6 +22,7 @@ def F(name: str, type_: str, length: int = 0, *, label: str = "", ref: str | tup
         updateable=not ro and not create_only, createable=not ro, nillable=nillable,
         custom=name.endswith("__c") if custom is None else custom,
         reference_to=refs, relationship_name=rel, picklist_values=picklist, name_field=name_field,
+        formula=formula,
     )
 
 
@@ -89,6 +93,11 @@ def standard_objects() -> list[SObjectDef]:
             F("LastPasswordChangeDate", "datetime", ro=True), F("TimeZoneSidKey", "picklist"),
             F("Title", "string", 80), F("CompanyName", "string", 80),
         ], setup=True),
+        # Login settings per user (needs Manage Users): frozen, locked out by failed logins.
+        _obj("UserLogin", "User Login", [
+            F("UserId", "reference", ref="User", rel="User", ro=True), F("IsFrozen", "boolean"),
+            F("IsPasswordLocked", "boolean"),
+        ], setup=True, owner=False, prefix="06c"),
         _obj("Profile", "Profile", [
             F("Name", "string", 255, nillable=False, name_field=True), F("UserType", "picklist", ro=True),
             F("UserLicenseId", "reference", ro=True), F("Description", "string", 255),

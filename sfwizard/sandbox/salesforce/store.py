@@ -33,6 +33,7 @@ class FieldDef:
     picklist_values: tuple[str, ...] = ()
     external_id: bool = False
     name_field: bool = False
+    formula: str = ""  # a formula field's text (calculated: read-only, computed per record)
 
 
 @dataclass
@@ -61,6 +62,24 @@ class SObjectDef:
         self._rel_by_lower = {
             f.relationship_name.lower(): f for f in self.fields.values() if f.relationship_name
         }
+        self._formulas: list[tuple[FieldDef, Any]] | None = None
+
+    def formulas(self) -> list[tuple[FieldDef, Any]]:
+        """The formula fields, each with its parsed formula (``sandbox.salesforce.formula``), in field order."""
+        if self._formulas is None:
+            from sfwizard.sandbox.salesforce.formula import Formula
+
+            names = {n.lower(): n for n in self.fields}
+            self._formulas = [(f, Formula(f.formula, names)) for f in self.fields.values() if f.formula]
+        return self._formulas
+
+    def compute(self, record: Record) -> Record:
+        """Fill the record's formula fields from its other values (in place; returned for chaining)."""
+        from sfwizard.sandbox.salesforce.formula import stored
+
+        for f, formula in self.formulas():
+            record[f.name] = stored(formula.compute(record), f.type)
+        return record
 
     def add_field(self, f: FieldDef) -> None:
         self.fields[f.name] = f
@@ -115,6 +134,7 @@ class Table:
         if not record.get("Id"):
             record["Id"] = self.new_id()
         record.setdefault("IsDeleted", False)
+        self.sobject.compute(record)
         self._rows[record["Id"]] = record
         return record
 
@@ -123,6 +143,7 @@ class Table:
         if r is None:
             return None
         r.update(changes)
+        self.sobject.compute(r)
         return r
 
     def delete(self, record_id: str) -> bool:
@@ -158,7 +179,7 @@ class GeneratedTable(Table):
         self._index_of_id = index_of_id
 
     def _row(self, i: int) -> Record:
-        return self._changed.get(i) or self._factory(i)
+        return self._changed.get(i) or self.sobject.compute(self._factory(i))
 
     # Positional access, so a query can keep row numbers instead of rows (soql.py pages lazily).
     @property
@@ -203,7 +224,7 @@ class GeneratedTable(Table):
                 return None
             r = dict(r)
             r.update(changes)
-            self._changed[i] = r
+            self._changed[i] = self.sobject.compute(r)
             return r
         return super().update(rid, changes)
 
@@ -219,16 +240,18 @@ class Access:
     modify_all: bool = False
     view_all: bool = False
     view_setup: bool = False
+    manage_users: bool = False
     objects: dict[str, dict[str, bool]] = field(default_factory=dict)  # lower name → read/create/edit/delete
     fields: dict[str, dict[str, bool]] = field(default_factory=dict)  # "account.px_score__c" → read/edit
     # The user permissions the security objects' access rules read (security.py; SPECIAL_ACCESS below).
-    manage_users: bool = False
     customize_application: bool = False
     view_event_log_files: bool = False
 
     def object_perm(self, sobject: SObjectDef, perm: str) -> bool:
         if self.modify_all:
             return True
+        if sobject.name in _MANAGE_USERS:  # UserLogin: "you need the ManageUsers permission"
+            return perm in ("read", "edit") and self.manage_users
         special = SPECIAL_ACCESS.get(sobject.name)
         if special is not None:
             return perm == "read" and special.read(self)
@@ -256,6 +279,7 @@ class Access:
 
 
 # Setup objects any API user can read (real orgs let every user see their own org and users).
+_MANAGE_USERS = {"UserLogin"}
 _OPEN_SETUP = {"Organization", "User", "Profile", "PermissionSet", "PermissionSetAssignment",
                "ObjectPermissions", "FieldPermissions", "KnowledgeArticleVersion"}
 
@@ -301,6 +325,8 @@ class Org:
         self.data_category_groups: list[dict[str, Any]] = []
         # Managed packages installed (the Tooling API's InstalledSubscriberPackage): {namespace, name, version}
         self.installed_packages: list[dict[str, Any]] = []
+        self.time_zone = "America/Los_Angeles"  # Organization.TimeZoneSidKey
+        self.expired_passwords: set[str] = set()  # users whose password their policy expired (User Ids)
         self._access_cache: dict[str, Access] = {}
 
     # -- schema ------------------------------------------------------------------------------------
@@ -328,6 +354,14 @@ class Org:
     # -- users and permissions ---------------------------------------------------------------------
     def user(self, user_id: str) -> Record | None:
         return self.table("User").get(user_id)
+
+    def login_state(self, user_id: str) -> Record:
+        """The user's UserLogin row (IsFrozen, IsPasswordLocked), or an empty one."""
+        if self.sobject("UserLogin") is not None:
+            for row in self.table("UserLogin").scan():
+                if row["UserId"] == user_id:
+                    return row
+        return {}
 
     def user_by_username(self, username: str) -> Record | None:
         for u in self.table("User").scan():

@@ -114,6 +114,13 @@ def invalid_session() -> Response:
     return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
 
 
+# A user whose password policy expired the password: every API call of theirs answers this, HTTP 401 (as a
+# real org answered a describe: [{"message":"Your password has expired. Please reset your password.",
+# "errorCode":"INVALID_OPERATION_WITH_EXPIRED_PASSWORD"}]; Salesforce's KB 000212767 names the code).
+PASSWORD_EXPIRED = "INVALID_OPERATION_WITH_EXPIRED_PASSWORD"
+PASSWORD_EXPIRED_MESSAGE = "Your password has expired. Please reset your password."
+
+
 def authenticate(state: SandboxState, req: Request, require_api: bool = True) -> Caller | Response:
     """The caller behind the request's Bearer token, or the error Salesforce would answer.
 
@@ -136,6 +143,8 @@ def authenticate(state: SandboxState, req: Request, require_api: bool = True) ->
     user = org.user(tok.grant.user_id) if org else None
     if org is None or user is None or not user.get("IsActive"):
         return invalid_session()
+    if user["Id"] in org.expired_passwords:
+        return sf_error(401, PASSWORD_EXPIRED, PASSWORD_EXPIRED_MESSAGE)
     if require_api and not org.access(user["Id"]).api_enabled:
         return sf_error(403, "API_CURRENTLY_DISABLED", "API is disabled for this User")
     tok.uses += 1

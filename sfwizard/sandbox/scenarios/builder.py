@@ -18,6 +18,7 @@ from sfwizard.sandbox.state import SandboxState
 
 _PODS = ("5g", "8a", "3k", "7q", "9x")
 SKILLJAR_PACKAGE_VERSION = "1.42.0.3"  # the sandbox's default: Skilljar publishes no version numbers
+TIME_ZONE = "America/Los_Angeles"  # an org's TimeZoneSidKey unless the scenario says otherwise
 
 
 
@@ -39,7 +40,8 @@ def add_org(state: SandboxState, key: str, name: str, *, instance_name: str = "U
             is_sandbox: bool = False, organization_type: str = "Enterprise Edition",
             api_max: int = 100_000, api_used: int = 0, password_expiry_days: int | None = 90,
             skilljar_package: bool = False, org_id: str | None = None, my_domain: str = "",
-            pod: str | None = None, skilljar_package_version: str = SKILLJAR_PACKAGE_VERSION) -> Org:
+            pod: str | None = None, skilljar_package_version: str = SKILLJAR_PACKAGE_VERSION,
+            skilljar_package_latest: str | None = None, time_zone: str = TIME_ZONE) -> Org:
     """An org with the standard objects. ``pod`` is the instance characters of its record Ids: a full-copy
     sandbox shares production's, so every copied record keeps its production Id (as Salesforce copies do)."""
     index = len(state.orgs)
@@ -54,11 +56,13 @@ def add_org(state: SandboxState, key: str, name: str, *, instance_name: str = "U
         for obj_name, (prefix, label, fields) in SKILLJAR_OBJECTS.items():
             org.add_sobject(custom_object(obj_name, label, prefix, list(fields)))
         org.installed_packages.append({"namespace": "skilljar", "name": "Skilljar",
-                                       "version": skilljar_package_version})
+                                       "version": skilljar_package_version,
+                                       **({"latest": skilljar_package_latest} if skilljar_package_latest else {})})
+    org.time_zone = time_zone
     stamp(state, org.table("Organization").insert({
         "Id": org.id, "Name": name, "IsSandbox": is_sandbox, "InstanceName": instance_name,
         "OrganizationType": organization_type, "PrimaryContact": None, "Country": "US",
-        "DefaultLocaleSidKey": "en_US", "TimeZoneSidKey": "America/Los_Angeles",
+        "DefaultLocaleSidKey": "en_US", "TimeZoneSidKey": time_zone,
         "LanguageLocaleKey": "en_US", "TrialExpirationDate": None, "NamespacePrefix": None,
     }))
     state.orgs[key] = org
@@ -162,8 +166,13 @@ def add_user(state: SandboxState, org: Org, username: str, *, first_name: str, l
              email: str | None = None, profile: str, permission_sets: Iterable[str] = (),
              active: bool = True, password_changed: datetime | None = None,
              last_login: datetime | None = None, title: str | None = None,
-             password: str | None = None) -> Record:
-    """A user; the password (made fresh each start unless given) lives only in memory."""
+             password: str | None = None, time_zone: str | None = None, password_expired: bool = False,
+             locked: bool = False, frozen: bool = False) -> Record:
+    """A user; the password (made fresh each start unless given) lives only in memory.
+
+    ``password_expired``: its policy expired the password (its API calls answer
+    INVALID_OPERATION_WITH_EXPIRED_PASSWORD); ``locked`` and ``frozen`` are its UserLogin row's IsPasswordLocked
+    and IsFrozen (logins refused)."""
     prof = _profile_by_name(org, profile)
     user = stamp(state, org.table("User").insert({
         "Username": username, "FirstName": first_name, "LastName": last_name,
@@ -171,8 +180,12 @@ def add_user(state: SandboxState, org: Org, username: str, *, first_name: str, l
         "Alias": (first_name[:1] + last_name[:4]).lower(), "IsActive": active, "ProfileId": prof["Id"],
         "UserType": "Standard", "LastLoginDate": last_login, "Title": title,
         "LastPasswordChangeDate": password_changed or state.loaded_at - timedelta(days=30),
-        "TimeZoneSidKey": "America/Los_Angeles", "CompanyName": org.name,
+        "TimeZoneSidKey": time_zone or org.time_zone, "CompanyName": org.name,
     }))
+    stamp(state, org.table("UserLogin").insert({"UserId": user["Id"], "IsFrozen": frozen,
+                                                "IsPasswordLocked": locked}))
+    if password_expired:
+        org.expired_passwords.add(user["Id"])
     # Every user also holds the profile's own permission set, as PermissionSetAssignment shows it.
     owned = next(ps for ps in org.table("PermissionSet").scan()
                  if ps["IsOwnedByProfile"] and ps["ProfileId"] == prof["Id"])

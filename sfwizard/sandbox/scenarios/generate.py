@@ -157,6 +157,46 @@ def subscription(seed: int, i: int, account_row: Record, owner_ids: list[str], n
             "CreatedDate": created, "LastModifiedDate": created, "SystemModstamp": created}
 
 
+def custom_record(seed: int, i: int, sobject: Any, parent: Record | None, owner_ids: list[str],
+                  now: datetime) -> Record:
+    """A record of any custom object, whatever its fields are called: each writable field gets a value of its
+    type (a lookup to Account gets the parent account; other lookups stay empty)."""
+    from datetime import date
+
+    h = _mix(seed, 8, i)
+    created = (parent["CreatedDate"] if parent else now - timedelta(days=400)) + timedelta(days=(h >> 8) % 30)
+    out: Record = {"Name": f"{sobject.label} {i + 1}", "OwnerId": parent["OwnerId"] if parent else owner_ids[0],
+                   "CreatedById": owner_ids[0], "LastModifiedById": owner_ids[0], "CreatedDate": created,
+                   "LastModifiedDate": created, "SystemModstamp": created}
+    for n, f in enumerate(sobject.fields.values()):
+        if not f.custom or not f.createable or f.name in out:
+            continue
+        k = _mix(seed, 9 + n, i)
+        if f.type == "reference":
+            out[f.name] = parent["Id"] if parent and "Account" in f.reference_to else None
+        elif f.type == "picklist":
+            out[f.name] = f.picklist_values[k % len(f.picklist_values)] if f.picklist_values else None
+        elif f.type == "boolean":
+            out[f.name] = bool(k & 1)
+        elif f.type in ("double", "currency", "percent"):
+            out[f.name] = float(k % 1000)
+        elif f.type == "int":
+            out[f.name] = k % 1000
+        elif f.type == "date":
+            out[f.name] = (now + timedelta(days=k % 365)).date() if isinstance(now, datetime) else date.today()
+        elif f.type == "datetime":
+            out[f.name] = now - timedelta(hours=k % 2000)
+        elif f.type == "email":
+            out[f.name] = f"contact{i + 1}@example.com"
+        elif f.type == "url":
+            out[f.name] = f"https://example.com/{i + 1}"
+        elif f.type == "phone":
+            out[f.name] = f"+1 555 {k % 10000:04d}"
+        else:
+            out[f.name] = f"{f.label} {i + 1}"[:f.length or 255]
+    return out
+
+
 def article(seed: int, i: int, now: datetime, categories: list[str]) -> Record:
     title, summary = _ARTICLES[i % len(_ARTICLES)]
     if i >= len(_ARTICLES):
@@ -172,12 +212,16 @@ def article(seed: int, i: int, now: datetime, categories: list[str]) -> Record:
             "_categories": [categories[(h >> (16 + 4 * k)) % len(categories)] for k in range(2)] if categories else []}
 
 
-def student(seed: int, i: int, now: datetime, since: datetime) -> dict[str, Any]:
+COURSES = ("Getting Started", "Admin Essentials", "Analytics 101", "Advanced Guides")  # unless a scenario names its own
+
+
+def student(seed: int, i: int, now: datetime, since: datetime,
+            courses: tuple[str, ...] = COURSES) -> dict[str, Any]:
     """A Skilljar-side learner changed since ``since`` (what a backfill pushes)."""
     h = _mix(seed, 7, i)
     first, last = _pick(_FIRST, h, 2), _pick(_LAST, h, 9)
     at = since + timedelta(seconds=(h >> 12) % max(1, int((now - since).total_seconds())))
     return {"kind": "student", "skilljar_id": f"sj-{h % 10**8:08d}", "first_name": first, "last_name": last,
             "email": f"{first.lower()}.{last.lower()}@learner.example", "updated_at": at,
-            "course": _pick(("Getting Started", "Admin Essentials", "Analytics 101", "Advanced Guides"), h, 30),
+            "course": _pick(courses, h, 30),
             "progress": float((h >> 40) % 101)}

@@ -90,8 +90,39 @@ class _Faults(y.Spec):
         return out
 
 
+class _TimeZone(y.Spec):
+    """A time zone as Salesforce (TimeZoneSidKey), Statuspage (page.time_zone) and PX (timeZone) name one:
+    an IANA name like Europe/Paris. Salesforce refuses a TimeZoneSidKey its picklist does not hold."""
+
+    def check(self, value: Any, where: y.Where) -> Any:
+        zones = _zones()
+        known = value in zones if zones else bool(re.fullmatch(r"[A-Za-z_]+(/[A-Za-z0-9_+-]+)+|GMT|UTC", str(value)))
+        if not isinstance(value, str) or not known:
+            import difflib
+
+            near = difflib.get_close_matches(str(value), sorted(zones), n=1)
+            raise where.error(f"expected a time zone like Europe/Paris or America/New_York; got {y.show(value)}"
+                              + (f" (did you mean {near[0]!r}?)" if near else ""))
+        return value
+
+
+def _zones() -> set[str]:
+    import zoneinfo
+
+    return set(zoneinfo.available_timezones())
+
+
+def _version() -> y.Spec:
+    return y.Scalar((str,), "a package version", lambda v: bool(re.fullmatch(r"\d+\.\d+\.\d+\.\d+", v)),
+                    "a package version is MAJOR.MINOR.PATCH.BUILD, like 1.42.0.3")
+
+
+# A formula field returns one of these (Salesforce's formula return types as describe names them).
+FORMULA_TYPES = ("string", "boolean", "double", "currency", "percent", "date", "datetime")
 FIELD = y.Obj({"type": y.Enum(FIELD_TYPES), "label": y.Str(), "length": y.Int(0), "values": y.ListOf(y.Str()),
-               "reference_to": y.Str(), "relationship_name": y.Str(), "updateable": y.Bool()},
+               "reference_to": y.Str(), "relationship_name": y.Str(), "updateable": y.Bool(),
+               # a formula field: computed from the record's other fields, never written (describe: calculated)
+               "formula": y.Str()},
               required=("type",))
 _PERM_KEYS = {"api_enabled": y.Bool(), "modify_all": y.Bool(), "view_all": y.Bool(), "view_setup": y.Bool(),
               "manage_users": y.Bool(), "approve_uninstalled": y.Bool(), "password_never_expires": y.Bool(),
@@ -101,7 +132,10 @@ PERMSET = y.Obj(_PERM_KEYS)
 PROFILE = y.Obj({**_PERM_KEYS, "password_expiry_days": y.Enum(EXPIRY_DAYS)})
 USER = y.Obj({"username": y.Str(), "first_name": y.Str(), "last_name": y.Str(), "email": y.Str(),
               "title": y.Str(), "profile": y.Str(), "permission_sets": y.ListOf(y.Str()), "active": y.Bool(),
-              "password_changed": _time(), "last_login": _time()},
+              "password_changed": _time(), "last_login": _time(),
+              # what Setup → Users shows: an expired password (its policy expired it: the user's API calls answer
+              # INVALID_OPERATION_WITH_EXPIRED_PASSWORD), a lockout (too many failed logins), a frozen user
+              "password_expired": y.Bool(), "locked": y.Bool(), "frozen": y.Bool(), "time_zone": _TimeZone()},
              required=("username", "first_name", "last_name", "profile"))
 ARTICLE = y.Obj({"title": y.Str(), "url_name": y.Str(), "summary": y.Str(), "categories": y.ListOf(y.Str()),
                  "visible_in": y.ListOf(y.Enum(("pkb", "csp", "prm", "app"))),
@@ -111,12 +145,21 @@ LOGIN = y.Obj({"user": y.Str(), "app": y.Str(), "at": y.RelTime(), "status": y.S
               required=("user", "at", "status"))
 ORG = y.Obj({
     "name": y.Str(), "org_id": _OrgId(), "my_domain": _Domain(), "copy_of": y.Str(),
+    # what kind of sandbox ``copy_of`` makes (Salesforce's license types): full copies every record, partial a
+    # sample of ``copied_records`` an object (Salesforce's 10,000), developer and developer_pro metadata only —
+    # users, profiles, permission sets and the schema, no records; copied records keep production's Ids
+    "sandbox_type": y.Enum(("full", "partial", "developer", "developer_pro")), "copied_records": y.Int(1),
     "instance_name": y.Str(), "is_sandbox": y.Bool(), "organization_type": y.Str(),
     "password_expiry_days": y.Optional(y.Enum(EXPIRY_DAYS)), "api": y.Obj({"max": y.Int(1), "used": y.Int(0)}),
     "knowledge": y.Bool(), "skilljar_package": y.Bool(),
     # the installed Skilljar package's version, as the Tooling API shows it (MAJOR.MINOR.PATCH.BUILD)
-    "skilljar_package_version": y.Scalar((str,), "a package version", lambda v: bool(re.fullmatch(
-        r"\d+\.\d+\.\d+\.\d+", v)), "a package version is MAJOR.MINOR.PATCH.BUILD, like 1.42.0.3"),
+    "skilljar_package_version": _version(),
+    # the newest version published (no API says it: a person reads it off the listing; the demo shows it)
+    "skilljar_package_latest": _version(),
+    # managed packages installed (the Tooling API's InstalledSubscriberPackage), with the newest published
+    "packages": y.ListOf(y.Obj({"namespace": y.Str(), "name": y.Str(), "version": _version(), "latest": _version()},
+                               required=("namespace", "name", "version"))),
+    "time_zone": _TimeZone(),  # Organization.TimeZoneSidKey (the users' default)
     "custom_objects": y.MapOf(y.Obj({"label": y.Str(), "prefix": y.Str(), "fields": y.MapOf(FIELD)},
                                     required=("label", "prefix"))),
     "custom_fields": y.MapOf(y.MapOf(FIELD)),
@@ -151,15 +194,20 @@ PLATFORM = y.Obj({
     "unmatched": y.Obj({"accounts": y.Int(0), "users": y.Int(0)}),
     "knowledge": y.Obj({"used": y.Bool(), "enabled": y.Bool(), "categories": y.ListOf(y.Str()),
                         "accessibility": y.ListOf(y.Enum(("Public", "Customer", "Partner", "Internal")))}),
+    "time_zone": _TimeZone(),  # the subscription's time zone (GET /v1/admin/subscription: timeZone)
 }, required=("org", "integration_user", "connected_app"))
 SKILLJAR = y.Obj({"org": y.Str(), "integration_user": y.Str(), "connected_app": y.Str(),
                   "status": y.Enum(("connected", "disconnected")), "disconnected": _time(), "last_sync": _time(),
-                  "reconnected": _time(), "pending": y.Obj({"generate": y.Int(0)}), "window_days": y.Int(1)},
+                  "reconnected": _time(), "pending": y.Obj({"generate": y.Int(0)}), "window_days": y.Int(1),
+                  # what earlier syncs wrote: any courses, in any language, and how many learners
+                  "courses": y.ListOf(y.Scalar((str,), "a course title", lambda v: 0 < len(v.strip()) <= 255,
+                                               "a course title is 1 to 255 characters (skilljar__Course_Title__c)")),
+                  "students": y.Int(0)},
                  required=("org", "integration_user", "connected_app"))
 _UPDATE = y.Obj({"status": y.Str(), "body": y.Str(), "at": y.RelTime()}, required=("status", "body", "at"))
 STATUS = y.Obj({
     "name": y.Str(), "url": y.Str(), "indicator": y.Enum(("none", "minor", "major", "critical", "maintenance")),
-    "description": y.Str(),
+    "description": y.Str(), "time_zone": _TimeZone(),  # page.time_zone: the page's times carry its offset
     "components": y.ListOf(y.Obj({"name": y.Str(), "status": y.Enum((
         "operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance")),
         "group": y.Str()}, required=("name",))),
@@ -236,8 +284,15 @@ def _read(name_or_path: str, base: Path | None = None) -> tuple[str, str]:
     entry = resources.files("sfwizard.sandbox.scenarios").joinpath(f"{name_or_path}.yaml")
     if "/" not in name_or_path.replace(f"{SUITE}/", "", 1) and not name_or_path.startswith(".") and entry.is_file():
         return decode_text(entry.read_bytes(), f"{name_or_path}.yaml", "scenario"), f"{name_or_path}.yaml"
-    names = ", ".join(n for n, _ in builtin_scenarios())
-    raise SfwizardError(f"unknown scenario {y.show(name_or_path)}", f"use one of: {names}, or a path to a YAML file")
+    import difflib
+
+    every = [n for n, _ in builtin_scenarios()]
+    near = difflib.get_close_matches(name_or_path, every, n=1)
+    names = ", ".join(n for n in every if not n.startswith(f"{SUITE}/"))
+    suite = sum(1 for n in every if n.startswith(f"{SUITE}/"))
+    raise SfwizardError(f"unknown scenario {y.show(name_or_path)}" + (f" (did you mean {near[0]!r}?)" if near else ""),
+                        f"use one of: {names}, the {suite} of the diagnosis suite ({SUITE}/NAME: sfwizard scenarios "
+                        "lists them), or a path to a YAML file")
 
 
 def _merge(base: Any, override: Any) -> Any:
@@ -296,8 +351,19 @@ def _expand_copies(raw: Any, doc: validate.Doc) -> None:
                             f"expected the key of another org in this file; got {y.show(source)}")
         if isinstance(orgs[source], dict) and orgs[source].get("copy_of"):
             raise doc.error(("orgs", key, "copy_of"), f"{source!r} is itself a copy: copy production instead")
-        base = y.LDict({k: v for k, v in orgs[source].items() if k not in _NOT_COPIED})
+        kind = o.get("sandbox_type", "full")
+        dropped = _NOT_COPIED + (("records", "knowledge_articles") if kind.startswith("developer") else ())
+        base = y.LDict({k: v for k, v in orgs[source].items() if k not in dropped})
         base.mark, base.key_marks = getattr(orgs[source], "mark", (1, 1)), getattr(orgs[source], "key_marks", {})
+        if kind == "partial" and isinstance(base.get("records"), dict):  # a sample: the first N of each object
+            most = o.get("copied_records", 10_000) if isinstance(o.get("copied_records", 0), int) else 10_000
+            sample = y.LDict({obj: ({"generate": min(spec["generate"], most)} if isinstance(spec, dict)
+                                    and isinstance(spec.get("generate"), int) else spec[:most]
+                                    if isinstance(spec, list) else spec)
+                              for obj, spec in base["records"].items()})
+            sample.mark, sample.key_marks = getattr(base["records"], "mark", (1, 1)), \
+                getattr(base["records"], "key_marks", {})
+            base["records"] = sample
         merged = _merge(base, o)
         merged.setdefault("is_sandbox", True)
         orgs[key] = merged
@@ -384,26 +450,43 @@ def _build_org(state: SandboxState, doc: validate.Doc, key: str, o: dict[str, An
                           skilljar_package=o.get("skilljar_package", False), org_id=o.get("org_id"),
                           my_domain=o.get("my_domain", ""), pod=pod,
                           skilljar_package_version=o.get("skilljar_package_version",
-                                                         builder.SKILLJAR_PACKAGE_VERSION))
+                                                         builder.SKILLJAR_PACKAGE_VERSION),
+                          skilljar_package_latest=o.get("skilljar_package_latest"),
+                          time_zone=o.get("time_zone", builder.TIME_ZONE))
     org.knowledge_enabled = o.get("knowledge", True)
+    for i, pkg in enumerate(o.get("packages") or []):
+        if any(p["namespace"].lower() == pkg["namespace"].lower() for p in org.installed_packages):
+            raise doc.error(("orgs", key, "packages", i, "namespace"),
+                            f"a package in namespace {pkg['namespace']!r} is installed already: an org holds one "
+                            "version of a managed package")
+        org.installed_packages.append(dict(pkg))
     for name, c in (o.get("custom_objects") or {}).items():
+        fields = c.get("fields") or {}
         builder.add_custom_object(org, name, c["label"], c["prefix"],
-                                  [_field(fname, f) for fname, f in (c.get("fields") or {}).items()])
+                                  [_field(doc, ("orgs", key, "custom_objects", name, "fields", f), f, fields[f])
+                                   for f in fields])
+        _check_formulas(doc, org, name, ("orgs", key, "custom_objects", name, "fields"))
     for obj, fields in (o.get("custom_fields") or {}).items():
         if org.sobject(obj) is None:
             raise doc.error(("orgs", key, "custom_fields", obj), f"no object {obj!r} in org {key} to add fields to")
         for fname, f in fields.items():
-            builder.add_field(org, obj, _field(fname, f))
+            builder.add_field(org, obj, _field(doc, ("orgs", key, "custom_fields", obj, fname), fname, f))
+        _check_formulas(doc, org, obj, ("orgs", key, "custom_fields", obj))
     for name, p in (o.get("profiles") or {}).items():
         builder.add_profile(state, org, name, **_perms(p), password_expiry_days=p.get("password_expiry_days"))
     for label, p in (o.get("permission_sets") or {}).items():
         builder.add_permission_set(state, org, p.get("label", label), api_name=label.replace(" ", "_"),
                                    **_perms(p))
     for role, u in (o.get("users") or {}).items():
+        changed = u.get("password_changed")
+        if u.get("password_expired") and changed is None:  # expired by its policy: older than the policy
+            changed = state.loaded_at - timedelta(days=(validate.password_policy_days(o, u) or 90) + 5)
         rec = builder.add_user(state, org, u["username"], first_name=u["first_name"], last_name=u["last_name"],
                                email=u.get("email"), profile=u["profile"], title=u.get("title"),
                                permission_sets=u.get("permission_sets", []), active=u.get("active", True),
-                               password_changed=u.get("password_changed"), last_login=u.get("last_login"))
+                               password_changed=changed, last_login=u.get("last_login"),
+                               time_zone=u.get("time_zone"), password_expired=u.get("password_expired", False),
+                               locked=u.get("locked", False), frozen=u.get("frozen", False))
         user_ids[(key, role)] = rec["Id"]
     owners = [uid for (k, role), uid in user_ids.items() if k == key and role != "integration"] \
         or [uid for (k, _), uid in user_ids.items() if k == key]
@@ -428,11 +511,32 @@ def _build_logins(state: SandboxState, org: Org, logins: list[dict[str, Any]],
                         "ApiType": None, "CreatedDate": at, "LastModifiedDate": at, "SystemModstamp": at})
 
 
-def _field(name: str, f: dict[str, Any]) -> Any:
+def _field(doc: validate.Doc, path: tuple[str, ...], name: str, f: dict[str, Any]) -> Any:
     ref = f.get("reference_to", "")
+    if f.get("formula") is not None:
+        if f["type"] not in FORMULA_TYPES:
+            raise doc.error((*path, "type"), f"a formula returns {', '.join(FORMULA_TYPES)} (Checkbox, Currency, "
+                                             f"Date, Date/Time, Number, Percent, Text); not {f['type']}")
+        if f.get("updateable"):
+            raise doc.error((*path, "updateable"), "a formula field is never updateable: Salesforce computes it")
     return F(name, f["type"], f.get("length", 0), label=f.get("label", ""), ref=ref,
              rel=f.get("relationship_name") or (name[:-3] + "__r" if ref and name.endswith("__c") else None),
-             picklist=tuple(f.get("values", ())), ro=not f.get("updateable", True))
+             picklist=tuple(f.get("values", ())), ro=not f.get("updateable", True), formula=f.get("formula") or "")
+
+
+def _check_formulas(doc: validate.Doc, org: Org, obj: str, path: tuple[str, ...]) -> None:
+    """Every formula of the object parses and names only its fields, as Salesforce's formula editor checks
+    before it saves the field (the error names the formula's line:column in the file)."""
+    from sfwizard.sandbox.salesforce.formula import Formula, FormulaError
+
+    sobject = org.table(obj).sobject
+    for f in [f for f in sobject.fields.values() if f.formula]:
+        try:
+            Formula(f.formula, {n.lower(): n for n in sobject.fields})
+        except FormulaError as exc:
+            raise doc.error((*path, f.name, "formula"), f"{exc} (at character {exc.column + 1} of the formula)") \
+                from None
+    sobject.formulas()
 
 
 def _perms(p: dict[str, Any]) -> dict[str, Any]:
@@ -483,8 +587,11 @@ def _build_records(state: SandboxState, org: Org, records: dict[str, Any], expli
                 table.insert(generate.contact(seed, i, org, parent, owners, now))
             elif obj == "Lead":
                 table.insert(generate.lead(seed, i, owners, now))
-            elif obj.endswith("__c") and parent and "Account__c" in table.sobject.fields:
-                table.insert(generate.subscription(seed, i, parent, owners, now))
+            elif obj.endswith("__c") and parent and {"Account__c", "Plan__c", "Seats__c", "Renewal_Date__c"} <= \
+                    set(table.sobject.fields):
+                table.insert(generate.subscription(seed, i, parent, owners, now))  # (the built-ins' own object)
+            elif table.sobject.custom:  # any custom object, whatever its fields are called
+                table.insert(generate.custom_record(seed, i, table.sobject, parent, owners, now))
             else:
                 builder.insert(state, org, obj, {"Name": f"{table.sobject.label} {i + 1}"}, owner=owners[0])
 
@@ -585,7 +692,7 @@ def _build_px(state: SandboxState, p: dict[str, Any], user_ids: dict[tuple[str, 
         push_schedule_gmt=push.get("schedule_gmt", ["03:00", "11:00", "19:00"]),
         sync_duration_s=float(p.get("sync_duration_seconds", 4.0)), home_org_key=org.key, home_user_id=user_id)
     knowledge = p.get("knowledge") or {}
-    px = PxState(integration=integration, region=p.get("region", "US"),
+    px = PxState(integration=integration, region=p.get("region", "US"), time_zone=p.get("time_zone", org.time_zone),
                  knowledge=KnowledgeSettings(used=knowledge.get("used", True),
                                              enabled=knowledge.get("enabled", False),
                                              categories=knowledge.get("categories", []),
@@ -754,7 +861,8 @@ def _build_skilljar(state: SandboxState, s: dict[str, Any], user_ids: dict[tuple
         access, refresh = _issue_integration_tokens(state, org, user_id, client_id, reconnected,
                                                     max(reconnected, now - timedelta(minutes=20)), revoked=False,
                                                     history_days=0)
-    _skilljar_history(state, org, user_id, last_sync)
+    courses = tuple(s.get("courses") or generate.COURSES)
+    _skilljar_history(state, org, user_id, last_sync, courses, s.get("students", 40))
     pending_n = (s.get("pending") or {}).get("generate", 0)
     since = last_sync
     connected = disconnected is None or reconnected is not None
@@ -764,25 +872,27 @@ def _build_skilljar(state: SandboxState, s: dict[str, Any], user_ids: dict[tuple
         else s.get("status", "connected" if connected else "disconnected"),
         disconnected_at=disconnected,
         last_sync_at=last_sync, window_days=s.get("window_days", 21),
-        pending=[generate.student(state.seed, i, now, since) for i in range(pending_n)],
+        pending=[generate.student(state.seed, i, now, since, courses) for i in range(pending_n)],
         access_token=access if reconnected is not None else None,
         refresh_token=refresh if reconnected is not None else None)
 
 
-def _skilljar_history(state: SandboxState, org: Org, user_id: str, last_sync: datetime) -> None:
-    """What earlier syncs wrote: courses, students and progress, last written at ``last_sync``."""
-    if org.sobject("skilljar__Student__c") is None:
+def _skilljar_history(state: SandboxState, org: Org, user_id: str, last_sync: datetime,
+                      titles: tuple[str, ...] = generate.COURSES, students: int = 40) -> None:
+    """What earlier syncs wrote: the courses (any titles, any language), students and their progress, last
+    written at ``last_sync``."""
+    if org.sobject("skilljar__Student__c") is None or not students:
         return
     courses = []
-    for i, title in enumerate(("Getting Started", "Admin Essentials", "Analytics 101", "Advanced Guides")):
+    for i, title in enumerate(titles):
         courses.append(org.table("skilljar__Published_Course__c").insert({
-            "Name": title, "skilljar__Course_Title__c": title, "skilljar__Skilljar_Id__c": f"course-{i + 1}",
-            "skilljar__Course_Url__c": f"https://academy.example/{title.lower().replace(' ', '-')}",
+            "Name": title[:80], "skilljar__Course_Title__c": title, "skilljar__Skilljar_Id__c": f"course-{i + 1}",
+            "skilljar__Course_Url__c": f"https://academy.example/courses/{i + 1}",
             "skilljar__Published_At__c": last_sync - timedelta(days=200), "OwnerId": user_id,
             "CreatedById": user_id, "LastModifiedById": user_id, "CreatedDate": last_sync - timedelta(days=200),
             "LastModifiedDate": last_sync - timedelta(days=30 - i), "SystemModstamp": last_sync}))
-    for i in range(40):
-        st = generate.student(state.seed + 99, i, last_sync, last_sync - timedelta(days=60))
+    for i in range(students):
+        st = generate.student(state.seed + 99, i, last_sync, last_sync - timedelta(days=60), titles)
         at = min(st["updated_at"], last_sync) if i else last_sync
         student = org.table("skilljar__Student__c").insert({
             "Name": f"{st['first_name']} {st['last_name']}", "skilljar__Email__c": st["email"],
@@ -791,7 +901,7 @@ def _skilljar_history(state: SandboxState, org: Org, user_id: str, last_sync: da
             "CreatedById": user_id, "LastModifiedById": user_id, "CreatedDate": at - timedelta(days=10),
             "LastModifiedDate": at, "SystemModstamp": at})
         org.table("skilljar__Course_Progress__c").insert({
-            "Name": f"{st['first_name']} – {st['course']}", "skilljar__Student__c": student["Id"],
+            "Name": f"{st['first_name']} – {st['course']}"[:80], "skilljar__Student__c": student["Id"],
             "skilljar__Published_Course__c": courses[i % len(courses)]["Id"],
             "skilljar__Enrolled_At__c": at - timedelta(days=9), "skilljar__Progress_Percent__c": st["progress"],
             "skilljar__Status__c": "Completed" if st["progress"] >= 100 else "In Progress",
@@ -805,6 +915,7 @@ def _build_status(state: SandboxState, s: dict[str, Any]) -> None:
     page = StatusPageState(
         name=s.get("name", "Gainsight"), url=s.get("url", "https://status.gainsight.com"),
         indicator=s.get("indicator", "none"), description=s.get("description", "All Systems Operational"),
+        time_zone=s.get("time_zone", "Etc/UTC"),
         components=[StatusComponent(c["name"], c.get("status", "operational"), id=ids_by_name[c["name"]],
                                     group=c.get("group", "")) for c in s.get("components", [])])
     for inc in s.get("incidents", []):

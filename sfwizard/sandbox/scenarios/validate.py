@@ -113,6 +113,47 @@ def check_references(doc: Doc, s: dict[str, Any]) -> None:
         _user_ref(doc, orgs, ("platform", "authorized_in"), auth["org"], auth["user"], "user")
     _check_times(doc, s)
     _check_status_page(doc, s.get("status_page") or {})
+    for org_key, o in orgs.items():
+        _check_passwords(doc, org_key, o)
+        if o.get("sandbox_type") and not o.get("is_sandbox"):
+            raise doc.error(("orgs", org_key, "sandbox_type"), "only a sandbox has a sandbox type (is_sandbox: true, "
+                                                               "or copy_of: the production org it copies)")
+        if o.get("copied_records") is not None and o.get("sandbox_type") != "partial":
+            raise doc.error(("orgs", org_key, "copied_records"), "copied_records is how many records a partial "
+                                                                 "copy samples an object: give sandbox_type: partial")
+
+
+def password_policy_days(o: dict[str, Any], u: dict[str, Any]) -> int | None:
+    """How many days the user's password lives (None: never), as Salesforce decides it: "Password Never
+    Expires" on the profile or an assigned permission set, else the profile's own policy, else the org's."""
+    profiles = {k.lower(): p for k, p in (o.get("profiles") or {}).items()}
+    psets = {k.lower(): p for k, p in (o.get("permission_sets") or {}).items()}
+    psets.update({(p.get("label") or k).lower(): p for k, p in (o.get("permission_sets") or {}).items()})
+    profile = profiles.get(u["profile"].lower()) or {}
+    if profile.get("password_never_expires") or any(
+            (psets.get(name.lower()) or {}).get("password_never_expires") for name in u.get("permission_sets") or []):
+        return None
+    days = profile.get("password_expiry_days", o.get("password_expiry_days", 90))
+    return days or None
+
+
+def _check_passwords(doc: Doc, org_key: str, o: dict[str, Any]) -> None:
+    """An expired password is one its policy expired: refused where the policy never expires it, or where the
+    password is younger than the policy (Salesforce expires a password only once it is that old)."""
+    now = doc.now
+    for role, u in (o.get("users") or {}).items():
+        if not u.get("password_expired"):
+            continue
+        days = password_policy_days(o, u)
+        where = ("orgs", org_key, "users", role, "password_expired")
+        if days is None:
+            raise doc.error(where, f"{u['username']}'s password never expires (Password Never Expires, or a policy "
+                                   "of Never): Salesforce cannot have expired it")
+        changed = u.get("password_changed")
+        if changed is not None and (now - changed).days < days:
+            raise doc.error(("orgs", org_key, "users", role, "password_changed"),
+                            f"{u['username']}'s password is {(now - changed).days} days old: a {days}-day policy "
+                            "has not expired it yet (make it older, or drop password_expired)")
 
 
 def _user_ref(doc: Doc, orgs: dict[str, Any], path: tuple[str, ...], org_key: str, role: str, key: str) -> None:

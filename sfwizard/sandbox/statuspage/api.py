@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +25,20 @@ UPCOMING, ACTIVE = ("scheduled",), ("in_progress", "verifying")
 _WORST = ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage")
 
 
+_ZONE: ContextVar[str] = ContextVar("status_page_zone", default="Etc/UTC")
+
+
 def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z") if dt else None
+    """A time as Statuspage writes it: in the page's time zone, with its offset (pages answer
+    ``"time_zone": "America/Chicago"`` with times like ``"2019-02-21T08:31:24.239-06:00"``)."""
+    if not dt:
+        return None
+    zone = _ZONE.get()
+    if zone not in ("Etc/UTC", "UTC"):
+        from zoneinfo import ZoneInfo
+
+        dt = dt.astimezone(ZoneInfo(zone))
+    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _page_id(state: SandboxState) -> str:
@@ -33,7 +46,9 @@ def _page_id(state: SandboxState) -> str:
 
 
 def _sp(state: SandboxState) -> StatusPageState:
-    return state.status_page or StatusPageState()
+    sp = state.status_page or StatusPageState()
+    _ZONE.set(sp.time_zone)  # (each request is served in a thread of its own: its answer's times use the page's zone)
+    return sp
 
 
 def _updates(inc: Incident | Maintenance) -> list[dict[str, Any]]:
@@ -42,7 +57,7 @@ def _updates(inc: Incident | Maintenance) -> list[dict[str, Any]]:
 
 def _page(state: SandboxState, sp: StatusPageState) -> dict[str, Any]:
     times = [state.loaded_at] + [u["created_at"] for i in [*sp.incidents, *sp.maintenances] for u in i.updates]
-    return {"id": _page_id(state), "name": sp.name, "url": sp.url, "time_zone": "Etc/UTC",
+    return {"id": _page_id(state), "name": sp.name, "url": sp.url, "time_zone": sp.time_zone,
             "updated_at": _iso(max(times))}
 
 

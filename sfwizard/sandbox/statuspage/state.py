@@ -48,6 +48,7 @@ class StatusPageState:
     url: str = "https://status.gainsight.com"
     indicator: str = "none"  # none minor major critical maintenance
     description: str = "All Systems Operational"
+    time_zone: str = "Etc/UTC"  # page.time_zone: the page's times are written with this zone's offset
     components: list[StatusComponent] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
     maintenances: list[Maintenance] = field(default_factory=list)

@@ -54,6 +54,8 @@ def test_the_push_history_writes_only_where_the_engine_would(name: str) -> None:
         if m.direction != "px_to_sf" or org.sobject(m.sf_object) is None or push_error(org, user, m) is None:
             continue
         field = org.sobject(m.sf_object).field(m.sf_field)
+        if field is not None and field.formula:  # Salesforce computes a formula field: nobody writes it
+            continue
         written = [r["Id"] for r in org.table(m.sf_object).scan()
                    if field is not None and r.get(field.name) is not None and r.get("LastModifiedById") == user["Id"]]
         assert written == [], f"{m.salesforce} refused by the engine ({push_error(org, user, m)}) yet written"
