@@ -2,12 +2,12 @@
 
     python benchmarks/security_review.py [--rows 1000,1000000]
 
-For each size: ``sec-clean-integration`` (or ``--base``) with that many LoginHistory rows of the integration user generated over
-180 days (``security: login_volume``), run in a process of its own (the sandbox in the same process, as
-``sfwizard review --demo`` runs it). Counted, not timed as a goal: requests by service, composite/batch
-sub-requests, round trips (the read plan's waves, plus any request a check sends after the plan), the rows' rows
-(status, reason) — and, for scale, the review's time and the process's peak memory. Then the same for the whole
-``check`` (every step), to show what the security rows add to one diagnosis. Prints a Markdown table
+For each size: ``sec-clean-integration`` (or ``--base``) with that many LoginHistory rows of the integration
+user generated over 180 days (``security: login_volume``), run in a process of its own (the sandbox in the same
+process, as ``sfwizard review --demo`` runs it). Counted, not timed as a goal: requests by service, composite/batch
+sub-requests, round trips (the read plan's waves, plus any request a check sends after the plan), the review's
+verdicts (status, reason) — and, for scale, the review's time and the process's peak memory. Then the same for
+the whole ``check`` (every step), to show what the security rows add to one diagnosis. Prints a Markdown table
 (benchmarks/ROUND_TRIPS.md quotes it).
 """
 
