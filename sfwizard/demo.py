@@ -192,7 +192,7 @@ def open_sandbox(info: dict[str, Any], profile: str | None = None, *, snapshot: 
         api_version=info.get("api_version", "60.0"), px_api_url=info["px_api_url"],
         px_api_key=info["px_api_key"], status_url=info["status_url"], ca_cert=info["ca_cert"])
     demo = DemoInfo(scenario=scenario, admin_url=info["admin_url"], login_url=info["login_url"],
-                    ca_cert=info["ca_cert"])
+                    ca_cert=info["ca_cert"], declared_egress=info.get("declared_egress"))
     # A demo keeps its sign-in in memory only; a refresh (expire-token fault) rotates it there.
     with connect(profile or info.get("profile") or "gainsight-px", endpoints, tokens=tokens,
                  demo=demo, cancel=cancel) as conn:
@@ -318,7 +318,7 @@ def demo_environment(info: dict[str, Any], scenario: str, profile: str | None,
                         px_api_key=info["px_api_key"], status_url=info["status_url"], keep=False,
                         open_browser=False)
     demo = DemoInfo(scenario=str(info.get("scenario") or scenario), admin_url=info["admin_url"],
-                    login_url=info["login_url"], ca_cert=info["ca_cert"])
+                    login_url=info["login_url"], ca_cert=info["ca_cert"], declared_egress=info.get("declared_egress"))
     chosen = profile or info.get("profile") or "gainsight-px"
     vendor = SandboxVendor(info, chosen)
     stack.callback(vendor.close)

@@ -34,6 +34,7 @@ STEPS = (
     ("connect", "Connect Salesforce"),
     ("impact", "Impact"),
     ("mappings", "Document mappings"),
+    ("security", "Security review"),
     ("reauthorize", "Re-authorize"),
     ("sync", "Manual sync / backfill"),
     ("validate", "Validate both directions"),

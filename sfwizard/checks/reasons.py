@@ -191,6 +191,32 @@ REASONS: tuple[Reason, ...] = (
         ("ask.package_upgrade", "a person upgrades the managed package (or confirms it is the latest) before "
                                 "reconnecting: no API says which version is the latest"),
     ),
+    # -- the security review (issue 22): findings worded as evidence; what the org would not show is a skip --
+    *_group(
+        ("sec.login_outside_ranges", "the integration user logged in successfully from a network outside the vendor "
+                                     "egress ranges the admin declared (evidence: networks, when, from where)"),
+        ("sec.tokens_other_users", "users besides the integration user hold OAuth tokens of the vendor's apps "
+                                   "(evidence other_holders)"),
+        ("sec.over_privileged", "the integration user can reach more than its mappings need (Modify or View All "
+                                "Data, other objects or fields); evidence proposal is the least-privilege set"),
+        ("sec.not_api_only", "the integration user can log in to the Salesforce UI, or is a person's own login"),
+        ("sec.no_ip_ranges", "the integration user's profile has no login IP ranges"),
+        ("sec.app_all_users", "every user may self-authorize the vendor's connected app"),
+        ("sec.integration_user_not_approved", "the vendor's app admits only approved users and the integration "
+                                              "user is not one: its next authorization will be refused"),
+        ("sec.refresh_never_expires", "the vendor's app's refresh tokens are valid until revoked"),
+        ("sec.refresh_fixed_expiry", "the vendor's app's refresh tokens expire a fixed time after issue, used or not"),
+        ("sec.setup_changes", "Setup changes by others touched the app, the integration user, its profile or "
+                              "permission sets in the review's window"),
+        ("skip.no_permission", "not read: the signed-in user lacks the permission it needs (evidence could_not_read "
+                               "says what, which permission and why)"),
+        ("ask.vendor_egress", "a person declares the vendor's egress IP ranges (with where they were published) so "
+                              "that logins from elsewhere can be marked"),
+        ("skip.query_refused", "not read: Salesforce refused the query the row needs for another reason than a "
+                               "permission (evidence could_not_read and errorCode say which and why)"),
+        ("ask.integration_user", "a person names the integration user: several users hold the vendor's tokens and "
+                                 "no mapping snapshot names one"),
+    ),
 )
 
 CATALOG: dict[str, Reason] = {r.code: r for r in REASONS}

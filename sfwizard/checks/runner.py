@@ -25,6 +25,7 @@ from sfwizard.checks import (  # noqa: F401 - importing a check module registers
     mappings,
     permissions,
     proactive,
+    security,
     skilljar,
     token,
     troubleshoot,

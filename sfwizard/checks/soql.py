@@ -9,7 +9,10 @@ ORG_SOQL = "SELECT Id, Name, IsSandbox, InstanceName, OrganizationType FROM Orga
 USER_FIELDS = "Id, Username, Name, IsActive, ProfileId, Profile.Name, LastPasswordChangeDate, LastLoginDate"
 PSET_FIELDS = ("Id, Name, Label, IsOwnedByProfile, PermissionsApiEnabled, PermissionsModifyAllData, "
                "PermissionsViewAllData, PermissionsPasswordNeverExpires, PermissionsApproveUninstalledApps, "
-               "PermissionsManageUsers")
+               "PermissionsManageUsers"
+               # what the security review reads of the same rows (sfwizard.checks.security_facts): one read for both
+               ", PermissionsApiUserOnly, PermissionsCustomizeApplication, PermissionsViewSetup, "
+               "PermissionsViewEventLogFiles, ProfileId, Profile.Name")
 
 
 def user_soql(where: str) -> str:
@@ -43,7 +46,7 @@ def field_perms_soql(username: str, fields: list[str]) -> str:
 
 def tokens_soql(app: str) -> str:
     return ("SELECT Id, AppName, UserId, User.Username, User.Name, CreatedDate, LastUsedDate, UseCount "
-            f"FROM OauthToken WHERE AppName = {soql_quote(app)} ORDER BY LastUsedDate DESC NULLS LAST LIMIT 50")
+            f"FROM OauthToken WHERE AppName = {soql_quote(app)} ORDER BY LastUsedDate DESC NULLS LAST LIMIT 500")
 
 
 def logins_soql(app: str) -> str:

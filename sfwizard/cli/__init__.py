@@ -112,12 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     from sfwizard.cli.account import add_account_commands
     from sfwizard.cli.check import add_check_command
     from sfwizard.cli.records import add_record_commands
+    from sfwizard.cli.review import add_review_command
     from sfwizard.cli.sandbox import add_sandbox_commands
 
     add_check_command(sub)
     add_sandbox_commands(sub)
     add_account_commands(sub)
     add_record_commands(sub)
+    add_review_command(sub)
     return parser
 
 

@@ -44,3 +44,14 @@ def login_url_arg(text: str) -> str:
         return login_url(text)
     except SfwizardError as exc:
         raise argparse.ArgumentTypeError(f"{exc.message} ({exc.hint})") from None
+
+
+def when_arg(text: str):  # noqa: ANN201 - a datetime (imported lazily: the CLI starts fast)
+    """A day (2026-11-20, midnight UTC) or a time (2026-11-20T10:00:00Z, an offset, or UTC when none)."""
+    from sfwizard.sftime import parse_datetime
+
+    try:
+        return parse_datetime(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text[:40]!r} (write 2026-11-20 or "
+                                         "2026-11-20T10:00:00Z)") from None

@@ -371,6 +371,33 @@ class SalesforceAPI:
     def post(self, path: str, body: Any) -> Any:
         return self._call(lambda sf: sf.restful(path, method="POST", json=body))
 
+    # -- blobs: an event log file's CSV (a security review's API volume) ----------------------------------------------
+    def lines(self, path: str) -> Iterator[str]:
+        """A blob's text line by line as it streams in (``/services/data/vNN.0/sobjects/EventLogFile/<Id>/LogFile``):
+        one GET, never held whole (a busy org's daily file runs to hundreds of megabytes)."""
+        def fetch(sf: Any) -> Any:
+            from simple_salesforce.exceptions import SalesforceExpiredSession
+
+            resp = sf.session.get(self.instance_url + path, headers=sf.headers, stream=True)
+            if resp.status_code == 401:
+                resp.close()
+                raise SalesforceExpiredSession(resp.url, resp.status_code, "blob", "")
+            if resp.status_code >= 400:
+                try:
+                    content = resp.json()
+                except ValueError:
+                    content = None
+                resp.close()
+                raise _api_error(content, resp.status_code)
+            return resp
+
+        resp = self._call(fetch)
+        try:
+            for line in resp.iter_lines(decode_unicode=True):
+                yield line if isinstance(line, str) else line.decode("utf-8", "replace")
+        finally:
+            resp.close()
+
 
 def _translate(exc: Any) -> ApiError:
     """simple-salesforce exceptions carry Salesforce's error array in ``content``."""

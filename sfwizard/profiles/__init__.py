@@ -15,7 +15,7 @@ from sfwizard.errors import SfwizardError
 
 NAMES = ("gainsight-px", "skilljar")
 ACTORS = ("platform_admin", "salesforce_admin", "wizard")
-CONDITIONS = ("knowledge", "custom_objects")
+CONDITIONS = ("knowledge", "custom_objects", "security_review")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class ChecklistItem:
     fact: str | None = None  # a fact the wizard records (e.g. sync_completed)
     key: str | None = None  # the confirmation's key, when a step asks the same question (knowledge.toggle)
     warn_ok: tuple[str, ...] = ()  # warning reasons that still prove it (a caveat, not a contradiction)
+    beyond_runbook: bool = False  # sfwizard's own addition, not in the vendor's runbook (the security review)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class Profile:
     checklist: tuple[ChecklistItem, ...] = ()
     runbook: dict[str, str] | None = None  # step id → the runbook section, in our words
     ui: dict[str, Any] | None = None  # the platform's own names: mappings_where, mapping_parts, authorize_click…
+    # The security review's defaults: the vendor's connected app names, and its egress IP ranges only where a
+    # public page publishes them (egress_source: that page) — none is shipped without one.
+    security: dict[str, Any] | None = None
 
     def actors_of(self, step: str) -> dict[str, str]:
         """Who acts at ``step`` and what they do, in a stable order (people first, the wizard last)."""
@@ -67,7 +71,8 @@ def _spec() -> Any:
 
     text = y.Str()
     item = y.Obj({"group": text, "item": text, "proven_by": y.ListOf(text), "when": y.Enum(CONDITIONS),
-                  "confirm": y.Bool(), "fact": text, "key": text, "warn_ok": y.ListOf(text)},
+                  "confirm": y.Bool(), "fact": text, "key": text, "warn_ok": y.ListOf(text),
+                  "beyond_runbook": y.Bool()},
                  required=("group", "item", "proven_by"))
     return y.Obj({
         "name": y.Enum(NAMES), "vendor": text, "connected_app": text, "status_page": text,
@@ -81,6 +86,8 @@ def _spec() -> Any:
         "runbook": y.MapOf(text),
         "ui": y.Obj({"mappings_where": text, "mapping_parts": y.ListOf(text), "authorize_click": text,
                      "sync_click": text, "status_where": text}),
+        "security": y.Obj({"vendor_apps": y.ListOf(text), "egress_ranges": y.ListOf(text), "egress_source": text,
+                           "egress_note": text}),
     }, required=("name", "vendor", "connected_app", "status_page", "people", "flows", "support"))
 
 
@@ -99,7 +106,8 @@ def load_profile(name: str) -> Profile:
     raw = y.validate(y.load_text(decode_text(data, filename, "profile"), filename), _spec(), filename)
     checklist = tuple(ChecklistItem(group=c["group"], item=c["item"], proven_by=tuple(c["proven_by"]),
                                     when=c.get("when"), confirm=bool(c.get("confirm")), fact=c.get("fact"),
-                                    key=c.get("key"), warn_ok=tuple(c.get("warn_ok") or ()))
+                                    key=c.get("key"), warn_ok=tuple(c.get("warn_ok") or ()),
+                                    beyond_runbook=bool(c.get("beyond_runbook")))
                       for c in raw.get("checklist", []))
     return Profile(
         name=raw["name"], vendor=raw["vendor"], connected_app=raw["connected_app"],
@@ -111,5 +119,5 @@ def load_profile(name: str) -> Profile:
         large_tenant=raw.get("large_tenant", ""), products=dict(raw.get("products", {})),
         steps={k: dict(v) for k, v in raw.get("steps", {}).items()}, checklist=checklist,
         runbook=dict(raw.get("runbook", {})),
-        ui=dict(raw.get("ui") or {}),
+        ui=dict(raw.get("ui") or {}), security=dict(raw.get("security") or {}),
     )

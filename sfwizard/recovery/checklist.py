@@ -34,6 +34,7 @@ class ItemOutcome:
     checks: tuple[str, ...] = ()
     confirmed_by: dict[str, Any] | None = None
     caveats: tuple[str, ...] = field(default=())
+    advisory: bool = False  # a recommendation beyond the runbook, still to apply: shown, never holding the recovery
 
     @property
     def key(self) -> str:
@@ -41,11 +42,12 @@ class ItemOutcome:
 
     @property
     def done(self) -> bool:
-        return self.mark in (Mark.PASS, Mark.CONFIRMED, Mark.NOT_APPLICABLE)
+        return self.mark in (Mark.PASS, Mark.CONFIRMED, Mark.NOT_APPLICABLE) or self.advisory
 
     def to_dict(self) -> dict[str, Any]:
         return {"group": self.item.group, "item": self.item.item, "mark": self.mark.value, "why": self.why,
-                "checks": list(self.checks), "confirmed_by": self.confirmed_by, "caveats": list(self.caveats)}
+                "checks": list(self.checks), "confirmed_by": self.confirmed_by, "caveats": list(self.caveats),
+                "beyond_runbook": self.item.beyond_runbook, "advisory": self.advisory}
 
 
 def confirm_key(item: ChecklistItem) -> str:
@@ -84,6 +86,10 @@ def _one(item: ChecklistItem, results: Mapping[str, CheckResult], confirmed: Map
                            who, caveats)
     if missing:
         return ItemOutcome(item, Mark.WAITING, "not checked yet", item.proven_by, who, caveats)
+    warned = [r for r in seen if r.status == Status.WARN]
+    if item.beyond_runbook and warned:  # a recommendation still to apply (the security review's hardening)
+        return ItemOutcome(item, Mark.WAITING, f"recommended, not applied yet: {warned[0].summary}", item.proven_by,
+                           who, caveats, advisory=True)
     doubt = [r for r in seen if r.status == Status.WARN and r.reason not in item.warn_ok]
     if doubt and not item.confirm:
         return ItemOutcome(item, Mark.WAITING, f"not proven: {doubt[0].title}: {doubt[0].summary}", item.proven_by,

@@ -76,6 +76,9 @@ class DemoInfo:
     # What the platform's dashboard shows a person and no API does (Skilljar's disconnect alert): in a demo
     # ``check`` reads it off the sandbox as the admin would; the wizard asks for it instead.
     disconnected_at: datetime | None = None
+    # The vendor egress ranges the scenario's admin declared ({"ranges", "source"}): what a person types into the
+    # Security review step, read off the sandbox's connection line in a demo.
+    declared_egress: dict[str, Any] | None = None
     # The newest published version of each installed managed package, by namespace (a listing shows it, no
     # API does): in a demo read off the scenario.
     latest_versions: dict[str, str] | None = None
@@ -130,6 +133,16 @@ class Connection:
             ctx.latest_versions.update(self.demo.latest_versions)
         ctx.memo("org", self.identity.organization_row)
         ctx.memo("userinfo", self.identity.userinfo)
+        # The vendor egress ranges the security review holds logins against: the demo's, else those saved for
+        # this platform (the admin declared them in an earlier recovery).
+        from sfwizard.recovery import security_store
+
+        egress = self.demo.declared_egress if self.demo is not None else security_store.load_egress(self.profile)
+        if egress:
+            from sfwizard.checks import security_settings
+
+            security_settings.attach(ctx, security_settings.from_profile(ctx.profile).with_egress(
+                list(egress.get("ranges") or []), str(egress.get("source") or "")))
         return ctx
 
     def close(self) -> None:

@@ -52,6 +52,8 @@ class StepDef:
     # that shows an attempt (a refused login, a token for another user) is red at once.
     action: str = ""
     awaits: tuple[str, ...] = ()
+    # Not listed at all (rather than listed as skipped) while its condition is False: a step whose screen comes later.
+    hidden_when_off: bool = False
 
 
 # The order of the recovery. Check ids come from the check registry (each check names its step).
@@ -60,6 +62,8 @@ STEPS: tuple[StepDef, ...] = (
     StepDef("connect", "Connect Salesforce", ("connect",), facts=("signed_in",)),
     StepDef("impact", "Impact", ("impact",)),
     StepDef("mappings", "Document mappings", ("mappings",), facts=("snapshot_saved",)),
+    # Issue 22: what the org shows about the integration before its token comes back, and the hardening.
+    StepDef("security", "Security review", ("security",), when="security_review", hidden_when_off=True),
     StepDef("reauthorize", "Re-authorize", ("reauthorize",), strict=("token.fresh", "identity.right_org"),
             action="reauthorize_started", awaits=("token.not_granted", "token.platform_down")),
     StepDef("sync", "Synchronize", ("sync",), extra=("token.platform_status",), strict=("token.platform_status",),
@@ -173,7 +177,8 @@ class Navigator:
     @property
     def steps(self) -> list[StepDef]:
         """The steps of this profile, knowledge included while it is not known to be unused."""
-        return [s for s in STEPS if self.profile.name in s.profiles]
+        return [s for s in STEPS if self.profile.name in s.profiles
+                and not (s.hidden_when_off and self._conditions(s.when or "") is False)]
 
     def step(self, step_id: str) -> StepDef:
         for s in self.steps:

@@ -26,6 +26,7 @@ from sfwizard.recovery.navigator import Gate, Navigator
 from sfwizard.recovery.session import RecoverySession
 
 if TYPE_CHECKING:
+    from sfwizard.checks.security_settings import SecuritySettings
     from sfwizard.integrations.signin import TokenSet
     from sfwizard.profiles import Profile
     from sfwizard.snapshot import FieldMapping, Snapshot
@@ -293,6 +294,8 @@ class Recovery:
             return None if snap is None else bool(snap.knowledge.used)
         if name == "custom_objects":
             return None if snap is None else bool(snap.custom_objects)
+        if name == "security_review":  # the Security review step, offered once the wizard shows its pane
+            return bool(self.offer_security_step)
         return None
 
     def close(self) -> None:
@@ -420,12 +423,14 @@ class Recovery:
             try:
                 ctx = client.context(snapshot=self.snapshot, known_article=self.known_article, **self._times())
                 ctx.now = self.clock()
+                self._attach_security(ctx)
                 results = client.run_checks(ctx, only=wanted, progress=progress, on_result=on_result)
             finally:
                 client.close()
         else:
             ctx = conn.context(known_article=self.known_article, **self._times())
             ctx.now = self.clock()
+            self._attach_security(ctx)
             results = conn.client.run_checks(ctx, only=wanted, progress=progress, on_result=on_result)
         return self.navigator.record(results, basis)
 
@@ -1048,6 +1053,148 @@ class BackfillOutcome:
     @property
     def total(self) -> int:
         return sum(self.arrived.values())
+
+
+    # -- the security review (issue 22): what the org shows about the integration, and its hardening ------------------
+    # Offered as a step once the wizard has its pane (the step's checks run with every check all the same).
+    offer_security_step: bool = False
+
+    def security_settings(self) -> SecuritySettings:
+        """The review's window and the vendor's egress ranges: what the admin set in this session, else the ranges
+        saved for this profile (or, in a demo, the scenario's), else the profile's defaults."""
+        from sfwizard.checks.security_settings import from_profile
+        from sfwizard.recovery import security_store
+
+        settings = from_profile(self.profile)
+        saved = security_store.load_egress(self.profile.name)
+        demo = self.demo.declared_egress if self.demo is not None else None
+        egress = (self.session.facts.get("security_egress") or {}).get("value") or (demo if self.demo else saved)
+        if egress:
+            settings = settings.with_egress(list(egress.get("ranges") or []), str(egress.get("source") or ""))
+        window = (self.session.facts.get("security_window") or {}).get("value") or {}
+        return replace(settings, since=_parsed(window.get("since")), until=_parsed(window.get("until")))
+
+    def set_security_window(self, since: datetime | None, until: datetime | None = None) -> SecuritySettings:
+        """The review's window (None: 30 days before the disconnect, and now); saved in the session."""
+        if since is not None and until is not None and until <= since:
+            raise SfwizardError("the window ends before it starts", "pick an end after the start")
+        if since is not None and since > self.clock():
+            raise SfwizardError("the window starts in the future", "pick a start in the past")
+        self.navigator.note_fact("security_window", {"since": since.isoformat() if since else None,
+                                                     "until": until.isoformat() if until else None})
+        return self.security_settings()
+
+    def set_vendor_egress(self, ranges: Iterable[str], source: str) -> SecuritySettings:
+        """The vendor's egress ranges as the admin declares them, with the page they came from: saved in the
+        session and as this profile's setting (the next recovery of this platform starts from them)."""
+        from sfwizard.checks.security_settings import check_range
+        from sfwizard.recovery import security_store
+
+        cleaned = [r.strip() for r in ranges if r and r.strip()]
+        for r in cleaned:
+            problem = check_range(r)
+            if problem:
+                raise SfwizardError(problem, "write each range as 34.201.12.0/24, 10.0.0.1-10.0.0.9 or one address")
+        source = " ".join(source.split())
+        if cleaned and not source:
+            raise SfwizardError("say where the ranges come from", "paste the URL of the vendor's page that lists them")
+        egress = {"ranges": cleaned, "source": source}
+        self.navigator.note_fact("security_egress", egress)
+        if self.demo is None:  # a demo's ranges are the scenario's: never the platform's saved setting
+            security_store.save_egress(self.profile.name, egress)
+        return self.security_settings()
+
+    def run_security_review(self, *, on_result: Callable[[CheckResult], None] | None = None,
+                            progress: ProgressFn = no_progress) -> list[CheckResult]:
+        """Every row of the review, over the window and with the egress ranges set (results recorded as they come)."""
+        ids = [cid for cid, step in self.navigator._check_steps.items() if step == "security"]
+        return self.run_checks(ids, on_result=on_result, progress=progress)
+
+    def security_results(self) -> list[CheckResult]:
+        return [r for r in self.navigator.results.values() if r.step == "security"]
+
+    def revocable_tokens(self) -> list[dict[str, Any]]:
+        """The tokens of the vendor's apps held by others than the integration user, as the last review read them:
+        {user_id, user, name, app, created, last_used, use_count} (no DeleteToken: it is read again to revoke)."""
+        r = self.navigator.results.get("sec.tokens")
+        tokens = (r.evidence.get("tokens") or []) if r is not None else []
+        return [{k: t.get(k) for k in ("user_id", "user", "name", "app", "created", "last_used", "use_count")}
+                for t in tokens if not t.get("integration_user")]
+
+    def revoke_token(self, user_id: str, app: str, *, who: str, confirmed: bool = False) -> dict[str, Any]:
+        """Revoke one user's token of the vendor's app, once a person confirmed it: its DeleteToken read now, sent
+        to the revoke endpoint (``/services/oauth2/revoke?token=<DeleteToken>``), the OauthToken row gone and the
+        token dead. Recorded in the session (who, when, which); the DeleteToken is never kept or shown."""
+        if not confirmed:
+            raise SfwizardError("revoking a token needs a person's confirmation", "confirm it, then revoke")
+        if not who.strip():
+            raise SfwizardError("say who revokes the token", "enter your name")
+        from sfwizard.integrations.salesforce import soql_quote
+        from sfwizard.redact import default as redactor
+
+        with self._job():
+            conn = self._conn()
+            sf = conn.client.salesforce
+            assert sf is not None
+            rows = sf.query("SELECT UserId, User.Username, AppName, CreatedDate, DeleteToken FROM OauthToken WHERE "
+                            f"UserId = {soql_quote(user_id)} AND AppName = {soql_quote(app)}")
+            if not rows:
+                raise SfwizardError(f"no {app} token of that user is left", "run the review again to see what is")
+            done: list[dict[str, Any]] = []
+            for row in rows:
+                token = str(row.get("DeleteToken") or "")
+                if not token:
+                    raise SfwizardError("Salesforce shows no DeleteToken for this token to the signed-in user",
+                                        "revoke it in Setup → Connected Apps OAuth Usage instead")
+                redactor().add(token)
+                resp = conn.client.http.request("POST", sf.instance_url + "/services/oauth2/revoke", label="oauth",
+                                                data={"token": token}, retry=False)
+                if resp.status_code != 200:
+                    raise SfwizardError(f"Salesforce refused to revoke the token (HTTP {resp.status_code})",
+                                        "revoke it in Setup → Connected Apps OAuth Usage instead")
+                done.append({"user_id": row.get("UserId"), "user": (row.get("User") or {}).get("Username"),
+                             "app": row.get("AppName"), "created": row.get("CreatedDate")})
+        record = {"who": " ".join(who.split()), "at": self.clock().isoformat(timespec="seconds"), "tokens": done}
+        earlier = (self.session.facts.get("security_revocations") or {}).get("value") or []
+        self.navigator.note_fact("security_revocations", [*earlier, record])
+        return record
+
+    def write_permission_set(self, folder: Path | None = None) -> Path:
+        """The least-privilege permission set the review proposes, written as a Salesforce DX project to deploy
+        (never applied here); returns the permission set file's path. Recorded as a fact of the session."""
+        from sfwizard.checks.security_proposal import needs
+        from sfwizard.recovery.permission_set import write_project
+
+        with self._job():
+            conn = self._conn()
+            ctx = conn.context(**self._times())
+            self._attach_security(ctx)
+            proposal = needs(ctx)
+        target = write_project(proposal, folder or (self.session.dir / "least-privilege"), self.setup.api_version)
+        self.navigator.note_fact("permission_set_written", str(target))
+        return target
+
+    def _attach_security(self, ctx: Any) -> None:
+        from sfwizard.checks.security_settings import attach
+
+        attach(ctx, self.security_settings())
+
+    def security_window(self) -> dict[str, Any] | None:
+        """The window the last review read (its since, until, disconnect and incident window)."""
+        for r in self.security_results():
+            if isinstance(r.evidence.get("window"), dict):
+                return dict(r.evidence["window"])
+        return None
+
+
+def _parsed(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 def _load_snapshot(path: Path) -> Snapshot:

@@ -28,11 +28,13 @@ MAX_BODY = 50 * 1024 * 1024
 
 def build_router() -> Router:
     from sfwizard.sandbox.admin import routes as admin
+    from sfwizard.sandbox.admin import security as security_admin
     from sfwizard.sandbox.px import api as px
     from sfwizard.sandbox.salesforce import oauth, rest
     from sfwizard.sandbox.statuspage import api as statuspage
 
-    return Router([*oauth.routes(), *rest.routes(), *px.routes(), *statuspage.routes(), *admin.routes()])
+    return Router([*oauth.routes(), *rest.routes(), *px.routes(), *statuspage.routes(), *admin.routes(),
+                   *security_admin.routes()])
 
 
 def _read_chunked(rfile: Any) -> bytes | None:

@@ -58,7 +58,8 @@ def test_each_scenario_gets_its_diagnosis(scenario: str) -> None:
     assert EXPECTED[scenario] <= failing, failing
     if scenario == "healthy":
         assert failing == set()
-        assert {r.status for r in results.values()} <= {Status.PASS, Status.MANUAL}
+        # (the security review's hardening recommendations are warnings in an org with Salesforce's defaults)
+        assert {r.status for r in results.values() if r.step != "security"} <= {Status.PASS, Status.MANUAL}
     for cid in EXPECTED[scenario]:
         r = results[cid]
         assert r.cause, cid  # named with cause, resolution and evidence

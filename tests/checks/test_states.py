@@ -164,7 +164,9 @@ def healthy(tls_certs) -> Iterator[Live]:
 # -- every check passes where it should ------------------------------------------------------------------------
 
 PX_IDS = [s.id for s in specs_for("gainsight-px")]
-PX_PASSING = [cid for cid in PX_IDS if cid not in ("before.people", "knowledge.toggle")]  # both asked of a person
+# before.people and knowledge.toggle are asked of a person; so is sec.logins where no vendor ranges are declared
+# (healthy declares none; the security review's states: tests/checks/test_security.py)
+PX_PASSING = [cid for cid in PX_IDS if cid not in ("before.people", "knowledge.toggle", "sec.logins")]
 
 
 def test_the_id_list_is_what_the_brief_names() -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from sfwizard.sandbox import templates
 from sfwizard.sandbox.admin.page import admin_page
+from sfwizard.sandbox.admin.security import security_page
 from sfwizard.sandbox.admin.view import state_json
 from sfwizard.sandbox.salesforce import pages
 from sfwizard.sandbox.scenarios import builder
@@ -75,6 +76,7 @@ def test_every_template_file_is_loaded_by_some_page(loaded) -> None:
     from sfwizard.sandbox.admin.fixes import setup_page, setup_state
 
     setup_page("healthy", setup_state(load_scenario("healthy")), ("ok", "done"))  # Salesforce Setup's stand-in
+    security_page(load_scenario("healthy"), ("ok", "done"))  # the Setup stand-in pages
     files = _template_files()
     assert files, "no template files found"
     assert files - loaded == set(), "template files no page loads"

@@ -36,8 +36,11 @@ def _nav(session: RecoverySession, knowledge: bool | None = None) -> Navigator:
 
 
 def test_the_steps_run_in_the_runbooks_order_for_each_profile(session) -> None:
-    assert [s.id for s in _nav(session).steps] == ["before", "connect", "impact", "mappings", "reauthorize", "sync",
-                                                   "validate", "knowledge", "troubleshoot", "checklist", "report"]
+    assert [s.id for s in _nav(session).steps] == ["before", "connect", "impact", "mappings", "security",
+                                                   "reauthorize", "sync", "validate", "knowledge", "troubleshoot",
+                                                   "checklist", "report"]
+    off = Navigator(load_profile("gainsight-px"), session, check_steps={}, conditions=lambda name: False)
+    assert "security" not in [s.id for s in off.steps]  # offered only once the wizard shows its pane
     sj = RecoverySession.new("skilljar")
     try:
         nav = Navigator(load_profile("skilljar"), sj, check_steps={})

@@ -35,7 +35,7 @@ from sfwizard.sandbox.http import (
     route,
     text_response,
 )
-from sfwizard.sandbox.salesforce import pages
+from sfwizard.sandbox.salesforce import pages, security
 from sfwizard.sandbox.salesforce.store import ConnectedApp, Org, Record, system_fields
 from sfwizard.sandbox.salesforce.tokens import (
     AccessToken,
@@ -335,6 +335,11 @@ def _grant_refresh_token(state: SandboxState, p: dict[str, str], client_ip: str)
         return _err(400, "invalid_grant", "expired access/refresh token")
     if _active_user(state, rt.grant) is None:
         return _err(400, "invalid_grant", "inactive user")
+    refused = security.grant_refusal(state, state.orgs[rt.grant.org_key], rt.grant.user_id, app, client_ip,
+                                     rt.token, rt.issued_at)
+    if refused is not None:
+        return refused
+    security.note_refresh_use(state, rt.token)
     if app.rotate_refresh_tokens:
         rt.revoked = True  # the old refresh token dies; access tokens already issued live on
         result, _, _ = _success(state, app, rt.grant, with_refresh=True, how="refresh_token, rotated",
@@ -371,6 +376,9 @@ def _grant_password(state: SandboxState, p: dict[str, str], client_ip: str) -> T
         _login_history(state, org, user["Id"], UNINSTALLED_STATUS, login_type="Remote Access 2.0",
                        application=app.name, client_ip=client_ip)
         return _err(400, "invalid_client", "app must be installed into org")
+    refused = security.grant_refusal(state, org, user["Id"], app, client_ip)
+    if refused is not None:
+        return refused
     grant = Grant(org.key, user["Id"], app.client_id, PASSWORD_SCOPES)
     result, _, _ = _success(state, app, grant, with_refresh=False, how="password", client_ip=client_ip)
     return result
@@ -467,6 +475,8 @@ def _revoke(state: SandboxState, req: Request, m: Any) -> Response:
     with state.lock:
         store = token_store(state)
         tok: AccessToken | RefreshToken | None = store.access.get(token) or store.refresh.get(token)
+        if (tok is None or tok.revoked) and security.revoke_by_delete_token(state, token):
+            return Response(200, b"", content_type="", headers=[("Cache-Control", "no-store")])
         if tok is None or tok.revoked:
             # Salesforce answers this one url-encoded, not JSON (jsforce parses it with querystring).
             return Response(400, b"error=unsupported_token_type&error_description=this%20token%20type%20is"
@@ -714,6 +724,13 @@ def _to_allow(state: SandboxState, req: Request, tx_id: str, tx: Tx) -> Response
         log.info("authorization blocked for %s: %s is not installed in %s", _user_label(org, tx.user[1]),
                  app.name, org.name)
         return _error_redirect(state, "invalid_client", "app must be installed into org", app.client_id)
+    refusal = security.authorize_refusal(state, org, tx.user[1], app)  # only admin-approved users, say
+    if refusal is not None:
+        token_store(state).pending.pop(tx_id, None)
+        if tx.kind == "device":
+            return _html(pages.message_page("Access denied", refusal[1]), 400)
+        return redirect(_with_params(tx.redirect_uri, error=refusal[0], error_description=refusal[1],
+                                     state=tx.client_state))
     return redirect(f"{state.base_url}{ALLOW_PATH}?tx={quote(tx_id)}")
 
 

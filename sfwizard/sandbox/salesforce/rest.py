@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sfwizard.sandbox.http import Request, Response, Route, json_response, method_not_allowed, route, sf_error
-from sfwizard.sandbox.salesforce import bulk, query, records, search, tokens, tooling
+from sfwizard.sandbox.salesforce import bulk, query, records, search, security, tokens, tooling
 from sfwizard.sandbox.salesforce.api import (
     _SEASONS,
     NOT_FOUND,
@@ -83,7 +83,7 @@ def _api_routes() -> list[ApiRoute]:
     global _API_ROUTES
     if _API_ROUTES is None:
         _API_ROUTES = [*_own_routes(), *query.api_routes(), *records.api_routes(), *search.api_routes(),
-                       *bulk.api_routes(), *tooling.api_routes()]
+                       *bulk.api_routes(), *tooling.api_routes(), *security.api_routes()]
     return _API_ROUTES
 
 

@@ -243,12 +243,18 @@ class Access:
     manage_users: bool = False
     objects: dict[str, dict[str, bool]] = field(default_factory=dict)  # lower name → read/create/edit/delete
     fields: dict[str, dict[str, bool]] = field(default_factory=dict)  # "account.px_score__c" → read/edit
+    # The user permissions the security objects' access rules read (security.py; SPECIAL_ACCESS below).
+    customize_application: bool = False
+    view_event_log_files: bool = False
 
     def object_perm(self, sobject: SObjectDef, perm: str) -> bool:
         if self.modify_all:
             return True
         if sobject.name in _MANAGE_USERS:  # UserLogin: "you need the ManageUsers permission"
             return perm in ("read", "edit") and self.manage_users
+        special = SPECIAL_ACCESS.get(sobject.name)
+        if special is not None:
+            return perm == "read" and special.read(self)
         if sobject.setup:
             return perm == "read" and (self.view_setup or self.view_all or sobject.name in _OPEN_SETUP)
         if perm == "read" and self.view_all:
@@ -262,6 +268,9 @@ class Access:
             return False
         if perm == "edit" and not f.updateable:
             return False
+        special = SPECIAL_ACCESS.get(sobject.name)
+        if special is not None and f.name in special.fields and not self.modify_all:
+            return special.fields[f.name](self)
         if self.modify_all or not f.custom or sobject.setup:
             return True
         if perm == "read" and self.view_all:
@@ -273,6 +282,21 @@ class Access:
 _MANAGE_USERS = {"UserLogin"}
 _OPEN_SETUP = {"Organization", "User", "Profile", "PermissionSet", "PermissionSetAssignment",
                "ObjectPermissions", "FieldPermissions", "KnowledgeArticleVersion"}
+
+
+@dataclass(frozen=True)
+class SpecialAccess:
+    """An object Salesforce rules apart from the rest (its "Special Access Rules"): who may query it, which of
+    its rows each user sees, and fields that need a permission of their own. Registered by security.py."""
+
+    read: Callable[[Access], bool]
+    rows: Callable[[Access, str], Callable[[Record], bool] | None] | None = None  # (access, user Id) → row test
+    fields: dict[str, Callable[[Access], bool]] = field(default_factory=dict)
+
+
+SPECIAL_ACCESS: dict[str, SpecialAccess] = {}
+# Objects whose records a table of their own keeps (security.py: OauthToken rows carry a DeleteToken).
+TABLE_FACTORIES: dict[str, Callable[[SObjectDef, str], Table]] = {}
 
 
 class Org:
@@ -309,7 +333,7 @@ class Org:
     def add_sobject(self, sobject: SObjectDef, table: Table | None = None) -> Table:
         self.schema[sobject.name] = sobject
         self._schema_lower[sobject.name.lower()] = sobject
-        self.tables[sobject.name] = table or Table(sobject, self.pod)
+        self.tables[sobject.name] = table or TABLE_FACTORIES.get(sobject.name, Table)(sobject, self.pod)
         return self.tables[sobject.name]
 
     def sobject(self, name: str) -> SObjectDef | None:
@@ -370,6 +394,8 @@ class Org:
             acc.view_all |= bool(ps.get("PermissionsViewAllData"))
             acc.view_setup |= bool(ps.get("PermissionsViewSetup"))
             acc.manage_users |= bool(ps.get("PermissionsManageUsers"))
+            acc.customize_application |= bool(ps.get("PermissionsCustomizeApplication"))
+            acc.view_event_log_files |= bool(ps.get("PermissionsViewEventLogFiles"))
         for op in self.table("ObjectPermissions").scan():
             if op["ParentId"] in ps_ids:
                 slot = acc.objects.setdefault(op["SobjectType"].lower(), {})

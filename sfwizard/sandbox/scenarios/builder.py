@@ -12,6 +12,7 @@ from typing import Any
 
 from sfwizard import ids
 from sfwizard.sandbox.salesforce.schema import SKILLJAR_OBJECTS, custom_object, standard_objects
+from sfwizard.sandbox.salesforce.security import extend_standard
 from sfwizard.sandbox.salesforce.store import ConnectedApp, FieldDef, Org, Record, Table, system_fields
 from sfwizard.sandbox.state import SandboxState
 
@@ -49,7 +50,7 @@ def add_org(state: SandboxState, key: str, name: str, *, instance_name: str = "U
               instance_name=instance_name, is_sandbox=is_sandbox, organization_type=organization_type,
               api_max=api_max, api_used=api_used, password_expiry_days=password_expiry_days, my_domain=my_domain,
               pod=pod)
-    for sobject in standard_objects():
+    for sobject in extend_standard(standard_objects()):  # with what a security review reads (issue 22)
         org.add_sobject(sobject)
     if skilljar_package:
         for obj_name, (prefix, label, fields) in SKILLJAR_OBJECTS.items():

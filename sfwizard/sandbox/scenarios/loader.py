@@ -21,6 +21,7 @@ from sfwizard.sandbox.salesforce.schema import F
 from sfwizard.sandbox.salesforce.store import GeneratedTable, Org
 from sfwizard.sandbox.salesforce.tokens import Grant, token_store
 from sfwizard.sandbox.scenarios import builder, generate, validate
+from sfwizard.sandbox.scenarios import security as security_block
 from sfwizard.sandbox.skilljar.state import SkilljarState
 from sfwizard.sandbox.state import SandboxState
 from sfwizard.sandbox.statuspage.state import Incident, Maintenance, StatusComponent, StatusPageState
@@ -236,6 +237,7 @@ SCENARIO = y.Obj({
     "orgs": y.MapOf(ORG), "connected_apps": y.MapOf(APP), "platform": y.Optional(PLATFORM),
     "skilljar": y.Optional(SKILLJAR), "status_page": STATUS, "faults": _Faults(),
     "login": y.Obj({"remembered_session": y.Str()}), "expect": EXPECT,
+    "security": security_block.SPEC,  # what a security review finds (scenarios/security.py)
 }, required=("schema", "name", "orgs"))
 
 
@@ -427,6 +429,7 @@ def _build(state: SandboxState, s: dict[str, Any], doc: validate.Doc) -> Sandbox
     if s.get("skilljar"):
         _build_skilljar(state, s["skilljar"], user_ids)
     _build_status(state, s.get("status_page") or {})
+    security_block.build(state, s, doc)
     from sfwizard.sandbox.faults import apply_spec
 
     for key, value in (s.get("faults") or {}).items():
@@ -963,6 +966,7 @@ def connection_info(state: SandboxState, certs: CertPaths) -> dict[str, Any]:
         "px_api_url": base + "/px/v1", "px_api_key": state.px_api_key, "status_url": base + "/status",
         "admin_url": base + "/", "scenario": state.scenario_name, "profile": state.profile, "org_id": org.id,
         "api_version": state.api_version, "integration_username": integ_username, "users": users,
+        "declared_egress": security_block.declared_egress(state),
     }
 
 

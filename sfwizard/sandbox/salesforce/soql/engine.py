@@ -744,6 +744,7 @@ def run_query(state: Any, org: Org, user: Record | str | None, soql: str, *, inc
     aggregate = bool(q.group_by) or any(isinstance(i.expr, Aggregate) for i in q.items)
     project = None if q.count_only or aggregate else _projector(org, scope, q, version)
     pred = scope.compile(q.where)
+    pred = _visible_rows(access, record, name, pred)
     if q.data_category:
         pred = _with_categories(org, q, name, pred)
     if q.offset is not None and q.offset > MAX_OFFSET:
@@ -811,6 +812,23 @@ def run_query(state: Any, org: Org, user: Record | str | None, soql: str, *, inc
         positions = source.all_positions()
     a, b = window(len(positions))
     return QueryResult(b - a, LazyRows(source, positions, a, b, project), name)
+
+
+def _visible_rows(access: Access | None, user: Record | None, name: str, pred: Predicate | None) -> Predicate | None:
+    """AND in the rows this user may see of an object with special access rules (store.SPECIAL_ACCESS): who
+    lacks Manage Users sees only their own LoginHistory, for instance."""
+    from sfwizard.sandbox.salesforce.store import SPECIAL_ACCESS
+
+    special = SPECIAL_ACCESS.get(name)
+    if special is None or special.rows is None or access is None or user is None:
+        return pred
+    mine = special.rows(access, user["Id"])
+    if mine is None:
+        return pred
+    if pred is None:
+        return mine
+    where = pred
+    return lambda r: mine(r) and where(r)
 
 
 def _with_categories(org: Org, q: Query, name: str, pred: Predicate | None) -> Predicate:
