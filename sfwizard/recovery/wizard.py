@@ -967,94 +967,6 @@ class Recovery:
                                  message=f"The sign-in stays in {where} until you run `sfwizard logout`.")
         return self.sign_out(revoke=True)
 
-
-# Checks that judge from the disconnect time: set again, their results no longer hold.
-DEPENDS_ON_DISCONNECT = ("skilljar.backfill_window", "skilljar.backfill_arrived", "token.fresh",
-                         "ts.authorization_incomplete")
-_HOW = {"web": "the browser sign-in", "device": "a device code", "sf-cli": "a Salesforce CLI login",
-        "saved": "the saved sign-in"}
-
-
-def sync_state(st: SyncStatus, since: datetime | None) -> str:
-    """The sync's state from what the APIs show (``SyncStatus.state``), judged from ``since``."""
-    moved = st.last_success is not None and since is not None and st.last_success >= since
-    if st.status is not None:  # a platform API shows the integration
-        if moved and st.status == "UP" and not st.last_error:
-            return "completed"
-        if st.status != "UP" or (st.last_error and not moved):
-            return "failed"
-    if st.written_since:
-        return "running"
-    return "waiting"
-
-
-@dataclass(frozen=True)
-class BackfillWindow:
-    """Skilljar's self-service Backfill window: from the disconnect, ``window_days`` long."""
-
-    disconnected_at: datetime  # UTC
-    deadline: datetime  # UTC
-    remaining: timedelta  # negative once passed
-    level: str  # "ok", "amber" (under 3 days), "red" (under 1 day), "passed"
-    window_days: int
-    source: str = "entered"  # where the disconnect time came from, in words
-
-    @property
-    def deadline_local(self) -> datetime:
-        return self.deadline.astimezone()
-
-    @property
-    def passed(self) -> bool:
-        return self.level == "passed"
-
-    def left_words(self) -> str:
-        if self.passed:
-            return f"passed {_span(-self.remaining)} ago"
-        return f"{_span(self.remaining)} left"
-
-    def words(self) -> str:
-        """One line for the header and the Impact step: the deadline in local time and UTC, and what is left."""
-        local, utc = self.deadline_local, self.deadline
-        return (f"Backfill deadline {local:%Y-%m-%d %H:%M} {local:%Z} ({utc:%H:%M} UTC"
-                + (f", {utc:%Y-%m-%d}" if utc.date() != local.date() else "") + f") — {self.left_words()}")
-
-
-def backfill_window(disconnected_at: datetime, window_days: int, now: datetime, *,
-                    source: str = "entered") -> BackfillWindow:
-    """The window for a disconnect at ``disconnected_at``: its deadline, what is left at ``now``, and its level
-    ("amber" under 3 days, "red" under 1, "passed" at or after the deadline)."""
-    start = (disconnected_at if disconnected_at.tzinfo else disconnected_at.replace(tzinfo=timezone.utc)
-             ).astimezone(timezone.utc)
-    deadline = start + timedelta(days=window_days)
-    remaining = deadline - now
-    level = ("passed" if remaining <= timedelta(0) else "red" if remaining < timedelta(days=1)
-             else "amber" if remaining < timedelta(days=3) else "ok")
-    return BackfillWindow(start, deadline, remaining, level, window_days, source)
-
-
-def _span(delta: timedelta) -> str:
-    seconds = int(abs(delta.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    return f"{days} d {hours} h" if days else f"{hours} h {minutes:02d} min"
-
-
-@dataclass(frozen=True)
-class BackfillOutcome:
-    """What the sync card says after the click: when it was clicked, its state, and what arrived per object."""
-
-    clicked_at: str | None
-    completed_at: str | None
-    state: str  # SYNC_STATES
-    arrived: dict[str, int]
-    error: str | None = None
-
-    @property
-    def total(self) -> int:
-        return sum(self.arrived.values())
-
-
     # -- the security review (issue 22): what the org shows about the integration, and its hardening ------------------
     # Offered as a step once the wizard has its pane (the step's checks run with every check all the same).
     offer_security_step: bool = False
@@ -1185,6 +1097,94 @@ class BackfillOutcome:
             if isinstance(r.evidence.get("window"), dict):
                 return dict(r.evidence["window"])
         return None
+
+
+
+# Checks that judge from the disconnect time: set again, their results no longer hold.
+DEPENDS_ON_DISCONNECT = ("skilljar.backfill_window", "skilljar.backfill_arrived", "token.fresh",
+                         "ts.authorization_incomplete")
+_HOW = {"web": "the browser sign-in", "device": "a device code", "sf-cli": "a Salesforce CLI login",
+        "saved": "the saved sign-in"}
+
+
+def sync_state(st: SyncStatus, since: datetime | None) -> str:
+    """The sync's state from what the APIs show (``SyncStatus.state``), judged from ``since``."""
+    moved = st.last_success is not None and since is not None and st.last_success >= since
+    if st.status is not None:  # a platform API shows the integration
+        if moved and st.status == "UP" and not st.last_error:
+            return "completed"
+        if st.status != "UP" or (st.last_error and not moved):
+            return "failed"
+    if st.written_since:
+        return "running"
+    return "waiting"
+
+
+@dataclass(frozen=True)
+class BackfillWindow:
+    """Skilljar's self-service Backfill window: from the disconnect, ``window_days`` long."""
+
+    disconnected_at: datetime  # UTC
+    deadline: datetime  # UTC
+    remaining: timedelta  # negative once passed
+    level: str  # "ok", "amber" (under 3 days), "red" (under 1 day), "passed"
+    window_days: int
+    source: str = "entered"  # where the disconnect time came from, in words
+
+    @property
+    def deadline_local(self) -> datetime:
+        return self.deadline.astimezone()
+
+    @property
+    def passed(self) -> bool:
+        return self.level == "passed"
+
+    def left_words(self) -> str:
+        if self.passed:
+            return f"passed {_span(-self.remaining)} ago"
+        return f"{_span(self.remaining)} left"
+
+    def words(self) -> str:
+        """One line for the header and the Impact step: the deadline in local time and UTC, and what is left."""
+        local, utc = self.deadline_local, self.deadline
+        return (f"Backfill deadline {local:%Y-%m-%d %H:%M} {local:%Z} ({utc:%H:%M} UTC"
+                + (f", {utc:%Y-%m-%d}" if utc.date() != local.date() else "") + f") — {self.left_words()}")
+
+
+def backfill_window(disconnected_at: datetime, window_days: int, now: datetime, *,
+                    source: str = "entered") -> BackfillWindow:
+    """The window for a disconnect at ``disconnected_at``: its deadline, what is left at ``now``, and its level
+    ("amber" under 3 days, "red" under 1, "passed" at or after the deadline)."""
+    start = (disconnected_at if disconnected_at.tzinfo else disconnected_at.replace(tzinfo=timezone.utc)
+             ).astimezone(timezone.utc)
+    deadline = start + timedelta(days=window_days)
+    remaining = deadline - now
+    level = ("passed" if remaining <= timedelta(0) else "red" if remaining < timedelta(days=1)
+             else "amber" if remaining < timedelta(days=3) else "ok")
+    return BackfillWindow(start, deadline, remaining, level, window_days, source)
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(abs(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    return f"{days} d {hours} h" if days else f"{hours} h {minutes:02d} min"
+
+
+@dataclass(frozen=True)
+class BackfillOutcome:
+    """What the sync card says after the click: when it was clicked, its state, and what arrived per object."""
+
+    clicked_at: str | None
+    completed_at: str | None
+    state: str  # SYNC_STATES
+    arrived: dict[str, int]
+    error: str | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.arrived.values())
 
 
 def _parsed(value: Any) -> datetime | None:
