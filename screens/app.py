@@ -314,7 +314,7 @@ def default_boot(options: WizardOptions) -> Boot:
         from sfwizard.recovery.wizard import Recovery, setup_from_settings
 
         if not options.demo:
-            profile, setup = setup_from_settings(options.profile, keep=options.keep_sign_in)
+            profile, setup = setup_from_settings(options.profile, options.sign_in_flags(), keep=options.keep_sign_in)
             session = RecoverySession.latest(profile, demo=False, unfinished=True) if resume else None
             session = session or RecoverySession.new(profile)
             return Recovery(profile, setup, session)

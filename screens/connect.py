@@ -4,8 +4,7 @@ A way that cannot work here is shown greyed, with why."""
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import dataclass
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,32 +17,21 @@ from .pane import StepPane
 from .widgets import Indented, flat
 
 
-@dataclass(frozen=True)
-class Way:
-    key: str  # "1".."4"
-    how: str  # browser, device, sf_cli, saved
-    label: str
-    available: bool
-    why: str = ""  # when not available: why, and what makes it available
-
-
 class Step(StepPane):
     STEP = "connect"
     AUTO_RUN = False
-    BINDINGS = [
-        Binding("1", "way('1')", "Sign in", show=False),
-        Binding("2", "way('2')", "Sign in", show=False),
-        Binding("3", "way('3')", "Sign in", show=False),
-        Binding("4", "way('4')", "Sign in", show=False),
-        Binding("y", "copy_url", "Copy URL"),
-    ]
+    BINDINGS = [*(Binding(str(n), f"way({n})", "Sign in", show=False) for n in range(1, 10)),
+                Binding("y", "copy_url", "Copy URL")]
 
     def __init__(self) -> None:
         super().__init__()
         self.url = ""  # the sign-in URL (or device address) while a sign-in waits for a person
+        self.code = ""  # the device code shown, while a device sign-in waits
+        self.choices: list[Any] | None = None  # the ways to sign in (sign_in_choices), read in a worker
 
     def compose_body(self) -> ComposeResult:
         yield Indented(id="identity", classes="card")
+        yield Indented(id="fixes", classes="fixes")
         yield Vertical(id="ways", classes="choices")
         with Vertical(id="waiting"):
             yield Static("", id="url-title", classes="section", markup=False)
@@ -51,31 +39,31 @@ class Step(StepPane):
             yield Indented(id="url-note", classes="note")
 
     def on_mount(self) -> None:
-        self._ways: tuple[Way, ...] = ()
+        self._ways: tuple[Any, ...] | None = None
 
     # -- drawing -----------------------------------------------------------------------------------------------
-    def ways(self) -> list[Way]:
-        """The ways to sign in, in order, each available or greyed with why."""
+    def start(self) -> None:
+        if self.choices is None:
+            self._read_choices()
+        elif self.rec.signed_in is not None and self.missing():
+            self.run_checks()
+
+    @work(thread=True, exclusive=True, group="choices", exit_on_error=False)
+    def _read_choices(self) -> None:
+        """The ways to sign in, in the Connect order (a Salesforce CLI login first: it needs no setup); reading
+        the CLI's logins runs ``sf`` (about a second), so off the screen's thread."""
+        from sfwizard.recovery.setup_form import sign_in_choices
+
         rec = self.rec
-        demo = rec.demo_scenario is not None
-        who = rec.signed_in
-        client_id = bool(rec.ready.is_set() and rec.setup and rec.setup.client_id)
-        sf = shutil.which("sf") is not None
-        saved = not demo and rec.ready.is_set() and rec.saved_sign_in() is not None
-        out = []
-        if demo:
-            out.append(Way("1", "browser", "Sign in with the browser" + (" again" if who else ""), rec.ready.is_set(),
-                           "" if rec.ready.is_set() else "the demo's sandbox is still starting"))
-            return out
-        out.append(Way("1", "sf_cli", "Reuse a Salesforce CLI login (sf)", sf,
-                       "" if sf else "the Salesforce CLI (sf) is not installed on this machine"))
-        out.append(Way("2", "browser", "Sign in with the browser" + (" again" if who else ""), client_id,
-                       "" if client_id else "needs the connected app's client id (Settings)"))
-        out.append(Way("3", "device", "Use a device code (no browser here, or over SSH)", client_id,
-                       "" if client_id else "needs the connected app's client id (Settings)"))
-        if saved:
-            out.append(Way("4", "saved", "Use the saved sign-in", True))
-        return out
+        rec.ready.wait()
+        choices = sign_in_choices(rec.setup, rec.demo_scenario is not None)
+        self.app.call_from_thread(self._got_choices, choices)
+
+    def _got_choices(self, choices: list[Any]) -> None:
+        self.choices = choices[:9]
+        self.render_state()
+        if self.rec.signed_in is not None and self.missing():
+            self.run_checks()
 
     def render_state(self) -> None:
         rec = self.rec
@@ -92,25 +80,29 @@ class Step(StepPane):
             if who.is_sandbox:
                 lines.append(("", "", "This is a SANDBOX org: integrations normally run against production."))
             card.show(lines)
-        ways = tuple(self.ways())
+        ways = tuple(self.choices or ())
         if ways != self._ways:
             self._ways = ways
             box = self.query_one("#ways", Vertical)
             box.remove_children()
-            widgets = []
-            for w in ways:
-                widgets.append(Button(f"{w.key} · {w.label}", name=f"way-{w.key}", compact=True,
-                                      disabled=not w.available,
-                                      variant="primary" if w.available and w.key == self._first_key() else "default"))
-                if not w.available:
-                    widgets.append(Static(f"    {flat(w.why)}", classes="why", markup=False))
+            widgets: list[Any] = []
+            if self.choices is None:
+                widgets.append(Static("Reading the ways to sign in (the Salesforce CLI's logins)…", classes="why",
+                                      markup=False))
+            first = next((i for i, c in enumerate(ways) if c.available), -1)
+            for i, c in enumerate(ways):
+                label = c.label + (" again" if who is not None and c.method == "browser" else "")
+                widgets.append(Button(f"{i + 1} · {flat(label)}", name=f"way-{i + 1}", compact=True,
+                                      disabled=not c.available, variant="primary" if i == first else "default"))
+                if not c.available:
+                    more = " — g opens Settings" if (c.fix or "").startswith("settings.") else ""
+                    widgets.append(Static(f"    {flat(c.why)}{more}", classes="why", markup=False))
             box.mount_all(widgets)
+        failing = [r for r in rec.results_of(self.STEP) if rec.navigator.shown_status(r.id) in ("fail", "warn")]
+        self.query_one("#fixes", Indented).show(self.fix_lines(failing))
         waiting = self.query_one("#waiting")
         waiting.display = bool(self.url)
         super().render_state()
-
-    def _first_key(self) -> str:
-        return next((w.key for w in self._ways if w.available), "")
 
     def _show_url(self, title: str, url: str = "", note: str = "") -> None:
         self.query_one("#url-title", Static).update(title)
@@ -120,24 +112,23 @@ class Step(StepPane):
         if title:  # at 24 rows the URL is below the fold: bring it into view
             self.call_after_refresh(self.scroll_to_widget, self.query_one("#url-note"), animate=False)
 
-    def start(self) -> None:
-        if self.rec.signed_in is not None and self.missing():
-            self.run_checks()
-
     # -- the ways to sign in -----------------------------------------------------------------------------------
-    def action_way(self, key: str) -> None:
-        way = next((w for w in self._ways if w.key == key), None)
-        if way is None:
+    def action_way(self, number: int) -> None:
+        ways = self.choices or []
+        if not 1 <= int(number) <= len(ways):
             return
+        way = ways[int(number) - 1]
         if not way.available:
-            self.notify(f"{way.label}: {way.why}", title="Not available here", severity="warning", markup=False)
+            more = " — press g for Settings" if (way.fix or "").startswith("settings.") else ""
+            self.notify(f"{flat(way.label)}: {flat(way.why)}{more}", title="Not available here",
+                        severity="warning", markup=False)
             return
-        self._start(way.how)
+        self._start(way.method, way.target_org)
 
     @on(Button.Pressed, "#ways Button")
     def _way_pressed(self, event: Button.Pressed) -> None:
         if event.button.name:
-            self.action_way(event.button.name.removeprefix("way-"))
+            self.action_way(int(event.button.name.removeprefix("way-")))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "copy_url":
@@ -158,29 +149,43 @@ class Step(StepPane):
             return rec.vendor is not None and bool(self.url) and self.workers_running()
         return super().can(action)
 
-    def _start(self, how: str) -> None:
+    def _start(self, how: str, target_org: str | None = None) -> None:
         if self._signing_in():
             return
         words = {"browser": "waiting for the browser sign-in", "device": "waiting for the device code to be "
                  "approved", "sf_cli": "reading the Salesforce CLI login", "saved": "checking the saved sign-in"}
-        self.url = ""
+        self.url = self.code = ""
         self._show_url("")
         self.busy = words[how]
-        self._sign_in(how)
+        self._sign_in(how, target_org)
 
     @work(thread=True, exclusive=True, group="signin", exit_on_error=False)
-    def _sign_in(self, how: str) -> None:
+    def _sign_in(self, how: str, target_org: str | None) -> None:
+        from sfwizard.recovery.connection import ConnectionDiagnosed
+
         rec = self.rec
         rec.cancel()
-        if how == "browser":
-            who = rec.sign_in_browser(lambda url: self.post_message(m.SignInUrl(url)))
-        elif how == "device":
-            who = rec.sign_in_device(lambda code, uri: self.post_message(m.DeviceCode(code, uri)))
-        elif how == "sf_cli":
-            who = rec.sign_in_sf_cli()
-        else:
-            who = rec.use_saved()
+        try:
+            if how == "browser":
+                who = rec.sign_in_browser(lambda url: self.post_message(m.SignInUrl(url)))
+            elif how == "device":
+                who = rec.sign_in_device(lambda code, uri: self.post_message(m.DeviceCode(code, uri)))
+            elif how == "sf_cli":
+                who = rec.sign_in_sf_cli(target_org)
+            else:
+                who = rec.use_saved()
+        except ConnectionDiagnosed as diagnosed:  # refused for a reason that is the diagnosis: its results show
+            self.post_message(m.SignInDiagnosed(diagnosed.message))
+            return
         self.post_message(m.SignedInMsg(who))
+
+    def on_sign_in_diagnosed(self, message: m.SignInDiagnosed) -> None:
+        self.url = self.code = ""
+        self._show_url("")
+        self.busy = ""
+        self.notify(f"Salesforce refused the sign-in: {flat(message.cause)} — the rows below say why and what to "
+                    "do", title="Diagnosed", severity="warning", timeout=10, markup=False)
+        self.render_state()
 
     def on_sign_in_url(self, message: m.SignInUrl) -> None:
         if not self.workers_running():
@@ -199,13 +204,14 @@ class Step(StepPane):
     def on_device_code(self, message: m.DeviceCode) -> None:
         if not self.workers_running():
             return
-        self.url = message.uri
+        self.url, self.code = message.uri, message.code
         self._show_url("On any device, open the address and enter the code", f"{message.uri}\n\n  {message.code}",
-                       "The code expires in a few minutes; Esc stops waiting.")
+                       "The code expires in a few minutes; Esc stops waiting."
+                       + (" Demo: press v to approve it as the Salesforce admin." if self.rec.vendor else ""))
         self.frame.render_frame()
 
     def on_signed_in_msg(self, message: m.SignedInMsg) -> None:
-        self.url = ""
+        self.url = self.code = ""
         self._show_url("")
         self.busy = ""
         self.notify(f"Signed in to {flat(message.identity.org_name)} ({message.identity.kind})", timeout=5,
@@ -215,7 +221,7 @@ class Step(StepPane):
 
     def stopped(self, group: str) -> None:
         if group == "signin":
-            self.url = ""
+            self.url = self.code = ""
             self._show_url("")
 
     def action_copy_url(self) -> None:
@@ -228,10 +234,10 @@ class Step(StepPane):
         rec = self.rec
         if rec.vendor is None or not self.url:
             return
-        self._approve(self.url)
+        self._approve(self.url, self.code or None)
 
     @work(thread=True, exclusive=True, group="click", exit_on_error=False)
-    def _approve(self, url: str) -> None:
+    def _approve(self, url: str, code: str | None) -> None:
         rec = self.rec
         assert rec.vendor is not None
-        rec.vendor.approve(url)
+        rec.vendor.approve(url, code) if code else rec.vendor.approve(url)

@@ -37,7 +37,7 @@ def pane_class(step_id: str) -> type[StepPane]:
     module = {"before": "before", "connect": "connect", "impact": "impact", "mappings": "mappings",
               "reauthorize": "reauthorize", "sync": "sync", "validate": "validate", "knowledge": "knowledge",
               "troubleshoot": "troubleshoot", "checklist": "checklist", "report": "report",
-              "security": "security"}[step_id]
+              "security": "security", "settings": "settings"}[step_id]
     return importlib.import_module(f"{__package__}.{module}").Step  # type: ignore[no-any-return]
 
 
@@ -50,6 +50,7 @@ class WizardScreen(Screen[None]):
         Binding("r", "rerun", "Re-run"),
         Binding("c", "confirm", "Confirm"),
         Binding("v", "vendor", "Do it (demo)"),
+        Binding("g", "settings", "Settings"),
         Binding("escape", "stop", "Stop", show=False),
         Binding("f1", "explain", "Why/runbook", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False, priority=True),
@@ -63,6 +64,7 @@ class WizardScreen(Screen[None]):
         self.step = ""  # the step in view
         self._panes: dict[str, StepPane] = {}
         self.stop_asked = False  # the last stop was a person's Esc (said), not a step left (silent)
+        self.return_to = ""  # the step the settings pane goes back to
         self._failed: m.BootFailed | None = None
 
     def compose(self) -> ComposeResult:
@@ -87,12 +89,18 @@ class WizardScreen(Screen[None]):
         self.query_one("#demo-note").display = False
         self.query_one("#too-small").display = False
         self._fit(self.app.size.width, self.app.size.height)
+        self.set_interval(30.0, self._tick)  # Skilljar's Backfill window in the header counts down by the minute
         if self.rec is not None:
             self._show(self.rec)
+
+    def _tick(self) -> None:
+        if self.rec is not None and self.rec.profile.backfill is not None and self.live:
+            self.query_one(AppHeader).show(self.rec)
 
     # -- the recovery arrives ---------------------------------------------------------------------------------
     def show_recovery(self, rec: Recovery) -> None:
         self.rec = rec
+        rec.offer_security_step = True  # the wizard has the Security review's pane: the step is offered
         rec.subscribe(lambda dropped: self.post_message(m.StateMoved(frozenset(dropped))))
         if self.is_mounted:
             self._show(rec)
@@ -121,6 +129,8 @@ class WizardScreen(Screen[None]):
     # -- moving between steps ---------------------------------------------------------------------------------
     def go(self, step_id: str) -> None:
         """Show ``step_id``'s pane: a wait of the step left ends first, so its stop never lands on the new one."""
+        if step_id != "settings":
+            self.return_to = ""
         old = self.pane
         if old is not None and old.STEP != step_id:
             if old.workers_running() and self.rec is not None:
@@ -155,6 +165,27 @@ class WizardScreen(Screen[None]):
             first = pane.first_focus()
             (first or pane).focus(scroll_visible=False)
 
+    def lock(self) -> Any:
+        """The gate of the step in view, told as the panel and the rows tell it (``Recovery.lock``)."""
+        assert self.rec is not None
+        return self.rec.lock(self.step)
+
+    @property
+    def in_settings(self) -> bool:
+        return self.step == "settings"
+
+    def action_settings(self) -> None:
+        """The settings pane, from any step (Esc goes back)."""
+        if self.rec is None or self.in_settings:
+            return
+        self.return_to = self.step
+        self.go("settings")
+        self.return_to = self.return_to or self.rec.navigator.current_id
+
+    def leave_settings(self) -> None:
+        if self.in_settings and self.rec is not None:
+            self.go(self.rec.navigator.current_id)
+
     def go_to(self, step_id: str) -> None:
         rec = self.rec
         if rec is not None and rec.navigator.can_go_to(step_id):
@@ -175,8 +206,15 @@ class WizardScreen(Screen[None]):
             self.query_one(GateBar).show(None)
             return
         nav = rec.navigator
-        self.query_one(StepList).show(nav, self.step)
+        self.query_one(StepList).show(nav, nav.current_id if self.in_settings else self.step)
         ids = [s.id for s in nav.steps]
+        if self.in_settings:
+            back = nav.step(nav.current_id).title
+            self.query_one("#step-title", Static).update(f"Settings · Esc goes back to {back}")
+            self.query_one(ActorPanel).show({}, rec.profile.vendor)
+            self.query_one("#demo-note").display = False
+            self.render_gate()
+            return
         number = ids.index(self.step) + 1 if self.step in ids else 0
         self.query_one("#step-title", Static).update(f"Step {number} of {len(ids)} · {nav.step(self.step).title}")
         self.query_one(ActorPanel).show(rec.profile.actors_of(self.step), rec.profile.vendor)
@@ -191,7 +229,16 @@ class WizardScreen(Screen[None]):
         rec, pane = self.rec, self.pane
         if rec is None or pane is None or not self.live:
             return
-        gate = rec.navigator.gate(self.step)
+        if self.in_settings:
+            from sfwizard.recovery.navigator import Gate
+
+            gate = Gate(False, f"settings: Esc goes back to {rec.navigator.current.title}", "settings")
+            self.query_one(GateBar).show(gate, pane.busy)
+            for button in ("#next", "#back", "#skip"):
+                self.query_one(button, Button).disabled = True
+            self.refresh_bindings()
+            return
+        gate = self.lock()
         self.query_one(GateBar).show(gate, pane.busy)
         self.query_one("#next", Button).disabled = not gate.open
         self.query_one("#back", Button).disabled = rec.navigator.previous_step is None
@@ -224,10 +271,14 @@ class WizardScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         rec, pane = self.rec, self.pane
-        if action not in ("next", "back", "skip", "rerun", "confirm", "vendor", "stop", "explain"):
+        if action not in ("next", "back", "skip", "rerun", "confirm", "vendor", "stop", "explain", "settings"):
             return True
         if rec is None or pane is None or not pane.ready:
             return False
+        if action == "settings":  # shown on the first two steps (what a first run needs), usable from any
+            return (True if self.step in ("before", "connect") else None) if not self.in_settings else False
+        if self.in_settings:
+            return True if action == "stop" else False
         if action == "next":
             return True if rec.navigator.gate(self.step).open and not pane.workers_running() else None
         if action == "back":
@@ -286,6 +337,8 @@ class WizardScreen(Screen[None]):
         if self.pane is not None and self.pane.workers_running():
             self.stop_asked = True
             self.pane.stop()
+        elif self.in_settings:
+            self.leave_settings()
 
     def action_page(self, direction: int) -> None:
         if self.pane is not None:
@@ -296,7 +349,8 @@ class WizardScreen(Screen[None]):
         rec = self.rec
         if rec is None:
             return
-        gate = rec.navigator.gate(self.step)
+        step = rec.navigator.current_id if self.in_settings else self.step
+        gate = rec.lock(step)
         parts = []
         if not gate.open:
             parts += ["Why Next is locked", flat(gate.reason)]
@@ -304,22 +358,22 @@ class WizardScreen(Screen[None]):
             if r is not None and r.resolution and gate.code in ("check.failed", "check.warned"):
                 parts += [f"What to do: {flat(r.resolution)}"]
             parts.append("")
-        actors = rec.profile.actors_of(self.step)
+        actors = rec.profile.actors_of(step)
         if actors:
             from .widgets import actor_label
 
             parts += ["Who does what"] + [f"  {actor_label(a, rec.profile.vendor)}: {flat(w)}"
                                           for a, w in actors.items()] + [""]
-        click = rec.pending_click(self.step) if rec.vendor is not None else None
+        click = rec.pending_click(step) if rec.vendor is not None else None
         if click and rec.demo is not None:
             parts += ["In this demo", f"  v does it: {flat(click)}", f"  or do it yourself on the vendors' stand-in "
                       f"pages: {rec.demo.admin_url}", ""]
-        text = (rec.profile.runbook or {}).get(self.step, "")
+        text = (rec.profile.runbook or {}).get(step, "")
         if text:
             parts += ["The runbook", text]
         from .dialogs import TextDialog
 
-        self.app.push_screen(TextDialog(f"Runbook · {rec.navigator.step(self.step).title}",
+        self.app.push_screen(TextDialog(f"Runbook · {rec.navigator.step(step).title}",
                                         "\n".join(parts) or "Nothing more to say about this step."))
 
     @on(Button.Pressed, "#next")

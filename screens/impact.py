@@ -68,5 +68,23 @@ class Step(StepPane):
         super().render_state()
 
     def _deadline(self) -> None:
+        """Skilljar's 21-day Backfill window, from the moment the disconnect is known (the one cliff of its
+        runbook): the deadline in your time and UTC, what is left, amber under 3 days, red under 1."""
         card = self.query_one("#deadline", Static)
-        card.display = False
+        rec = self.rec
+        card.display = rec.profile.backfill is not None
+        if not card.display:
+            return
+        w = rec.backfill_window()
+        for cls in ("-good", "-warn", "-bad"):
+            card.remove_class(cls)
+        if w is None:
+            card.update(f"Skilljar's self-service Backfill works for {rec.profile.backfill.get('window_days', 21)} "
+                        "days from the disconnect. The disconnect time is not known yet: the dashboard's alert "
+                        "shows it (the Backfill step asks for it, t changes it there).")
+            return
+        card.add_class({"ok": "-good", "amber": "-warn"}.get(w.level, "-bad"))
+        lines = [w.words(), f"Disconnected {w.disconnected_at.astimezone():%Y-%m-%d %H:%M %Z} ({w.source})."]
+        if w.passed:
+            lines.append(f"Past the window only Skilljar Support can backfill: {flat(rec.profile.support)}")
+        card.update("\n".join(lines))

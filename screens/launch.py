@@ -51,6 +51,15 @@ def serve_web(options: WizardOptions) -> int:
         argv += ["--profile", options.profile]
     if not options.keep_sign_in:
         argv.append("--no-keep")
+    # the wizard's sign-in options, as given (each wizard the server starts signs in the same way)
+    for flag, value in (("--client-id", options.client_id), ("--login-url", options.login_url),
+                        ("--port", options.callback_port), ("--target-org", options.target_org)):
+        if value is not None:
+            argv += [flag, str(value)]
+    if options.device:
+        argv.append("--device")
+    if options.sf_cli:
+        argv.append("--sf-cli")
     command = shlex.join(argv)
     # --new starts one new recovery session: the first wizard's; a reload then resumes it, never makes another
     first = shlex.join([*argv, "--new"]) if options.new_session else None

@@ -82,6 +82,14 @@ class DeviceCode(Message):
         self.code, self.uri = code, uri
 
 
+class SignInDiagnosed(Message):
+    """Salesforce refused the wizard's sign-in for a reason that is itself the diagnosis (its results recorded)."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__()
+        self.cause = cause
+
+
 class SignedInMsg(Message):
     def __init__(self, identity: SignedIn) -> None:
         super().__init__()

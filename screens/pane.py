@@ -138,9 +138,26 @@ class StepPane(VerticalScroll, can_focus=True):
             elif r is None:
                 rows.append((cid, titles.get(cid, cid), "waiting", self.not_run_words(cid)))
             else:
-                rows.append((cid, r.title, rec.navigator.shown_status(cid), r.summary))
+                rows.append((cid, r.title, rec.navigator.shown_status(cid), self.words(r)[0]))
         table.show(rows)
         self._detail(table)
+
+    def words(self, r: CheckResult) -> tuple[str, str]:
+        """A result's (finding, way forward) in the wizard's words: the way is a key or a pane of the wizard (or
+        what a person does in the vendor's UI), never a shell command or an environment variable."""
+        from sfwizard.recovery.remedies import wizard_words
+
+        return wizard_words(r, demo=self.rec.demo_scenario is not None)
+
+    def fix_lines(self, results: list[CheckResult], limit: int = 4) -> list[tuple[str, str, str]]:
+        """The failing and warning results as finding / why / what to do, for a step's fixes box."""
+        lines: list[tuple[str, str, str]] = []
+        for r in results[:limit]:
+            finding, way = self.words(r)
+            icon = "✘" if r.status.value == "fail" else "!"
+            lines += [(f"{icon} ", "  ", finding), ("   why: ", "        ", flat(r.cause)),
+                      ("   fix: ", "        ", flat(way)), ("", "", "")]
+        return lines
 
     def not_run_words(self, cid: str) -> str:
         if self.rec.signed_in is None and self.rec.needs_salesforce(cid):
@@ -350,8 +367,9 @@ class StepPane(VerticalScroll, can_focus=True):
             return
         detail.display = True
         status = self.rec.navigator.shown_status(r.id)
-        detail.update(f"{r.title} — {status}: {flat(r.summary)}" + (f"\nfix: {flat(r.resolution)}" if r.resolution
-                                                                    and status in ("fail", "warn") else "")
+        finding, way = self.words(r)
+        detail.update(f"{r.title} — {status}: {flat(finding)}" + (f"\nfix: {flat(way)}" if way
+                                                                   and status in ("fail", "warn") else "")
                       + "\n(Enter: the evidence)")
 
     def on_key(self, event: Any) -> None:

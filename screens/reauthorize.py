@@ -43,7 +43,7 @@ class Step(StepPane):
             lines.append(("", "", f"Press a once you have clicked {click} and Allow: until then the wizard waits "
                                   "and names nothing as a failure."))
         self.query_one("#advice", Indented).show(lines)
-        gate = rec.navigator.gate(self.STEP)
+        gate = rec.lock(self.STEP)
         watching = self.query_one("#watching", Static)
         if gate.open:
             watching.update("✔ The integration is authorized again: the right org, the right user, the permissions "
@@ -55,12 +55,7 @@ class Step(StepPane):
         else:
             watching.update(f"{'Waiting' if gate.code == 'action.pending' else 'Not yet'}: {flat(gate.reason)}")
         failing = [r for r in rec.results_of(self.STEP) if rec.navigator.shown_status(r.id) in ("fail", "warn")]
-        fixes: list[tuple[str, str, str]] = []
-        for r in failing[:4]:
-            icon = "✘" if r.status.value == "fail" else "!"
-            fixes += [(f"{icon} ", "  ", flat(r.summary)), ("   why: ", "        ", flat(r.cause)),
-                      ("   fix: ", "        ", flat(r.resolution)), ("", "", "")]
-        self.query_one("#fixes", Indented).show(fixes)
+        self.query_one("#fixes", Indented).show(self.fix_lines(failing))
         super().render_state()
 
     def start(self) -> None:

@@ -39,32 +39,11 @@ def parse_time(value: object) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def deadline_of(ev: dict) -> datetime | None:
-    if ev.get("deadline"):
-        return parse_time(ev["deadline"])
-    start = parse_time(ev["disconnected_at"]) if ev.get("disconnected_at") else None
-    days = ev.get("window_days")
-    return start + timedelta(days=int(days)) if start and days else None
-
-
-def level(left: timedelta) -> str:
-    """The window's urgency: ok, amber (under 3 days), red (under 1 day), passed."""
-    if left.total_seconds() <= 0:
-        return "passed"
-    return "red" if left < timedelta(days=1) else "amber" if left < timedelta(days=3) else "ok"
-
-
-def countdown(left: timedelta) -> str:
-    seconds = max(0, int(left.total_seconds()))
-    d, rest = divmod(seconds, 86400)
-    h, rest = divmod(rest, 3600)
-    return f"{d} d {h:02}:{rest // 60:02}"
-
-
 class Step(StepPane):
     STEP = "sync"
     AUTO_RUN = False
-    BINDINGS = [Binding("w", "watch", "Watch again"), Binding("t", "edit_date", "Disconnect time")]
+    BINDINGS = [Binding("w", "watch", "Watch again"), Binding("t", "edit_date", "Disconnect time"),
+                Binding("a", "clicked", "We clicked it")]
     INTERVAL = 3.0
 
     def __init__(self) -> None:
@@ -119,11 +98,21 @@ class Step(StepPane):
         self._watch(self.watch_started)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        rec = self.rec
         if action == "watch":
-            return not self.workers_running() and not self.rec.navigator.has_fact("sync_completed")
+            return not self.workers_running("watch") and not rec.navigator.has_fact("sync_completed")
         if action == "edit_date":
             return self.skilljar
+        if action == "clicked":  # a real run: the wizard cannot see the click; the person says it
+            return rec.demo_scenario is None and not rec.navigator.has_fact("sync_clicked") \
+                and not rec.navigator.has_fact("sync_completed")
         return True
+
+    def action_clicked(self) -> None:
+        """The person says Synchronize (Backfill) was clicked: the sync is judged from now, and watched."""
+        self.rec.mark_sync_clicked()
+        self.status = None
+        self.action_watch()
 
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch(self, started: datetime) -> None:
@@ -149,35 +138,51 @@ class Step(StepPane):
         super().render_state()
 
     def _sync_facts(self) -> None:
+        """One story, the same as the rows and the lock: waiting, running, completed (what arrived), or failed
+        with the platform's error as it wrote it."""
         rec = self.rec
         st = self.status
+        outcome = rec.backfill_outcome()
         done = rec.navigator.has_fact("sync_completed")
-        title = self.query_one("#sync-title", Static)
-        title.update("Watching records arrive" if self.skilljar else "The sync")
+        state = "completed" if done else st.state if st is not None else outcome.state
+        click = (rec.profile.ui or {}).get("sync_click") or ("Backfill" if self.skilljar else "Synchronize")
+        self.query_one("#sync-title", Static).update(f"After {click}" if outcome.clicked_at or done else click)
         lines: list[tuple[str, str, str]] = []
-        if done:
-            at = parse_time((rec.session.facts.get("sync_completed") or {}).get("value"))
-            what = "The backfill" if self.skilljar else "The sync"
-            lines.append(("✔ ", "  ", f"{what} completed" + (f" at {when(at)}" if at else "") + "."))
-        elif st is None:
-            lines.append(("", "", "Waiting for " + ("Backfill to be clicked" if self.skilljar else
-                                                    "Synchronize to be clicked on the Salesforce card") + "."))
-        if st is not None:
-            if st.status is not None:
-                lines.append(("Platform: ", "    ", f"{st.status} · last sync {when(st.last_success)}"
-                              + (f" · records processed {st.records_processed:,}"
-                                 if st.records_processed is not None else "")))
-                if st.last_error:
-                    lines.append(("Platform's last error (as it wrote it): ", "    ", flat(st.last_error)))
-            if st.written_since is not None:
-                lines.append(("Salesforce: ", "    ", f"{st.written_since:,} record(s) written by the integration "
-                              "user since the re-authorization" + (f" (the org holds {st.total:,} Accounts and "
-                                                                   "Contacts)" if st.total else "")))
+        if state == "completed":
+            at = parse_time(outcome.completed_at)
+            lines.append(("✔ ", "  ", f"{'The backfill' if self.skilljar else 'The sync'} completed"
+                          + (f" at {when(at)}" if at else "") + "."))
+        elif state == "failed":
+            error = (st.last_error if st is not None else None) or outcome.error or "no error given"
+            lines.append(("✘ ", "  ", f"The sync ran and failed — the platform wrote: {flat(error)}"))
+            lines.append(("", "", f"Fix what the rows below name, then click {click} again (w watches again)."))
+        elif state == "running":
+            lines.append(("… ", "  ", st.words() if st is not None else f"{click} was clicked; watching it."))
+        else:
+            who = rec.profile.vendor
+            lines.append(("", "", f"Waiting for the {who} admin to click {click}"
+                          + (" (press a once clicked)." if rec.demo_scenario is None else " (v does it).")))
+        if outcome.clicked_at:
+            lines.append(("Clicked: ", "    ", when(parse_time(outcome.clicked_at))))
+        if st is not None and st.status is not None:
+            lines.append(("Platform: ", "    ", f"{st.status} · last sync {when(st.last_success)}"
+                          + (f" · records processed {st.records_processed:,}" if st.records_processed is not None
+                             else "")))
+            if st.last_error and state != "failed":
+                lines.append(("Platform's last error (as it wrote it): ", "    ", flat(st.last_error)))
+        arrived = dict(st.written_by_object) if st is not None and st.written_by_object else outcome.arrived
+        if arrived:
+            lines.append(("Arrived in Salesforce: ", "    ", ", ".join(f"{n:,} {obj}" for obj, n in arrived.items())
+                          + f" (since {when(st.since) if st is not None and st.since else 'the click'})"))
+        elif st is not None and st.written_since is not None:
+            lines.append(("Salesforce: ", "    ", f"{st.written_since:,} record(s) written by the integration user "
+                          "since the re-authorization" + (f" (the org holds {st.total:,} Accounts and Contacts)"
+                                                          if st.total else "")))
         self.query_one("#sync-facts", Indented).show(lines)
         bar = self.query_one("#sync-bar", ProgressBar)
-        if done:
+        if state == "completed":
             bar.update(total=1, progress=1)
-        bar.display = done or self.workers_running()
+        bar.display = state == "completed" or self.workers_running("watch")
 
     def _window(self) -> None:
         card = self.query_one("#window", Indented)
@@ -186,32 +191,24 @@ class Step(StepPane):
         if not self.skilljar:
             return
         r = rec.navigator.results.get("skilljar.backfill_window")
-        ask = r is not None and r.status.value == "manual"
+        w = rec.backfill_window()
+        ask = w is None and r is not None and r.status.value == "manual"
         self.query_one("#ask-date").display = ask or self.editing
         for cls in ("-good", "-warn", "-bad"):
             card.remove_class(cls)
-        if r is None:
-            card.show(["Reading the disconnect and the Backfill window…"])
-            return
-        ev = r.evidence
-        lines: list[tuple[str, str, str]] = [("", "", flat(r.summary))]
-        if ev.get("disconnected_at"):
-            lines.append(("Disconnected: ", "    ", when(parse_time(ev["disconnected_at"]))
-                          + "  (t changes it)"))
-        deadline = deadline_of(ev)
-        if deadline is not None:
-            left = deadline - rec.clock()
-            lvl = level(left)
-            card.add_class({"ok": "-good", "amber": "-warn", "red": "-bad", "passed": "-bad"}[lvl])
-            if lvl == "passed":
-                lines.append(("Deadline passed: ", "    ", when(deadline)))
-            else:
-                lines.append(("Backfill deadline: ", "    ", f"{when(deadline)} — {countdown(left)} left"))
-        if r.status.value == "fail":
-            lines.append(("Support route: ", "    ", flat(r.resolution)))
-        if rec.navigator.has_fact("sync_completed"):
-            arrived = rec.navigator.results.get("skilljar.backfill_arrived")
-            lines.append(("After Backfill: ", "    ", flat(arrived.summary) if arrived else
+        lines: list[tuple[str, str, str] | str] = []
+        if w is None:
+            lines.append("The disconnect time is not known yet: type it as the dashboard's alert shows it.")
+        else:
+            card.add_class({"ok": "-good", "amber": "-warn"}.get(w.level, "-bad"))
+            lines.append(("", "", w.words()))
+            lines.append(("Disconnected: ", "    ", f"{when(w.disconnected_at)} ({w.source}) — t changes it"))
+        if r is not None and r.status.value == "fail":
+            lines.append(("Support route: ", "    ", flat(self.words(r)[1])))
+        outcome = rec.backfill_outcome()
+        if outcome.clicked_at or rec.navigator.has_fact("sync_completed"):
+            total = outcome.total
+            lines.append(("After Backfill: ", "    ", f"{total:,} record(s) arrived" if total else
                           "the backfill ran; what arrived is counted on Validate"))
         card.show(lines)
 
@@ -239,11 +236,14 @@ class Step(StepPane):
             return
         if moment.tzinfo is None:
             moment = moment.astimezone()  # the dashboard shows the admin's local time
-        if moment > self.rec.clock():
-            self.notify("That time is in the future: write the disconnect time the alert shows", severity="warning")
+        from sfwizard.errors import SfwizardError
+
+        if self.workers_running():
+            self.rec.cancel()  # a watch judged on the old time ends; the window is judged again (state_moved)
+        try:
+            self.rec.set_disconnected_at(moment, source="typed from the dashboard's alert")
+        except SfwizardError as exc:
+            self.notify(flat(exc.message), severity="warning", markup=False)
             return
         self.editing = False
         self.focus()
-        if self.workers_running():
-            self.rec.cancel()  # a watch judged on the old time ends; the window is judged again (state_moved)
-        self.rec.set_disconnected_at(moment)

@@ -35,9 +35,10 @@ class Step(StepPane):
             card.update(f"{len(symptoms)} symptom(s) seen; {len(others)} check(s) failing. Fix, then press r.")
         lines: list[tuple[str, str, str]] = []
         for r in symptoms + others:
-            lines += [("✘ ", "  ", f"{flat(r.title)}: {flat(r.summary)}"),
+            finding, way = self.words(r)
+            lines += [("✘ ", "  ", f"{flat(r.title)}: {flat(finding)}"),
                       ("   likely cause: ", "     ", flat(r.cause)),
-                      ("   resolution: ", "     ", flat(r.resolution)), ("", "", "")]
+                      ("   resolution: ", "     ", flat(way)), ("", "", "")]
         self.query_one("#symptoms", Indented).show(lines)
         super().render_state()
         self.query_one("#checks").display = False  # the symptoms above say it; the full table is in Validate

@@ -71,6 +71,7 @@ class AppHeader(Static):
     def __init__(self, **kw: Any) -> None:
         super().__init__("", markup=False, **kw)
         self._parts: tuple[str, str, str, str, str, str] = ("sfwizard", "", "", "", "", "")
+        self._window: tuple[str, str] = ("", "")  # Skilljar's Backfill window: (what is left, level)
 
     def show(self, recovery: Recovery | None) -> None:
         title, demo, org, org_id, user, kind = "sfwizard", "", "", "", "", ""
@@ -84,8 +85,13 @@ class AppHeader(Static):
             else:
                 org = "not signed in to Salesforce"
         parts = (title, demo, org, org_id, user, kind)
-        if parts != self._parts:
-            self._parts = parts
+        window = ("", "")
+        if recovery is not None:
+            w = recovery.backfill_window()
+            if w is not None:
+                window = (("Backfill " + w.left_words()) if not w.passed else "Backfill window passed", w.level)
+        if parts != self._parts or window != self._window:
+            self._parts, self._window = parts, window
             self.refresh(layout=False)
 
     @property
@@ -97,9 +103,11 @@ class AppHeader(Static):
         width = self.size.width or 80
         title, demo, org, org_id, user, kind = self._parts
         badge = f" {kind} " if kind else ""
+        window, level = self._window
+        window_badge = f" {window} " if window else ""
         demo_badge = f" {demo} " if demo else ""
         # Fit from the least to the most important: the user, the org Id, the title, the DEMO badge, the org name.
-        room = width - 3 - len(badge)  # the leading space, the space before the badge, one spare
+        room = width - 3 - len(badge) - (len(window_badge) + 1 if window_badge else 0)
         extras = [f" · {user}" if user else "", f" ({org_id})" if org_id else ""]
         title_text = title
         while True:
@@ -127,6 +135,9 @@ class AppHeader(Static):
         if demo_badge:
             pieces += [" ", (demo_badge, "bold reverse")]
         pieces += [" " * pad, (right, "")]
+        if window_badge:  # the 21-day cliff: amber under 3 days, red under 1
+            style = {"ok": "bold reverse green", "amber": "bold reverse yellow"}.get(level, "bold reverse red")
+            pieces += [" ", (window_badge, style)]
         if badge:
             pieces += [" ", (badge, "bold reverse red" if kind == "PRODUCTION" else "bold reverse yellow")]
         return Content.assemble(*pieces)

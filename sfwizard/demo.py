@@ -617,16 +617,18 @@ class SandboxVendor:
         facts = self._client().get(f"{base}/__sandbox__/state").json()
         return snapshot.from_sandbox_state(facts, taken_at=datetime.now().astimezone())
 
-    def approve(self, url: str) -> None:
+    def approve(self, url: str, user_code: str | None = None) -> None:
         """The Salesforce admin approves the wizard's own sign-in, in the same browser: it lands in the org that
-        browser remembers; when the results say that was the wrong org, it logs out of every org first."""
+        browser remembers; when the results say that was the wrong org, it logs out of every org first. With
+        ``user_code``: the device flow's page, where the code shown in the wizard is typed."""
         if self._admin_http is None:  # the Salesforce admin's browser: not the one the platform admin clicks in
             self._admin_http = _browser(self.info)
         http = self._admin_http
         if self._fresh_login or self._wizard_elsewhere():
             http.get(self.info["login_url"].rstrip("/") + "/secur/logout.jsp")
         self.attempts["connect"] = self.attempts.get("connect", 0) + 1
-        approve_in_sandbox(url, self.info, browser=http)
+        info = {**self.info, "user_code": user_code} if user_code else self.info
+        approve_in_sandbox(url, info, browser=http)
 
 
 _BLOCKED: Any = object()  # what comes first is no click (Support): nothing is pending

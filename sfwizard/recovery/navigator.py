@@ -92,7 +92,7 @@ ACTION_WORDS = {
 # What a check's result was judged from. A result stands only while these are what they were when it ran: a new
 # sign-in, a new snapshot, a re-authorization, another disconnect time or other settings make it stale, and the
 # step that shows it runs it again — no step ever shows or gates on a finding about another org or snapshot.
-BASIS_KEYS = ("org", "user", "snapshot", "reauthorized_at", "disconnected_at", "article", "platform")
+BASIS_KEYS = ("org", "user", "snapshot", "reauthorized_at", "disconnected_at", "article", "platform", "security")
 Basis = dict[str, str]
 
 
@@ -140,6 +140,8 @@ def depends_on(step: str, needs: Iterable[str], reads_results: bool = False) -> 
         keys.add("disconnected_at")  # once the token shows: it must not make that finding stale)
     if step == "knowledge":
         keys.add("article")
+    if step == "security":  # the review's window and the vendor's declared egress ranges
+        keys |= {"security", "disconnected_at"}
     if needs & {"platform", "status"}:
         keys.add("platform")
     return frozenset(keys)

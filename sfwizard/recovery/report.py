@@ -74,9 +74,15 @@ def session_checklist(session: RecoverySession) -> list[ItemOutcome]:
             snap = None
 
     def condition(name: str) -> bool | None:
+        if name == "security_review":  # the review ran in this session (its results are here)
+            return any(r.step == "security" for r in results.values())
         if snap is None:
             return None
-        return bool(snap.knowledge.used) if name == "knowledge" else bool(snap.custom_objects)
+        if name == "knowledge":
+            return bool(snap.knowledge.used)
+        if name == "custom_objects":
+            return bool(snap.custom_objects)
+        return None
 
     try:
         profile = load_profile(session.profile)
@@ -225,6 +231,9 @@ def render(session: RecoverySession, redactor: Redactor | None = None,
             lines += ["", f"**{md(group)}**", ""]
         lines.append(f"- [{MARK.get(it.mark.value, ' ')}] {md(d['item'])} — {_claim(it, d)}")
         lines += [f"  - caveat: {md(c)}" for c in d["caveats"][:2] if it.done]  # an open item's why says it
+    security = _security(session, r)
+    if security:  # beyond the runbooks: what a security team asks before the app is let back in
+        lines += [""] + security
     lines += ["", "---", ""]
     lines += _appendix(session, facts, r)
     return r.text("\n".join(lines))
@@ -405,6 +414,21 @@ def _appendix(session: RecoverySession, facts: _Facts, r: Redactor) -> list[str]
     if session.snapshot_path:
         lines += [f"Mapping snapshot: {md(r.text(session.snapshot_path))}", ""]
     return lines
+
+
+def _security(session: RecoverySession, r: Redactor) -> list[str]:
+    """The Security review section (recovery/security_report.py), when the review ran in this session."""
+    from sfwizard.checks.base import CheckResult
+    from sfwizard.recovery.security_report import security_section
+
+    results = []
+    for raw in session.results:
+        if isinstance(raw, dict) and raw.get("step") == "security":
+            try:
+                results.append(CheckResult.from_dict(raw))
+            except (KeyError, TypeError, ValueError):
+                continue
+    return security_section(results, session, r) if results else []
 
 
 def write_report(session: RecoverySession, out_dir: Path, checklist: list[ItemOutcome] | None = None) -> Path:

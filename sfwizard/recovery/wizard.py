@@ -68,7 +68,7 @@ class Vendor(Protocol):
     def perform(self, step: str) -> str:
         """Perform it (blocking); returns what happened, in words."""
 
-    def approve(self, url: str) -> None:
+    def approve(self, url: str, user_code: str | None = None) -> None:
         """Stand in for the person at a Salesforce sign-in URL (log in, Allow)."""
 
     def documented(self) -> Snapshot:
@@ -204,8 +204,11 @@ class Recovery:
         def digest(*parts: object) -> str:
             return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
+        facts = self.session.facts
+        security = digest((facts.get("security_window") or {}).get("value"),
+                          (facts.get("security_egress") or {}).get("value"))
         return {"org": who.org_id if who else "", "user": who.user_id if who else "",
-                "snapshot": digest(snap) if snap is not None else "",
+                "snapshot": digest(snap) if snap is not None else "", "security": security,
                 "reauthorized_at": self.session.reauthorized_at or "",
                 "disconnected_at": self.session.disconnected_at or "",
                 "article": self._known_article or "",
@@ -770,14 +773,6 @@ class Recovery:
         self.session.facts["events"] = {"value": events[-200:], "at": events[-1]["at"]}
         self.session.save()
 
-    def invalidate(self, check_ids: Iterable[str]) -> None:
-        """Forget these checks' results (what they judged no longer holds): their steps run them again."""
-        gone = set(check_ids)
-        for cid in gone:
-            self.navigator.results.pop(cid, None)
-        self.session.results = [r for r in self.session.results if not (isinstance(r, dict) and r.get("id") in gone)]
-        self.session.save()
-
     def mark_sync_clicked(self) -> None:
         """The moment the person clicked Synchronize (PX) or Backfill (Skilljar): the sync is judged from here."""
         now = self.clock().isoformat(timespec="seconds")
@@ -994,6 +989,7 @@ class Recovery:
             raise SfwizardError("the window starts in the future", "pick a start in the past")
         self.navigator.note_fact("security_window", {"since": since.isoformat() if since else None,
                                                      "until": until.isoformat() if until else None})
+        self.changed()  # the review's rows were read over the old window
         return self.security_settings()
 
     def set_vendor_egress(self, ranges: Iterable[str], source: str) -> SecuritySettings:
@@ -1014,6 +1010,7 @@ class Recovery:
         self.navigator.note_fact("security_egress", egress)
         if self.demo is None:  # a demo's ranges are the scenario's: never the platform's saved setting
             security_store.save_egress(self.profile.name, egress)
+        self.changed()  # the logins were judged against the old ranges
         return self.security_settings()
 
     def run_security_review(self, *, on_result: Callable[[CheckResult], None] | None = None,
@@ -1100,9 +1097,6 @@ class Recovery:
 
 
 
-# Checks that judge from the disconnect time: set again, their results no longer hold.
-DEPENDS_ON_DISCONNECT = ("skilljar.backfill_window", "skilljar.backfill_arrived", "token.fresh",
-                         "ts.authorization_incomplete")
 _HOW = {"web": "the browser sign-in", "device": "a device code", "sf-cli": "a Salesforce CLI login",
         "saved": "the saved sign-in"}
 

@@ -72,8 +72,9 @@ class CannedRecovery(Recovery):
                             open_browser=False)
         demo = DemoInfo(scenario="revoked-token", admin_url="https://127.0.0.1:8443/",
                         login_url="https://127.0.0.1:8443", ca_cert="/dev/null")
-        super().__init__(profile, setup, session, demo=demo, vendor=_Vendor(), clock=lambda: NOW)
+        super().__init__(profile, setup, session, demo=demo, vendor=_Vendor(profile), clock=lambda: NOW)
         self.overrides = overrides or {}
+        self.offer_security_step = True  # the wizard offers the Security review (it has its pane)
         self._signed_in = WHO if signed_in else None
         from sfwizard.checks.runner import specs_for
 
@@ -170,14 +171,20 @@ class CannedRecovery(Recovery):
 
 
 class _Vendor:
+    def __init__(self, profile: str = "gainsight-px") -> None:
+        self.px = profile == "gainsight-px"
+
     def pending(self, step: str) -> str | None:
-        return {"reauthorize": "Authorize on the PX Salesforce card, then Allow as the integration user",
-                "sync": "Click Synchronize on the Salesforce card"}.get(step)
+        if self.px:
+            return {"reauthorize": "Authorize on the PX Salesforce card, then Allow as the integration user",
+                    "sync": "Click Synchronize on the Salesforce card"}.get(step)
+        return {"reauthorize": "Reconnect in the Skilljar dashboard, then Allow as the integration user",
+                "sync": "Click Backfill in the Skilljar dashboard"}.get(step)
 
     def perform(self, step: str) -> str:
         return "done"
 
-    def approve(self, url: str) -> None:
+    def approve(self, url: str, user_code: str | None = None) -> None:
         return None
 
     def documented(self) -> Any:

@@ -13,8 +13,9 @@ from canned import CannedRecovery
 from sfwizard.screens.app import WizardApp
 
 SIZE = (100, 32)
-PX_STEPS = ["before", "connect", "impact", "mappings", "reauthorize", "sync", "validate", "knowledge",
+PX_STEPS = ["before", "connect", "impact", "mappings", "security", "reauthorize", "sync", "validate", "knowledge",
             "troubleshoot", "checklist", "report"]
+SKILLJAR_STEPS = ["impact", "mappings", "reauthorize", "sync", "checklist"]
 
 
 @pytest.fixture(autouse=True)
@@ -33,8 +34,8 @@ async def _still(pilot) -> None:  # noqa: ANN001
     app.animation_level = "none"  # an indeterminate bar drawn still, as with TEXTUAL_ANIMATIONS=none
     for _ in range(200):
         await pilot.pause(0.02)
-        running = getattr(app.screen, "workers_running", None)
-        if running is not None and not running():
+        pane = app.frame.pane if app.recovery is not None else None
+        if pane is not None and pane.ready and not pane.workers_running():
             break
     from textual.widgets import Input
 
@@ -57,13 +58,41 @@ def test_skilljar_screens(snap_compare, step: str) -> None:
     assert snap_compare(_app("skilljar", step), terminal_size=SIZE, run_before=_still)
 
 
+@pytest.mark.parametrize("step", PX_STEPS)
+def test_every_gainsight_px_step_at_80_by_24(snap_compare, step: str) -> None:
+    """The smallest size the wizard works at: every step usable, the org and Quit kept."""
+    assert snap_compare(_app("gainsight-px", step), terminal_size=(80, 24), run_before=_still)
+
+
+@pytest.mark.parametrize("step", SKILLJAR_STEPS)
+def test_skilljar_steps_at_80_by_24(snap_compare, step: str) -> None:
+    assert snap_compare(_app("skilljar", step), terminal_size=(80, 24), run_before=_still)
+
+
+def test_the_settings_pane(snap_compare) -> None:
+    async def settings(pilot) -> None:  # noqa: ANN001
+        await _still(pilot)
+        await pilot.press("g")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if pilot.app.frame.in_settings and pilot.app.frame.pane.ready and pilot.app.frame.pane.form:
+                break
+        await _still(pilot)
+
+    assert snap_compare(_app("gainsight-px", "before"), terminal_size=SIZE, run_before=settings)
+
+
+def test_too_small_says_so(snap_compare) -> None:
+    assert snap_compare(_app("gainsight-px", "before"), terminal_size=(70, 20), run_before=_still)
+
+
 def test_connect_before_signing_in_shows_the_ways_and_the_url(snap_compare) -> None:
     async def sign_in(pilot) -> None:  # noqa: ANN001
         await _still(pilot)
         await pilot.press("1")
         for _ in range(100):
             await pilot.pause(0.02)
-            if getattr(pilot.app.screen, "url", ""):
+            if getattr(pilot.app.frame.pane, "url", ""):
                 break
         await pilot.pause(0.1)
 
