@@ -984,9 +984,9 @@ class Recovery:
     def set_security_window(self, since: datetime | None, until: datetime | None = None) -> SecuritySettings:
         """The review's window (None: 30 days before the disconnect, and now); saved in the session."""
         if since is not None and until is not None and until <= since:
-            raise SfwizardError("the window ends before it starts", "pick an end after the start")
+            raise SfwizardError("the window ends before it starts", "pick an end after the start", fix="retry")
         if since is not None and since > self.clock():
-            raise SfwizardError("the window starts in the future", "pick a start in the past")
+            raise SfwizardError("the window starts in the future", "pick a start in the past", fix="retry")
         self.navigator.note_fact("security_window", {"since": since.isoformat() if since else None,
                                                      "until": until.isoformat() if until else None})
         self.changed()  # the review's rows were read over the old window
@@ -1002,10 +1002,12 @@ class Recovery:
         for r in cleaned:
             problem = check_range(r)
             if problem:
-                raise SfwizardError(problem, "write each range as 34.201.12.0/24, 10.0.0.1-10.0.0.9 or one address")
+                raise SfwizardError(problem, "write each range as 34.201.12.0/24, 10.0.0.1-10.0.0.9 or one address",
+                                    fix="retry")
         source = " ".join(source.split())
         if cleaned and not source:
-            raise SfwizardError("say where the ranges come from", "paste the URL of the vendor's page that lists them")
+            raise SfwizardError("say where the ranges come from", "paste the URL of the vendor's page that lists them",
+                                fix="retry")
         egress = {"ranges": cleaned, "source": source}
         self.navigator.note_fact("security_egress", egress)
         if self.demo is None:  # a demo's ranges are the scenario's: never the platform's saved setting
@@ -1035,9 +1037,10 @@ class Recovery:
         to the revoke endpoint (``/services/oauth2/revoke?token=<DeleteToken>``), the OauthToken row gone and the
         token dead. Recorded in the session (who, when, which); the DeleteToken is never kept or shown."""
         if not confirmed:
-            raise SfwizardError("revoking a token needs a person's confirmation", "confirm it, then revoke")
+            raise SfwizardError("revoking a token needs a person's confirmation", "confirm it, then revoke",
+                                fix="retry")
         if not who.strip():
-            raise SfwizardError("say who revokes the token", "enter your name")
+            raise SfwizardError("say who revokes the token", "enter your name", fix="retry")
         from sfwizard.integrations.salesforce import soql_quote
         from sfwizard.redact import default as redactor
 
@@ -1048,19 +1051,20 @@ class Recovery:
             rows = sf.query("SELECT UserId, User.Username, AppName, CreatedDate, DeleteToken FROM OauthToken WHERE "
                             f"UserId = {soql_quote(user_id)} AND AppName = {soql_quote(app)}")
             if not rows:
-                raise SfwizardError(f"no {app} token of that user is left", "run the review again to see what is")
+                raise SfwizardError(f"no {app} token of that user is left", "run the review again to see what is",
+                                    fix="retry")
             done: list[dict[str, Any]] = []
             for row in rows:
                 token = str(row.get("DeleteToken") or "")
                 if not token:
                     raise SfwizardError("Salesforce shows no DeleteToken for this token to the signed-in user",
-                                        "revoke it in Setup → Connected Apps OAuth Usage instead")
+                                        "revoke it in Setup → Connected Apps OAuth Usage instead", fix="retry")
                 redactor().add(token)
                 resp = conn.client.http.request("POST", sf.instance_url + "/services/oauth2/revoke", label="oauth",
                                                 data={"token": token}, retry=False)
                 if resp.status_code != 200:
                     raise SfwizardError(f"Salesforce refused to revoke the token (HTTP {resp.status_code})",
-                                        "revoke it in Setup → Connected Apps OAuth Usage instead")
+                                        "revoke it in Setup → Connected Apps OAuth Usage instead", fix="retry")
                 done.append({"user_id": row.get("UserId"), "user": (row.get("User") or {}).get("Username"),
                              "app": row.get("AppName"), "created": row.get("CreatedDate")})
         record = {"who": " ".join(who.split()), "at": self.clock().isoformat(timespec="seconds"), "tokens": done}
