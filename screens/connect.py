@@ -28,6 +28,7 @@ class Step(StepPane):
         self.url = ""  # the sign-in URL (or device address) while a sign-in waits for a person
         self.code = ""  # the device code shown, while a device sign-in waits
         self.choices: list[Any] | None = None  # the ways to sign in (sign_in_choices), read in a worker
+        self._pending_way = 0  # a number pressed before the ways were read
 
     def compose_body(self) -> ComposeResult:
         yield Indented(id="identity", classes="card")
@@ -62,6 +63,10 @@ class Step(StepPane):
     def _got_choices(self, choices: list[Any]) -> None:
         self.choices = choices[:9]
         self.render_state()
+        pending, self._pending_way = self._pending_way, 0
+        if pending:
+            self.action_way(pending)
+            return
         if self.rec.signed_in is not None and self.missing():
             self.run_checks()
 
@@ -114,6 +119,9 @@ class Step(StepPane):
 
     # -- the ways to sign in -----------------------------------------------------------------------------------
     def action_way(self, number: int) -> None:
+        if self.choices is None:  # pressed before the ways are read (a second at most): taken once they are
+            self._pending_way = int(number)
+            return
         ways = self.choices or []
         if not 1 <= int(number) <= len(ways):
             return

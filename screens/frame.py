@@ -159,13 +159,14 @@ class WizardScreen(Screen[None]):
         if pane is self.pane and self.live:
             pane.entered()
             self.render_frame()
+            self._focus_pane(pane)
 
     def _focus_pane(self, pane: StepPane) -> None:
         if pane is self.pane and pane.ready and self.app.screen is self:
             first = pane.first_focus()
             (first or pane).focus(scroll_visible=False)
 
-    def lock(self) -> Any:
+    def step_lock(self) -> Any:
         """The gate of the step in view, told as the panel and the rows tell it (``Recovery.lock``)."""
         assert self.rec is not None
         return self.rec.lock(self.step)
@@ -238,7 +239,7 @@ class WizardScreen(Screen[None]):
                 self.query_one(button, Button).disabled = True
             self.refresh_bindings()
             return
-        gate = self.lock()
+        gate = self.step_lock()
         self.query_one(GateBar).show(gate, pane.busy)
         self.query_one("#next", Button).disabled = not gate.open
         self.query_one("#back", Button).disabled = rec.navigator.previous_step is None
@@ -279,8 +280,9 @@ class WizardScreen(Screen[None]):
             return (True if self.step in ("before", "connect") else None) if not self.in_settings else False
         if self.in_settings:
             return True if action == "stop" else False
-        if action == "next":
-            return True if rec.navigator.gate(self.step).open and not pane.workers_running() else None
+        if action == "next":  # a watch (looking every few seconds) never holds Next; a job under way does
+            busy = any(w.group != "watch" and w.state.name in ("PENDING", "RUNNING") for w in pane.workers)
+            return True if rec.navigator.gate(self.step).open and not busy else None
         if action == "back":
             return True if rec.navigator.previous_step is not None else None
         if action == "skip":

@@ -90,7 +90,9 @@ class StepPane(VerticalScroll, can_focus=True):
         """Shown (first visit or a return): draw from the state and start the step's work if it is due."""
         self._stale = False
         self.render_state()
-        if not self.workers_running():
+        if self.workers_running():  # a job under way (not one of an earlier visit: those were cancelled on leaving)
+            self._stale = True  # the step starts again once it has ended
+        else:
             self.start()
 
     def start(self) -> None:
@@ -99,7 +101,21 @@ class StepPane(VerticalScroll, can_focus=True):
             self.run_checks()
 
     def left(self) -> None:
-        """Hidden: a wait of this step ends (the frame stops the job under way)."""
+        """Hidden: this step's jobs end. The frame stops the job under way (the core's cancel); each worker is
+        cancelled too, so a loop between two looks (a watch) ends even when another step's job has already
+        cleared that cancel (``still_wanted``)."""
+        for worker in list(self.workers):
+            worker.cancel()
+
+    @staticmethod
+    def still_wanted() -> None:
+        """Called by a worker's loop between rounds: a cancelled worker (its step left, Esc) stops here."""
+        from textual.worker import get_current_worker
+
+        from sfwizard.cancel import Cancelled
+
+        if get_current_worker().is_cancelled:
+            raise Cancelled("the step was left")
 
     def missing(self) -> list[str]:
         """The step's checks with no current result (never run, or dropped as stale)."""
@@ -221,9 +237,10 @@ class StepPane(VerticalScroll, can_focus=True):
             self.frame.render_gate()
 
     def workers_running(self, *groups: str) -> bool:
-        """Whether a job of this pane is under way (of these groups, when given)."""
-        return any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) and (not groups or w.group in groups)
-                   for w in self.workers)
+        """Whether a job of this pane is under way (of these groups, when given); a cancelled one (its step left,
+        Esc) is only winding down and counts as ended: the step can start again at once."""
+        return any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) and not w.is_cancelled
+                   and (not groups or w.group in groups) for w in self.workers)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -266,6 +283,8 @@ class StepPane(VerticalScroll, can_focus=True):
     def stop(self) -> None:
         """Esc: stop the wait under way; the step can be started again."""
         if self.workers_running():
+            for worker in list(self.workers):
+                worker.cancel()
             self.rec.cancel()
 
     # -- what the frame's keys do here -----------------------------------------------------------------------

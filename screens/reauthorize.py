@@ -85,8 +85,11 @@ class Step(StepPane):
     def _watch(self) -> None:
         rec = self.rec
         rec.cancel()
-        gate = rec.watch(self.STEP, interval=self.INTERVAL,
-                         on_round=lambda n, results, g: self.post_message(m.WatchRound(n, results, g)))
+        def round_(n: int, results: list, g: object) -> None:
+            self.still_wanted()  # left (or Esc): no more looks, whoever cleared the core's cancel meanwhile
+            self.post_message(m.WatchRound(n, results, g))
+
+        gate = rec.watch(self.STEP, interval=self.INTERVAL, on_round=round_)
         if gate.open:
             rec.mark_reauthorize_started()  # the new token is seen: writes and backfills are judged from here
             self.post_message(m.WatchRound(-1, [], gate))

@@ -128,8 +128,10 @@ class Step(StepPane):
         n = 0
         while True:
             n += 1
+            self.still_wanted()
             ids = rec.step_checks(self.STEP)
             results = rec.run_checks(ids)
+            self.still_wanted()
             self.post_message(m.WatchRound(n, results, rec.navigator.gate(self.STEP)))
             statuses = [rec.navigator.results[c].status.value for c in HARDENING if c in rec.navigator.results]
             if statuses and all(s in ("pass", "skipped") for s in statuses):

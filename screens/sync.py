@@ -118,8 +118,11 @@ class Step(StepPane):
     def _watch(self, started: datetime) -> None:
         rec = self.rec
         rec.cancel()
-        rec.watch_sync(lambda st: self.post_message(m.SyncUpdate(st)), interval=self.INTERVAL,
-                       started_at=started - timedelta(seconds=2))
+        def look(st: object) -> None:
+            self.still_wanted()  # left (or Esc): no more looks
+            self.post_message(m.SyncUpdate(st))
+
+        rec.watch_sync(look, interval=self.INTERVAL, started_at=started - timedelta(seconds=2))
         ids = rec.step_checks(self.STEP)
         results = rec.run_step(self.STEP, on_result=lambda r: self.post_message(m.CheckFinished(r)))
         self.post_message(m.ChecksDone(results, ids))

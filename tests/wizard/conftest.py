@@ -55,10 +55,12 @@ class Driver:
                              f"{self.rec.navigator.gate() if self.rec else None}; said {said}; workers {workers}")
 
     def idle(self) -> bool:
-        """Nothing in flight: no check, wait, click or save (the whole app's workers but the boot)."""
+        """Nothing in flight: no check, click or save (the whole app's workers but the boot; a watch that goes on
+        while its step is in view — the Security review's — counts as idle between its looks)."""
         from textual.worker import WorkerState
 
         return not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) and w.group != "boot"
+                       and not (w.group == "watch" and getattr(w.node, "STEP", "") == "security")
                        for w in self.app.workers)
 
     async def settled(self, step: str, limit: float = 60.0) -> None:
@@ -95,6 +97,18 @@ class Driver:
             await self.type(who)
         await self.press("enter")
         await self.until(lambda: type(self.app.screen).__name__ != "ConfirmDialog", "the dialog to close", 10)
+
+    async def security(self, who: str = "") -> None:
+        """The Security review (before Re-authorize): read, what only a person can say confirmed, then Next."""
+        await self.until(lambda: self.step == "security", "the security step", 20)
+        await self.until(lambda: self.rec.navigator.gate("security").code != "check.not_run" and self.idle(),
+                         "the review", 60)
+        for _ in range(10):
+            if self.rec.navigator.gate("security").open:
+                break
+            await self.confirm(who)
+            await self.until(lambda: self.idle(), "the review", 30)
+        await self.gate_open("security", 30)
 
     async def next(self, to: str) -> None:
         await self.until(lambda: self.rec.navigator.gate(self.step).open and self.idle(), f"{self.step}'s gate", 90)

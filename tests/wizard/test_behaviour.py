@@ -107,7 +107,8 @@ def test_a_skip_needs_a_reason_and_records_who_and_why() -> None:
 async def _waiting_for_the_browser(pilot) -> None:  # noqa: ANN001
     """On Connect, the browser sign-in started (1) and waiting for the person's browser."""
     app = pilot.app
-    await until(pilot, lambda: app.frame.step == "connect" and not app.frame.pane.busy, "the step")
+    await until(pilot, lambda: app.frame.step == "connect" and not app.frame.pane.busy
+                and app.frame.pane.choices is not None, "the step and its ways to sign in")
     await pilot.press("1")  # the browser (the demo offers only what works there)
     await until(pilot, lambda: bool(app.frame.pane.url) and app.frame.pane.workers_running(), "the wait")
 

@@ -206,7 +206,7 @@ def test_a_search_retyped_fast_searches_what_was_typed_last(driver_for) -> None:
         await sign_in(d)
         rec = d.rec
         # straight to Knowledge: the steps before it are not at issue here
-        for step in ("before", "connect", "impact", "mappings", "reauthorize", "sync", "validate"):
+        for step in ("before", "connect", "impact", "mappings", "security", "reauthorize", "sync", "validate"):
             if step not in rec.session.completed:
                 rec.session.completed.append(step)
         Recovery.run_checks = spy  # type: ignore[method-assign]
