@@ -54,7 +54,7 @@ RESULTS = HERE / "RESULTS.md"
 # built on it): round trips on the longest chain of reads, requests over every service.
 MIN_ROUND_TRIPS = 2
 MIN_REQUESTS = {"platform": 6, "status": 1, "salesforce": 5}
-SECTIONS = ("startup", "check", "calls", "memory", "stall", "rates", "load", "sandbox")
+SECTIONS = ("startup", "switch", "check", "calls", "memory", "stall", "rates", "load", "sandbox")
 
 
 @dataclass
@@ -123,72 +123,64 @@ def _fmt_ms(seconds: float) -> str:
 
 # -- startup ---------------------------------------------------------------------------------------------------
 
-def startup(rounds: int = 10) -> list[Row]:
+def startup(rounds: int = 5) -> list[Row]:
+    """In a real terminal (tmux, 100x30): from spawning the command to the first screen a person can act on — the
+    wizard's step 1 drawn with its keys (``sfwizard --demo``), against a bare Textual app's first screen started
+    the same way; median of ``rounds`` each, interleaved. Polling the pane every 5 ms costs both the same."""
+    import shutil
+
+    if shutil.which("tmux") is None:
+        return [Row("first actionable screen (tmux)", "not measured: tmux is not installed")]
     times: dict[str, list[float]] = {"bare": [], "wizard": []}
     for i in range(rounds):
         order = list(times) if i % 2 == 0 else list(reversed(times))
         for mode in order:
             with tempfile.TemporaryDirectory() as home:
-                t0 = time.perf_counter()
-                proc = subprocess.Popen([sys.executable, str(Path(__file__)), "--child", "startup", mode],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                        env=_env(home), cwd=ROOT)
-                line = proc.stdout.readline() if proc.stdout else ""
-                elapsed = time.perf_counter() - t0
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-            if line.strip() != "ready":
-                raise RuntimeError(f"startup {mode}: no first screen")
-            times[mode].append(elapsed)
+                times[mode].append(_tmux_first_screen(mode, home))
     med = {k: statistics.median(v) for k, v in times.items()}
-
-    def row(mode: str, figure: str, short: str) -> Row:
-        ratio = med[mode] / med["bare"]
-        return Row(figure, f"{ratio:.2f} ({_fmt_ms(med[mode])} ÷ {_fmt_ms(med['bare'])})", "≤ 1.15", ratio <= 1.15,
-                   f"+{(ratio - 1.15) * med['bare'] * 1000:.0f} ms over the goal" if ratio > 1.15 else "", short)
-
-    return [
-        row("wizard", "first interactive screen: `sfwizard --demo` ÷ bare Textual app (median of 10, interleaved)",
-            "first screen"),
-    ]
+    ratio = med["wizard"] / med["bare"]
+    return [Row("first actionable screen in a real terminal: `sfwizard --demo` step 1 with its keys ÷ a bare "
+                f"Textual app's first screen (tmux 100x30, median of {rounds}, interleaved)",
+                f"{ratio:.2f} ({_fmt_ms(med['wizard'])} ÷ {_fmt_ms(med['bare'])})", "≤ 2", ratio <= 2,
+                f"+{(ratio - 2) * med['bare'] * 1000:.0f} ms over the goal" if ratio > 2 else "", "first screen")]
 
 
-def _child_startup(mode: str) -> None:
-    from textual.app import App
-    from textual.widgets import Static
+BARE_APP = ("from textual.app import App\nfrom textual.widgets import Static, Footer\n"
+            "class Bare(App):\n"
+            "    BINDINGS = [('ctrl+q', 'quit', 'Quit')]\n"
+            "    def compose(self):\n"
+            "        yield Static('Recover a disconnected Salesforce integration, step by verified step.')\n"
+            "        yield Footer()\n"
+            "Bare().run()\n")
 
-    if mode.startswith("wizard"):
-        from sfwizard.screens.app import StartScreen, WizardApp
 
-        from sfwizard.cli import WizardOptions
-
-        app: Any = WizardApp(WizardOptions(demo=True, scenario="revoked-token"))
-
-        def ready(a: Any) -> bool:
-            return isinstance(a.screen, StartScreen) and a.screen.is_mounted
+def _tmux_first_screen(mode: str, home: str) -> float:
+    """Seconds from the command's spawn until its first actionable screen shows in a tmux pane."""
+    name = f"sfwbench-{os.getpid()}-{mode}"
+    env = " ".join(f"{k}={v}" for k, v in {"SFWIZARD_HOME": home, "HOME": home, "TERM": "xterm-256color",
+                                          "PATH": os.environ.get("PATH", "")}.items())
+    if mode == "wizard":
+        command = f"{env} {Path(sys.executable).with_name('sfwizard')} --demo"
+        ready = ("Step 1 of", "n Next", "Quit")  # step 1 drawn, with its keys in the footer
     else:
-        class Bare(App[None]):
-            def compose(self) -> Any:
-                yield Static("Recover a disconnected Salesforce integration, step by verified step.")
-
-        app = Bare()
-
-        def ready(a: Any) -> bool:
-            return bool(a.screen.is_mounted and a.screen.children)
-
-    async def pilot(p: Any) -> None:
-        while not ready(p.app):
-            await p.pause()
-        await p.press("f19")  # a key nothing binds: taken and handled
-        sys.stdout.write("ready\n")
-        sys.stdout.flush()
-        p.app.exit()
-
-    app.run(headless=True, size=(100, 30), auto_pilot=pilot)
-    os._exit(0)  # a booting sandbox need not be waited for
+        script = Path(home) / "bare.py"
+        script.write_text(BARE_APP, encoding="utf-8")
+        command = f"{env} {sys.executable} {script}"
+        ready = ("Recover a disconnected", "Quit")
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    t0 = time.perf_counter()
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30", command], check=True)
+    try:
+        deadline = t0 + 30
+        while time.perf_counter() < deadline:
+            shown = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True,
+                                   text=True).stdout
+            if all(word in shown for word in ready):
+                return time.perf_counter() - t0
+            time.sleep(0.005)
+        raise RuntimeError(f"startup {mode}: no first screen in 30 s")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
 
 # -- the check run at a latency ----------------------------------------------------------------------------------
@@ -280,20 +272,17 @@ def stall(folder: Path) -> list[Row]:
     slow = folder / "slow-2s.yaml"
     slow.write_text("schema: 1\nname: slow-2s\nextends: revoked-token\ndescription: every answer 2 s late\n"
                     "faults: {latency: 2000}\n", encoding="utf-8")
-    rows = []
-    for variant, label, short in (("as-is", "the wizard as it is", "stall"),):
-        got = _child("stall", str(slow), variant, timeout=900)
-        worst = got["worst"]
-        causes = "; ".join(f"{ms:.0f} ms at {at:.1f} s{' (a full garbage collection)' if gc else ''}"
-                           for ms, at, gc in got["top"][:3])
-        rows.append(Row(f"longest event-loop stall, sandbox +2 s per answer — {label}",
-                        f"{worst:.0f} ms (p99 {got['p99']:.1f} ms, {got['over50']} stalls > 50 ms in "
-                        f"{got['seconds']:.0f} s; worst: {causes})", "≤ 50 ms", worst <= 50,
-                        f"+{worst - 50:.0f} ms" if worst > 50 else "", short))
-    return rows
+    got = _child("stall", str(slow), timeout=1200)
+    worst = got["worst"]
+    causes = "; ".join(f"{ms:.0f} ms at {at:.1f} s{' (a full garbage collection)' if gc else ''}"
+                       for ms, at, gc in got["top"][:3])
+    return [Row("longest event-loop stall walking every step (sign-in, each pane's first visit and its work), the "
+                "sandbox +2 s per answer",
+                f"{worst:.0f} ms (p99 {got['p99']:.1f} ms, {got['over50']} stalls > 50 ms in {got['seconds']:.0f} s; "
+                f"worst: {causes})", "≤ 50 ms", worst <= 50, f"+{worst - 50:.0f} ms" if worst > 50 else "", "stall")]
 
 
-def _child_stall(scenario: str, variant: str) -> None:
+def _child_stall(scenario: str) -> None:
     import gc
 
     from sfwizard.screens.app import WizardApp
@@ -324,31 +313,40 @@ def _child_stall(scenario: str, variant: str) -> None:
             await asyncio.sleep(0.005)
             lates.append((loop.time() - t - 0.005, time.perf_counter()))
 
-    async def settle(p: Any, timeout: float = 120) -> None:
+    async def settle(p: Any, timeout: float = 60) -> None:
+        """The pane in view built and its first work back (or a while: a watch goes on)."""
         until = time.perf_counter() + timeout
         await p.pause(0.2)
         while time.perf_counter() < until:
-            s = p.app.screen
-            if getattr(s, "STEP", None) and not s.workers_running() and not getattr(s, "busy", ""):
+            pane = p.app.frame.pane
+            if pane is not None and pane.ready and not pane.workers_running("checks", "signin", "mappings",
+                                                                               "click", "choices", "report"):
                 break
             await p.pause(0.05)
 
     async def pilot(p: Any) -> None:
         task = asyncio.create_task(monitor())
-        while p.app.recovery is None:
+        while p.app.recovery is None or p.app.frame.pane is None:
             await p.pause(0.05)
-        await settle(p)  # Before: its checks run
-        p.app.go("connect")
-        await p.pause(0.2)
-        await p.press("1")  # browser sign-in
-        while not getattr(p.app.screen, "url", ""):
+        rec = p.app.recovery
+        await settle(p)  # Before: its checks
+        rec.session.completed.append("before")
+        p.app.frame.go_to("connect")
+        await settle(p)
+        await p.press("1")  # the browser sign-in
+        while not getattr(p.app.frame.pane, "url", ""):
             await p.pause(0.05)
         await p.press("v")  # the demo's stand-in approves
-        while p.app.recovery.signed_in is None:
+        while rec.signed_in is None:
             await p.pause(0.05)
         await settle(p)
-        for step in ("mappings", "validate", "knowledge"):
-            p.app.go(step)
+        for step in [s.id for s in rec.navigator.steps][2:]:  # every other step, each pane built and at work
+            for earlier in [s.id for s in rec.navigator.steps]:
+                if earlier == step:
+                    break
+                if earlier not in rec.session.completed:
+                    rec.session.completed.append(earlier)
+            p.app.frame.go_to(step)
             await settle(p)
         done.set()
         await task
@@ -363,6 +361,65 @@ def _child_stall(scenario: str, variant: str) -> None:
         p.app.exit()
 
     app.run(headless=True, size=(120, 40), auto_pilot=pilot)
+    os._exit(0)
+
+
+# -- a step switch ---------------------------------------------------------------------------------------------
+
+def switch() -> list[Row]:
+    got = _child("switch", timeout=600)
+    first, back = got["first"], got["return"]
+    worst = max(max(first.values()), max(back.values()))
+    slowest = max(first, key=first.get)
+    return [Row("a step switch at 120x40, from the key to the step drawn: first visit (the pane built) and a return "
+                "(median of 5 per step, canned results: the frame's own cost)",
+                f"worst {worst:.0f} ms (first visits: median {statistics.median(first.values()):.0f} ms, slowest "
+                f"{slowest} {first[slowest]:.0f} ms; returns: median {statistics.median(back.values()):.0f} ms)",
+                "≤ 30 ms", worst <= 30, f"+{worst - 30:.0f} ms" if worst > 30 else "", "step switch")]
+
+
+def _child_switch() -> None:
+    sys.path.insert(0, str(ROOT / "tests" / "wizard"))
+    from canned import CannedRecovery  # the wizard's own test double: every answer canned, no network
+    from sfwizard.screens.app import WizardApp
+
+    firsts: dict[str, list[float]] = {}
+    returns: dict[str, list[float]] = {}
+
+    async def shown(p: Any, step: str) -> float:
+        frame = p.app.frame
+        drawn = asyncio.Event()
+        t = time.perf_counter()
+        frame.go(step)
+        while not (frame.pane is not None and frame.pane.ready and frame.pane.STEP == step):
+            await asyncio.sleep(0)
+        p.app.call_after_refresh(drawn.set)
+        await drawn.wait()
+        return (time.perf_counter() - t) * 1000
+
+    for _round in range(5):
+        rec = CannedRecovery("gainsight-px", "report")
+        app = WizardApp(recovery=rec)
+
+        async def walk(p: Any, rec: Any = rec) -> None:
+            while p.app.frame.pane is None or not p.app.frame.pane.ready:
+                await p.pause(0.02)
+            await p.pause(0.3)
+            steps = [s.id for s in rec.navigator.steps if s.id != "report"]
+            for step in steps:  # first visits
+                firsts.setdefault(step, []).append(await shown(p, step))
+                await p.pause(0.3)  # the pane's canned work lands between switches, as a person reads
+            for step in steps:  # returns
+                await shown(p, "report")
+                await p.pause(0.1)
+                returns.setdefault(step, []).append(await shown(p, step))
+                await p.pause(0.1)
+            p.app.exit()
+
+        app.run(headless=True, size=(120, 40), auto_pilot=walk)
+    print(json.dumps({"first": {k: statistics.median(v) for k, v in firsts.items()},
+                      "return": {k: statistics.median(v) for k, v in returns.items()}}))
+    sys.stdout.flush()
     os._exit(0)
 
 
@@ -576,7 +633,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         runs: dict[str, Callable[[], list[Row]]] = {
-            "startup": startup, "check": check, "calls": lambda: calls(folder), "memory": lambda: memory(folder),
+            "startup": startup, "switch": switch, "check": check, "calls": lambda: calls(folder),
+            "memory": lambda: memory(folder),
             "stall": lambda: stall(folder), "rates": lambda: rates(folder), "load": load, "sandbox": sandbox_figures}
         for name in chosen:
             t = time.perf_counter()

@@ -193,10 +193,19 @@ def open_sandbox(info: dict[str, Any], profile: str | None = None, *, snapshot: 
         px_api_key=info["px_api_key"], status_url=info["status_url"], ca_cert=info["ca_cert"])
     demo = DemoInfo(scenario=scenario, admin_url=info["admin_url"], login_url=info["login_url"],
                     ca_cert=info["ca_cert"], declared_egress=info.get("declared_egress"))
-    # A demo keeps its sign-in in memory only; a refresh (expire-token fault) rotates it there.
+    # A demo keeps its sign-in in memory only; a refresh (expire-token fault) rotates it there. The sandbox's
+    # state (what the vendors' screens show) is read in the same round trip as who and where.
+    got: dict[str, Any] = {}
+
+    def read_facts(client: IntegrationClient) -> None:
+        try:
+            got["facts"] = sandbox_facts(client, info)
+        except BaseException as exc:  # noqa: BLE001 - read again below, where its error is raised as usual
+            got["error"] = exc
+
     with connect(profile or info.get("profile") or "gainsight-px", endpoints, tokens=tokens,
-                 demo=demo, cancel=cancel) as conn:
-        facts = sandbox_facts(conn.client, info)
+                 demo=demo, cancel=cancel, beside=read_facts) as conn:
+        facts = got["facts"] if "facts" in got else sandbox_facts(conn.client, info)
         conn.snapshot = snapshot or demo_snapshot(conn.client, info, facts)
         conn.demo = dataclasses.replace(demo, disconnected_at=_alert_time(facts), latest_versions=_latest(facts, conn))
         yield conn

@@ -84,17 +84,29 @@ class DemoInfo:
     latest_versions: dict[str, str] | None = None
 
 
-def read_identity(client: IntegrationClient) -> SignedIn:
-    """One Organization query and one userinfo call."""
+def read_identity(client: IntegrationClient, *, beside: Callable[[], Any] | None = None) -> SignedIn:
+    """One Organization query and one userinfo call, sent together: opening a connection costs one round trip.
+    ``beside``: one more read sent in the same round (a demo's sandbox state), done by the time this returns."""
+    from concurrent.futures import ThreadPoolExecutor
+
     sf = client.salesforce
     if sf is None:
         raise SfwizardError("not signed in to Salesforce", "sign in first: sfwizard login", fix="connect.sign_in")
-    rows = sf.query(f"SELECT {ORG_FIELDS} FROM Organization")
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="identity") as pool:
+        rows_f = pool.submit(sf.query, f"SELECT {ORG_FIELDS} FROM Organization")
+        me_f = pool.submit(sf.userinfo)
+        if beside is not None:
+            pool.submit(beside)
+        try:
+            rows = rows_f.result()
+        except BaseException:
+            me_f.cancel()
+            raise
+        me = me_f.result()
     if not rows:
         raise SfwizardError("Salesforce answered no Organization row for this sign-in",
                             "sign in again: sfwizard login", fix="connect.sign_in")
     org = rows[0]
-    me = sf.userinfo()
     return SignedIn(org_id=str(org["Id"]), org_name=str(org.get("Name") or ""),
                     instance=str(org.get("InstanceName") or ""), is_sandbox=bool(org.get("IsSandbox")),
                     edition=str(org.get("OrganizationType") or ""), user_id=str(me.get("user_id") or ""),
@@ -170,7 +182,8 @@ def refresher(tokens: TokenSet, save: Callable[[TokenSet], Any], ca_cert: str | 
 
 def connect(profile: str, endpoints: Endpoints, *, tokens: TokenSet | None = None,
             save: Callable[[TokenSet], Any] | None = None, snapshot: Snapshot | None = None,
-            demo: DemoInfo | None = None, cancel: CancelToken | None = None) -> Connection:
+            demo: DemoInfo | None = None, cancel: CancelToken | None = None,
+            beside: Callable[[IntegrationClient], Any] | None = None) -> Connection:
     """Build the client, read who and where once, and hand back the Connection (closed on failure).
 
     A failure that is itself a diagnosis — the org's API limit used up, the signed-in user's password expired,
@@ -182,7 +195,7 @@ def connect(profile: str, endpoints: Endpoints, *, tokens: TokenSet | None = Non
         refresh = refresher(tokens, save or (lambda _t: None), endpoints.ca_cert)
     client = IntegrationClient(profile, endpoints, refresh=refresh, cancel=cancel)
     try:
-        identity = read_identity(client)
+        identity = read_identity(client, beside=(lambda: beside(client)) if beside is not None else None)
     except BaseException as exc:
         try:
             if diagnosable(exc):

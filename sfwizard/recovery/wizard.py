@@ -451,6 +451,9 @@ class Recovery:
                 "disconnected_at": parse(self.session.disconnected_at)}
 
     def step_checks(self, step_id: str) -> list[str]:
+        """The checks a step shows; none for a pane that is no step of the recovery (the settings)."""
+        if step_id not in {s.id for s in self.navigator.steps}:
+            return []
         return self.navigator.checks_of(step_id)
 
     def check_titles(self) -> dict[str, str]:

@@ -230,3 +230,28 @@ def test_a_search_retyped_fast_searches_what_was_typed_last(driver_for) -> None:
         drive(app, driver_for, body)
     finally:
         Recovery.run_checks = real  # type: ignore[method-assign]
+
+
+def test_the_state_moving_while_the_settings_pane_exists_never_crashes(driver_for) -> None:
+    """Found by the random walk: a sign-in after the settings pane had been opened (g) made every pane redraw,
+    the settings pane too — which is no step, and the redraw asked for its checks (KeyError, the wizard down)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from canned import CannedRecovery
+
+    rec = CannedRecovery("gainsight-px", "before")
+    app = WizardApp(recovery=rec)
+
+    async def body(d) -> None:  # noqa: ANN001
+        await d.until(lambda: app.frame.pane is not None and app.frame.pane.ready, "step 1", 10)
+        await d.press("g")
+        await d.until(lambda: app.frame.in_settings and app.frame.pane.ready, "the settings", 10)
+        await d.press("escape")
+        await d.until(lambda: app.frame.step == "before", "back on step 1", 10)
+        rec.changed()  # as a new sign-in does
+        await d.pilot.pause(0.2)
+        assert app.is_running and app._exception is None
+
+    drive(app, driver_for, body)

@@ -185,6 +185,8 @@ class Walk(RuleBasedStateMachine):
         pane = frame.pane
         if pane is None or not pane.ready:
             return await self._settle()
+        if frame.in_settings:  # the settings pane (g): back to the step
+            return await self._press("escape", "escape")
         if rec.navigator.gate(frame.step).open and frame.check_action("next", ()):
             return await self._press("n")
         if frame.step == "connect" and rec.signed_in is None:
@@ -193,6 +195,8 @@ class Walk(RuleBasedStateMachine):
             first = rec.vendor is not None and not self.read_off and pane.draft is not None
             self.read_off = self.read_off or first
             return await self._press("v" if first else "w")
+        if frame.step == "security" and frame.check_action("confirm", ()):
+            return await self._press("c")  # what only a person can say of the review (then Avery, Enter)
         if frame.check_action("confirm", ()):
             return await self._press("c")
         if frame.check_action("vendor", ()):
