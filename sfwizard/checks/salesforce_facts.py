@@ -113,7 +113,12 @@ class SalesforceFacts(SalesforceReads):
 
     def app_logins(self) -> list[dict[str, Any]]:
         """The app's recent logins, successes and failures (LoginHistory keeps six months)."""
-        return self.memo("app_logins", lambda: self.query(logins_soql(self.profile.connected_app)))
+        app = self.profile.connected_app
+
+        def mine() -> list[dict[str, Any]]:
+            rows = self.query(logins_soql(app))
+            return [r for r in rows if str(r.get("Application") or "").lower() == app.lower()][:50]
+        return self.memo("app_logins", mine)
 
     def integration_user_soql(self) -> str | None:
         """How the integration user is found without another read first: by the snapshot's username."""

@@ -49,6 +49,15 @@ def tokens_soql(app: str) -> str:
             f"FROM OauthToken WHERE AppName = {soql_quote(app)} ORDER BY LastUsedDate DESC NULLS LAST LIMIT 500")
 
 
+# OAuth logins (a connected app's, refresh-token logins included) carry these login types.
+OAUTH_LOGIN_TYPES = ("Remote Access 2.0", "Remote Access Client")
+APP_LOGINS_SAMPLE = 200
+
+
 def logins_soql(app: str) -> str:
+    """The org's recent OAuth logins; the app's are picked from them by ``app_logins`` (LoginHistory cannot be
+    filtered on Application — Salesforce refuses it: the field is Group and Sort, not Filter)."""
+    types = ", ".join(soql_quote(t) for t in OAUTH_LOGIN_TYPES)
     return ("SELECT Id, UserId, LoginTime, LoginType, Status, Application FROM LoginHistory "
-            f"WHERE Application = {soql_quote(app)} AND LoginTime = LAST_N_DAYS:30 ORDER BY LoginTime DESC LIMIT 50")
+            f"WHERE LoginType IN ({types}) AND LoginTime = LAST_N_DAYS:30 ORDER BY LoginTime DESC "
+            f"LIMIT {APP_LOGINS_SAMPLE}")

@@ -262,6 +262,11 @@ class Recovery:
         mappings step wants a snapshot of the org signed in to; the checklist step opens when every item is
         proven, confirmed or not applicable."""
         if step_id == "mappings":
+            wrong = self.navigator.results.get("identity.signed_in_org")
+            if wrong is not None and wrong.status == Status.FAIL:
+                return Gate(False, "sfwizard is signed in to another org than the one the platform's data lives in "
+                                   f"(step 2: {wrong.summary}): sign in there first — a snapshot taken here would "
+                                   "describe the wrong org", "org.wrong_for_snapshot", wrong.id)
             elsewhere = self.snapshot_elsewhere()
             if elsewhere is not None:
                 return Gate(False, f"the snapshot is of {elsewhere[0]}, but sfwizard is signed in to {elsewhere[1]}: "

@@ -134,7 +134,7 @@ def _field_describe(ctx: Ctx, s: SObjectDef, f: FieldDef) -> dict[str, Any]:
         "defaultedOnCreate": f.type == "boolean" or f.name == "OwnerId" or f.name in _SYSTEM_FIELDS,
         "dependentPicklist": False, "deprecatedAndHidden": False, "digits": 9 if f.type == "int" else 0,
         "displayLocationInDecimal": False, "encrypted": False, "externalId": f.external_id,
-        "extraTypeInfo": None, "filterable": f.type != "textarea", "filteredLookupInfo": None,
+        "extraTypeInfo": None, "filterable": f.type != "textarea" and f.filterable, "filteredLookupInfo": None,
         "formulaTreatNullNumberAsZero": False,
         "groupable": f.type not in ("textarea", "double", "currency", "percent", "datetime"),
         "highScaleNumber": False, "htmlFormatted": False, "idLookup": f.name == "Id" or f.external_id,

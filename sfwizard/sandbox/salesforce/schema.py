@@ -9,7 +9,7 @@ from sfwizard.sandbox.salesforce.store import FieldDef, SObjectDef
 def F(name: str, type_: str, length: int = 0, *, label: str = "", ref: str | tuple[str, ...] = (),
       rel: str | None = None, ro: bool = False, nillable: bool = True, custom: bool | None = None,
       picklist: tuple[str, ...] = (), name_field: bool = False, create_only: bool = False,
-      formula: str = "") -> FieldDef:
+      formula: str = "", filterable: bool = True) -> FieldDef:
     """One field; a ``formula`` makes it a formula field (calculated, never createable or updateable)."""
     ro = ro or bool(formula)
     refs = (ref,) if isinstance(ref, str) and ref else tuple(ref)
@@ -22,7 +22,7 @@ def F(name: str, type_: str, length: int = 0, *, label: str = "", ref: str | tup
         updateable=not ro and not create_only, createable=not ro, nillable=nillable,
         custom=name.endswith("__c") if custom is None else custom,
         reference_to=refs, relationship_name=rel, picklist_values=picklist, name_field=name_field,
-        formula=formula,
+        formula=formula, filterable=filterable,
     )
 
 
@@ -160,9 +160,12 @@ def standard_objects() -> list[SObjectDef]:
         _obj("LoginHistory", "Login History", [
             F("UserId", "reference", ro=True), F("LoginTime", "datetime", ro=True),
             F("LoginType", "picklist", ro=True), F("SourceIp", "string", 39, ro=True),
-            F("Status", "string", 128, ro=True), F("Application", "string", 64, ro=True),
-            F("Browser", "string", 64, ro=True), F("Platform", "string", 64, ro=True),
-            F("LoginUrl", "string", 120, ro=True), F("ApiType", "string", 32, ro=True),
+            # Salesforce's object reference: Application, Browser, Platform and ApiType are Group and Sort, not
+            # Filter — a WHERE on them is refused ("can not be filtered in a query call").
+            F("Status", "string", 128, ro=True), F("Application", "string", 64, ro=True, filterable=False),
+            F("Browser", "string", 64, ro=True, filterable=False), F("Platform", "string", 64, ro=True,
+                                                                      filterable=False),
+            F("LoginUrl", "string", 120, ro=True), F("ApiType", "string", 32, ro=True, filterable=False),
         ], setup=True, owner=False, writable=False),
         _obj("KnowledgeArticleVersion", "Knowledge Article Version", [
             F("KnowledgeArticleId", "reference", ro=True), F("Title", "string", 255, name_field=True),

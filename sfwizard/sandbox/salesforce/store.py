@@ -34,6 +34,7 @@ class FieldDef:
     external_id: bool = False
     name_field: bool = False
     formula: str = ""  # a formula field's text (calculated: read-only, computed per record)
+    filterable: bool = True  # False: a WHERE on it is refused, as Salesforce refuses it (LoginHistory.Application)
 
 
 @dataclass

@@ -210,7 +210,7 @@ class _Scope:
 
     def _comparison(self, c: Comparison) -> Predicate:
         res = self.resolve(c.field)
-        if _long_text(res.field):
+        if _long_text(res.field) or not res.field.filterable:
             raise self._refuse(res, "filtered")
         get, kind = res.getter(self.org), res.kind
         norm = _norm(kind)
