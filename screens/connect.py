@@ -96,7 +96,10 @@ class Step(StepPane):
                                       markup=False))
             first = next((i for i, c in enumerate(ways) if c.available), -1)
             for i, c in enumerate(ways):
-                label = c.label + (" again" if who is not None and c.method == "browser" else "")
+                label = c.label
+                if who is not None and c.method == "browser":  # "Sign in with the browser again (…)"
+                    head, sep, tail = label.partition(" (")
+                    label = f"{head} again{sep}{tail}"
                 widgets.append(Button(f"{i + 1} · {flat(label)}", name=f"way-{i + 1}", compact=True,
                                       disabled=not c.available, variant="primary" if i == first else "default"))
                 if not c.available:

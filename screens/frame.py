@@ -50,7 +50,8 @@ class WizardScreen(Screen[None]):
         Binding("r", "rerun", "Re-run"),
         Binding("c", "confirm", "Confirm"),
         Binding("v", "vendor", "Do it (demo)"),
-        Binding("g", "settings", "Settings"),
+        Binding("g", "settings", "Settings"),  # shown on the first two steps (what a first run needs) …
+        Binding("g", "settings_anywhere", "Settings", show=False),  # … and works from any step
         Binding("escape", "stop", "Stop", show=False),
         Binding("f1", "explain", "Why/runbook", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False, priority=True),
@@ -183,6 +184,9 @@ class WizardScreen(Screen[None]):
         self.go("settings")
         self.return_to = self.return_to or self.rec.navigator.current_id
 
+    def action_settings_anywhere(self) -> None:
+        self.action_settings()
+
     def leave_settings(self) -> None:
         if self.in_settings and self.rec is not None:
             self.go(self.rec.navigator.current_id)
@@ -272,12 +276,14 @@ class WizardScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         rec, pane = self.rec, self.pane
-        if action not in ("next", "back", "skip", "rerun", "confirm", "vendor", "stop", "explain", "settings"):
+        if action not in ("next", "back", "skip", "rerun", "confirm", "vendor", "stop", "explain", "settings",
+                          "settings_anywhere"):
             return True
         if rec is None or pane is None or not pane.ready:
             return False
-        if action == "settings":  # shown on the first two steps (what a first run needs), usable from any
-            return (True if self.step in ("before", "connect") else None) if not self.in_settings else False
+        if action in ("settings", "settings_anywhere"):  # one binding shown on steps 1-2, the other everywhere else
+            first = self.step in ("before", "connect")
+            return not self.in_settings and (first if action == "settings" else not first)
         if self.in_settings:
             return True if action == "stop" else False
         if action == "next":  # a watch (looking every few seconds) never holds Next; a job under way does

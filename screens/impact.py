@@ -59,7 +59,7 @@ class Step(StepPane):
             self.query_one("#shared", Indented).show([("", "", flat(p.shared_token))])
             self.query_one("#large", Indented).show([("", "", flat(p.large_tenant))])
         runs = rec.navigator.results.get("flow.schedule")
-        upcoming = (runs.evidence.get("next_runs") if runs else None) or []
+        upcoming = ((runs.evidence.get("next_runs") if runs else None) or []) if p.schedule_gmt else []
         self.query_one("#next-runs", Indented).show(
             [("Next: ", "      ", "; ".join(f"{flat(r['activity'])} {r['local']} ({r['gmt']})"
                                             for r in upcoming[:3]))] if upcoming else

@@ -215,6 +215,8 @@ class GateBar(Static):
             text = Content("setting up…")
         elif gate.open:
             text = Content.assemble(("Next ▶ ", "bold"), "ready")
+        elif gate.code == "settings":
+            text = Content.assemble(("Settings ", "bold"), ("· ", "dim"), self.reason.removeprefix("settings: "))
         elif gate.code == "action.pending":
             words = self.reason.removeprefix("waiting for ")
             text = Content.assemble(("Waiting for ", "bold"), words)

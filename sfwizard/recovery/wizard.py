@@ -1153,6 +1153,8 @@ class BackfillWindow:
     def words(self) -> str:
         """One line for the header and the Impact step: the deadline in local time and UTC, and what is left."""
         local, utc = self.deadline_local, self.deadline
+        if local.utcoffset() == utc.utcoffset():  # the person's time is UTC: said once
+            return f"Backfill deadline {utc:%Y-%m-%d %H:%M} UTC — {self.left_words()}"
         return (f"Backfill deadline {local:%Y-%m-%d %H:%M} {local:%Z} ({utc:%H:%M} UTC"
                 + (f", {utc:%Y-%m-%d}" if utc.date() != local.date() else "") + f") — {self.left_words()}")
 

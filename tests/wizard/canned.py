@@ -87,6 +87,8 @@ class CannedRecovery(Recovery):
                 self.navigator.record(self._answers(self.step_checks(earlier)))
         if signed_in:
             session.facts["signed_in"] = {"value": WHO.username, "at": "2026-11-20T15:05:00+00:00"}
+        if profile == "skilljar":  # the dashboard's alert, as read at Connect: the Backfill window is known
+            session.disconnected_at = EVIDENCE["skilljar.backfill_window"]["disconnected_at"]
 
     # -- identity and checks, canned ---------------------------------------------------------------------------
     @property
