@@ -231,3 +231,32 @@ def evidence_text(result: Any) -> str:
     if result.evidence:
         lines += ["", "evidence:", json.dumps(result.evidence, indent=2, default=str, ensure_ascii=False)]
     return "\n".join(lines)
+
+
+class DisconnectDialog(FormDialog):
+    """Skilljar's disconnect time, as the dashboard's alert shows it (no API does): typed, or corrected."""
+
+    AUTO_FOCUS = "#when"
+
+    def __init__(self, current: str = "") -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("When did the integration disconnect?", classes="dialog-title")
+            yield Static("As the Skilljar dashboard's alert shows it, in your time: 2026-11-20 14:30. The 21-day "
+                         "Backfill window runs from it.", classes="muted")
+            yield Field(value=self.current, placeholder="2026-11-20 14:30", id="when")
+            yield from self.form_end("Use this time")
+
+    def submit(self, values: dict[str, str]) -> None:
+        from datetime import datetime
+
+        text = values.get("when", "").strip()
+        try:
+            moment = datetime.fromisoformat(text.replace(" ", "T"))
+        except ValueError:
+            self.problem("write the time as 2026-11-20 14:30 (your time)")
+            return
+        self.dismiss(moment if moment.tzinfo else moment.astimezone())

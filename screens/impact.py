@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from .pane import StepPane
@@ -19,6 +22,7 @@ class ScheduleTable(FitTable):
 
 class Step(StepPane):
     STEP = "impact"
+    BINDINGS = [Binding("t", "disconnect_time", "Disconnect time")]
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="deadline", classes="card", markup=False)
@@ -81,10 +85,34 @@ class Step(StepPane):
         if w is None:
             card.update(f"Skilljar's self-service Backfill works for {rec.profile.backfill.get('window_days', 21)} "
                         "days from the disconnect. The disconnect time is not known yet: the dashboard's alert "
-                        "shows it (the Backfill step asks for it, t changes it there).")
+                        "shows it — t types it here.")
             return
         card.add_class({"ok": "-good", "amber": "-warn"}.get(w.level, "-bad"))
-        lines = [w.words(), f"Disconnected {w.disconnected_at.astimezone():%Y-%m-%d %H:%M %Z} ({w.source})."]
+        lines = [w.words(), f"Disconnected {w.disconnected_at.astimezone():%Y-%m-%d %H:%M %Z} ({w.source}) — t "
+                            "changes it."]
         if w.passed:
             lines.append(f"Past the window only Skilljar Support can backfill: {flat(rec.profile.support)}")
         card.update("\n".join(lines))
+
+    # -- the disconnect time (the window's start), typed or corrected -----------------------------------------
+    def action_disconnect_time(self) -> None:
+        from .dialogs import DisconnectDialog
+
+        w = self.rec.backfill_window()
+        current = f"{w.disconnected_at.astimezone():%Y-%m-%d %H:%M}" if w is not None else ""
+        self.wizard.open_dialog(DisconnectDialog(current), self._disconnect_set)
+
+    def _disconnect_set(self, moment: Any) -> None:
+        from sfwizard.errors import SfwizardError
+
+        if moment is None:
+            return
+        try:
+            self.rec.set_disconnected_at(moment, source="typed from the dashboard's alert")
+        except SfwizardError as exc:
+            self.notify(flat(exc.message), severity="warning", markup=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "disconnect_time":
+            return self.rec.profile.backfill is not None
+        return True

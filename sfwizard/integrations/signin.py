@@ -482,10 +482,13 @@ REDACTED = "[REDACTED]"  # what `sf org display` prints in place of the token si
 
 
 def sf_cli_path() -> str | None:
-    """The Salesforce CLI: SFWIZARD_SF_CLI when set, else ``sf`` on the PATH."""
+    """The Salesforce CLI: SFWIZARD_SF_CLI when set (and there), else ``sf`` on the PATH; None when neither is."""
     import os
 
-    return os.environ.get("SFWIZARD_SF_CLI") or shutil.which("sf")
+    given = os.environ.get("SFWIZARD_SF_CLI")
+    if given:
+        return given if os.path.isfile(given) else None
+    return shutil.which("sf")
 
 
 def looks_redacted(token: str) -> bool:
