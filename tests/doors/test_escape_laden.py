@@ -151,3 +151,58 @@ def test_printable_text_is_unchanged(text: str) -> None:
                                        ("\u202e", "\\u202e"), ("\ud800", "\\ud800"), ("Zoë 東京 🙂", "Zoë 東京 🙂")])
 def test_inert_writes_each_control_out(raw: str, shown: str) -> None:
     assert inert(raw) == shown
+
+
+def test_an_escape_laden_scenario_through_the_wizard(tmp_path: Path) -> None:
+    """The same scenario in the wizard: the header's org, the status page card and the platform's error on the
+    sync step shown as text — no raw control character in anything drawn (a screen dump), escapes written out."""
+    import asyncio
+
+    from sfwizard.screens.app import WizardApp
+    from textual.widgets import Static
+
+    from sfwizard.cli import WizardOptions
+
+    scenario = tmp_path / "escape-laden.yaml"
+    scenario.write_text(SCENARIO)
+    app = WizardApp(WizardOptions(demo=True, scenario=str(scenario)))
+    seen: list[str] = []
+
+    async def until(pilot, cond, limit: float = 60) -> None:  # noqa: ANN001
+        for _ in range(int(limit / 0.05)):
+            if cond():
+                return
+            await pilot.pause(0.05)
+        raise AssertionError("waited too long")
+
+    def snap() -> None:
+        seen.append(app.export_screenshot())
+        seen.extend(str(w.render()) for w in app.screen.query(Static))
+        seen.append(app.frame.query_one("#header").org_text)
+
+    async def main() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.recovery is not None and "before.status_page" in
+                        app.recovery.navigator.results)
+            await pilot.pause(0.3)
+            snap()  # the status page's text on step 1
+            app.recovery.navigator.session.completed.append("before")
+            app.frame.go_to("connect")
+            await until(pilot, lambda: app.frame.pane.ready and app.frame.pane.choices is not None)
+            await pilot.press("1")
+            await until(pilot, lambda: bool(app.frame.pane.url))
+            await pilot.press("v")
+            await until(pilot, lambda: app.recovery.signed_in is not None)
+            await pilot.pause(0.5)
+            snap()  # the org's name, in the header and the identity card
+            app.recovery.navigator.session.completed += ["connect", "impact", "mappings", "security", "reauthorize"]
+            app.frame.go_to("troubleshoot")  # every check, the platform's lastError among them
+            await until(pilot, lambda: app.frame.pane.ready and not app.frame.pane.workers_running(), 90)
+            await pilot.pause(0.5)
+            snap()
+
+    asyncio.run(main())
+    drawn = "\n".join(seen)
+    raw = RAW.findall(drawn.replace("\n", "").replace("\t", ""))  # newlines and tabs are layout, not escapes
+    assert not raw, sorted({repr(c) for c in raw})
+    assert "Northwind" in drawn and "\\x1b" in drawn  # the escapes written out, readable

