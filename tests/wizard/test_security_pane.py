@@ -83,3 +83,32 @@ def test_the_least_privilege_permission_set_is_written_never_applied(driver_for)
         assert (path.stat().st_mode & 0o077) == 0  # private to the user
 
     drive(app, driver_for, body)
+
+
+@pytest.mark.usefixtures("fast_waits")
+def test_a_hardening_step_applied_in_setup_turns_its_row_green_by_itself(driver_for) -> None:
+    """While the step is on screen the review is read again every few seconds: the refresh-token policy set in
+    Salesforce's Setup (the sandbox's stand-in page) turns sec.refresh_policy green with no key pressed."""
+    import httpx
+
+    from sfwizard.integrations.transport import ssl_context
+
+    app = WizardApp(WizardOptions(demo=True, scenario="skilljar-recent"))
+
+    async def body(d: Any) -> None:
+        await to_security(d)
+        await d.until(lambda: "sec.refresh_policy" in d.rec.navigator.results, "the policy row", 30)
+        assert d.rec.navigator.results["sec.refresh_policy"].status.value == "warn"
+        demo = d.rec.demo
+        with httpx.Client(verify=ssl_context(demo.ca_cert), timeout=10) as c:
+            resp = c.post(demo.admin_url.rstrip("/") + "/__sandbox__/security/refresh-policy",
+                          json={"app": "Skilljar", "policy": "expire_if_unused", "period": 90, "unit": "days"})
+        assert resp.status_code == 200, resp.text
+        keys = d.keys
+        await d.until(lambda: d.rec.navigator.results.get("sec.refresh_policy") is not None
+                      and d.rec.navigator.results["sec.refresh_policy"].status.value == "pass", "green by itself", 30)
+        assert d.keys == keys  # no key pressed
+        table = d.pane.query_one("#checks")
+        await d.until(lambda: table.get_cell("sec.refresh_policy", "status").plain == "pass", "the row redrawn", 10)
+
+    drive(app, driver_for, body)
