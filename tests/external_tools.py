@@ -63,3 +63,31 @@ def _marked(marks: list[Any]) -> Callable[[F], F]:
 
 real_browser = _marked(REAL_BROWSER)  # a test that drives Chromium: slow, skipped where it cannot run
 real_cli = _marked(REAL_CLI)  # a test that runs the real `sf`: slow, skipped where it is not installed
+
+
+def sf_env(info: dict[str, Any], home: Path) -> dict[str, str]:
+    """What the real `sf` runs with against a sandbox: a scratch HOME, the sandbox's CA, no telemetry, no update
+    check, the generic keychain (REFERENCE.md), and SFWIZARD_SF_CLI pointing at it."""
+    return {"HOME": str(home), "NODE_EXTRA_CA_CERTS": info["ca_cert"], "SF_USE_GENERIC_UNIX_KEYCHAIN": "true",
+            "SF_DISABLE_TELEMETRY": "true", "SF_SKIP_NEW_VERSION_CHECK": "true", "SF_AUTOUPDATE_DISABLE": "true",
+            "SFWIZARD_SF_CLI": str(REAL_SF)}
+
+
+def sf_login_to_sandbox(info: dict[str, Any], env: dict[str, str], alias: str = "sbx") -> None:
+    """`sf org login access-token --alias ALIAS` against the sandbox, with a token of its admin (password grant)."""
+    import subprocess
+
+    import httpx
+
+    from sfwizard.integrations.transport import ssl_context
+
+    with httpx.Client(verify=ssl_context(info["ca_cert"]), timeout=10) as c:
+        token = c.post(info["login_url"] + "/services/oauth2/token", data={
+            "grant_type": "password", "client_id": info["client_id"], "client_secret": info["client_secret"],
+            "username": info["username"], "password": info["password"]}).json()["access_token"]
+    environ = {k: v for k, v in os.environ.items() if k != "SF_TEMP_SHOW_SECRETS"}
+    done = subprocess.run([str(REAL_SF), "org", "login", "access-token", "--instance-url", info["instance_url"],
+                           "--no-prompt", "--alias", alias, "--json"],
+                          env={**environ, **env, "SF_ACCESS_TOKEN": token}, capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr

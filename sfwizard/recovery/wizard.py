@@ -443,15 +443,7 @@ class Recovery:
         return self.navigator.record(results, basis)
 
     def _times(self) -> dict[str, Any]:
-        def parse(value: Any) -> datetime | None:
-            if not value:
-                return None
-            try:
-                dt = datetime.fromisoformat(str(value))
-            except ValueError:
-                return None
-            return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
+        parse = _parsed
         return {"reauthorized_at": parse(self.session.reauthorized_at),
                 "disconnected_at": parse(self.session.disconnected_at)}
 

@@ -264,38 +264,27 @@ def test_no_secret_in_the_sf_listing_fixture() -> None:
 
 # -- the real Salesforce CLI, logged in to the sandbox: listed, chosen, signed in with ------------------------------
 
-from external_tools import REAL_SF, real_cli  # noqa: E402 - the slow test's tools, beside it
+from external_tools import real_cli  # noqa: E402 - the slow test's tools, beside it
 
 
 @real_cli
 def test_a_real_cli_login_is_listed_and_signs_the_wizard_in(start_sandbox, tmp_path, monkeypatch) -> None:
     """A fresh HOME, `sf org login access-token --alias sbx` (REFERENCE.md), then the Connect step's first choice
     is that login, and choosing it signs the wizard in with that alias — no client id, nothing edited by hand."""
-    import subprocess
+    from external_tools import sf_env, sf_login_to_sandbox
 
-    import httpx
-
-    from sfwizard.integrations.transport import ssl_context
     from sfwizard.recovery.session import RecoverySession
     from sfwizard.recovery.wizard import Recovery
 
     sb = start_sandbox("revoked-token")
     info = sb.info()
-    with httpx.Client(verify=ssl_context(info["ca_cert"]), timeout=10) as c:
-        token = c.post(info["login_url"] + "/services/oauth2/token", data={
-            "grant_type": "password", "client_id": info["client_id"], "client_secret": info["client_secret"],
-            "username": info["username"], "password": info["password"]}).json()["access_token"]
     home = tmp_path / "home"
     home.mkdir()
-    for key, value in {"HOME": str(home), "NODE_EXTRA_CA_CERTS": info["ca_cert"], "SF_DISABLE_TELEMETRY": "true",
-                       "SF_USE_GENERIC_UNIX_KEYCHAIN": "true", "SF_SKIP_NEW_VERSION_CHECK": "true",
-                       "SF_AUTOUPDATE_DISABLE": "true", "SFWIZARD_SF_CLI": str(REAL_SF)}.items():
+    env = sf_env(info, home)
+    for key, value in env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("SF_TEMP_SHOW_SECRETS", raising=False)
-    done = subprocess.run([str(REAL_SF), "org", "login", "access-token", "--instance-url", info["instance_url"],
-                           "--no-prompt", "--alias", "sbx", "--json"], env={**os.environ, "SF_ACCESS_TOKEN": token},
-                          capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stdout + done.stderr
+    sf_login_to_sandbox(info, env)
     form = SetupForm.load("gainsight-px")
     form.set("ca_cert", info["ca_cert"])
     setup = form.setup()

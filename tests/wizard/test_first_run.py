@@ -20,7 +20,7 @@ from sfwizard.cli import WizardOptions
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
-from external_tools import REAL_SF, real_cli  # noqa: E402
+from external_tools import real_cli, sf_env, sf_login_to_sandbox  # noqa: E402
 
 SIZE = (100, 32)
 
@@ -136,27 +136,13 @@ def test_a_first_real_run_gets_to_step_3_with_an_existing_cli_login(start_sandbo
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """`sf org login access-token --alias sbx` done before (a Salesforce admin's machine): the Connect step lists
     the login first, and choosing it signs the wizard in — no client id, no connected app."""
-    import subprocess
-
-    import httpx
-
-    from sfwizard.integrations.transport import ssl_context
-
     info = start_sandbox("revoked-token").info()
-    with httpx.Client(verify=ssl_context(info["ca_cert"]), timeout=10) as c:
-        token = c.post(info["login_url"] + "/services/oauth2/token", data={
-            "grant_type": "password", "client_id": info["client_id"], "client_secret": info["client_secret"],
-            "username": info["username"], "password": info["password"]}).json()["access_token"]
     home = tmp_path / "home"
     home.mkdir()
-    for key, value in {"HOME": str(home), "NODE_EXTRA_CA_CERTS": info["ca_cert"], "SF_DISABLE_TELEMETRY": "true",
-                       "SF_USE_GENERIC_UNIX_KEYCHAIN": "true", "SF_SKIP_NEW_VERSION_CHECK": "true",
-                       "SF_AUTOUPDATE_DISABLE": "true", "SFWIZARD_SF_CLI": str(REAL_SF)}.items():
+    env = sf_env(info, home)
+    for key, value in env.items():
         monkeypatch.setenv(key, value)
-    done = subprocess.run([str(REAL_SF), "org", "login", "access-token", "--instance-url", info["instance_url"],
-                           "--no-prompt", "--alias", "sbx", "--json"], env={**os.environ, "SF_ACCESS_TOKEN": token},
-                          capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stdout + done.stderr
+    sf_login_to_sandbox(info, env)
     app = WizardApp(WizardOptions())
     started = time.perf_counter()
 
