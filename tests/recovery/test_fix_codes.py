@@ -49,7 +49,7 @@ def test_every_error_a_wizard_user_meets_has_a_fix_code(module: str) -> None:
 def test_every_fix_code_in_the_source_is_in_the_catalogue() -> None:
     used = set()
     for path in ROOT.rglob("*.py"):
-        used |= set(re.findall(r'fix="([a-z_.]+)"', path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r'\bfix="([a-z_.]+)"', path.read_text(encoding="utf-8")))
         used |= set(re.findall(r'"(settings\.[a-z_]+|connect\.[a-z_]+)"', path.read_text(encoding="utf-8")))
     assert used - set(FIXES) == set()
 
