@@ -79,6 +79,7 @@ class Step(StepPane):
         self.problems_for: tuple[Any, ...] | None = None  # (org, user, rows) the problems were judged on
         self.deleted: list[tuple[int, FieldMapping]] = []  # for undo
         self.dirty = False
+        self._kept: Snapshot | None = None  # on a retake: what the person typed, laid over the new draft
 
     def compose_body(self) -> ComposeResult:
         yield Indented(id="elsewhere", classes="card -bad")
@@ -147,7 +148,7 @@ class Step(StepPane):
         self.app.call_from_thread(self._loaded, draft, problems, basis)
 
     def _loaded(self, draft: Snapshot, problems: dict[int, str], basis: tuple[Any, ...]) -> None:
-        kept = getattr(self, "_kept", None)
+        kept = self._kept
         if kept is not None:  # a retake: what the person typed stays, the org's fields are read afresh
             self._kept = None
             draft = dataclasses.replace(draft, matching=kept.matching, custom_objects=kept.custom_objects,

@@ -38,8 +38,9 @@ LEDGER = Ledger()
 
 WINDOW = 12  # a secret leaks when any 12 characters of it appear
 _RUN = re.compile(r"[A-Za-z0-9_\-]{" + str(WINDOW) + ",}")
-# Where a secret is kept on purpose: the sign-in file (when no keychain works). Its mode is still checked.
-KEPT_ON_PURPOSE = ("signin.json",)
+# Where a secret is kept on purpose when no keychain works: the sign-in file and the platform's API key file.
+# Their modes are still checked.
+KEPT_ON_PURPOSE = ("signin.json", "px-api-key")
 
 
 def plant(path: Path, data: bytes | str) -> Path:
