@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from .pane import StepPane
-from .widgets import Indented, actor_label, flat
+from .widgets import Indented, actor_label, flat, say
 
 
 class Step(StepPane):
@@ -39,7 +39,7 @@ class Step(StepPane):
         else:
             lines.append(("", "", "Press c to confirm both admins are here (your name goes into the report)."))
         self.query_one("#people", Indented).show(lines)
-        self.query_one("#duration", Static).update(f"Takes {p.duration}." if p.duration else "")
+        say(self.query_one("#duration", Static), f"Takes {p.duration}." if p.duration else "")
         self.query_one("#absent", Indented).show([("", "", flat(p.absent_admin))])
         self._verdict()
         super().render_state()
@@ -54,7 +54,7 @@ class Step(StepPane):
         if r is None:
             where = rec.setup.status_url if rec.ready.is_set() and rec.setup and rec.setup.status_url else \
                 rec.profile.status_page
-            card.update(f"Reading {rec.profile.vendor}'s status page ({flat(where)})…" if "status_page" not in
+            say(card, f"Reading {rec.profile.vendor}'s status page ({flat(where)})…" if "status_page" not in
                         self.missing() or self.running else f"{rec.profile.vendor}'s status page: not read yet")
             return
         ev = r.evidence
@@ -63,4 +63,4 @@ class Step(StepPane):
         lines += [f"  incident: {flat(i)}" for i in ev.get("unresolved_incidents", [])[:3]]
         if r.status.value in ("fail", "warn") and r.resolution:
             lines.append(f"  → {flat(r.resolution)}")
-        card.update("\n".join(lines))
+        say(card, "\n".join(lines))

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from .pane import StepPane
-from .widgets import FitTable, flat, plain
+from .widgets import FitTable, flat, plain, say
 
 MARK_ICON = {"pass": "✔", "confirmed": "✔", "fail": "✘", "waiting": "·", "n/a": "–"}
 MARK_STYLE = {"pass": "green", "confirmed": "green", "fail": "bold red", "waiting": "yellow", "n/a": "dim"}
@@ -91,7 +91,7 @@ class Step(StepPane):
         done = sum(1 for it in items if it.done)
         failing = sum(1 for it in items if it.mark.value == "fail")
         summary = self.query_one("#summary", Static)
-        summary.update(f"{done} of {len(items)} items done" + (f" · {failing} failing" if failing else "")
+        say(summary, f"{done} of {len(items)} items done" + (f" · {failing} failing" if failing else "")
                        + (" — the recovery is verified." if done == len(items) and items else ""))
         summary.set_class(done == len(items) and bool(items), "-good")
         summary.set_class(failing > 0, "-bad")
@@ -128,7 +128,7 @@ class Step(StepPane):
         detail = self.query_one("#item-detail", Static)
         detail.display = it is not None
         if it is not None:
-            detail.update(f"{it.item.item}\n{it.mark.value}: {flat(it.why)}")
+            say(detail, f"{it.item.item}\n{it.mark.value}: {flat(it.why)}")
 
     @on(DataTable.RowSelected, "#items")
     def _why(self) -> None:

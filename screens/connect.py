@@ -14,7 +14,7 @@ from textual.widgets import Button, Static
 
 from . import messages as m
 from .pane import StepPane
-from .widgets import Indented, flat
+from .widgets import Indented, flat, say
 
 
 class Step(StepPane):
@@ -113,8 +113,8 @@ class Step(StepPane):
         super().render_state()
 
     def _show_url(self, title: str, url: str = "", note: str = "") -> None:
-        self.query_one("#url-title", Static).update(title)
-        self.query_one("#url", Static).update(url)
+        say(self.query_one("#url-title", Static), title)
+        say(self.query_one("#url", Static), url)
         self.query_one("#url-note", Indented).show([("", "", note)] if note else [])
         self.query_one("#waiting").display = bool(title)
         if title:  # at 24 rows the URL is below the fold: bring it into view

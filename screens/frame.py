@@ -67,6 +67,8 @@ class WizardScreen(Screen[None]):
         self.stop_asked = False  # the last stop was a person's Esc (said), not a step left (silent)
         self.return_to = ""  # the step the settings pane goes back to
         self._failed: m.BootFailed | None = None
+        self._shown_title = ""  # what the title and the demo note last said (unchanged: not updated again)
+        self._note = ""
 
     def compose(self) -> ComposeResult:
         yield AppHeader(id="header")
@@ -153,7 +155,10 @@ class WizardScreen(Screen[None]):
         if self._failed is None:
             pane.display = True
         self.render_frame()
-        self.call_after_refresh(self._focus_pane, pane)
+        if pane.ready:  # a return: focus now, in the same frame (a focus a frame later draws everything twice)
+            self._focus_pane(pane)
+        else:
+            self.call_after_refresh(self._focus_pane, pane)
 
     def pane_mounted(self, pane: StepPane) -> None:
         """A pane's first visit: it is built; if still the one in view, it draws and starts."""
@@ -215,20 +220,26 @@ class WizardScreen(Screen[None]):
         ids = [s.id for s in nav.steps]
         if self.in_settings:
             back = nav.step(nav.current_id).title
-            self.query_one("#step-title", Static).update(f"Settings · Esc goes back to {back}")
+            self._title(f"Settings · Esc goes back to {back}")
             self.query_one(ActorPanel).show({}, rec.profile.vendor)
             self.query_one("#demo-note").display = False
             self.render_gate()
             return
         number = ids.index(self.step) + 1 if self.step in ids else 0
-        self.query_one("#step-title", Static).update(f"Step {number} of {len(ids)} · {nav.step(self.step).title}")
+        self._title(f"Step {number} of {len(ids)} · {nav.step(self.step).title}")
         self.query_one(ActorPanel).show(rec.profile.actors_of(self.step), rec.profile.vendor)
         note = self.query_one("#demo-note", Static)
         click = rec.pending_click(self.step) if rec.vendor is not None else None
         note.display = bool(click) and self.pane.can("vendor") is True
-        if click:
+        if click and self._note != click:
+            self._note = click
             note.update(f"Demo: press v — {flat(click)}")
         self.render_gate()
+
+    def _title(self, text: str) -> None:
+        if text != self._shown_title:  # an update re-lays the frame out even when the words are the same
+            self._shown_title = text
+            self.query_one("#step-title", Static).update(text)
 
     def render_gate(self) -> None:
         rec, pane = self.rec, self.pane

@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from .pane import StepPane
-from .widgets import FitTable, Indented, flat, plain
+from .widgets import FitTable, Indented, flat, plain, say
 
 
 class FlowTable(FitTable):
@@ -83,7 +83,7 @@ class Step(StepPane):
         for cls in ("-good", "-warn", "-bad"):
             card.remove_class(cls)
         if w is None:
-            card.update(f"Skilljar's self-service Backfill works for {rec.profile.backfill.get('window_days', 21)} "
+            say(card, f"Skilljar's self-service Backfill works for {rec.profile.backfill.get('window_days', 21)} "
                         "days from the disconnect. The disconnect time is not known yet: the dashboard's alert "
                         "shows it — t types it here.")
             return
@@ -92,7 +92,7 @@ class Step(StepPane):
                             "changes it."]
         if w.passed:
             lines.append(f"Past the window only Skilljar Support can backfill: {flat(rec.profile.support)}")
-        card.update("\n".join(lines))
+        say(card, "\n".join(lines))
 
     # -- the disconnect time (the window's start), typed or corrected -----------------------------------------
     def action_disconnect_time(self) -> None:

@@ -15,7 +15,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 
 from .dialogs import Field, FormDialog
 from .pane import StepPane
-from .widgets import FitTable, Indented, TextField, flat, plain
+from .widgets import FitTable, Indented, TextField, flat, plain, say
 
 if TYPE_CHECKING:
     from sfwizard.snapshot import FieldMapping, Snapshot
@@ -80,6 +80,7 @@ class Step(StepPane):
         self.deleted: list[tuple[int, FieldMapping]] = []  # for undo
         self.dirty = False
         self._kept: Snapshot | None = None  # on a retake: what the person typed, laid over the new draft
+        self._table_shown: list[tuple[str, str, str, str]] | None = None  # the rows the table last drew
 
     def compose_body(self) -> ComposeResult:
         yield Indented(id="elsewhere", classes="card -bad")
@@ -192,14 +193,18 @@ class Step(StepPane):
     def render_state(self) -> None:
         rec = self.rec
         table = self.query_one("#maps", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        for i, r in enumerate(self.rows):
-            problem = self.problems.get(i, "") if not self._problems_stale() else ""
-            table.add_row(plain(r.salesforce), plain(r.platform), plain(SHORT.get(r.direction, r.direction)),
-                          plain(problem, "bold red" if problem else ""), key=str(i))
-        if self.rows:
-            table.move_cursor(row=min(max(keep, 0), len(self.rows) - 1), animate=False)
+        stale = self._problems_stale()
+        shown = [(r.salesforce, r.platform, SHORT.get(r.direction, r.direction),
+                  "" if stale else self.problems.get(i, "")) for i, r in enumerate(self.rows)]
+        if shown != self._table_shown:  # rebuilt only when a row changed (every return redraws from state)
+            self._table_shown = shown
+            keep = table.cursor_row
+            table.clear()
+            for i, (sf, platform, direction, problem) in enumerate(shown):
+                table.add_row(plain(sf), plain(platform), plain(direction),
+                              plain(problem, "bold red" if problem else ""), key=str(i))
+            if self.rows:
+                table.move_cursor(row=min(max(keep, 0), len(self.rows) - 1), animate=False)
         table.display = bool(self.rows) or self.px
         self.query_one("#maps-title").display = table.display
         elsewhere = rec.snapshot_elsewhere()
@@ -213,11 +218,11 @@ class Step(StepPane):
         saved = rec.session.snapshot_path
         path = self.query_one("#snap-path", Static)
         if self.draft is None:
-            path.update("Reading what the APIs show…")
+            say(path, "Reading what the APIs show…")
         elif saved:
-            path.update(f"Snapshot: {saved}" + (" (unsaved changes: w saves)" if self.dirty else ""))
+            say(path, f"Snapshot: {saved}" + (" (unsaved changes: w saves)" if self.dirty else ""))
         else:
-            path.update("Snapshot: not saved yet — complete what you can and press w")
+            say(path, "Snapshot: not saved yet — complete what you can and press w")
         super().render_state()
 
     def _basis(self, rows: Any) -> tuple[Any, ...]:

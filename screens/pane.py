@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from . import messages as m
-from .widgets import CheckTable, flat
+from .widgets import CheckTable, flat, say
 
 if TYPE_CHECKING:
     from sfwizard.checks.base import CheckResult
@@ -387,7 +387,7 @@ class StepPane(VerticalScroll, can_focus=True):
         detail.display = True
         status = self.rec.navigator.shown_status(r.id)
         finding, way = self.words(r)
-        detail.update(f"{r.title} — {status}: {flat(finding)}" + (f"\nfix: {flat(way)}" if way
+        say(detail, f"{r.title} — {status}: {flat(finding)}" + (f"\nfix: {flat(way)}" if way
                                                                    and status in ("fail", "warn") else "")
                       + "\n(Enter: the evidence)")
 

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from . import messages as m
 from .pane import StepPane
-from .widgets import Indented, flat
+from .widgets import Indented, flat, say
 
 
 class Step(StepPane):
@@ -46,14 +46,14 @@ class Step(StepPane):
         gate = rec.lock(self.STEP)
         watching = self.query_one("#watching", Static)
         if gate.open:
-            watching.update("✔ The integration is authorized again: the right org, the right user, the permissions "
+            say(watching, "✔ The integration is authorized again: the right org, the right user, the permissions "
                             "it needs, and a fresh token.")
         elif self.rounds and self.workers_running():
-            watching.update(f"Watching (look {self.rounds}): {flat(gate.reason)}")
+            say(watching, f"Watching (look {self.rounds}): {flat(gate.reason)}")
         elif gate.code == "check.not_run":
-            watching.update("")
+            say(watching, "")
         else:
-            watching.update(f"{'Waiting' if gate.code == 'action.pending' else 'Not yet'}: {flat(gate.reason)}")
+            say(watching, f"{'Waiting' if gate.code == 'action.pending' else 'Not yet'}: {flat(gate.reason)}")
         failing = [r for r in rec.results_of(self.STEP) if rec.navigator.shown_status(r.id) in ("fail", "warn")]
         self.query_one("#fixes", Indented).show(self.fix_lines(failing))
         super().render_state()

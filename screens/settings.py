@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import Button, Input, Static
 
 from .pane import StepPane
-from .widgets import Indented, TextField, flat
+from .widgets import Indented, TextField, flat, say
 
 if TYPE_CHECKING:
     from sfwizard.recovery.setup_form import FieldTest, FieldView, SetupForm
@@ -94,7 +94,7 @@ class Step(StepPane):
         for v in form.fields():
             for w in self.query(".source"):
                 if w.name == f"src-{v.key}":
-                    w.update(f"now: {v.shown or '—'} · from {v.source}" + (" · not saved yet" if v.changed else ""))
+                    say(w, f"now: {v.shown or '—'} · from {v.source}" + (" · not saved yet" if v.changed else ""))
             for w in self.query(Indented):
                 if w.name == f"where-{v.key}":
                     lines: list[tuple[str, str, str]] = [("• ", "  ", flat(x)) for x in v.help.where]
@@ -107,13 +107,13 @@ class Step(StepPane):
             test = self.tests.get(v.key)
             for w in self.query(".test"):
                 if w.name == f"test-{v.key}":
-                    w.update("" if test is None else ("✔ " if test.ok else "✘ ") + flat(test.words))
+                    say(w, "" if test is None else ("✔ " if test.ok else "✘ ") + flat(test.words))
                     w.set_class(test is not None and test.ok, "-good")
                     w.set_class(test is not None and not test.ok, "-bad")
             for b in self.query(".testbtn"):
                 if b.name == f"testbtn-{v.key}":
                     b.display = bool(v.help.test)
-        self.query_one("#saved", Static).update("\n".join(self.said))
+        say(self.query_one("#saved", Static), "\n".join(self.said))
 
     @staticmethod
     def _placeholder(v: FieldView) -> str:

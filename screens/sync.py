@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, ProgressBar, Static
 
 from . import messages as m
 from .pane import StepPane
-from .widgets import Indented, TextField, flat
+from .widgets import Indented, TextField, flat, say
 
 if TYPE_CHECKING:
     from sfwizard.recovery.wizard import SyncStatus
@@ -149,7 +149,7 @@ class Step(StepPane):
         done = rec.navigator.has_fact("sync_completed")
         state = "completed" if done else st.state if st is not None else outcome.state
         click = (rec.profile.ui or {}).get("sync_click") or ("Backfill" if self.skilljar else "Synchronize")
-        self.query_one("#sync-title", Static).update(f"After {click}" if outcome.clicked_at or done else click)
+        say(self.query_one("#sync-title", Static), f"After {click}" if outcome.clicked_at or done else click)
         lines: list[tuple[str, str, str]] = []
         if state == "completed":
             at = parse_time(outcome.completed_at)

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from .pane import StepPane
-from .widgets import Indented, flat
+from .widgets import Indented, flat, say
 
 
 class Step(StepPane):
@@ -28,11 +28,11 @@ class Step(StepPane):
         card.set_class(done and not failing, "-good")
         card.set_class(bool(failing), "-bad")
         if not done:
-            card.update("Running every check…")
+            say(card, "Running every check…")
         elif not failing:
-            card.update("No known symptom is seen, and no check fails.")
+            say(card, "No known symptom is seen, and no check fails.")
         else:
-            card.update(f"{len(symptoms)} symptom(s) seen; {len(others)} check(s) failing. Fix, then press r.")
+            say(card, f"{len(symptoms)} symptom(s) seen; {len(others)} check(s) failing. Fix, then press r.")
         lines: list[tuple[str, str, str]] = []
         for r in symptoms + others:
             finding, way = self.words(r)

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.geometry import Size
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
-from textual.widgets._footer import FooterKey
+from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
@@ -56,6 +57,13 @@ def shorten(text: str, width: int) -> str:
     if width <= 0:
         return ""
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def say(widget: Static, content: Any) -> None:
+    """``Static.update``, skipped when the words are the same: an update re-lays the whole screen out even then,
+    and a pane redraws from state on every return."""
+    if widget.content != content:
+        widget.update(content)
 
 
 def actor_label(actor: str, vendor: str) -> str:
@@ -175,24 +183,33 @@ class StepList(OptionList):
 
 
 class ActorPanel(Vertical):
-    """Who acts at this step: the platform admin, the Salesforce admin, or sfwizard itself."""
+    """Who acts at this step: the platform admin, the Salesforce admin, or sfwizard itself. One row per actor is
+    built once and shown or hidden (mounting rows anew on each step switch drew the screen a second time)."""
 
     DEFAULT_CLASSES = "actors"
 
     _shown: tuple[Any, ...] | None = None
 
+    def compose(self) -> Any:
+        from sfwizard.profiles import ACTORS
+
+        for actor in ACTORS:
+            with Horizontal(classes=f"actor -{actor.replace('_', '-')}", id=f"actor-{actor}") as row:
+                row.display = False
+                yield Static("", classes="who", markup=False)
+                yield Static("", classes="what", markup=False)
+
     def show(self, actors: dict[str, str], vendor: str) -> None:
-        if (tuple(actors.items()), vendor) == self._shown:  # the same people: nothing to mount again
+        if (tuple(actors.items()), vendor) == self._shown:  # the same people: nothing to draw again
             return
         self._shown = (tuple(actors.items()), vendor)
-        self.remove_children()
-        rows = []
-        for actor, what in actors.items():
-            rows.append(Horizontal(Static(actor_label(actor, vendor), classes="who", markup=False),
-                                   Static(flat(what), classes="what", markup=False),
-                                   classes=f"actor -{actor.replace('_', '-')}"))
-        if rows:
-            self.mount_all(rows)
+        for row in self.query(".actor").results(Horizontal):
+            actor = (row.id or "").removeprefix("actor-")
+            row.display = actor in actors
+            if actor in actors:
+                who, what = row.query(Static)
+                say(who, actor_label(actor, vendor))
+                say(what, flat(actors[actor]))
 
 
 class GateBar(Static):
@@ -204,7 +221,13 @@ class GateBar(Static):
         super().__init__("", **kw)
         self.reason = ""  # the whole reason, for the dialog
 
+    _shown: tuple[Any, ...] | None = None
+
     def show(self, gate: Gate | None, busy: str = "") -> None:
+        shown = (None if gate is None else (gate.open, gate.code, gate.reason), busy)
+        if shown == self._shown:  # the same gate: restyling and redrawing it would cost a frame for nothing
+            return
+        self._shown = shown
         self.set_class(gate is not None and gate.open and not busy, "-open")
         self.set_class(gate is not None and not gate.open and not busy, "-shut")
         self.set_class(bool(busy), "-busy")
@@ -307,9 +330,12 @@ class FitTable(DataTable):
         padding = 2 * self.cell_padding * len(self.columns)
         rest = max(8 * len(flex), width - fixed - padding - 1)
         shares = sum(flex.values())
-        for k, share in flex.items():
+        widths = {k: max(6, rest * share // shares) for k, share in flex.items()}
+        if all(self.columns[k].width == w and not self.columns[k].auto_width for k, w in widths.items()):
+            return  # shown again at the same size: a second layout pass would draw the screen twice
+        for k, w in widths.items():
             col = self.columns[k]
-            col.width = max(6, rest * share // shares)
+            col.width = w
             col.auto_width = False
         self._require_update_dimensions = True
         self.refresh()
@@ -366,26 +392,114 @@ def result_row(r: CheckResult, shown: str) -> tuple[str, str, str, str]:
     return (r.id, r.title, shown, r.summary)
 
 
-class KeyBar(Footer):
-    """The footer, with Quit always in view at the right (at 80 columns the step's keys come first and the
-    rest scroll; Quit must never be the one cut)."""
+@dataclass(frozen=True)
+class _Key:
+    key: str  # what a click simulates
+    shown: str  # "n", "^q", "esc"
+    description: str
+    enabled: bool
+    right: bool  # Quit and the palette stay at the right edge
 
+
+class KeyBar(Widget):
+    """The keys of the pane in view and the frame's, on one line drawn as one piece of text. (Textual's Footer
+    rebuilds a widget per key whenever the focus or a binding moves — ~8 times a step switch, most of its cost.)
+    This one redraws only when the keys shown change. Quit and the palette key keep the right edge; at 80 columns
+    the keys that do not fit end in "…" (F1 lists them all). A key can be clicked."""
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"keybar--key", "keybar--description"}
     DEFAULT_CSS = """
-    KeyBar FooterKey.-quit { dock: right; }
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        .keybar--key { color: $footer-key-foreground; background: $footer-key-background; text-style: bold; }
+        .keybar--description { color: $footer-description-foreground; background: $footer-description-background; }
+    }
     """
+    RIGHT_ACTIONS = ("app.quit_wizard", "quit_wizard", "app.command_palette", "command_palette")
 
-    def compose(self) -> Any:
-        from textual.widgets._footer import FooterKey as _Key
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self._keys: tuple[_Key, ...] = ()
+        self._spans: list[tuple[int, int, _Key]] = []  # (from x, to x, key): where each key was drawn
 
-        quit_key = None
-        for widget in super().compose():
-            if isinstance(widget, _Key) and widget.action in ("app.quit_wizard", "quit_wizard"):
-                quit_key = widget
-                continue
-            yield widget
-        if quit_key is not None:
-            quit_key.add_class("-quit")
-            yield quit_key
+    @property
+    def keys(self) -> tuple[_Key, ...]:
+        return self._keys
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._bindings_changed(self.screen)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Any) -> None:
+        if not self.is_attached or screen is not self.screen:
+            return
+        seen: set[str] = set()
+        keys: list[_Key] = []
+        for _node, binding, enabled, _tooltip in screen.active_bindings.values():
+            if not binding.show or binding.action in seen:
+                continue  # one entry per action, as the Footer shows it
+            seen.add(binding.action)
+            keys.append(_Key(binding.key, self.app.get_key_display(binding), binding.description, enabled,
+                             binding.action in self.RIGHT_ACTIONS))
+        palette = screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING) if self.app.ENABLE_COMMAND_PALETTE \
+            else None
+        if palette is not None and palette[1].action not in seen:  # shown even when not listed, as Footer does
+            keys.insert(0, _Key(palette[1].key, self.app.get_key_display(palette[1]), "", palette[2], True))
+        new = tuple(k for k in keys if not k.right) + tuple(k for k in keys if k.right)
+        if new != self._keys:
+            self._keys = new
+            self.refresh()
+
+    def _piece(self, k: _Key, key_style: Style, text_style: Style) -> Text:
+        dim = Style(dim=not k.enabled)
+        return Text.assemble((f" {k.shown} ", key_style + dim), (f"{k.description} " if k.description else "",
+                                                                   text_style + dim))
+
+    def render(self) -> Text:
+        width = self.size.width
+        key_style = self.get_component_rich_style("keybar--key")
+        text_style = self.get_component_rich_style("keybar--description")
+        left = [k for k in self._keys if not k.right]
+        right = [self._piece(k, key_style, text_style) for k in self._keys if k.right]
+        right_width = sum(p.cell_len for p in right)
+        out = Text(no_wrap=True, overflow="crop")
+        spans: list[tuple[int, int, _Key]] = []
+        x = 0
+        for n, k in enumerate(left):
+            piece = self._piece(k, key_style, text_style)
+            room = width - right_width - x - (0 if n == len(left) - 1 else 1)
+            if piece.cell_len > room:
+                out.append("…", text_style)
+                x += 1
+                break
+            spans.append((x, x + piece.cell_len, k))
+            out.append_text(piece)
+            x += piece.cell_len
+        gap = max(0, width - right_width - x)
+        out.append(" " * gap)
+        x += gap
+        for k, piece in zip([k for k in self._keys if k.right], right, strict=True):
+            spans.append((x, x + piece.cell_len, k))
+            out.append_text(piece)
+            x += piece.cell_len
+        self._spans = spans
+        return out
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, k in self._spans:
+            if start <= event.x < end:
+                if k.enabled:
+                    self.app.simulate_key(k.key)
+                else:
+                    self.app.bell()
+                return
 
 
-__all__ = ["AppHeader", "CheckTable", "FitTable", "FooterKey", "GateBar", "Indented", "KeyBar", "StepList"]
+__all__ = ["AppHeader", "CheckTable", "FitTable", "GateBar", "Indented", "KeyBar", "StepList", "say"]

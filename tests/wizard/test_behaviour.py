@@ -269,3 +269,37 @@ def test_next_and_back_pressed_fast_while_checks_end_never_crash() -> None:
         assert app.is_running
 
     run(app, body)
+
+
+def test_the_key_bar_shows_the_panes_keys_keeps_quit_at_the_right_and_a_click_runs_a_key() -> None:
+    """One line of text, redrawn only when the keys change: at 80 columns Quit keeps the right edge, a key that
+    cannot be used is drawn dim (greyed, not hidden), and clicking a key does what pressing it does."""
+    from sfwizard.screens.widgets import KeyBar
+
+    rec = CannedRecovery("gainsight-px", "mappings")
+    app = WizardApp(recovery=rec)
+
+    async def body(pilot) -> None:  # noqa: ANN001
+        frame = app.frame
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: frame.pane is not None and frame.pane.ready and frame.step == "mappings", "step 4")
+        bar = frame.query_one(KeyBar)
+        await until(pilot, lambda: any(k.description == "Add row" for k in bar.keys), "the pane's keys")
+        line = bar.render()
+        assert line.plain.rstrip().endswith("^q Quit") and line.cell_len == 80
+        assert line.plain.index("Add row") < line.plain.index("Next")  # the pane's keys first
+        assert "…" in line.plain  # the keys that do not fit end in an ellipsis (F1 lists them)
+        drawn = bar.keys
+        frame.render_frame()  # nothing changed: the same keys, not a new tuple
+        await pilot.pause()
+        assert bar.keys is drawn
+        assert not next(k for k in bar.keys if k.description == "Next").enabled  # locked: greyed
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        line = bar.render()
+        back = line.plain.index(" b Back")
+        await pilot.click(KeyBar, offset=(back + 2, 0))
+        await until(pilot, lambda: frame.step == "impact", "Back, clicked")
+        await until(pilot, lambda: not any(k.description == "Add row" for k in bar.keys), "step 3's keys")
+
+    run(app, body)
