@@ -145,6 +145,16 @@ def startup(rounds: int = 5) -> list[Row]:
                 f"+{(ratio - 2) * med['bare'] * 1000:.0f} ms over the goal" if ratio > 2 else "", "first screen")]
 
 
+def _compile_bytecode() -> None:
+    """The bytecode a person's install has: ``pip install .`` compiles every module, as it did Textual's. (This
+    machine sets PYTHONDONTWRITEBYTECODE, so an editable checkout would otherwise compile sfwizard's ~100 modules
+    on every start and the bare app, whose Textual is compiled, would not.)"""
+    import compileall
+
+    for folder in ("sfwizard", "screens"):
+        compileall.compile_dir(str(ROOT / folder), quiet=1)
+
+
 BARE_APP = ("from textual.app import App\nfrom textual.widgets import Static, Footer\n"
             "class Bare(App):\n"
             "    BINDINGS = [('ctrl+q', 'quit', 'Quit')]\n"
@@ -279,7 +289,9 @@ def stall(folder: Path) -> list[Row]:
     return [Row("longest event-loop stall walking every step (sign-in, each pane's first visit and its work), the "
                 "sandbox +2 s per answer",
                 f"{worst:.0f} ms (p99 {got['p99']:.1f} ms, {got['over50']} stalls > 50 ms in {got['seconds']:.0f} s; "
-                f"worst: {causes})", "≤ 50 ms", worst <= 50, f"+{worst - 50:.0f} ms" if worst > 50 else "", "stall")]
+                f"worst: {causes}; the worst outside a full garbage collection {got['worst_not_gc']:.0f} ms; "
+                f"{got['collections']} full collections, the longest {got['collection_worst']:.0f} ms)",
+                "≤ 50 ms", worst <= 50, f"+{worst - 50:.0f} ms" if worst > 50 else "", "stall")]
 
 
 def _child_stall(scenario: str) -> None:
@@ -352,7 +364,13 @@ def _child_stall(scenario: str) -> None:
         await task
         values = sorted(late for late, _ in lates)
         top = sorted(lates, reverse=True)[:5]
+        def in_gc(late: float, at: float) -> bool:
+            return any(s <= at and e >= at - late for s, e in collections)
+
         print(json.dumps({
+            "worst_not_gc": max((late for late, at in lates if not in_gc(late, at)), default=0) * 1000,
+            "collections": len(collections),
+            "collection_worst": max((e - s for s, e in collections), default=0) * 1000,
             "worst": values[-1] * 1000, "p99": values[int(len(values) * 0.99)] * 1000,
             "over50": sum(1 for v in values if v > 0.05), "seconds": time.perf_counter() - t0,
             "top": [(late * 1000, at - t0, any(s <= at and e >= at - late for s, e in collections))
@@ -628,6 +646,7 @@ def main() -> int:
         globals()[f"_child_{name}"](*rest)
         return 0
     chosen = [s.strip() for s in args.only.split(",")] if args.only else list(SECTIONS)
+    _compile_bytecode()  # every section measures sfwizard as installed
     started = dt.datetime.now().astimezone()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:

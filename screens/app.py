@@ -11,6 +11,7 @@ name never loses its first letters to the step behind, and what is typed after E
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from .frame import WizardScreen
 
 Boot = Callable[["WizardApp", bool], "Recovery"]  # (app, resume?) → the recovery, built off the UI thread
+FIRST_SCREEN_WAIT = 1.0  # seconds a demo's sandbox waits for step 1 to be drawn before starting anyway
 HOLD_LIMIT = 1.0  # seconds: held keys are handed on by then even if a dialog never took focus
 
 
@@ -54,6 +56,7 @@ class WizardApp(App[int]):
         self.recovery: Recovery | None = recovery
         self.person = ""  # the name last typed in a confirm or skip dialog (offered again)
         self._stop: list[Callable[[], None]] = []
+        self.first_drawn = threading.Event()  # step 1 is on screen (a demo's sandbox starts then)
         self._held: list[tuple[str, str | None]] | None = None  # keys held while a dialog opens or closes
         self._replay: list[tuple[str, str | None]] = []  # held keys being handed on, one by one
         self._hold_timer: Any = None
@@ -337,6 +340,9 @@ def _start_demo_sandbox(app: WizardApp, rec: Recovery, options: WizardOptions) -
     app.add_stopper(stack.close)
 
     def start() -> None:
+        # Step 1 first: on two cores a new interpreter importing the sandbox would slow the first screen down;
+        # the sandbox is only needed once step 1's checks run (they wait for it).
+        app.first_drawn.wait(FIRST_SCREEN_WAIT)
         try:
             from sfwizard.sandbox_child import sandbox_process
 

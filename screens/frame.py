@@ -166,6 +166,7 @@ class WizardScreen(Screen[None]):
             pane.entered()
             self.render_frame()
             self._focus_pane(pane)
+            self.call_after_refresh(self.app.first_drawn.set)  # type: ignore[attr-defined]
 
     def _focus_pane(self, pane: StepPane) -> None:
         if pane is self.pane and pane.ready and self.app.screen is self:

@@ -60,8 +60,9 @@ def test_the_demo_in_an_80_by_24_terminal(tmp_path: Path) -> None:
         t.keys("1")
         t.wait_for("Open this URL to sign in")
         t.keys("v")  # the demo's stand-in approves as the Salesforce admin
-        shown = t.wait_for("PRODUCTION")
-        assert "Northwind" in shown
+        shown = t.wait_for("Northwind")  # the header names the org once signed in
+        header = shown.splitlines()[0]
+        assert "Northwind" in header and "PRODUCTION" in header and len(header) <= 80
         t.wait_for("Next ▶ ready")  # the connect step's checks ran: nothing in flight
         t.keys("C-q")
         t.wait_for("EXITED=0", 20)
