@@ -56,6 +56,16 @@ FIELD_TYPES: dict[str, Any] = {
 }
 
 
+def _snapshot(value: Any) -> Any:
+    """A copy of nested dicts and lists, each level copied in one step (``dict.copy`` and ``list.copy`` run in C,
+    without letting another thread in), so nothing read here can change size while it is read."""
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.copy().items()}
+    if isinstance(value, list):
+        return [_snapshot(v) for v in value.copy()]
+    return value
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -250,9 +260,12 @@ class RecoverySession:
         skips, facts) through the redaction layer — a token a server echoed into an error never reaches the disk."""
         from sfwizard.redact import _secret_key, default
 
-        out = {**self._extra, **{f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}}
+        # A copy first, level by level: a worker records results while the UI saves (one save at a time, but not
+        # one change at a time), and reading a dict another thread is growing fails.
+        out = _snapshot({**self._extra,
+                         **{f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}})
         # who and which org, never a credential, even if a caller hands one over with the identity
-        out["identity"] = {k: v for k, v in self.identity.items() if not (isinstance(k, str) and _secret_key(k))}
+        out["identity"] = {k: v for k, v in out["identity"].items() if not (isinstance(k, str) and _secret_key(k))}
         for key in ("identity", "results", "notes", "confirmations", "skips", "facts"):
             out[key] = default().obj(out[key])
         return out

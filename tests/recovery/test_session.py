@@ -341,3 +341,33 @@ def test_keys_of_a_newer_version_are_kept_and_secrets_never_reach_the_disk() -> 
     assert json.loads((s.dir / "session.json").read_text())["added_later"] == [1, 2]
     assert "s3cr3t-api-key-value" not in saved and token[16:] not in saved
     assert "[REDACTED:" in saved
+
+
+def test_a_save_while_a_worker_records_results_never_fails() -> None:
+    """The wizard saves from its UI while a worker records results (found by the CI run: "dictionary changed size
+    during iteration" in the save): every save reads a copy, each level taken in one step."""
+    import threading
+
+    s = RecoverySession.new("gainsight-px")
+    stop = threading.Event()
+
+    def record() -> None:
+        i = 0
+        while not stop.is_set():
+            s.results.append({"id": f"check.{i}", "status": "pass", "evidence": {f"k{j}": j for j in range(i % 7)}})
+            s.facts[f"fact.{i % 300}"] = {"at": i, "seen": {f"k{j}": j for j in range(i % 5)}}
+            if i % 350 == 0:
+                s.results.clear()
+                s.facts.clear()
+            i += 1
+
+    worker = threading.Thread(target=record, daemon=True)
+    worker.start()
+    try:
+        for _ in range(300):
+            data = s.to_dict()  # what save() writes
+            assert isinstance(data["results"], list) and isinstance(data["facts"], dict)
+        s.save()
+    finally:
+        stop.set()
+        worker.join()
