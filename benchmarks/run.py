@@ -213,18 +213,19 @@ def check() -> list[Row]:
 
 
 def opening() -> list[Row]:
-    """Round trips of a whole `check --demo` (sign-in, connecting, the checks): the time it takes at 150 ms per
-    answer less the time at 0 ms, over 150 ms — CPU time cancels out, waiting on answers is what is left."""
-    runs = {lat: [_child("opening", "revoked-token", str(lat)) for _ in range(3)] for lat in (0, 150)}
+    """Round trips of a whole `check --demo` (sign-in, connecting, the checks): the time it takes at 1 s per answer
+    less the time at 0 ms, over 1 s — our own time cancels out, waiting on answers is what is left. (At 150 ms per
+    answer, the issue's figure, a 50 ms wobble of our own time would read as a third of a round trip.)"""
+    runs = {lat: [_child("opening", "revoked-token", str(lat)) for _ in range(3)] for lat in (0, 1000)}
     med = {lat: {k: statistics.median(r[k] for r in rs) for k in ("open", "run")} for lat, rs in runs.items()}
-    open_rt = (med[150]["open"] - med[0]["open"]) / 0.150
-    run_rt = (med[150]["run"] - med[0]["run"]) / 0.150
+    open_rt = med[1000]["open"] - med[0]["open"]
+    run_rt = med[1000]["run"] - med[0]["run"]
     total = open_rt + run_rt
-    return [Row("round trips of `check --demo` at 150 ms per answer ((time at 150 ms − time at 0 ms) ÷ 150 ms, "
-                "median of 3): the scripted browser sign-in and connecting, then the checks",
+    return [Row("round trips of `check --demo` ((time at 1 s per answer − time at 0 ms) ÷ 1 s, median of 3): the "
+                "scripted browser sign-in and connecting, then the checks (before: 10.5 at 150 ms per answer)",
                 f"{total:.1f} (sign-in and connecting {open_rt:.1f}, where 5 + 1 are expected; the checks "
-                f"{run_rt:.1f})", "≤ 8 (5 sign-in + 1 connect + 2 checks)", total <= 8.5,
-                f"+{total - 8:.1f}" if total > 8.5 else "", "round trips")]
+                f"{run_rt:.1f})", "≤ 8 (5 sign-in + 1 connect + 2 checks)", total <= 8.3,
+                f"+{total - 8:.1f}" if total > 8.3 else "", "round trips")]
 
 
 def _child_opening(scenario: str, latency: str) -> None:
