@@ -357,6 +357,7 @@ class SandboxVendor:
         self.recovery: Any = None  # the Recovery whose results decide the click (``see``)
         self._fresh_login = False  # the next approval of the wizard's sign-in logs out of every org first
         self._planned: tuple[str, str | None, Any] | None = None  # (step, kind, remedy) the next perform makes
+        self._reset: set[str] = set()  # users whose password the stand-in reset (next: authorize again)
         self._clicked_manual: set[str] = set()  # manual checks (no API shows them) the stand-in clicked for
 
     def see(self, recovery: Any) -> None:
@@ -514,6 +515,8 @@ class SandboxVendor:
             said = [self._post("px/remap", {"salesforce": t})["message"] for t in details.get("targets") or []]
             return "; ".join(said) or "nothing to remap"
         username = details.get("user")
+        if kind == "sf.reset_password" and not username:  # named by no result: the integration user, as runbooks mean
+            username = self._integration_login()["username"]
         if kind == "sf.grant_admin":
             me = self.recovery.signed_in.username if self.recovery and self.recovery.signed_in else None
             key = "api_enabled" if details.get("permission") == "API Enabled" else "manage_users"
@@ -529,6 +532,9 @@ class SandboxVendor:
         if kind == "sf.reactivate_user":
             return self._post("salesforce/reactivate", {"username": username})["message"]
         if kind == "sf.reset_password":
+            if username in self._reset:  # reset already; the fix's second half: authorize again with the new one
+                return self._authorize(logout=False)
+            self._reset.add(username)
             said = self._post("salesforce/password", {"username": username})
             from sfwizard import redact
 

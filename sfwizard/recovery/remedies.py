@@ -120,6 +120,13 @@ def _for(r: CheckResult, results: Mapping[str, CheckResult], vendor: str, backfi
     if reason == "token.not_granted":
         return _remedy("platform.authorize", f"{authorize_word} on the platform, then Allow as the integration user",
                        r)
+    if reason == "token.platform_down" and ev.get("cause_reason") in ("token.password_expired",
+                                                                       "token.password_locked"):
+        # the platform relays Salesforce's refusal of the integration user's password: a new token cannot help
+        user = ev.get("integration_user") or (results.get("token.fresh") and
+                                              (results["token.fresh"].evidence or {}).get("integration_user"))
+        return _remedy("sf.reset_password", f"reset the password of {user or 'the integration user'} and unlock "
+                       f"it (Setup → Users), then {authorize_word} again as the integration user", r, user=user)
     if reason == "token.platform_down":
         fresh = results.get("token.fresh")
         if fresh is not None and fresh.status == Status.PASS:  # the token is there: the last sync failed

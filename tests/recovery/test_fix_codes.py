@@ -134,3 +134,21 @@ def test_before_the_sign_in_and_without_a_key_the_rows_point_at_the_wizard() -> 
     assert words["identity.org"] == ("not signed in to Salesforce yet", FIXES["connect.sign_in"])
     for finding, way in words.values():
         assert not SHELL.search(finding + " " + way)
+
+
+def test_a_platform_down_for_an_expired_password_asks_for_a_reset_not_another_sync() -> None:
+    """PX relays INVALID_OPERATION_WITH_EXPIRED_PASSWORD: a new Synchronize or token cannot help until the integration
+    user's password is reset — the remedy says so (then authorize again), with the user from token.fresh."""
+    from sfwizard.checks.base import CheckResult, Status
+    from sfwizard.recovery.remedies import first_remedy
+
+    down = CheckResult("token.platform_status", "Platform reports the integration UP", Status.FAIL, "DOWN",
+                       {"salesforce_error_code": "INVALID_OPERATION_WITH_EXPIRED_PASSWORD",
+                        "cause_reason": "token.password_expired"}, reason="token.platform_down")
+    fresh = CheckResult("token.fresh", "A fresh token", Status.PASS, "ok", {"integration_user": "px.sync@x.example"},
+                        reason="token.fresh")
+    got = first_remedy([fresh, down], all_results={"token.fresh": fresh, "token.platform_status": down})
+    assert got is not None and got.kind == "sf.reset_password"
+    assert got.details["user"] == "px.sync@x.example" and "authorize again" in got.words.lower()
+    other = CheckResult("token.platform_status", "x", Status.FAIL, "DOWN", {}, reason="token.platform_down")
+    assert first_remedy([fresh, other], all_results={"token.fresh": fresh}).kind == "platform.sync"
