@@ -24,6 +24,27 @@ class Driver:
 
         app.notify = keep
 
+    @classmethod
+    def run(cls, app: Any, body: Callable[[Driver], Any], size: tuple[int, int] = (100, 32)) -> None:
+        """Run the wizard headless at ``size`` and let ``body(driver)`` walk it."""
+        import asyncio
+
+        async def main() -> None:
+            async with app.run_test(size=size) as pilot:
+                await body(cls(app, pilot))
+
+        asyncio.run(main())
+
+    async def demo_sign_in(self) -> None:
+        """Step 1 confirmed, then step 2's browser sign-in, approved by the demo's stand-in (v)."""
+        await self.settled("before")
+        await self.confirm("Avery")
+        await self.next("connect")
+        await self.press("1")
+        await self.until(lambda: bool(self.pane.url), "the sign-in URL", 20)
+        await self.press("v")
+        await self.until(lambda: self.rec.signed_in is not None, "the sign-in", 30)
+
     @property
     def rec(self) -> Any:
         return self.app.recovery

@@ -5,7 +5,6 @@ settings pane and the browser sign-in, once with an existing Salesforce CLI logi
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import threading
@@ -24,13 +23,6 @@ from external_tools import real_cli, sf_env, sf_login_to_sandbox  # noqa: E402
 
 SIZE = (100, 32)
 
-
-def drive(app: WizardApp, driver_for, body) -> None:  # noqa: ANN001
-    async def main() -> None:
-        async with app.run_test(size=SIZE) as pilot:
-            await body(driver_for(app, pilot))
-
-    asyncio.run(main())
 
 
 async def set_field(d: Any, key: str, value: str) -> None:
@@ -103,7 +95,7 @@ def test_a_first_real_run_gets_to_step_3_with_the_settings_pane_alone(start_sand
         assert d.step == "impact"
         print(f"first real run without sf: {d.keys} key presses, {time.perf_counter() - started:.0f} s")
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body)
     assert not [k for k in os.environ if k in ("SFWIZARD_CLIENT_ID", "SFWIZARD_PX_API_KEY")]
 
 
@@ -128,7 +120,7 @@ def test_without_a_client_id_the_browser_is_greyed_and_says_why(start_sandbox, d
         await d.pilot.pause(0.2)
         assert d.rec.signed_in is None and not d.pane.workers_running("signin")
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body)
 
 
 @real_cli
@@ -153,4 +145,4 @@ def test_a_first_real_run_gets_to_step_3_with_an_existing_cli_login(start_sandbo
         assert d.rec.signed_in.username == info["username"]
         print(f"first real run with sf: {d.keys} key presses, {time.perf_counter() - started:.0f} s")
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body)

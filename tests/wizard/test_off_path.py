@@ -4,7 +4,6 @@ search retyped fast. Each drives the demo by key and asserts on what a person se
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -14,13 +13,6 @@ from sfwizard.cli import WizardOptions
 
 SIZE = (100, 32)
 
-
-def drive(app: WizardApp, driver_for, body, size: tuple[int, int] = SIZE) -> None:  # noqa: ANN001
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await body(driver_for(app, pilot))
-
-    asyncio.run(main())
 
 
 def burst(app: Any, keys: str | list[str]) -> None:
@@ -76,7 +68,7 @@ def test_skilljar_mappings_read_off_the_dashboard_then_saved_never_crash(driver_
         assert d.rec.navigator.has_fact("snapshot_saved")
         assert not [s for s in d.said if "unexpected error" in s], d.said
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body)
     assert app.return_code in (None, 0)
 
 
@@ -149,7 +141,7 @@ def test_the_right_org_after_the_wrong_one_leaves_nothing_of_the_wrong_one(drive
                 break
             await advance(d)
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body)
 
 
 def test_escape_during_the_sign_in_wait_leaves_a_clean_screen(driver_for) -> None:
@@ -171,7 +163,7 @@ def test_escape_during_the_sign_in_wait_leaves_a_clean_screen(driver_for) -> Non
         await sign_in(d)  # the step can be started again
         assert d.rec.signed_in is not None
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body)
 
 
 def test_a_confirmation_typed_fast_records_the_name_as_typed(driver_for) -> None:
@@ -184,7 +176,7 @@ def test_a_confirmation_typed_fast_records_the_name_as_typed(driver_for) -> None
         await d.until(lambda: d.rec.navigator.confirmed("before.people") is not None, "the confirmation", 20)
         assert d.rec.navigator.confirmed("before.people")["who"] == "Speedy"
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body)
 
 
 @pytest.mark.usefixtures("fast_waits")
@@ -227,7 +219,7 @@ def test_a_search_retyped_fast_searches_what_was_typed_last(driver_for) -> None:
         assert rec.known_article == "Reset your password"
 
     try:
-        drive(app, driver_for, body)
+        driver_for.run(app, body)
     finally:
         Recovery.run_checks = real  # type: ignore[method-assign]
 
@@ -254,4 +246,4 @@ def test_the_state_moving_while_the_settings_pane_exists_never_crashes(driver_fo
         await d.pilot.pause(0.2)
         assert app.is_running and app._exception is None
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body)

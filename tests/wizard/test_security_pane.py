@@ -5,7 +5,6 @@ its row green by itself while the step is on screen."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -14,22 +13,8 @@ from sfwizard.screens.app import WizardApp
 from sfwizard.cli import WizardOptions
 
 
-def drive(app: WizardApp, driver_for, body) -> None:  # noqa: ANN001
-    async def main() -> None:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await body(driver_for(app, pilot))
-
-    asyncio.run(main())
-
-
 async def to_security(d: Any) -> None:
-    await d.settled("before")
-    await d.confirm("Avery")
-    await d.next("connect")
-    await d.press("1")
-    await d.until(lambda: bool(d.pane.url), "the sign-in URL", 20)
-    await d.press("v")
-    await d.until(lambda: d.rec.signed_in is not None, "the sign-in", 30)
+    await d.demo_sign_in()
     d.rec.session.completed += ["connect", "impact"]  # the steps between are not at issue here
     d.frame.go_to("mappings")  # the snapshot names the integration user: the review knows whose tokens are whose
     await d.settled("mappings")
@@ -64,7 +49,7 @@ def test_another_users_token_is_named_and_revoked_after_a_confirmation(driver_fo
         await d.until(lambda: all(t["user"] != holder for t in d.rec.revocable_tokens()), "the review again", 30)
         assert "DeleteToken" not in str(d.rec.session.to_dict())  # never kept
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body, (120, 40))
 
 
 @pytest.mark.usefixtures("fast_waits")
@@ -82,7 +67,7 @@ def test_the_least_privilege_permission_set_is_written_never_applied(driver_for)
         assert path.name.endswith(".permissionset-meta.xml") and path.is_file()
         assert (path.stat().st_mode & 0o077) == 0  # private to the user
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body, (120, 40))
 
 
 @pytest.mark.usefixtures("fast_waits")
@@ -111,4 +96,4 @@ def test_a_hardening_step_applied_in_setup_turns_its_row_green_by_itself(driver_
         table = d.pane.query_one("#checks")
         await d.until(lambda: table.get_cell("sec.refresh_policy", "status").plain == "pass", "the row redrawn", 10)
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body, (120, 40))

@@ -17,13 +17,7 @@ def test_the_window_shows_from_the_sign_in_and_the_disconnect_time_can_be_correc
     app = WizardApp(WizardOptions(demo=True, scenario="skilljar-recent"))
 
     async def body(d: Any) -> None:
-        await d.settled("before")
-        await d.confirm("Avery")
-        await d.next("connect")
-        await d.press("1")
-        await d.until(lambda: bool(d.pane.url), "the sign-in URL", 20)
-        await d.press("v")
-        await d.until(lambda: d.rec.signed_in is not None, "the sign-in", 30)
+        await d.demo_sign_in()
         await d.next("impact")
         w = d.rec.backfill_window()
         assert w is not None and w.level == "ok" and timedelta(days=11) < w.remaining < timedelta(days=13)

@@ -3,7 +3,6 @@ the vendors' clicks (v), people confirm (c) what no API shows, and the wizard pr
 
 from __future__ import annotations
 
-import asyncio
 import zipfile
 
 import pytest
@@ -13,14 +12,6 @@ from sfwizard.cli import WizardOptions
 
 SIZE = (100, 32)
 
-
-def drive(app: WizardApp, driver_for, body) -> None:  # noqa: ANN001
-    """Run the wizard headless at a fixed size and let ``body(driver)`` walk it."""
-    async def main() -> None:
-        async with app.run_test(size=SIZE) as pilot:
-            await body(driver_for(app, pilot))
-
-    asyncio.run(main())
 
 
 async def _before_and_connect(d) -> None:  # noqa: ANN001
@@ -108,7 +99,7 @@ def test_a_revoked_token_recovered_end_to_end(driver_for) -> None:
             assert {"report.md", "checklist.json"} <= set(zf.namelist())  # MERGE: the checklist picture (handoff)
         counted.append(d.keys)
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body)
     assert counted[0] <= 40, counted  # the figure the README quotes: a whole demo recovery by key
     print(f"key presses for a whole demo recovery: {counted[0]}")
 
@@ -134,7 +125,7 @@ def test_a_healthy_tenant_passes_every_step(driver_for) -> None:
         await _walk_to_the_end(d, knowledge=True)
         assert all(it.done for it in d.rec.checklist())
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body)
 
 
 @pytest.mark.usefixtures("fast_waits")
@@ -184,7 +175,7 @@ def test_skilljar_reconnect_and_backfill_inside_the_window(driver_for) -> None:
         await _walk_to_the_end(d, knowledge=False)
         assert all(it.done for it in d.rec.checklist())
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body)
 
 
 async def confirm_what_only_a_person_sees(d) -> None:  # noqa: ANN001
@@ -246,7 +237,7 @@ def test_a_wrong_org_is_named_at_connect_before_anything_is_read_from_it(driver_
                       "a production sign-in", 30)
         await d.gate_open("connect", 30)
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body)
 
 
 @pytest.mark.usefixtures("fast_waits")
@@ -295,4 +286,4 @@ def test_a_failure_is_named_on_the_re_authorize_step_and_v_fixes_it(driver_for, 
             assert words.lower() in made.lower(), (words, made)
         assert d.rec.signed_in.kind == "PRODUCTION"
 
-    drive(app, driver_for, body)
+    driver_for.run(app, body)
